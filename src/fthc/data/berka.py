@@ -1,0 +1,249 @@
+"""Reader for the PKDD'99 Berka bank data: 8 semicolon-separated tables in one folder.
+
+Reads the files as they are distributed (`.asc` or `.csv`, quoted, CRLF or LF, YYMMDD dates, `?` for
+missing), keeps the Czech code values and adds English labels, parses client birth numbers into birth date
+and gender, and validates every key between tables. `to_transactions` adapts the data onto the canonical
+transaction table that the rest of fthc consumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, ReadReport
+from .tables import LINE, ColumnKind, RowChecker, parse_columns, read_text_table
+from .transactions import KINDS, canonical_frame
+
+# table -> {column: (kind, nullable)}, in file order. The primary key is the first column (district: A1).
+SCHEMA: dict[str, dict[str, tuple[ColumnKind, bool]]] = {
+    "account": {"account_id": ("int", False), "district_id": ("int", False), "frequency": ("str", False),
+                "date": ("yymmdd", False)},
+    "client": {"client_id": ("int", False), "birth_number": ("str", False), "district_id": ("int", False)},
+    "disp": {"disp_id": ("int", False), "client_id": ("int", False), "account_id": ("int", False),
+             "type": ("str", False)},
+    "order": {"order_id": ("int", False), "account_id": ("int", False), "bank_to": ("str", True),
+              "account_to": ("str", True), "amount": ("float", False), "k_symbol": ("str", True)},
+    "trans": {"trans_id": ("int", False), "account_id": ("int", False), "date": ("yymmdd", False),
+              "type": ("str", False), "operation": ("str", True), "amount": ("float", False),
+              "balance": ("float", False), "k_symbol": ("str", True), "bank": ("str", True),
+              "account": ("str", True)},
+    "loan": {"loan_id": ("int", False), "account_id": ("int", False), "date": ("yymmdd", False),
+             "amount": ("float", False), "duration": ("int", False), "payments": ("float", False),
+             "status": ("str", False)},
+    "card": {"card_id": ("int", False), "disp_id": ("int", False), "type": ("str", False),
+             "issued": ("yymmdd_time", False)},
+    "district": {"A1": ("int", False), "A2": ("str", False), "A3": ("str", False), "A4": ("int", False),
+                 "A5": ("int", False), "A6": ("int", False), "A7": ("int", False), "A8": ("int", False),
+                 "A9": ("int", False), "A10": ("float", False), "A11": ("int", False),
+                 "A12": ("float", True), "A13": ("float", False), "A14": ("int", False),
+                 "A15": ("int", True), "A16": ("int", False)},
+}
+TABLES = tuple(SCHEMA)
+
+# Czech code -> English label, per (table, column). Values not listed here are rejected.
+LABELS: dict[tuple[str, str], dict[str | None, str]] = {
+    ("account", "frequency"): {"POPLATEK MESICNE": "monthly", "POPLATEK TYDNE": "weekly",
+                               "POPLATEK PO OBRATU": "after transaction"},
+    ("disp", "type"): {"OWNER": "owner", "DISPONENT": "disponent"},
+    ("trans", "type"): {"PRIJEM": "credit", "VYDAJ": "debit", "VYBER": "cash withdrawal"},
+    ("trans", "operation"): {"VYBER KARTOU": "card withdrawal", "VKLAD": "cash credit",
+                             "PREVOD Z UCTU": "collection from another bank", "VYBER": "cash withdrawal",
+                             "PREVOD NA UCET": "remittance to another bank", None: "unknown"},
+    ("trans", "k_symbol"): {"POJISTNE": "insurance", "SLUZBY": "statement fee", "UROK": "interest credited",
+                            "SANKC. UROK": "sanction interest", "SIPO": "household", "DUCHOD": "pension",
+                            "UVER": "loan payment", None: "none"},
+    ("order", "k_symbol"): {"POJISTNE": "insurance", "SIPO": "household", "LEASING": "leasing",
+                            "UVER": "loan payment", None: "none"},
+    ("loan", "status"): {"A": "finished, no problems", "B": "finished, loan not paid",
+                         "C": "running, OK so far", "D": "running, client in debt"},
+    ("card", "type"): {"junior": "junior", "classic": "classic", "gold": "gold"},
+}
+
+DISTRICT_NAMES = {
+    "A1": "district_id", "A2": "district_name", "A3": "region", "A4": "inhabitants",
+    "A5": "munis_lt_500", "A6": "munis_500_1999", "A7": "munis_2000_9999", "A8": "munis_ge_10000",
+    "A9": "n_cities", "A10": "urban_ratio", "A11": "avg_salary", "A12": "unemployment_95",
+    "A13": "unemployment_96", "A14": "entrepreneurs_per_1000", "A15": "crimes_95", "A16": "crimes_96",
+}
+
+# (table, column) -> (referenced table, referenced key)
+FOREIGN_KEYS = [
+    ("trans", "account_id", "account", "account_id"),
+    ("loan", "account_id", "account", "account_id"),
+    ("order", "account_id", "account", "account_id"),
+    ("disp", "account_id", "account", "account_id"),
+    ("disp", "client_id", "client", "client_id"),
+    ("card", "disp_id", "disp", "disp_id"),
+    ("account", "district_id", "district", "A1"),
+    ("client", "district_id", "district", "A1"),
+]
+
+
+@dataclass
+class BerkaData:
+    """The Berka tables, typed and validated. `tables[name]` is a DataFrame; `trans` may be absent."""
+
+    folder: Path
+    tables: dict[str, pd.DataFrame]
+    files: dict[str, Path]
+    report: ReadReport = field(default_factory=ReadReport)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            raise DataError(f"table {name!r} was not read", file=self.folder,
+                            expected=f"one of {sorted(self.tables)}")
+        return self.tables[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.tables
+
+
+def find_table(folder: Path, name: str) -> Path | None:
+    """`name.asc` or `name.csv` (any case), or None."""
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.stem.lower() == name and path.suffix.lower() in (".asc", ".csv"):
+            return path
+    return None
+
+
+def read_table(path: str | Path, name: str, *, lenient: bool = False,
+               report: ReadReport | None = None) -> pd.DataFrame:
+    """Read one Berka table from its file, typed, with English labels and checked codes."""
+    path = Path(path)
+    if name not in SCHEMA:
+        raise DataError(f"unknown Berka table {name!r}", expected=f"one of {list(TABLES)}")
+    spec = SCHEMA[name]
+    raw = read_text_table(path, ";", required=list(spec))
+    checker = RowChecker(path, lenient=lenient, report=report)
+    df = parse_columns(raw, spec, checker)
+
+    for (table, col), labels in LABELS.items():
+        if table != name:
+            continue
+        codes = df[col]
+        known = codes.isin([k for k in labels if k is not None]) | (codes.isna() & (None in labels))
+        valid = [k for k in labels if k is not None]
+        df = checker.flag(df, ~known.to_numpy(dtype=bool), col, "unknown code", f"one of {valid}", codes)
+        df[col] = df[col].astype(pd.CategoricalDtype(valid))
+        df[f"{col}_en"] = df[col].map({k: v for k, v in labels.items() if k is not None}).astype("string")
+        if None in labels:
+            df[f"{col}_en"] = df[f"{col}_en"].fillna(labels[None])
+        df[f"{col}_en"] = df[f"{col}_en"].astype("category")
+
+    if name == "client":
+        df = _parse_birth_numbers(df, checker)
+    if name in ("trans", "order", "loan"):
+        neg = (df["amount"] < 0).to_numpy()
+        df = checker.flag(df, neg, "amount", "negative amount", "a positive amount (the sign comes from 'type')",
+                          df["amount"])
+    if name == "district":
+        df = df.rename(columns=DISTRICT_NAMES)
+
+    key = "district_id" if name == "district" else next(iter(spec))
+    dup = df[key].duplicated(keep="first").to_numpy()
+    df = checker.flag(df, dup, key, "duplicate id", f"each {key} once", df[key])
+    for col in df.columns:
+        if str(df[col].dtype) == "Int64" and not df[col].isna().any():
+            df[col] = df[col].astype("int64")
+    return df.reset_index(drop=True)
+
+
+def _parse_birth_numbers(df: pd.DataFrame, checker: RowChecker) -> pd.DataFrame:
+    """birth_number YYMMDD with 50 added to the month for women -> birth_date, gender."""
+    text = df["birth_number"].astype("string").str.strip()
+    ok = text.str.fullmatch(r"\d{6}").fillna(False).to_numpy(dtype=bool)
+    n = pd.to_numeric(text.where(ok), errors="coerce")
+    mm = (n // 100) % 100
+    female = mm > 50
+    dates = pd.to_datetime(pd.DataFrame({"year": 1900 + n // 10000, "month": mm - 50 * female,
+                                         "day": n % 100}), errors="coerce")
+    bad = dates.isna().to_numpy()
+    df = checker.flag(df, bad, "birth_number", "invalid birth number",
+                      "YYMMDD with 50 added to the month for women", df["birth_number"])
+    keep = ~bad
+    df = df.copy()
+    df["birth_date"] = dates[keep].to_numpy()
+    df["gender"] = pd.Categorical(np.where(female[keep], "F", "M"), categories=["F", "M"])
+    return df
+
+
+def read_berka(folder: str | Path, *, require_trans: bool = True, lenient: bool = False) -> BerkaData:
+    """Read the Berka tables of one folder and validate the keys between them.
+
+    The real transaction table is large and sometimes unavailable: with `require_trans=False` a folder
+    holding the other 7 tables is accepted.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError("not a folder", file=folder, expected="a folder holding the Berka tables")
+    report = ReadReport()
+    tables, files = {}, {}
+    for name in TABLES:
+        path = find_table(folder, name)
+        if path is None:
+            if name == "trans" and not require_trans:
+                continue
+            raise DataError(f"missing Berka table {name!r}", file=folder,
+                            expected=f"a file {name}.asc or {name}.csv")
+        tables[name] = read_table(path, name, lenient=lenient, report=report)
+        files[name] = path
+    data = BerkaData(folder, tables, files, report)
+    _check_keys(data, lenient)
+    return data
+
+
+def _check_keys(data: BerkaData, lenient: bool) -> None:
+    for table, col, ref, ref_col in FOREIGN_KEYS:
+        if table not in data.tables or ref not in data.tables:
+            continue
+        ref_col = "district_id" if ref == "district" else ref_col
+        df = data.tables[table]
+        bad = ~df[col].isin(data.tables[ref][ref_col]).to_numpy()
+        checker = RowChecker(data.files[table], lenient=lenient, report=data.report)
+        kept = checker.flag(df, bad, col, f"{col} not found in the {ref} table",
+                            f"an id present in {data.files[ref].name}", df[col])
+        data.tables[table] = kept.reset_index(drop=True)
+
+
+# Berka (type, operation, k_symbol) -> canonical kind of transaction, first match wins.
+def berka_kind(trans: pd.DataFrame) -> pd.Categorical:
+    op = trans["operation"].astype("string")
+    ks = trans["k_symbol"].astype("string")
+    credit = (trans["type"] == "PRIJEM").to_numpy()
+    conditions = [
+        (ks == "DUCHOD").fillna(False), (ks == "UVER").fillna(False),
+        ks.isin(["UROK", "SANKC. UROK", "SLUZBY"]).fillna(False),
+        (op == "VYBER KARTOU").fillna(False), (op == "VKLAD").fillna(False), (op == "VYBER").fillna(False),
+        (op == "PREVOD Z UCTU").fillna(False) | pd.Series(credit, index=trans.index),
+        (op == "PREVOD NA UCET").fillna(False),
+    ]
+    choices = ["pension", "loan_payment", "interest_fees", "card_payment", "cash_deposit",
+               "cash_withdrawal", "incoming_transfer", "outgoing_transfer"]
+    kind = np.select([c.to_numpy(dtype=bool) for c in conditions], choices, default="other")
+    # cash withdrawals recorded with type VYBER but no operation are still cash withdrawals
+    kind = np.where((kind == "other") & (trans["type"] == "VYBER").to_numpy(), "cash_withdrawal", kind)
+    return pd.Categorical(kind, categories=KINDS)
+
+
+def to_transactions(data: BerkaData) -> pd.DataFrame:
+    """The canonical, date-sorted transaction table of Berka data (one customer = one account).
+
+    Debits (VYDAJ) and cash withdrawals (VYBER) are negative; the reference code left VYBER positive.
+    """
+    if "trans" not in data.tables:
+        raise DataError("the transaction table is missing", file=data.folder,
+                        expected="trans.asc or trans.csv in the folder")
+    t = data.tables["trans"]
+    sign = np.where((t["type"] == "PRIJEM").to_numpy(), 1.0, -1.0)
+    extras = {
+        "transaction_id": t["trans_id"].to_numpy(),
+        "operation": t["operation"], "k_symbol": t["k_symbol"], "partner_bank": t["bank"],
+    }
+    return canonical_frame(
+        customer_id=t["account_id"].to_numpy(), ts=t["date"].to_numpy(), amount=t["amount"].to_numpy() * sign,
+        balance=t["balance"].to_numpy(), kind=berka_kind(t), extras=extras,
+    )

@@ -1,0 +1,420 @@
+"""Synthetic Berka: all 8 tables in the original file format, with planted behaviour segments.
+
+Real Berka's transaction table could not be obtained here, and a user's own data has no ground truth, so
+this generator is the embedded default data of fthc and its tests. Each account gets one of six behaviour
+segments a bank would recognise; parameters are drawn per account with noise, and a quarter of accounts
+blend in part of a second segment's habits, so clustering is not trivial. The segment of each account is
+written to `ground_truth.csv` beside the tables (which the Berka reader ignores). Loan outcomes (status
+A-D) depend on the segment. Everything is vectorised over accounts x months: Berka scale takes seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+SEGMENTS = ["salaried", "pensioner", "cash_economy", "stressed", "high_activity", "dormant_saver"]
+SHARE = np.array([0.30, 0.17, 0.17, 0.12, 0.14, 0.10])
+START, END = np.datetime64("1993-01", "M"), np.datetime64("1998-12", "M")
+MAX_TRANSACTIONS = 675
+
+# Monthly rates of discretionary transactions per segment (Poisson means), and other per-segment habits.
+#                        salaried pension cash  stress  high  dormant
+RATES = {
+    "cash_withdrawal":   [0.7,    0.8,    1.6,  1.4,    1.4,  0.15],
+    "card_payment":      [0.7,    0.2,    0.1,  0.4,    1.8,  0.03],
+    "outgoing_transfer": [0.2,    0.05,   0.1,  0.3,    1.1,  0.02],
+    "incoming_transfer": [0.05,   0.02,   0.2,  0.1,    0.6,  0.02],
+    "cash_deposit":      [0.05,   0.05,   1.7,  0.3,    0.3,  0.10],
+}
+SALARY_PROB = [0.97, 0.0, 0.0, 0.75, 0.97, 0.0]  # chance of the monthly salary credit each month
+SALARY_LEVEL = [1.0, 0.0, 0.0, 0.75, 1.9, 0.0]  # x district average salary
+PENSION_PROB = [0.0, 0.99, 0.0, 0.0, 0.0, 0.0]
+SPEND = [0.80, 0.85, 0.92, 1.10, 0.85, 0.6]  # monthly spending as a share of income
+LOAN_PROB = [0.15, 0.07, 0.13, 0.40, 0.22, 0.02]
+LOAN_BAD = [0.06, 0.05, 0.25, 0.55, 0.08, 0.02]  # chance a loan ends unpaid / client in debt
+CARD_PROB = [0.25, 0.06, 0.04, 0.15, 0.65, 0.05]
+ORDER_RATE = [0.8, 0.7, 0.25, 1.0, 1.2, 0.1]  # standing orders per account (Poisson)
+TYPES = ["PRIJEM", "VYDAJ", "VYBER"]
+OPERATIONS = ["", "VKLAD", "PREVOD Z UCTU", "VYBER", "VYBER KARTOU", "PREVOD NA UCET"]
+K_SYMBOLS = ["", "DUCHOD", "SIPO", "POJISTNE", "UVER", "UROK", "SLUZBY", "SANKC. UROK"]
+BANKS = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+REGIONS = ["Prague", "central Bohemia", "south Bohemia", "west Bohemia", "north Bohemia", "east Bohemia",
+           "south Moravia", "north Moravia"]
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    folder: Path
+    n_accounts: int
+    n_transactions: int
+
+
+def _yymmdd(dates: np.ndarray) -> np.ndarray:
+    d = pd.DatetimeIndex(dates)
+    return ((d.year - 1900) * 10000 + d.month * 100 + d.day).to_numpy()
+
+
+def _partner(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Partner bank (two letters) and account number."""
+    return np.array(BANKS)[rng.integers(0, len(BANKS), n)], rng.integers(10_000_000, 99_999_999, n).astype(str)
+
+
+def _codes(vocab: list[str], values) -> np.ndarray:
+    if isinstance(values, str):
+        return np.int8(vocab.index(values))
+    return pd.Index(vocab).get_indexer(np.asarray(values)).astype(np.int8)
+
+
+def generate(n_accounts: int = 4500, seed: int = 0) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """All 8 tables as DataFrames in Berka's raw layout, plus the ground truth table."""
+    if n_accounts < 1:
+        raise ValueError("n_accounts must be at least 1")
+    rng = np.random.default_rng(seed)
+    n = n_accounts
+
+    # districts: 77 like the real table, one with the real table's missing values
+    nd = 77
+    district = pd.DataFrame({
+        "A1": np.arange(1, nd + 1), "A2": [f"District {i}" for i in range(1, nd + 1)],
+        "A3": np.array(REGIONS)[np.r_[0, rng.integers(1, 8, nd - 1)]],
+        "A4": rng.integers(40_000, 400_000, nd), "A5": rng.integers(0, 120, nd), "A6": rng.integers(0, 70, nd),
+        "A7": rng.integers(0, 25, nd), "A8": rng.integers(0, 6, nd), "A9": rng.integers(1, 12, nd),
+        "A10": np.round(rng.uniform(33, 100, nd), 1), "A11": rng.integers(8_100, 12_600, nd),
+        "A12": np.round(rng.uniform(0.2, 7.3, nd), 2), "A13": np.round(rng.uniform(0.4, 9.4, nd), 2),
+        "A14": rng.integers(80, 170, nd), "A15": rng.integers(800, 85_000, nd), "A16": rng.integers(900, 99_000, nd),
+    })
+    district.loc[0, ["A4", "A10", "A11"]] = [1_204_953, 100.0, 12_541]
+    district = district.astype({"A12": object, "A15": object})
+    district.loc[nd - 9, ["A12", "A15"]] = "?"
+
+    # accounts and their segments
+    seg = rng.choice(len(SHARE), size=n, p=SHARE)
+    second = (seg + rng.integers(1, len(SHARE), n)) % len(SHARE)
+    blend = np.where(rng.random(n) < 0.25, rng.uniform(0.2, 0.6, n), 0.0)  # share of a second segment's habits
+    account_id = np.sort(rng.choice(np.arange(1, 12_000), size=n, replace=False)) if n < 11_000 \
+        else np.arange(1, n + 1)
+    dist = rng.integers(1, nd + 1, n)
+    months_total = int((END - START).astype(int)) + 1
+    # earlier accounts are more common; pensioners and dormant savers tend to be older accounts
+    created_month = np.minimum((rng.beta(1.1, 1.6, n) * (months_total - 12)).astype(int), months_total - 13)
+    created_day = rng.integers(1, 29, n)
+    created = START + created_month
+    created_date = created.astype("datetime64[D]") + (created_day - 1)
+    frequency = rng.choice(["POPLATEK MESICNE", "POPLATEK TYDNE", "POPLATEK PO OBRATU"], n, p=[0.93, 0.05, 0.02])
+    account = pd.DataFrame({"account_id": account_id, "district_id": dist, "frequency": frequency,
+                            "date": _yymmdd(created_date)})
+    avg_salary = district["A11"].to_numpy(dtype=float)[dist - 1]
+    income_noise = rng.lognormal(0, 0.25, n)
+
+    # clients and dispositions: one owner per account, a disponent for about a fifth
+    has_disponent = rng.random(n) < 0.19
+    n_clients = n + int(has_disponent.sum())
+    owner_acc = np.arange(n)
+    disp_acc = np.r_[owner_acc, np.flatnonzero(has_disponent)]
+    disp_type = np.r_[np.full(n, "OWNER"), np.full(n_clients - n, "DISPONENT")]
+    old = seg[disp_acc] == 1
+    birth_year = np.where(old, rng.integers(1914, 1938, n_clients), rng.integers(1936, 1981, n_clients))
+    birth = (pd.to_datetime(pd.DataFrame({"year": birth_year, "month": 1, "day": 1}))
+             + pd.to_timedelta(rng.integers(0, 365, n_clients), unit="D"))
+    female = rng.random(n_clients) < 0.5
+    bn = ((birth.dt.year - 1900) * 10000 + (birth.dt.month + 50 * female) * 100 + birth.dt.day).to_numpy()
+    client_id = np.arange(1, n_clients + 1)
+    client = pd.DataFrame({"client_id": client_id, "birth_number": [f"{b:06d}" for b in bn],
+                           "district_id": np.where(rng.random(n_clients) < 0.9, dist[disp_acc],
+                                                   rng.integers(1, nd + 1, n_clients))})
+    disp_id = np.arange(1, n_clients + 1) + 0
+    disp = pd.DataFrame({"disp_id": disp_id, "client_id": client_id, "account_id": account_id[disp_acc],
+                         "type": disp_type})
+
+    # cards, for owners, by segment; issue date after account creation
+    card_p = np.array(CARD_PROB)[seg] * (1 - blend) + np.array(CARD_PROB)[second] * blend
+    has_card = rng.random(n) < card_p
+    card_acc = np.flatnonzero(has_card)
+    card_month = np.minimum(created_month[card_acc] + rng.integers(1, 30, len(card_acc)), months_total - 1)
+    card_issued = (START + card_month).astype("datetime64[D]") + rng.integers(0, 28, len(card_acc))
+    young = birth_year[card_acc] >= 1976
+    rich = (seg[card_acc] == 4) & (rng.random(len(card_acc)) < 0.35)
+    card_type = np.where(young, "junior", np.where(rich, "gold", "classic"))
+    card = pd.DataFrame({"card_id": np.arange(1, len(card_acc) + 1), "disp_id": disp_id[card_acc],
+                         "type": card_type, "issued": [f"{d} 00:00:00" for d in _yymmdd(card_issued)]})
+    card_from = np.full(n, months_total + 1)
+    card_from[card_acc] = card_month
+
+    # loans: amount, duration, monthly payments; status from segment and whether finished by 1999
+    loan_p = np.array(LOAN_PROB)[seg] * (1 - blend) + np.array(LOAN_PROB)[second] * blend
+    has_loan = (rng.random(n) < loan_p) & (created_month < months_total - 6)
+    loan_acc = np.flatnonzero(has_loan)
+    nl = len(loan_acc)
+    loan_month = created_month[loan_acc] + 1 + (rng.random(nl) * (months_total - 2 - created_month[loan_acc])).astype(int)
+    duration = rng.choice([12, 24, 36, 48, 60], nl)
+    income = avg_salary * income_noise * np.where(seg == 1, 0.45, np.maximum(np.array(SALARY_LEVEL)[seg], 0.6))
+    payments = np.round(income[loan_acc] * rng.uniform(0.1, 0.45, nl), 0)
+    finished = loan_month + duration < months_total
+    bad = rng.random(nl) < np.array(LOAN_BAD)[seg[loan_acc]]
+    status = np.where(finished, np.where(bad, "B", "A"), np.where(bad, "D", "C"))
+    loan_date = (START + loan_month).astype("datetime64[D]") + rng.integers(0, 28, nl)
+    loan = pd.DataFrame({"loan_id": 4959 + np.arange(nl), "account_id": account_id[loan_acc],
+                         "date": _yymmdd(loan_date), "amount": (payments * duration).astype(int),
+                         "duration": duration, "payments": payments, "status": status})
+
+    # standing orders: household (SIPO), insurance, leasing, other; loans add an UVER order
+    n_orders = rng.poisson(np.array(ORDER_RATE)[seg])
+    o_acc = np.repeat(np.arange(n), n_orders)
+    o_kind = rng.choice(["SIPO", "POJISTNE", "LEASING", " "], len(o_acc), p=[0.55, 0.12, 0.08, 0.25])
+    o_amount = np.round(income[o_acc] * rng.uniform(0.03, 0.3, len(o_acc)), 2)
+    o_acc = np.r_[o_acc, loan_acc]
+    o_kind = np.r_[o_kind, np.full(nl, "UVER")]
+    o_amount = np.r_[o_amount, payments]
+    o_bank, o_account = _partner(rng, len(o_acc))
+    o_order = np.lexsort((o_kind, o_acc))
+    order = pd.DataFrame({"order_id": 29401 + np.arange(len(o_acc)), "account_id": account_id[o_acc[o_order]],
+                          "bank_to": o_bank[o_order], "account_to": o_account[o_order],
+                          "amount": o_amount[o_order], "k_symbol": o_kind[o_order]})
+    # orders run monthly from creation (loans: from the month after the loan) to the end
+    o_start = np.r_[created_month[o_acc[: len(o_acc) - nl]] + 1, loan_month + 1]
+    o_end = np.r_[np.full(len(o_acc) - nl, months_total - 1), np.minimum(loan_month + duration, months_total - 1)]
+
+    trans = _transactions(rng, n, seg, second, blend, created_month, created_date, months_total, income,
+                          card_from, o_acc, o_kind, o_amount, o_bank, o_account, o_start, o_end, account_id)
+    truth = pd.DataFrame({"account_id": account_id, "segment": np.array(SEGMENTS)[seg],
+                          "second_segment": np.where(blend > 0, np.array(SEGMENTS)[second], ""),
+                          "blend": np.round(blend, 3)})
+    tables = {"account": account, "client": client, "disp": disp, "order": order, "trans": trans,
+              "loan": loan, "card": card, "district": district}
+    return tables, truth
+
+
+def _transactions(rng, n, seg, second, blend, created_month, created_date, months_total, income, card_from,
+                  o_acc, o_kind, o_amount, o_bank, o_account, o_start, o_end, account_id) -> pd.DataFrame:
+    # account-month grid
+    months = months_total - created_month
+    g_acc = np.repeat(np.arange(n), months)
+    g_start = np.concatenate([[0], np.cumsum(months)[:-1]])
+    g_month = created_month[g_acc] + (np.arange(len(g_acc)) - g_start[g_acc])
+    cols = {k: [] for k in ("acc", "month", "day", "amount", "type", "op", "k", "partner", "discretionary",
+                            "bank", "pacc")}
+    created_day = (created_date - created_date.astype("datetime64[M]")).astype(int) + 1
+
+    def add(acc, month, day, amount, typ, op, k, partner=False, discretionary=False, bank=-1, pacc=0):
+        m = len(acc)
+        cols["acc"].append(acc)
+        cols["month"].append(month)
+        # nothing happens in the creation month before the account exists
+        cols["day"].append(np.where(month == created_month[acc], np.maximum(day, created_day[acc]), day))
+        cols["bank"].append(np.broadcast_to(bank, (m,)))
+        cols["pacc"].append(np.broadcast_to(pacc, (m,)))
+        cols["amount"].append(np.round(amount, 2))
+        cols["type"].append(np.broadcast_to(_codes(TYPES, typ), (m,)))
+        cols["op"].append(np.broadcast_to(_codes(OPERATIONS, op), (m,)))
+        cols["k"].append(np.broadcast_to(_codes(K_SYMBOLS, k), (m,)))
+        cols["partner"].append(np.broadcast_to(np.asarray(partner), (m,)))
+        cols["discretionary"].append(np.full(m, discretionary))
+
+    # opening deposit on the creation day
+    opening = income * rng.uniform(0.5, 2.5, n) * np.where(seg == 5, 25.0, 1.0)
+    add(np.arange(n), created_month, created_day, np.maximum(opening, 200), "PRIJEM", "VKLAD", "")
+
+    # salary and pension: regular, on a fixed day per account
+    pay_day = rng.integers(1, 15, n)
+    for probs, level_k, k in ((SALARY_PROB, "", ""), (PENSION_PROB, "DUCHOD", "DUCHOD")):
+        p = np.array(probs)[seg[g_acc]] * (1 - blend[g_acc]) + np.array(probs)[second[g_acc]] * blend[g_acc]
+        hit = (rng.random(len(g_acc)) < p) & (g_month > created_month[g_acc])
+        a = g_acc[hit]
+        amt = income[a] * rng.normal(1.0, 0.03, len(a))
+        add(a, g_month[hit], np.minimum(pay_day[a] + rng.integers(-1, 2, len(a)), 28).clip(1), amt,
+            "PRIJEM", "PREVOD Z UCTU", k, partner=True)
+
+    # discretionary transactions
+    spend = np.array(SPEND)[seg] * (1 - blend) + np.array(SPEND)[second] * blend
+    for kind, rates in RATES.items():
+        r = np.array(rates)
+        rate = r[seg[g_acc]] * (1 - blend[g_acc]) + r[second[g_acc]] * blend[g_acc]
+        rate = rate * rng.lognormal(0, 0.2, n)[g_acc]
+        if kind == "card_payment":
+            rate = np.where(g_month >= card_from[g_acc], rate, 0.0)
+        count = rng.poisson(rate)
+        a = np.repeat(g_acc, count)
+        m = np.repeat(g_month, count)
+        day = rng.integers(1, 29, len(a))
+        base = income[a]
+        if kind == "cash_withdrawal":
+            amt = base * spend[a] / 2.2 * rng.lognormal(-0.2, 0.5, len(a))
+            typ = np.where(rng.random(len(a)) < 0.03, "VYBER", "VYDAJ")  # Berka's rare third type
+            add(a, m, day, amt, typ, "VYBER", "", discretionary=True)
+        elif kind == "card_payment":
+            add(a, m, day, base * spend[a] / 8 * rng.lognormal(-0.3, 0.6, len(a)), "VYDAJ", "VYBER KARTOU", "",
+                discretionary=True)
+        elif kind == "outgoing_transfer":
+            add(a, m, day, base * spend[a] / 4 * rng.lognormal(-0.3, 0.6, len(a)), "VYDAJ", "PREVOD NA UCET", "",
+                partner=True, discretionary=True)
+        elif kind == "incoming_transfer":
+            add(a, m, day, base / 3 * rng.lognormal(-0.3, 0.7, len(a)), "PRIJEM", "PREVOD Z UCTU", "",
+                partner=True, discretionary=True)
+        else:  # cash deposits: the income of the cash economy, irregular in count and size
+            scale = np.where(seg[a] == 2, 1.0 / 1.7, 0.3)
+            add(a, m, day, base * scale * rng.lognormal(-0.1, 0.6, len(a)), "PRIJEM", "VKLAD", "",
+                discretionary=True)
+
+    # standing orders (loan payments among them) as monthly debits
+    o_months = np.maximum(o_end - o_start, 0)
+    oa = np.repeat(np.arange(len(o_acc)), o_months)
+    om = o_start[oa] + (np.arange(len(oa)) - np.repeat(np.cumsum(o_months) - o_months, o_months))
+    k = np.where(np.isin(o_kind, ["SIPO", "POJISTNE", "UVER"]), o_kind, "")[oa]
+    add(o_acc[oa], om, np.full(len(oa), 15), o_amount[oa], "VYDAJ", "PREVOD NA UCET", k, partner=True,
+        bank=pd.Index(BANKS).get_indexer(o_bank[oa]), pacc=o_account[oa].astype(np.int64))
+
+    acc = np.concatenate(cols["acc"])
+    month = np.concatenate(cols["month"])
+    day = np.concatenate(cols["day"]).astype(int)
+    amount = np.concatenate(cols["amount"])
+    typ = np.concatenate(cols["type"])
+    op = np.concatenate(cols["op"])
+    ks = np.concatenate(cols["k"])
+    partner = np.concatenate(cols["partner"])
+    disc = np.concatenate(cols["discretionary"])
+    bank = np.concatenate(cols["bank"])
+    pacc = np.concatenate(cols["pacc"])
+    keep = month < months_total
+
+    # cap the busiest histories at Berka's maximum by dropping random discretionary rows
+    fixed_count = np.bincount(acc[keep & ~disc], minlength=n)
+    room = np.maximum(MAX_TRANSACTIONS - 2 * (months_total - created_month) - fixed_count, 0)
+    key = rng.random(len(acc))
+    d_idx = np.flatnonzero(keep & disc)
+    d_sorted = d_idx[np.lexsort((key[d_idx], acc[d_idx]))]
+    d_counts = np.bincount(acc[d_sorted], minlength=n)
+    rank = np.arange(len(d_sorted)) - np.repeat(np.cumsum(d_counts) - d_counts, d_counts)
+    keep[d_sorted[rank >= room[acc[d_sorted]]]] = False
+    acc, month, day, amount, typ, op, ks, partner, bank, pacc = (
+        x[keep] for x in (acc, month, day, amount, typ, op, ks, partner, bank, pacc))
+
+    # first pass balance (in cents) to price interest and sanction interest at each month end
+    sign = np.where(typ == TYPES.index("PRIJEM"), 1, -1)
+    cents = np.round(amount * 100).astype(np.int64) * sign
+    order = np.lexsort((-sign, day, month, acc))
+    acc, month, day, cents, typ, op, ks, partner, bank, pacc = (
+        x[order] for x in (acc, month, day, cents, typ, op, ks, partner, bank, pacc))
+    running = _running(cents, acc)
+    months_n = months_total - created_month
+    g_start = np.concatenate([[0], np.cumsum(months_n)[:-1]])
+    cell = g_start[acc] + (month - created_month[acc])
+    last_row = np.full(len(g_acc), -1)
+    np.maximum.at(last_row, cell, np.arange(len(cell)))
+    last_row = np.maximum.accumulate(last_row)  # each account's first month has its opening deposit
+    month_end = running[last_row]
+    interest = np.round(np.maximum(month_end, 0) * 0.001).astype(np.int64)  # cents
+    sanction = np.round(np.maximum(-month_end, 0) * 0.012).astype(np.int64)
+    g_m = g_month
+    fee = np.where(rng.random(len(g_acc)) < 0.8, 1460, 0)  # 14.60 statement fee, not charged every month
+    eom = np.array([28] * len(g_acc))
+    add_acc = np.concatenate([g_acc, g_acc, g_acc[sanction > 0]])
+    add_month = np.concatenate([g_m, g_m, g_m[sanction > 0]])
+    add_cents = np.concatenate([interest, -fee, -sanction[sanction > 0]])
+    add_k = np.concatenate([np.full(len(g_acc), K_SYMBOLS.index("UROK")), np.full(len(g_acc), K_SYMBOLS.index("SLUZBY")),
+                            np.full(int((sanction > 0).sum()), K_SYMBOLS.index("SANKC. UROK"))]).astype(np.int8)
+    nonzero = add_cents != 0
+    add_acc, add_month, add_cents, add_k = (x[nonzero] for x in (add_acc, add_month, add_cents, add_k))
+    acc = np.r_[acc, add_acc]
+    month = np.r_[month, add_month]
+    day = np.r_[day, np.full(len(add_acc), 31)]
+    cents = np.r_[cents, add_cents]
+    typ = np.r_[typ, np.where(add_cents > 0, TYPES.index("PRIJEM"), TYPES.index("VYDAJ"))]
+    op = np.r_[op, np.zeros(len(add_acc), dtype=np.int8)]
+    ks = np.r_[ks, add_k]
+    partner = np.r_[partner, np.zeros(len(add_acc), dtype=bool)]
+    bank = np.r_[bank, np.full(len(add_acc), -1)]
+    pacc = np.r_[pacc, np.zeros(len(add_acc), dtype=np.int64)]
+
+    order = np.lexsort((day, month, acc))
+    acc, month, day, cents, typ, op, ks, partner, bank, pacc = (
+        x[order] for x in (acc, month, day, cents, typ, op, ks, partner, bank, pacc))
+    balance = _running(cents, acc)
+    first = (START + month).astype("datetime64[D]")
+    month_len = ((START + month + 1).astype("datetime64[D]") - first).astype(int)
+    date = first + (np.minimum(day, month_len) - 1)
+    nt = len(acc)
+    fresh = partner & (bank < 0)  # partners of one-off transfers are drawn here
+    bank = np.where(fresh, rng.integers(0, len(BANKS), nt), np.where(partner, bank, -1))
+    partner_acc = pd.array(np.where(fresh, rng.integers(10_000_000, 99_999_999, nt), pacc), dtype="Int64")
+    partner_acc[~partner] = pd.NA
+    return pd.DataFrame({
+        "trans_id": rng.permutation(np.arange(1, nt + 1) * 3 + 1),
+        "account_id": account_id[acc], "date": _yymmdd(date),
+        "type": pd.Categorical.from_codes(typ, TYPES), "operation": pd.Categorical.from_codes(op, OPERATIONS),
+        "amount": np.abs(cents) / 100.0, "balance": balance / 100.0,
+        "k_symbol": pd.Categorical.from_codes(ks, K_SYMBOLS),
+        "bank": pd.Categorical.from_codes(bank, BANKS), "account": partner_acc,
+    })
+
+
+def _running(cents: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """Running per-account sum of rows sorted by account."""
+    total = np.cumsum(cents)
+    starts = np.flatnonzero(np.r_[True, acc[1:] != acc[:-1]])
+    offset = np.repeat(total[starts] - cents[starts], np.diff(np.r_[starts, len(acc)]))
+    return total - offset
+
+
+# Columns quoted in each original file (the others are written bare)
+QUOTED = {
+    "account": {"frequency"}, "client": {"birth_number"}, "disp": {"type"},
+    "order": {"bank_to", "account_to", "k_symbol"}, "loan": {"status"}, "card": {"type"},
+    "trans": {"type", "operation", "k_symbol", "bank", "account"}, "district": {"A2", "A3"},
+}
+TWO_DECIMALS = {("order", "amount"), ("trans", "amount"), ("trans", "balance"), ("loan", "payments")}
+
+
+def _text(values: pd.Series, two_decimals: bool) -> pa.Array:
+    """Values as Arrow strings (vectorised: pandas' CSV writer is too slow at millions of rows)."""
+    if two_decimals:
+        cents = np.round(values.to_numpy(dtype=np.float64) * 100).astype(np.int64)
+        whole = pc.cast(pa.array(np.abs(cents) // 100), pa.string())
+        frac = pc.utf8_lpad(pc.cast(pa.array(np.abs(cents) % 100), pa.string()), 2, "0")
+        sign = pa.array(np.where(cents < 0, "-", ""))
+        return pc.binary_join_element_wise(sign, whole, ".", frac, "")
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return pc.cast(pa.array(values).dictionary_decode(), pa.string())
+    if pd.api.types.is_integer_dtype(values):
+        return pc.cast(pa.array(values), pa.string())
+    return pa.array(values.astype(object).where(values.notna(), None).map(
+        lambda x: x if x is None else str(x)).to_numpy() if len(values) < 50_000
+        else values.astype("string"), type=pa.string())
+
+
+def write_table(df: pd.DataFrame, path: Path, name: str) -> None:
+    """Write one table exactly as the original: ';' separated, CRLF, quoted text, bare numbers."""
+    columns = []
+    for col in df.columns:
+        text = _text(df[col], (name, col) in TWO_DECIMALS)
+        if col in QUOTED[name]:
+            text = pc.binary_join_element_wise('"', text, '"', "")  # missing stays bare and empty
+        columns.append(pc.fill_null(text, ""))
+    lines = pc.binary_join_element_wise(*columns, ";")
+    header = ";".join(c if name == "district" else f'"{c}"' for c in df.columns)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(header + "\r\n")
+        fh.write("\r\n".join(lines.to_pylist()))
+        fh.write("\r\n")
+
+
+def write_synthetic_berka(folder: str | Path, n_accounts: int = 4500, seed: int = 0) -> SynthResult:
+    """Generate synthetic Berka data into `folder` (created if needed): 8 `.asc` tables + ground_truth.csv."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tables, truth = generate(n_accounts, seed)
+    for name, df in tables.items():
+        write_table(df, folder / f"{name}.asc", name)
+    truth.to_csv(folder / "ground_truth.csv", index=False, quoting=csv.QUOTE_MINIMAL)
+    return SynthResult(folder, n_accounts, len(tables["trans"]))
+
+
+def read_ground_truth(folder: str | Path) -> pd.DataFrame:
+    """The planted segment of each synthetic account (account_id, segment, second_segment, blend)."""
+    return pd.read_csv(Path(folder) / "ground_truth.csv", keep_default_na=False)

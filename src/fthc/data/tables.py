@@ -1,0 +1,229 @@
+"""Reading delimited or Parquet tables into typed columns, with errors that name file, row and column.
+
+Both the Berka reader and the generic transaction reader use these helpers, so that every user file is
+checked the same way: existence, binary content, separator, header, and each value's type.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, ReadReport
+
+ColumnKind = Literal["int", "float", "str", "yymmdd", "yymmdd_time", "datetime"]
+LINE = "__line__"  # the 1-based line number of each row in its file (header = line 1)
+
+
+def check_readable(path: Path) -> None:
+    """Missing, empty, or binary files are rejected before any parser sees them."""
+    if not path.exists():
+        raise DataError("file not found", file=path)
+    if path.is_dir():
+        raise DataError("is a folder, not a file", file=path)
+    if path.stat().st_size == 0:
+        raise DataError("file is empty", file=path, expected="a header line and data rows")
+    if path.suffix.lower() == ".parquet":
+        return
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if b"\x00" in head or head.startswith(b"PAR1"):
+        raise DataError("looks like a binary file", file=path, expected="a text table (CSV/.asc)")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # a cut multi-byte character at the block end is fine; anything earlier is not text
+        if exc.start < len(head) - 4:
+            try:
+                head.decode("latin-1")
+            except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes every byte
+                raise DataError("not a text file", file=path) from exc
+
+
+def sniff_separator(path: Path) -> str:
+    """The separator of a text table, from its header line."""
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        header = fh.readline()
+    try:
+        return csv.Sniffer().sniff(header, delimiters=";,\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def read_text_table(path: Path, sep: str, required: list[str] | None = None) -> pd.DataFrame:
+    """All columns as strings (missing as empty string), plus the line number of each row.
+
+    Keeping everything as text first lets us report the exact row and value that fails to parse.
+    """
+    check_readable(path)
+    try:
+        df = pd.read_csv(
+            path, sep=sep, dtype=str, keep_default_na=False, quotechar='"', skipinitialspace=False,
+            encoding="utf-8", encoding_errors="replace", engine="c",
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise DataError("file has no header line", file=path) from exc
+    except pd.errors.ParserError as exc:
+        raise DataError(f"cannot parse as a {sep!r}-separated table: {exc}", file=path) from exc
+    df.columns = [str(c).strip().strip('"') for c in df.columns]
+    if required is not None:
+        check_columns(df.columns, required, path, sep)
+    if len(df) == 0:
+        raise DataError("table has a header but no rows", file=path, expected="at least one data row")
+    df[LINE] = np.arange(2, len(df) + 2)
+    return df
+
+
+def read_parquet_table(path: Path) -> pd.DataFrame:
+    check_readable(path)
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise DataError(f"cannot read as Parquet: {exc}", file=path) from exc
+    if len(df) == 0:
+        raise DataError("table has no rows", file=path, expected="at least one data row")
+    df[LINE] = np.arange(1, len(df) + 1)  # Parquet has no header line: rows count from 1
+    return df
+
+
+def check_columns(columns, required: list[str], path: Path, sep: str) -> None:
+    present = list(columns)
+    missing = [c for c in required if c not in present]
+    if not missing:
+        return
+    if len(present) == 1 and len(required) > 1:
+        other = [s for s in (";", ",", "\t", "|") if s != sep and s in present[0]]
+        if other:
+            raise DataError(
+                f"wrong separator: the header is one column {present[0][:60]!r}",
+                file=path, row=1, expected=f"columns separated by {sep!r}, found {other[0]!r}",
+            )
+    col = missing[0]
+    close = difflib.get_close_matches(col, present, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise DataError(
+        f"missing column {col!r}{hint}", file=path, row=1, column=col,
+        expected=f"columns {required}, found {present}",
+    )
+
+
+def parse_values(values: pd.Series, kind: ColumnKind, date_format: str | None = None) -> tuple[pd.Series, np.ndarray]:
+    """Parse a text column; returns the typed values and a mask of values that could not be parsed.
+
+    Empty strings (and '?', Berka's missing marker) become missing and are not flagged here; whether a
+    column may be missing is the caller's decision.
+    """
+    if kind == "str":
+        text = values.astype("string").str.strip()
+        return text.mask(text == ""), np.zeros(len(values), dtype=bool)
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        text = values.astype(str).str.strip()
+        missing = (text == "") | (text == "?") | (text.str.lower().isin(["nan", "none", "null"]))
+    else:
+        text = values
+        missing = values.isna().to_numpy()
+    missing = np.asarray(missing, dtype=bool)
+    if kind in ("int", "float"):
+        num = pd.to_numeric(text.where(~missing), errors="coerce")
+        bad = num.isna().to_numpy() & ~missing
+        if kind == "int":
+            finite = num.notna()
+            nonint = finite & (num.fillna(0) % 1 != 0)
+            bad |= nonint.to_numpy()
+            num = num.where(~nonint).astype("Int64")
+        else:
+            num = num.astype("float64")
+            bad |= np.isinf(num.to_numpy(dtype=float, na_value=np.nan))
+        return num, bad
+    if kind in ("yymmdd", "yymmdd_time"):
+        s = text.where(~missing).astype("string")
+        if kind == "yymmdd_time":
+            s = s.str.split(" ", n=1).str[0]
+        digits = s.str.fullmatch(r"\d{6}").fillna(False).to_numpy(dtype=bool)
+        n = pd.to_numeric(s.where(digits), errors="coerce")
+        parts = pd.DataFrame({
+            "year": 1900 + n // 10000, "month": (n // 100) % 100, "day": n % 100,
+        })
+        dates = pd.to_datetime(parts, errors="coerce")
+        bad = ~missing & dates.isna().to_numpy()
+        return dates, bad
+    if kind == "datetime":
+        if pd.api.types.is_datetime64_any_dtype(values):
+            dt = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+            return dt.astype("datetime64[ns]"), np.zeros(len(values), dtype=bool)
+        dates = pd.to_datetime(text.where(~missing), errors="coerce", format=date_format or "mixed")
+        if getattr(dates.dt, "tz", None) is not None:
+            dates = dates.dt.tz_convert(None)
+        bad = ~missing & dates.isna().to_numpy()
+        return dates.astype("datetime64[ns]"), bad
+    raise ValueError(f"unknown column kind {kind!r}")  # pragma: no cover - programming error
+
+
+@dataclass
+class RowChecker:
+    """Raises on the first bad row (strict) or records every bad row and drops it (lenient)."""
+
+    path: Path
+    lenient: bool = False
+    report: ReadReport | None = None
+
+    def __post_init__(self) -> None:
+        if self.report is None:
+            self.report = ReadReport()
+
+    def flag(self, df: pd.DataFrame, bad: np.ndarray, column: str | None, reason: str,
+             expected: str, values: pd.Series | None = None) -> pd.DataFrame:
+        """Handle rows where `bad` is true; returns the frame without them (lenient) or raises (strict)."""
+        bad = np.asarray(bad, dtype=bool)
+        if not bad.any():
+            return df
+        idx = np.flatnonzero(bad)
+        if not self.lenient:
+            i = idx[0]
+            value = None if values is None else values.iloc[i]
+            raise DataError(
+                f"{reason} ({bad.sum()} such row{'s' if bad.sum() > 1 else ''})",
+                file=self.path, row=int(df[LINE].iloc[i]), column=column, expected=expected, value=value,
+            )
+        lines = df[LINE].to_numpy()[idx]
+        for line in lines:
+            self.report.add(str(self.path), int(line), column, f"{reason}; expected {expected}")
+        return df.loc[~bad]
+
+
+def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], checker: RowChecker,
+                  date_formats: dict[str, str] | None = None) -> pd.DataFrame:
+    """Parse text columns by a spec {column: (kind, nullable)}; bad values raise or are reported."""
+    out = {}
+    for col, (kind, nullable) in spec.items():
+        raw = df[col]
+        values, bad = parse_values(raw, kind, (date_formats or {}).get(col))
+        expected = {
+            "int": "a whole number", "float": "a number", "str": "text",
+            "yymmdd": "a date as YYMMDD", "yymmdd_time": "a date as 'YYMMDD 00:00:00'",
+            "datetime": "a date/time" + (f" as {date_formats[col]!r}" if date_formats and col in date_formats else ""),
+        }[kind]
+        keep = checker.flag(df, bad, col, f"cannot parse value as {kind}", expected, raw)
+        if len(keep) != len(df):
+            mask = df.index.isin(keep.index)
+            values = values[mask]
+            out = {k: v[mask] for k, v in out.items()}
+            df = keep
+        if not nullable:
+            isna = values.isna().to_numpy()
+            keep = checker.flag(df, isna, col, "missing value", expected)
+            if len(keep) != len(df):
+                mask = ~isna
+                values = values[mask]
+                out = {k: v[mask] for k, v in out.items()}
+                df = keep
+        out[col] = values
+    result = pd.DataFrame(out, index=df.index)
+    result[LINE] = df[LINE]
+    return result

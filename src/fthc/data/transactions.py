@@ -1,0 +1,197 @@
+"""The canonical transaction table, and a reader that maps any CSV/Parquet transaction table onto it.
+
+Canonical form (one pandas DataFrame, sorted by customer_id, ts, then original order):
+    customer_id  any hashable id (int or string)
+    ts           datetime64[ns]
+    amount       float64, signed: credits positive, debits negative
+    balance      float64, balance after the transaction, NaN where the source has none
+    kind         categorical, one of KINDS
+plus optional extra columns that ride along for profiles (operation, k_symbol, category, ...).
+Everything downstream of the readers sees only this form.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, ReadReport
+from .tables import LINE, RowChecker, parse_columns, read_parquet_table, read_text_table, sniff_separator
+
+KINDS = ["incoming_transfer", "cash_deposit", "cash_withdrawal", "card_payment", "outgoing_transfer",
+         "interest_fees", "pension", "loan_payment", "other"]
+CANONICAL = ["customer_id", "ts", "amount", "balance", "kind"]
+
+
+def canonical_frame(*, customer_id, ts, amount, balance=None, kind=None,
+                    extras: dict | None = None) -> pd.DataFrame:
+    """Assemble and sort a canonical transaction table (stable: same-day rows keep their file order)."""
+    n = len(amount)
+    df = pd.DataFrame({
+        "customer_id": np.asarray(customer_id),
+        "ts": pd.to_datetime(np.asarray(ts)).astype("datetime64[ns]"),
+        "amount": np.asarray(amount, dtype="float64"),
+        "balance": np.full(n, np.nan) if balance is None else np.asarray(balance, dtype="float64"),
+        "kind": pd.Categorical(["other"] * n, categories=KINDS) if kind is None
+        else pd.Categorical(kind, categories=KINDS),
+    })
+    for name, values in (extras or {}).items():
+        df[name] = values.to_numpy() if isinstance(values, pd.Series) else values
+    order = np.lexsort((np.arange(n), df["ts"].to_numpy(), pd.factorize(df["customer_id"], sort=True)[0]))
+    return df.iloc[order].reset_index(drop=True)
+
+
+def validate_canonical(df: pd.DataFrame) -> pd.DataFrame:
+    """Check a table claimed to be canonical; raises DataError naming the first problem."""
+    missing = [c for c in CANONICAL if c not in df.columns]
+    if missing:
+        raise DataError(f"not a canonical transaction table: missing columns {missing}",
+                        expected=f"columns {CANONICAL}")
+    if not pd.api.types.is_datetime64_any_dtype(df["ts"]):
+        raise DataError("column 'ts' is not a datetime column", column="ts")
+    for col in ("amount", "balance"):
+        if not pd.api.types.is_float_dtype(df[col]):
+            raise DataError(f"column {col!r} is not float", column=col)
+    if not np.isfinite(df["amount"].to_numpy()).all():
+        raise DataError("amount has missing or infinite values", column="amount")
+    if df["customer_id"].isna().any():
+        raise DataError("customer_id has missing values", column="customer_id")
+    return df
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which columns of a user's table hold what. Only customer_id, timestamp and amount are required.
+
+    Either `amount` is signed, or `direction` names a column whose values are listed in `debit_values` /
+    `credit_values` and `amount` holds unsigned (non-negative) amounts.
+    """
+
+    customer_id: str = "customer_id"
+    timestamp: str = "timestamp"
+    amount: str = "amount"
+    direction: str | None = None
+    debit_values: tuple[str, ...] = ("debit", "D", "DR", "out", "VYDAJ", "VYBER")
+    credit_values: tuple[str, ...] = ("credit", "C", "CR", "in", "PRIJEM")
+    balance: str | None = None
+    category: str | None = None
+    transaction_id: str | None = None
+    date_format: str | None = None
+    # category value -> canonical kind; unmapped categories become "other" and are counted
+    category_kinds: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        bad = {k: v for k, v in self.category_kinds.items() if v not in KINDS}
+        if bad:
+            raise DataError(f"unknown transaction kinds in category mapping: {bad}", expected=f"one of {KINDS}")
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "ColumnMapping":
+        """Read a mapping from a small TOML file: a [columns] table and an optional [categories] table."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise DataError("mapping file not found", file=path) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise DataError(f"invalid TOML: {exc}", file=path) from exc
+        cols = dict(data.get("columns", {}))
+        known = {f.name for f in fields(cls)} - {"category_kinds"}
+        unknown = set(cols) - known
+        if unknown:
+            raise DataError(f"unknown keys in [columns]: {sorted(unknown)}", file=path,
+                            expected=f"keys among {sorted(known)}")
+        for key in ("debit_values", "credit_values"):
+            if key in cols:
+                cols[key] = tuple(str(v) for v in cols[key])
+        return cls(**cols, category_kinds=dict(data.get("categories", {})))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def read_transactions(path: str | Path, mapping: ColumnMapping | None = None, *, lenient: bool = False,
+                      report: ReadReport | None = None) -> pd.DataFrame:
+    """Read a CSV (any common separator) or Parquet transaction table into canonical form."""
+    path = Path(path)
+    mapping = mapping or ColumnMapping()
+    needed = [mapping.customer_id, mapping.timestamp, mapping.amount]
+    optional = [c for c in (mapping.direction, mapping.balance, mapping.category, mapping.transaction_id) if c]
+    if path.suffix.lower() == ".parquet":
+        raw = read_parquet_table(path)
+        from .tables import check_columns
+        check_columns(raw.columns, needed + optional, path, ",")
+    else:
+        raw = read_text_table(path, sniff_separator(path) if path.exists() else ",", required=needed + optional)
+    checker = RowChecker(path, lenient=lenient, report=report)
+
+    spec = {mapping.customer_id: ("str", False), mapping.timestamp: ("datetime", False),
+            mapping.amount: ("float", False)}
+    if mapping.direction:
+        spec[mapping.direction] = ("str", False)
+    if mapping.balance:
+        spec[mapping.balance] = ("float", True)
+    if mapping.category:
+        spec[mapping.category] = ("str", True)
+    if mapping.transaction_id:
+        spec[mapping.transaction_id] = ("str", False)
+    df = parse_columns(raw, spec, checker, date_formats={mapping.timestamp: mapping.date_format}
+                       if mapping.date_format else None)
+
+    amount = df[mapping.amount].to_numpy(dtype=float)
+    if mapping.direction:
+        d = df[mapping.direction].astype("string")
+        debit = d.isin(mapping.debit_values).to_numpy(dtype=bool)
+        credit = d.isin(mapping.credit_values).to_numpy(dtype=bool)
+        df = checker.flag(df, ~(debit | credit), mapping.direction, "unknown direction",
+                          f"one of {list(mapping.debit_values + mapping.credit_values)}", df[mapping.direction])
+        keep = debit | credit
+        amount, debit = amount[keep], debit[keep]
+        neg = amount < 0
+        df = checker.flag(df, neg, mapping.amount, "negative amount with a direction column",
+                          "a non-negative amount (the sign comes from the direction column)", df[mapping.amount])
+        amount = np.where(debit[~neg], -amount[~neg], amount[~neg])
+    if mapping.transaction_id:
+        dup = df[mapping.transaction_id].duplicated().to_numpy()
+        keep = ~dup
+        df = checker.flag(df, dup, mapping.transaction_id, "duplicate transaction id",
+                          "each transaction id once", df[mapping.transaction_id])
+        amount = amount[keep]
+
+    customer = df[mapping.customer_id].astype("string")
+    as_int = pd.to_numeric(customer, errors="coerce")
+    if as_int.notna().all() and (as_int % 1 == 0).all():
+        customer = as_int.astype("int64").to_numpy()
+    else:
+        customer = customer.to_numpy(dtype=object)
+
+    kind = None
+    extras = {"source_row": df[LINE].to_numpy()}
+    if mapping.category:
+        cat = df[mapping.category].astype("string")
+        extras["category"] = cat.to_numpy(dtype=object)
+        kind = cat.map(mapping.category_kinds).fillna("other").to_numpy(dtype=object)
+    if mapping.transaction_id:
+        extras["transaction_id"] = df[mapping.transaction_id].to_numpy(dtype=object)
+    return canonical_frame(
+        customer_id=customer, ts=df[mapping.timestamp].to_numpy(), amount=amount,
+        balance=df[mapping.balance].to_numpy(dtype=float) if mapping.balance else None,
+        kind=kind, extras=extras,
+    )
+
+
+def load_transactions(path: str | Path, mapping: ColumnMapping | None = None, *,
+                      lenient: bool = False) -> tuple[pd.DataFrame, ReadReport]:
+    """Canonical transactions from a Berka folder or a CSV/Parquet table, plus what lenient reading skipped."""
+    from .berka import read_berka, to_transactions
+
+    path = Path(path)
+    if path.is_dir():
+        data = read_berka(path, lenient=lenient)
+        return to_transactions(data), data.report
+    report = ReadReport()
+    return read_transactions(path, mapping, lenient=lenient, report=report), report
