@@ -122,17 +122,8 @@ def read_table(path: str | Path, name: str, *, lenient: bool = False,
     df = parse_columns(raw, spec, checker)
 
     for (table, col), labels in LABELS.items():
-        if table != name:
-            continue
-        codes = df[col]
-        known = codes.isin([k for k in labels if k is not None]) | (codes.isna() & (None in labels))
-        valid = [k for k in labels if k is not None]
-        df = checker.flag(df, ~known.to_numpy(dtype=bool), col, "unknown code", f"one of {valid}", codes)
-        df[col] = df[col].astype(pd.CategoricalDtype(valid))
-        df[f"{col}_en"] = df[col].map({k: v for k, v in labels.items() if k is not None}).astype("string")
-        if None in labels:
-            df[f"{col}_en"] = df[f"{col}_en"].fillna(labels[None])
-        df[f"{col}_en"] = df[f"{col}_en"].astype("category")
+        if table == name:
+            df = _label(df, col, labels, checker)
 
     if name == "client":
         df = _parse_birth_numbers(df, checker)
@@ -150,6 +141,22 @@ def read_table(path: str | Path, name: str, *, lenient: bool = False,
         if str(df[col].dtype) == "Int64" and not df[col].isna().any():
             df[col] = df[col].astype("int64")
     return df.reset_index(drop=True)
+
+
+def _label(df: pd.DataFrame, col: str, labels: dict, checker: RowChecker) -> pd.DataFrame:
+    """Check a code column against its known values; keep it as a categorical and add `<col>_en`."""
+    valid = [k for k in labels if k is not None]
+    idx, uniques = pd.factorize(df[col])  # each distinct value is looked up once, not each row
+    pos = pd.Index(valid).get_indexer(np.asarray(uniques, dtype=object)) if len(uniques) else np.zeros(0, int)
+    codes = np.where(idx >= 0, pos[np.maximum(idx, 0)] if len(pos) else -1, -1)
+    known = (codes >= 0) | ((idx < 0) & (None in labels))
+    df = checker.flag(df, ~known, col, "unknown code", f"one of {valid}", df[col])
+    codes = codes[known]
+    df = df.copy()
+    df[col] = pd.Categorical.from_codes(codes, valid)
+    english = [labels[k] for k in valid] + ([labels[None]] if None in labels else [])
+    df[f"{col}_en"] = pd.Categorical.from_codes(np.where(codes < 0, len(valid), codes), english)
+    return df
 
 
 def _parse_birth_numbers(df: pd.DataFrame, checker: RowChecker) -> pd.DataFrame:
@@ -211,22 +218,20 @@ def _check_keys(data: BerkaData, lenient: bool) -> None:
 
 # Berka (type, operation, k_symbol) -> canonical kind of transaction, first match wins.
 def berka_kind(trans: pd.DataFrame) -> pd.Categorical:
-    op = trans["operation"].astype("string")
-    ks = trans["k_symbol"].astype("string")
-    credit = (trans["type"] == "PRIJEM").to_numpy()
-    conditions = [
-        (ks == "DUCHOD").fillna(False), (ks == "UVER").fillna(False),
-        ks.isin(["UROK", "SANKC. UROK", "SLUZBY"]).fillna(False),
-        (op == "VYBER KARTOU").fillna(False), (op == "VKLAD").fillna(False), (op == "VYBER").fillna(False),
-        (op == "PREVOD Z UCTU").fillna(False) | pd.Series(credit, index=trans.index),
-        (op == "PREVOD NA UCET").fillna(False),
+    """Berka (type, operation, k_symbol) -> canonical kind of transaction; the first matching rule wins."""
+    op, ks = trans["operation"], trans["k_symbol"]  # categoricals: comparisons are cheap, missing is False
+    credit = trans["type"] == "PRIJEM"
+    rules = [
+        ("pension", ks == "DUCHOD"), ("loan_payment", ks == "UVER"),
+        ("interest_fees", ks.isin(["UROK", "SANKC. UROK", "SLUZBY"])),
+        ("card_payment", op == "VYBER KARTOU"), ("cash_deposit", op == "VKLAD"),
+        ("cash_withdrawal", (op == "VYBER") | (trans["type"] == "VYBER")),
+        ("incoming_transfer", (op == "PREVOD Z UCTU") | credit),
+        ("outgoing_transfer", op == "PREVOD NA UCET"),
     ]
-    choices = ["pension", "loan_payment", "interest_fees", "card_payment", "cash_deposit",
-               "cash_withdrawal", "incoming_transfer", "outgoing_transfer"]
-    kind = np.select([c.to_numpy(dtype=bool) for c in conditions], choices, default="other")
-    # cash withdrawals recorded with type VYBER but no operation are still cash withdrawals
-    kind = np.where((kind == "other") & (trans["type"] == "VYBER").to_numpy(), "cash_withdrawal", kind)
-    return pd.Categorical(kind, categories=KINDS)
+    codes = np.select([r.to_numpy(dtype=bool) for _, r in rules], [KINDS.index(k) for k, _ in rules],
+                      default=KINDS.index("other"))
+    return pd.Categorical.from_codes(codes, KINDS)
 
 
 def to_transactions(data: BerkaData) -> pd.DataFrame:

@@ -78,33 +78,79 @@ class SeriesSet:
 
 @dataclass
 class _Groups:
-    """Sorted transactions and where each customer's rows sit."""
+    """Transactions sorted by customer then time (ties keep input order), and where each customer's rows sit."""
 
     code: np.ndarray  # customer index of each row (sorted)
     pos: np.ndarray  # position of each row within its customer's history
     length: np.ndarray  # rows per customer
     ids: np.ndarray
+    order: np.ndarray | None  # permutation that sorts the input rows, None when they were already sorted
+
+    @property
+    def start(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.length)[:-1]])
+
+    def column(self, tx: pd.DataFrame, name: str, dtype=None) -> np.ndarray:
+        """One input column in sorted row order (only the columns a representation needs are gathered)."""
+        if isinstance(tx[name].dtype, pd.CategoricalDtype):
+            values = tx[name].cat.codes.to_numpy()
+        else:
+            values = tx[name].to_numpy(dtype=dtype) if dtype is not None else tx[name].to_numpy()
+        return values if self.order is None else values[self.order]
+
+
+def _sort_order(codes: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
+    """Stable order by (customer, time): one argsort of a packed int64 key where it fits, else a lexsort."""
+    t = ts.astype("datetime64[ns]").astype(np.int64)
+    if len(t) == 0:
+        return None
+    t = t - t.min()
+    for unit in (86_400 * 10**9, 10**9, 1):  # the coarsest unit in which every timestamp is exact
+        if not (t % unit).any():
+            t = t // unit
+            break
+    t_bits = max(int(t.max()).bit_length(), 1)
+    c_bits = max(int(codes.max(initial=0)).bit_length(), 1)
+    i_bits = max(len(t).bit_length(), 1)
+    if c_bits + t_bits <= 62:
+        key = (codes.astype(np.int64) << t_bits) | t
+        if (key[1:] >= key[:-1]).all():
+            return None  # canonical tables arrive sorted: nothing to do
+        if c_bits + t_bits + i_bits <= 63:
+            # row index in the low bits makes keys unique, so a plain (fast) sort is stable, and the
+            # sorted keys carry the permutation themselves
+            key = (key << i_bits) | np.arange(len(t), dtype=np.int64)
+            key.sort()
+            return key & ((1 << i_bits) - 1)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((np.arange(len(codes)), t, codes))
 
 
 def _group(tx: pd.DataFrame, customers: np.ndarray | None) -> tuple[pd.DataFrame, _Groups]:
-    ids_sorted, codes = None, None
     if customers is None:
-        codes, ids_sorted = pd.factorize(tx["customer_id"], sort=True)
-        ids_sorted = np.asarray(ids_sorted)
+        codes, ids = pd.factorize(tx["customer_id"], sort=True)
+        ids = np.asarray(ids)
     else:
-        ids_sorted = np.asarray(customers)
-        if len(pd.unique(ids_sorted)) != len(ids_sorted):
+        ids = np.asarray(customers)
+        if len(pd.unique(ids)) != len(ids):
             raise DataError("customer list has duplicate ids", column="customer_id")
-        codes = pd.Index(ids_sorted).get_indexer(tx["customer_id"])
-        keep = codes >= 0
-        tx, codes = tx.loc[keep], codes[keep]
-    order = np.lexsort((np.arange(len(codes)), tx["ts"].to_numpy(), codes))
-    tx = tx.iloc[order]
-    codes = codes[order]
-    length = np.bincount(codes, minlength=len(ids_sorted))
+        codes = pd.Index(ids).get_indexer(tx["customer_id"])
+        if (codes < 0).any():
+            tx = tx.loc[codes >= 0]
+            codes = codes[codes >= 0]
+    order = _sort_order(codes, tx["ts"].to_numpy())
+    if order is not None:
+        codes = codes[order]
+    length = np.bincount(codes, minlength=len(ids))
     start = np.concatenate([[0], np.cumsum(length)[:-1]])
     pos = np.arange(len(codes)) - start[codes]
-    return tx, _Groups(codes, pos, length, ids_sorted)
+    return tx, _Groups(codes, pos, length, ids, order)
+
+
+def _scatter(X: np.ndarray, channel: int, code: np.ndarray, col: np.ndarray, values) -> None:
+    """X[code, channel, col] = values through the flat view of X (3-D fancy indexing is several times slower)."""
+    _, C, L = X.shape
+    X.reshape(-1)[code * (C * L) + (channel * L) + col] = values
 
 
 def _place(g: _Groups, seq_len: int, padding: str) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +171,8 @@ def _mask(lengths: np.ndarray, seq_len: int, padding: str) -> np.ndarray:
 
 
 def signed_log(x: np.ndarray) -> np.ndarray:
-    return np.sign(x) * np.log1p(np.abs(x))
+    """sign(x) * log(1 + |x|): compresses amounts over orders of magnitude, keeps their sign and zero."""
+    return np.copysign(np.log1p(np.abs(x)), x)
 
 
 def build_series(tx: pd.DataFrame, spec: SeriesSpec | None = None, *, customers=None,
@@ -147,7 +194,7 @@ def _amounts(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesS
     L = spec.seq_len or max(int(g.length.max(initial=0)), 1)
     keep, col = _place(g, L, spec.padding)
     code = g.code[keep]
-    a = tx["amount"].to_numpy(dtype=np.float64)[keep]
+    a = g.column(tx, "amount", np.float64)[keep]
     n = len(g.ids)
     count = np.bincount(code, minlength=n).astype(np.float64)
     mean = np.bincount(code, a, minlength=n) / np.maximum(count, 1)
@@ -156,7 +203,7 @@ def _amounts(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesS
     flat = std[code] <= 1e-12 * np.maximum(1.0, np.abs(mean[code]))
     z = np.where(flat, 0.0, centred / np.where(flat, 1.0, std[code]))  # constant history -> zeros, never NaN
     X = np.zeros((n, 1, L), dtype=np.float32)
-    X[code, 0, col] = z
+    _scatter(X, 0, code, col, z)
     kept_len = np.minimum(g.length, L)
     report = _report(g, L)
     report["zero_variance"] = int(((kept_len >= 2) & (std <= 1e-12 * np.maximum(1.0, np.abs(mean)))).sum())
@@ -185,12 +232,11 @@ def _fit_scale(values: np.ndarray, name: str, scaling: dict | None, fitted: dict
 
 def _balance(tx: pd.DataFrame, g: _Groups) -> tuple[np.ndarray, bool]:
     """Balance after each row; where the source has none, the running sum of amounts (flagged)."""
-    bal = tx["balance"].to_numpy(dtype=np.float64)
+    bal = g.column(tx, "balance", np.float64)
     if not np.isnan(bal).any():
         return bal, False
-    csum = np.cumsum(tx["amount"].to_numpy(dtype=np.float64))
-    start = np.concatenate([[0], np.cumsum(g.length)[:-1]])
-    before = np.concatenate([[0.0], csum])[start]
+    csum = np.cumsum(g.column(tx, "amount", np.float64))
+    before = np.concatenate([[0.0], csum])[g.start]
     running = csum - before[g.code]
     return np.where(np.isnan(bal), running, bal), True
 
@@ -200,22 +246,23 @@ def _events(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesSe
     keep, col = _place(g, L, spec.padding)
     n = len(g.ids)
     fitted: dict[str, list[float]] = {}
-    amount = signed_log(tx["amount"].to_numpy(dtype=np.float64))
     bal, derived = _balance(tx, g)
-    days = tx["ts"].to_numpy().astype("datetime64[s]").astype(np.int64) / 86400.0
+    days = g.column(tx, "ts").astype("datetime64[s]").astype(np.int64) / 86400.0
     gap = np.diff(days, prepend=days[:1] if len(days) else days)
     gap[g.pos == 0] = 0.0  # first transaction of each customer has no predecessor
-    kinds = tx["kind"].cat.codes.to_numpy() if len(tx) else np.zeros(0, dtype=int)
+    kinds = g.column(tx, "kind")  # category codes, in KINDS order
 
     channels = ["log_amount", "log_balance", "log_days_since_previous"] + [f"is_{k}" for k in EVENT_KINDS]
     X = np.zeros((n, len(channels), L), dtype=np.float32)
     code = g.code[keep]
-    X[code, 0, col] = _fit_scale(amount[keep], "log_amount", scaling, fitted)
-    X[code, 1, col] = _fit_scale(signed_log(bal[keep]), "log_balance", scaling, fitted)
-    X[code, 2, col] = _fit_scale(np.log1p(np.maximum(gap[keep], 0)), "log_days_since_previous", scaling, fitted)
+    amount = signed_log(g.column(tx, "amount", np.float64)[keep])
+    _scatter(X, 0, code, col, _fit_scale(amount, "log_amount", scaling, fitted))
+    _scatter(X, 1, code, col, _fit_scale(signed_log(bal[keep]), "log_balance", scaling, fitted))
+    _scatter(X, 2, code, col, _fit_scale(np.log1p(np.maximum(gap[keep], 0)), "log_days_since_previous",
+                                         scaling, fitted))
     k = kinds[keep]
     is_event = k < len(EVENT_KINDS)
-    X[code[is_event], 3 + k[is_event], col[is_event]] = 1.0
+    _scatter(X, 3 + k[is_event].astype(np.int64), code[is_event], col[is_event], 1.0)  # one indicator channel per kind
     report = _report(g, L)
     report["balance_derived"] = int(derived)
     return SeriesSet(X, _mask(g.length, L, spec.padding), g.ids, channels, spec, fitted, report)
@@ -231,7 +278,7 @@ def _period_index(ts: np.ndarray, period: str) -> np.ndarray:
 
 def _calendar(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesSet:
     n = len(g.ids)
-    ts = tx["ts"].to_numpy()
+    ts = g.column(tx, "ts")
     if spec.period == "week":
         days = ts.astype("datetime64[D]").astype(np.int64)
         start = np.concatenate([[0], np.cumsum(g.length)[:-1]])
@@ -252,7 +299,7 @@ def _calendar(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> Series
     inside = rel < L  # the window keeps the first L periods from the first transaction
     code, rel_in = g.code[inside], rel[inside]
     flat = code * L + rel_in
-    amount = tx["amount"].to_numpy(dtype=np.float64)[inside]
+    amount = g.column(tx, "amount", np.float64)[inside]
     bal, derived = _balance(tx, g)
     bal = bal[inside]
 

@@ -14,6 +14,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from .errors import DataError, ReadReport
 
@@ -59,25 +62,43 @@ def sniff_separator(path: Path) -> str:
 def read_text_table(path: Path, sep: str, required: list[str] | None = None) -> pd.DataFrame:
     """All columns as strings (missing as empty string), plus the line number of each row.
 
-    Keeping everything as text first lets us report the exact row and value that fails to parse.
+    Keeping everything as text first lets us report the exact row and value that fails to parse. Arrow's
+    CSV reader does the splitting (multi-threaded, about 10x faster than pandas' at a million rows).
     """
     check_readable(path)
-    try:
-        df = pd.read_csv(
-            path, sep=sep, dtype=str, keep_default_na=False, quotechar='"', skipinitialspace=False,
-            encoding="utf-8", encoding_errors="replace", engine="c",
-        )
-    except pd.errors.EmptyDataError as exc:
-        raise DataError("file has no header line", file=path) from exc
-    except pd.errors.ParserError as exc:
-        raise DataError(f"cannot parse as a {sep!r}-separated table: {exc}", file=path) from exc
-    df.columns = [str(c).strip().strip('"') for c in df.columns]
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        header_line = fh.readline()
+    if not header_line.strip():
+        raise DataError("file has no header line", file=path)
+    names = [c.strip().strip('"') for c in next(csv.reader([header_line.strip("\r\n")], delimiter=sep))]
     if required is not None:
-        check_columns(df.columns, required, path, sep)
-    if len(df) == 0:
+        check_columns(names, required, path, sep)
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=True, column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        row = _ragged_row(path, sep, len(names))
+        raise DataError(f"cannot parse as a {sep!r}-separated table: {str(exc).splitlines()[0]}",
+                        file=path, row=row, expected=f"{len(names)} fields per row like the header") from exc
+    if table.num_rows == 0:
         raise DataError("table has a header but no rows", file=path, expected="at least one data row")
+    df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     df[LINE] = np.arange(2, len(df) + 2)
     return df
+
+
+def _ragged_row(path: Path, sep: str, n_fields: int) -> int | None:
+    """The line number of the first row whose field count differs from the header's (for the error)."""
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        for line_no, row in enumerate(csv.reader(fh, delimiter=sep), start=1):
+            if row and len(row) != n_fields:
+                return line_no
+    return None
 
 
 def read_parquet_table(path: Path) -> pd.DataFrame:
@@ -130,6 +151,9 @@ def parse_values(values: pd.Series, kind: ColumnKind, date_format: str | None = 
         missing = values.isna().to_numpy()
     missing = np.asarray(missing, dtype=bool)
     if kind in ("int", "float"):
+        fast = _arrow_cast(text, missing, pa.int64() if kind == "int" else pa.float64())
+        if fast is not None:
+            return fast, np.zeros(len(values), dtype=bool)
         num = pd.to_numeric(text.where(~missing), errors="coerce")
         bad = num.isna().to_numpy() & ~missing
         if kind == "int":
@@ -145,8 +169,10 @@ def parse_values(values: pd.Series, kind: ColumnKind, date_format: str | None = 
         s = text.where(~missing).astype("string")
         if kind == "yymmdd_time":
             s = s.str.split(" ", n=1).str[0]
-        digits = s.str.fullmatch(r"\d{6}").fillna(False).to_numpy(dtype=bool)
-        n = pd.to_numeric(s.where(digits), errors="coerce")
+        n = _arrow_cast(s, missing, pa.int64())
+        if n is None or (s.str.len().fillna(6) != 6).any():
+            digits = s.str.fullmatch(r"\d{6}").fillna(False).to_numpy(dtype=bool)
+            n = pd.to_numeric(s.where(digits), errors="coerce")
         parts = pd.DataFrame({
             "year": 1900 + n // 10000, "month": (n // 100) % 100, "day": n % 100,
         })
@@ -163,6 +189,22 @@ def parse_values(values: pd.Series, kind: ColumnKind, date_format: str | None = 
         bad = ~missing & dates.isna().to_numpy()
         return dates.astype("datetime64[ns]"), bad
     raise ValueError(f"unknown column kind {kind!r}")  # pragma: no cover - programming error
+
+
+def _arrow_cast(text: pd.Series, missing: np.ndarray, to: pa.DataType) -> pd.Series | None:
+    """Fast path: Arrow casts a clean column at once; None when any value fails (the slow path then finds it)."""
+    try:
+        arr = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string()) \
+            if not isinstance(text.dtype, pd.StringDtype) or text.dtype.storage != "pyarrow" \
+            else pa.array(text.array)
+        arr = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), arr)
+        out = pc.cast(arr, to)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    if to == pa.int64():
+        return pd.Series(out.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), index=text.index)
+    result = pd.Series(out.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+    return None if np.isinf(result.to_numpy()).any() else result
 
 
 @dataclass

@@ -40,7 +40,7 @@ def canonical_frame(*, customer_id, ts, amount, balance=None, kind=None,
         else pd.Categorical(kind, categories=KINDS),
     })
     for name, values in (extras or {}).items():
-        df[name] = values.to_numpy() if isinstance(values, pd.Series) else values
+        df[name] = values.array if isinstance(values, pd.Series) else values
     order = np.lexsort((np.arange(n), df["ts"].to_numpy(), pd.factorize(df["customer_id"], sort=True)[0]))
     return df.iloc[order].reset_index(drop=True)
 

@@ -1,0 +1,69 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from fthc.data.errors import DataError
+from fthc.data.transactions import ColumnMapping, load_transactions, read_transactions
+
+
+def make_table(n_customers=5, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(n_customers):
+        for _ in range(rng.integers(1, 12)):
+            rows.append({"cust": f"C{c:03d}", "when": pd.Timestamp("2021-01-01") + pd.Timedelta(days=int(rng.integers(0, 400))),
+                         "value": round(float(rng.normal(0, 100)), 2), "cat": rng.choice(["salary", "atm", "shop"])})
+    return pd.DataFrame(rows)
+
+
+def test_signed_csv_with_mapping_flags(tmp_path):
+    df = make_table()
+    path = tmp_path / "t.csv"
+    df.to_csv(path, index=False, sep=";")
+    m = ColumnMapping(customer_id="cust", timestamp="when", amount="value", category="cat",
+                      category_kinds={"salary": "incoming_transfer", "atm": "cash_withdrawal"})
+    tx = read_transactions(path, m)
+    assert len(tx) == len(df)
+    assert pd.api.types.is_string_dtype(tx["customer_id"]) and tx["ts"].dtype == "datetime64[ns]"
+    assert tx.groupby("customer_id")["ts"].apply(lambda s: s.is_monotonic_increasing).all()
+    assert np.isclose(tx["amount"].sum(), df["value"].sum())
+    kinds = dict(zip(tx["category"], tx["kind"].astype(str)))
+    assert kinds["salary"] == "incoming_transfer" and kinds["shop"] == "other"
+    assert tx["balance"].isna().all()
+
+
+def test_unsigned_amount_with_direction_column(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("customer_id,timestamp,amount,dc\n7,2020-01-03,10,D\n7,2020-01-01,25,C\n8,2020-01-02,3,C\n")
+    tx = read_transactions(path, ColumnMapping(direction="dc"))
+    assert tx["customer_id"].tolist() == [7, 7, 8]
+    assert tx["amount"].tolist() == [25.0, -10.0, 3.0]  # date-sorted within customer, debit negative
+
+
+def test_parquet_and_toml_mapping(tmp_path):
+    df = make_table()
+    df["bal"] = np.arange(len(df), dtype=float)
+    df.to_parquet(tmp_path / "t.parquet")
+    (tmp_path / "m.toml").write_text(
+        '[columns]\ncustomer_id = "cust"\ntimestamp = "when"\namount = "value"\nbalance = "bal"\n'
+        'category = "cat"\n[categories]\natm = "cash_withdrawal"\n')
+    m = ColumnMapping.from_toml(tmp_path / "m.toml")
+    tx, report = load_transactions(tmp_path / "t.parquet", m)
+    assert len(tx) == len(df) and len(report) == 0
+    assert (tx.loc[tx["category"] == "atm", "kind"] == "cash_withdrawal").all()
+    assert not tx["balance"].isna().any()
+
+
+def test_toml_mapping_errors(tmp_path):
+    (tmp_path / "m.toml").write_text('[columns]\ncustomer = "x"\n')
+    with pytest.raises(DataError, match=r"unknown keys in \[columns\]: \['customer'\]"):
+        ColumnMapping.from_toml(tmp_path / "m.toml")
+    with pytest.raises(DataError, match="unknown transaction kinds"):
+        ColumnMapping(category_kinds={"atm": "cash"})
+
+
+def test_lenient_generic_read(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("customer_id,timestamp,amount\n1,2020-01-01,5\n1,2020-01-02,abc\n2,,3\n2,2020-01-02,3\n")
+    tx, report = load_transactions(path, lenient=True)
+    assert len(tx) == 2 and sorted(p.row for p in report.problems) == [3, 4]

@@ -1,0 +1,33 @@
+from click.testing import CliRunner
+
+from fthc.cli import main
+
+
+def test_synth_then_inspect(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "data"
+    result = runner.invoke(main, ["data", "synth", "--out", str(out), "--accounts", "30", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    assert "30 accounts" in result.output
+    assert sorted(p.name for p in out.glob("*.asc")) == sorted(
+        f"{t}.asc" for t in ("account", "client", "disp", "order", "trans", "loan", "card", "district"))
+    result = runner.invoke(main, ["data", "inspect", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "trans" in result.output and "customers: 30" in result.output
+
+
+def test_inspect_generic_table_with_mapping_flags(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("who,when,value,side\nA,2021-01-01,10,C\nA,2021-02-01,4,D\nB,2021-01-03,7,C\n")
+    result = CliRunner().invoke(main, ["data", "inspect", str(path), "--customer-col", "who", "--time-col", "when",
+                                       "--amount-col", "value", "--direction-col", "side"])
+    assert result.exit_code == 0, result.output
+    assert "customers: 2" in result.output and "single transaction" in result.output
+
+
+def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("who,when,value\nA,2021-01-01,10\n")
+    result = CliRunner().invoke(main, ["data", "inspect", str(path)])
+    assert result.exit_code == 2
+    assert "missing column 'customer_id'" in result.output and "Traceback" not in result.output
