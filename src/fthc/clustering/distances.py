@@ -1,0 +1,69 @@
+"""Distances between latent series, batched: [n, T, d] x [k, T, d] -> [n, k] in one tensor operation.
+
+Vector latents are series of length latent_dim with one channel. All are differentiable and run on the
+tensors' device; `pairwise` chunks the rows so that n x n matrices fit in memory.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..registry import Registry
+
+DISTANCES: Registry = Registry("distance")
+EPS = 1e-8
+
+
+def as_series(z: torch.Tensor) -> torch.Tensor:
+    """[n, D] -> [n, D, 1]; [n, T, d] unchanged."""
+    return z[..., None] if z.dim() == 2 else z
+
+
+def _sq_euclidean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    a, b = a.flatten(1), b.flatten(1)
+    d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
+    return d2.clamp(min=0)
+
+
+@DISTANCES.register("eucl")
+def euclidean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Euclidean distance."""
+    return torch.sqrt(_sq_euclidean(as_series(a), as_series(b)) + EPS)
+
+
+def complexity(z: torch.Tensor) -> torch.Tensor:
+    """Complexity estimate of each series: length of its line along the time axis (Batista et al. 2014)."""
+    z = as_series(z)
+    return torch.sqrt(((z[:, 1:] - z[:, :-1]) ** 2).sum(dim=(1, 2)) + EPS)
+
+
+@DISTANCES.register("cid")
+def complexity_invariant(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Complexity-invariant distance: Euclidean x max(CE_a, CE_b) / min(CE_a, CE_b) (not detached)."""
+    ca, cb = complexity(a)[:, None], complexity(b)[None, :]
+    factor = torch.maximum(ca, cb) / torch.minimum(ca, cb)
+    return euclidean(a, b) * factor
+
+
+@DISTANCES.register("cor")
+def correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """sqrt(2 (1 - Pearson correlation along time)), averaged over channels."""
+    a, b = as_series(a), as_series(b)
+
+    def standardise(z):
+        z = z - z.mean(dim=1, keepdim=True)
+        return z / torch.sqrt((z * z).mean(dim=1, keepdim=True) + 1e-6)  # a flat series correlates with nothing
+
+    sa, sb = standardise(a), standardise(b)
+    corr = torch.einsum("ntd,ktd->nk", sa, sb) / (a.shape[1] * a.shape[2])
+    return torch.sqrt((2 * (1 - corr)).clamp(min=0) + EPS)
+
+
+def pairwise(z: torch.Tensor, name: str, chunk: int = 2048) -> torch.Tensor:
+    """The full [n, n] distance matrix, computed in row chunks (no gradient)."""
+    fn = DISTANCES.get(name).build
+    with torch.no_grad():
+        rows = [fn(z[i: i + chunk], z) for i in range(0, len(z), chunk)]
+    d = torch.cat(rows)
+    d.fill_diagonal_(0)
+    return 0.5 * (d + d.T)  # exact symmetry for the linkage

@@ -1,0 +1,165 @@
+"""One frozen, typed config per clusterer (like nanoGPT's GPTConfig); its dict is the key stored in a database.
+
+Which combinations are valid is read from the registries' capability flags (`validate`, `valid_configs`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Iterator
+
+from .clustering import CLUSTERINGS, REDUCTIONS
+from .clustering.distances import DISTANCES
+from .models import AUTOENCODERS, EMBEDDINGS, PRETEXT_LOSSES
+from .registry import IncompatibleConfigError
+
+
+@dataclass(frozen=True)
+class ClustererConfig:
+    """Everything that determines a fitted clusterer, given the data and the seed."""
+
+    autoencoder: str = "resnet"  # fcnn | resnet | lstm | dtc
+    pretext: str = "mse"  # mse | multi_rec | vae
+    embedding: str | None = None  # identity | vector | vae; None: the natural one for autoencoder + pretext
+    clustering: str = "dtc"  # kmeans | dtc
+    distance: str = "eucl"  # eucl | cid | cor (dtc only)
+    reduction: str = "none"  # none | pca | umap (kmeans only)
+    k: int = 4
+    latent_dim: int = 10
+    reduced_dim: int = 5
+    pretrain_batches: int = 1000
+    batch_size: int = 32
+    lr: float = 1e-3
+    dtc_batches: int = 100
+    dtc_lr: float = 1e-5
+    dtc_update_interval: int = 10  # batches between updates of the target distribution
+    dtc_recon_weight: float = 1.0
+    alpha: float = 1.0  # Student's t degrees of freedom
+    init: str = "robust"  # complete (the reference) | robust | kmeans++
+    max_restarts: int = 2  # DTC retries from a new initialisation when it collapses
+    vae_beta: float = 1.0
+    arch: dict[str, Any] = field(default_factory=dict)  # architecture size overrides, e.g. {"filters": 16}
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+
+    def __post_init__(self) -> None:
+        if self.embedding is None:
+            object.__setattr__(self, "embedding", default_embedding(self.autoencoder, self.pretext))
+        # JSON-canonical (tuples become lists), so a config read back from a store or artefact compares equal
+        object.__setattr__(self, "arch", json.loads(json.dumps(dict(sorted(self.arch.items())))))
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ClustererConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise IncompatibleConfigError(f"unknown config fields {sorted(unknown)}; valid: {sorted(known)}")
+        return cls(**data)
+
+    def key(self) -> str:
+        """Canonical JSON of the fields that define the model (the device does not)."""
+        d = self.to_dict()
+        d.pop("device")
+        return json.dumps(d, sort_keys=True, separators=(",", ":"))
+
+    def replace(self, **changes: Any) -> "ClustererConfig":
+        if "autoencoder" in changes or "pretext" in changes:
+            changes.setdefault("embedding", None)
+        return replace(self, **changes)
+
+    def validate(self) -> "ClustererConfig":
+        """Raise UnknownComponentError or IncompatibleConfigError before any training."""
+        ae = AUTOENCODERS.get(self.autoencoder)
+        emb = EMBEDDINGS.get(self.embedding)
+        pre = PRETEXT_LOSSES.get(self.pretext)
+        clu = CLUSTERINGS.get(self.clustering)
+        DISTANCES.get(self.distance)
+        REDUCTIONS.get(self.reduction)
+        problems = []
+        if pre.flag("needs_layer_pairs") and not ae.flag("supports_multi_rec"):
+            problems.append(f"pretext {self.pretext!r} needs mirrored layers, which the recurrent "
+                            f"{self.autoencoder!r} autoencoder does not have")
+        if pre.flag("needs_variational") != emb.flag("variational"):
+            problems.append(f"pretext {self.pretext!r} and embedding {self.embedding!r} do not match "
+                            "(the vae loss needs the vae embedding and vice versa)")
+        if emb.flag("variational") and not ae.flag("supports_vae"):
+            problems.append(f"the {self.autoencoder!r} autoencoder does not support a variational embedding")
+        if emb.flag("requires_native_latent") and not ae.flag("native_latent"):
+            problems.append(f"embedding {self.embedding!r} needs an autoencoder that outputs its latent itself")
+        if ae.flag("temporal_latent") and self.embedding != "identity":
+            problems.append(f"the {self.autoencoder!r} autoencoder's latent is a time series: embedding "
+                            "must be 'identity'")
+        if not clu.flag("uses_distance") and self.distance != "eucl":
+            problems.append(f"clustering {self.clustering!r} does not use a distance (got {self.distance!r})")
+        if not clu.flag("uses_reduction") and self.reduction != "none":
+            problems.append(f"clustering {self.clustering!r} does not use dimension reduction "
+                            f"(got {self.reduction!r})")
+        for name in ("k", "latent_dim", "reduced_dim", "batch_size"):
+            if getattr(self, name) < (2 if name == "k" else 1):
+                problems.append(f"{name} must be at least {2 if name == 'k' else 1}")
+        if self.pretrain_batches < 0 or self.dtc_batches < 0:
+            problems.append("training budgets cannot be negative")
+        if self.init not in ("complete", "robust", "kmeans++"):
+            problems.append(f"unknown init {self.init!r}; valid: complete, robust, kmeans++")
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            problems.append(f"unknown device {self.device!r}")
+        if problems:
+            raise IncompatibleConfigError("; ".join(problems))
+        return self
+
+
+def default_embedding(autoencoder: str, pretext: str) -> str:
+    if pretext == "vae":
+        return "vae"
+    if autoencoder in AUTOENCODERS and AUTOENCODERS.get(autoencoder).flag("native_latent"):
+        return "identity"
+    return "vector"
+
+
+def valid_configs(base: ClustererConfig | None = None, *, ks=(4,), distances=None,
+                  reductions=None) -> Iterator[ClustererConfig]:
+    """Every valid combination of registered components (options that do not apply collapse)."""
+    base = base or ClustererConfig()
+    distances = distances or DISTANCES.names()
+    reductions = reductions or REDUCTIONS.names()
+    seen = set()
+    for ae, pre, clu, k in itertools.product(AUTOENCODERS.names(), PRETEXT_LOSSES.names(), CLUSTERINGS.names(), ks):
+        uses_d = CLUSTERINGS.get(clu).flag("uses_distance")
+        uses_r = CLUSTERINGS.get(clu).flag("uses_reduction")
+        for dist, red in itertools.product(distances if uses_d else ["eucl"], reductions if uses_r else ["none"]):
+            cfg = base.replace(autoencoder=ae, pretext=pre, clustering=clu, distance=dist, reduction=red, k=k)
+            try:
+                cfg.validate()
+            except IncompatibleConfigError:
+                continue
+            if cfg.key() not in seen:
+                seen.add(cfg.key())
+                yield cfg
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # the paper's best: ResNet autoencoder, MSE pretext, DTC layer with Euclidean distance
+    "fthc": dict(autoencoder="resnet", pretext="mse", clustering="dtc", distance="eucl"),
+    # the paper's baselines
+    "dtc": dict(autoencoder="dtc", pretext="mse", clustering="dtc", distance="eucl"),
+    "lstm": dict(autoencoder="lstm", pretext="mse", clustering="kmeans"),
+    "fcnn": dict(autoencoder="fcnn", pretext="mse", clustering="kmeans"),
+    "vae": dict(autoencoder="fcnn", pretext="vae", clustering="kmeans"),
+}
+
+
+def preset(name: str, **overrides: Any) -> ClustererConfig:
+    """A named configuration, with any field overridden."""
+    if name not in PRESETS:
+        from .registry import UnknownComponentError
+
+        raise UnknownComponentError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
+    return ClustererConfig(**{**PRESETS[name], **overrides}).validate()

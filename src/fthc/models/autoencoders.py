@@ -1,0 +1,210 @@
+"""Encoder/decoder pairs: FCNN, ResNet, LSTM and DTC, with the reference sizes as defaults.
+
+Every autoencoder takes any number of input channels, returns its encoder features (before the embedding)
+and decodes a latent back to [n, channels, seq_len]. Decoders end in a linear layer, so they can output the
+negative values of z-scored targets. `encode`/`decode` also return the activations of mirrored layers for
+the multi-level reconstruction loss, where the architecture has them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from ..registry import Registry
+
+AUTOENCODERS: Registry = Registry("autoencoder")
+
+
+class Autoencoder(nn.Module):
+    """Base class. Subclasses set `feature_shape` (encoder output) and `latent_shape` (decoder input)."""
+
+    feature_shape: tuple[int, ...]
+    latent_shape: tuple[int, ...]
+
+    def encode(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        raise NotImplementedError
+
+
+def _pad_to(x: torch.Tensor, length: int) -> torch.Tensor:
+    return x if x.shape[-1] == length else nn.functional.pad(x, (0, length - x.shape[-1]))
+
+
+@AUTOENCODERS.register("fcnn", native_latent=False, recurrent=False, supports_multi_rec=True, supports_vae=True,
+                       min_seq_len=1, test_params={"hidden": (16, 16, 32)},
+                       doc="fully connected, 500-500-2000 (Xie et al. DEC sizes)")
+class FCNN(Autoencoder):
+    def __init__(self, in_channels: int, seq_len: int, latent_dim: int, hidden: tuple[int, ...] = (500, 500, 2000)):
+        super().__init__()
+        self.in_channels, self.seq_len = in_channels, seq_len
+        dims = [in_channels * seq_len, *hidden]
+        self.enc = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        back = [latent_dim, *reversed(hidden)]
+        self.dec = nn.ModuleList(nn.Linear(a, b) for a, b in zip(back[:-1], back[1:]))
+        self.out = nn.Linear(hidden[0], in_channels * seq_len)  # linear: z-scored targets are signed
+        self.feature_shape = (hidden[-1],)
+        self.latent_shape = (latent_dim,)
+
+    def encode(self, x, mask):
+        h = x.flatten(1)
+        acts = []
+        for layer in self.enc:
+            h = torch.relu(layer(h))
+            acts.append(h)
+        return h, acts
+
+    def decode(self, z):
+        h, acts = z, []
+        for layer in self.dec:
+            h = torch.relu(layer(h))
+            acts.append(h)
+        out = self.out(h).view(-1, self.in_channels, self.seq_len)
+        return out, acts[::-1]  # acts[i] mirrors encoder layer i
+
+
+class ResidualBlock(nn.Module):
+    """Three convolutions (kernels 8/5/3 by default) with batch norm and a 1x1 shortcut (Wang et al. 2017)."""
+
+    def __init__(self, c_in: int, c_out: int, kernels: tuple[int, ...]):
+        super().__init__()
+        layers, c = [], c_in
+        for i, k in enumerate(kernels):
+            # 'same' padding, written out so that even kernels pad (k-1)//2 left and k//2 right
+            layers += [nn.ConstantPad1d(((k - 1) // 2, k // 2), 0.0), nn.Conv1d(c, c_out, k), nn.BatchNorm1d(c_out)]
+            if i < len(kernels) - 1:
+                layers.append(nn.ReLU())
+            c = c_out
+        self.body = nn.Sequential(*layers)
+        self.shortcut = nn.Sequential(nn.Conv1d(c_in, c_out, 1), nn.BatchNorm1d(c_out))
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+@AUTOENCODERS.register("resnet", native_latent=False, recurrent=False, supports_multi_rec=True, supports_vae=True,
+                       min_seq_len=1, test_params={"filters": 8},
+                       doc="3 residual blocks of 64 filters, average pooling 10")
+class ResNet(Autoencoder):
+    def __init__(self, in_channels: int, seq_len: int, latent_dim: int, filters: int = 64,
+                 kernels: tuple[int, ...] = (8, 5, 3), blocks: int = 3, pool: int = 10):
+        super().__init__()
+        self.in_channels, self.seq_len, self.filters, self.pool = in_channels, seq_len, filters, pool
+        self.padded_len = math.ceil(seq_len / pool) * pool  # pooled length times pool: decoder mirrors exactly
+        self.enc = nn.ModuleList(ResidualBlock(in_channels if i == 0 else filters, filters, kernels)
+                                 for i in range(blocks))
+        self.dec = nn.ModuleList(ResidualBlock(filters, filters, kernels) for _ in range(blocks))
+        self.pooled = self.padded_len // pool
+        self.expand = nn.Linear(latent_dim, filters * self.pooled)
+        self.out = nn.Conv1d(filters, in_channels, 1)
+        self.feature_shape = (filters * self.pooled,)
+        self.latent_shape = (latent_dim,)
+
+    def encode(self, x, mask):
+        h = _pad_to(x, self.padded_len)
+        acts = []
+        for block in self.enc:
+            h = block(h)
+            acts.append(h)
+        return nn.functional.avg_pool1d(h, self.pool).flatten(1), acts
+
+    def decode(self, z):
+        h = self.expand(z).view(-1, self.filters, self.pooled)
+        h = nn.functional.interpolate(h, scale_factor=self.pool, mode="nearest")
+        acts = []
+        for block in self.dec:
+            h = block(h)
+            acts.append(h)
+        return self.out(h)[..., : self.seq_len], acts[::-1]
+
+
+def _lengths(mask: torch.Tensor) -> torch.Tensor | None:
+    """Sequence lengths when every series is a valid prefix (right padding), else None."""
+    lengths = mask.sum(1)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    if torch.equal(mask, steps[None, :] < lengths[:, None]):
+        return lengths.clamp(min=1).cpu()
+    return None
+
+
+def _run_lstm(lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor | None):
+    """Run over the valid steps only (packed) when lengths are known."""
+    if lengths is None:
+        return lstm(x)
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    out, state = lstm(packed)
+    out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+    return out, state
+
+
+@AUTOENCODERS.register("lstm", native_latent=True, recurrent=True, supports_multi_rec=False, supports_vae=True,
+                       min_seq_len=1, test_params={"hidden": 8},
+                       doc="BiLSTM 50 then BiLSTM to the latent; decoder repeats the latent")
+class LSTM(Autoencoder):
+    def __init__(self, in_channels: int, seq_len: int, latent_dim: int, hidden: int = 50):
+        super().__init__()
+        if latent_dim % 2:
+            raise ValueError("the lstm encoder needs an even latent_dim (two directions)")
+        self.seq_len = seq_len
+        self.lstm1 = nn.LSTM(in_channels, hidden, batch_first=True, bidirectional=True)
+        self.lstm2 = nn.LSTM(2 * hidden, latent_dim // 2, batch_first=True, bidirectional=True)
+        self.dec_lstm = nn.LSTM(latent_dim, hidden, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(2 * hidden, in_channels)
+        self.feature_shape = (latent_dim,)
+        self.latent_shape = (latent_dim,)
+
+    def encode(self, x, mask):
+        lengths = _lengths(mask)
+        h, _ = _run_lstm(self.lstm1, x.transpose(1, 2), lengths)
+        _, (hn, _) = _run_lstm(self.lstm2, h, lengths)
+        return torch.cat([hn[0], hn[1]], dim=1), []  # final forward and backward states
+
+    def decode(self, z):
+        rep = z[:, None, :].expand(-1, self.seq_len, -1)
+        h, _ = self.dec_lstm(rep)
+        return self.out(h).transpose(1, 2), []
+
+
+@AUTOENCODERS.register("dtc", native_latent=True, recurrent=True, supports_multi_rec=False, supports_vae=False,
+                       temporal_latent=True, min_seq_len=20, test_params={"filters": 8, "hidden": 8},
+                       doc="Deep Temporal Clustering: conv + max-pool + two BiLSTMs, a latent time series")
+class DTCAutoencoder(Autoencoder):
+    """Madiraju et al.: the latent is a short time series [T', channels], so DTC distances act along time."""
+
+    def __init__(self, in_channels: int, seq_len: int, latent_dim: int, filters: int = 50, kernel: int = 5,
+                 pool: int = 10, pool_stride: int = 5, hidden: int = 50, latent_channels: int = 1):
+        super().__init__()
+        if seq_len < 2 * pool:
+            raise ValueError(f"the dtc encoder needs seq_len >= {2 * pool} for its pooling, got {seq_len}")
+        self.seq_len = seq_len
+        self.conv = nn.Conv1d(in_channels, filters, kernel, stride=2, padding=kernel // 2)
+        self.conv_len = (seq_len + 2 * (kernel // 2) - kernel) // 2 + 1
+        self.pool = nn.MaxPool1d(pool, stride=pool_stride)
+        self.steps = (self.conv_len - pool) // pool_stride + 1
+        self.lstm1 = nn.LSTM(filters, hidden, batch_first=True, bidirectional=True)
+        self.lstm2 = nn.LSTM(2 * hidden, latent_channels, batch_first=True, bidirectional=True)
+        self.latent_channels = latent_channels
+        self.up = nn.Conv1d(latent_channels, filters, kernel, padding=kernel // 2)
+        out_pad = seq_len - ((self.conv_len - 1) * 2 - 2 * (kernel // 2) + kernel)
+        self.deconv = nn.ConvTranspose1d(filters, in_channels, kernel, stride=2, padding=kernel // 2,
+                                         output_padding=out_pad)
+        self.feature_shape = (self.steps, latent_channels)
+        self.latent_shape = (self.steps, latent_channels)
+
+    def encode(self, x, mask):
+        h = nn.functional.leaky_relu(self.conv(x))
+        h = self.pool(h).transpose(1, 2)
+        h, _ = self.lstm1(h)
+        h, _ = self.lstm2(h)
+        half = self.latent_channels
+        return h[..., :half] + h[..., half:], []  # forward + backward halves (the reference added fwd twice)
+
+    def decode(self, z):
+        h = nn.functional.interpolate(z.transpose(1, 2), size=self.conv_len, mode="nearest")
+        h = nn.functional.leaky_relu(self.up(h))
+        return self.deconv(h), []
