@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+
+from fthc.config import ClustererConfig, preset
+from fthc.data.errors import DataError
+from fthc.estimator import ArtefactError, Clusterer, NotFittedError
+from fthc.registry import IncompatibleConfigError, UnknownComponentError
+
+TINY = dict(k=2, latent_dim=2, pretrain_batches=2, dtc_batches=1, batch_size=4, arch={"hidden": (4, 4, 4)},
+            autoencoder="fcnn", clustering="kmeans", device="cpu")
+
+
+def X(n=8, length=12):
+    return np.random.default_rng(0).normal(size=(n, 1, length)).astype(np.float32)
+
+
+def test_unknown_component_lists_valid_names():
+    with pytest.raises(UnknownComponentError, match=r"unknown autoencoder 'resnett'; valid: dtc, fcnn, lstm, resnet"):
+        ClustererConfig(autoencoder="resnett").validate()
+    with pytest.raises(UnknownComponentError, match="unknown distance 'dtw'"):
+        ClustererConfig(distance="dtw").validate()
+    with pytest.raises(UnknownComponentError, match="unknown preset"):
+        preset("best")
+
+
+@pytest.mark.parametrize("changes,message", [
+    (dict(autoencoder="lstm", pretext="multi_rec"), "needs mirrored layers"),
+    (dict(autoencoder="dtc", pretext="vae"), "does not support a variational embedding"),
+    (dict(pretext="mse", embedding="vae"), "do not match"),
+    (dict(autoencoder="resnet", embedding="identity"), "outputs its latent itself"),
+    (dict(clustering="kmeans", distance="cid"), "does not use a distance"),
+    (dict(clustering="dtc", reduction="pca"), "does not use dimension reduction"),
+    (dict(k=1), "k must be at least 2"),
+])
+def test_incompatible_combinations_are_rejected_before_training(changes, message):
+    with pytest.raises(IncompatibleConfigError, match=message):
+        Clusterer(ClustererConfig(**changes)).fit(X())
+
+
+def test_bad_inputs():
+    model = Clusterer(ClustererConfig(**TINY))
+    with pytest.raises(DataError, match="3 dimensions"):
+        model.fit(np.zeros((2, 2, 2, 2)))
+    with pytest.raises(DataError, match="numeric"):
+        model.fit(np.array([["a", "b"]]))
+    bad = X()
+    bad[3, 0, 5] = np.nan
+    with pytest.raises(DataError, match="NaN or infinite values \\(first at series 3, channel 0, step 5\\)"):
+        model.fit(bad)
+    with pytest.raises(DataError, match="1 series cannot form 2 clusters"):
+        model.fit(X(n=1))
+    with pytest.raises(DataError, match="mask shape"):
+        model.fit(X(), mask=np.ones((3, 3), dtype=bool))
+    with pytest.raises(DataError, match="too short for the 'dtc' autoencoder"):
+        Clusterer(ClustererConfig(autoencoder="dtc", k=2)).fit(X(length=12))
+
+
+def test_predict_before_fit_and_shape_mismatch():
+    model = Clusterer(ClustererConfig(**TINY))
+    with pytest.raises(NotFittedError):
+        model.predict(X())
+    model.fit(X())
+    with pytest.raises(DataError, match="the model was fitted on 1 x 12"):
+        model.predict(X(length=13))
+
+
+def test_corrupted_or_foreign_artefacts(tmp_path):
+    model = Clusterer(ClustererConfig(**TINY)).fit(X())
+    folder = model.save(tmp_path / "m")
+    with open(folder / "weights.pt", "ab") as fh:
+        fh.write(b"tampered")
+    with pytest.raises(ArtefactError, match="weights.pt is missing or corrupted"):
+        Clusterer.load(folder)
+    folder = model.save(tmp_path / "m2")
+    manifest = (folder / "manifest.json").read_text().replace('"format": 1', '"format": 99')
+    (folder / "manifest.json").write_text(manifest)
+    with pytest.raises(ArtefactError, match="artefact format 99"):
+        Clusterer.load(folder)
+    (folder / "manifest.json").write_text("{not json")
+    with pytest.raises(ArtefactError, match="corrupted"):
+        Clusterer.load(folder)
+    with pytest.raises(ArtefactError, match="not a saved fthc model"):
+        Clusterer.load(tmp_path)
+
+
+def test_sklearn_conventions():
+    model = Clusterer(ClustererConfig(**TINY))
+    assert not hasattr(model, "labels_")  # the constructor only stores the config
+    assert model.get_params()["k"] == 2
+    assert model.set_params(k=3).config.k == 3
+    assert model.fit(X()) is model
+    assert preset("fthc").autoencoder == "resnet" and preset("fthc").clustering == "dtc"
