@@ -208,3 +208,41 @@ class DTCAutoencoder(Autoencoder):
         h = nn.functional.interpolate(z.transpose(1, 2), size=self.conv_len, mode="nearest")
         h = nn.functional.leaky_relu(self.up(h))
         return self.deconv(h), []
+
+
+def masked_mean_std(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per-channel mean and standard deviation over the valid steps: [n, C, L] -> [n, 2C]."""
+    m = mask[:, None, : h.shape[-1]].to(h.dtype)
+    count = m.sum(-1).clamp(min=1)
+    mean = (h * m).sum(-1) / count
+    var = (((h - mean[..., None]) ** 2) * m).sum(-1) / count
+    return torch.cat([mean, torch.sqrt(var + 1e-6)], dim=1)
+
+
+@AUTOENCODERS.register("resnet_pool", native_latent=False, recurrent=False, supports_multi_rec=False,
+                       supports_vae=True, min_seq_len=1, test_params={"filters": 8},
+                       doc="ResNet blocks, masked mean/std pooling over time; decodes a customer's typical step")
+class ResNetPool(Autoencoder):
+    """Length- and alignment-invariant: the latent summarises what a customer's transactions look like, not when
+    they happened. The decoder reconstructs every valid step from the latent alone, so the best it can do is the
+    customer's typical step: the latent must carry levels, kind mix and their spread."""
+
+    def __init__(self, in_channels: int, seq_len: int, latent_dim: int, filters: int = 64,
+                 kernels: tuple[int, ...] = (8, 5, 3), blocks: int = 3, decoder_hidden: int = 64):
+        super().__init__()
+        self.seq_len = seq_len
+        self.enc = nn.ModuleList(ResidualBlock(in_channels if i == 0 else filters, filters, kernels)
+                                 for i in range(blocks))
+        self.dec = nn.Sequential(nn.Linear(latent_dim, decoder_hidden), nn.ReLU(),
+                                 nn.Linear(decoder_hidden, in_channels))
+        self.feature_shape = (2 * filters,)
+        self.latent_shape = (latent_dim,)
+
+    def encode(self, x, mask):
+        h = x
+        for block in self.enc:
+            h = block(h)
+        return masked_mean_std(h, mask), []
+
+    def decode(self, z):
+        return self.dec(z)[..., None].expand(-1, -1, self.seq_len), []

@@ -1,0 +1,247 @@
+"""Models: training speed and memory per architecture, clustering quality and collapse rate per option,
+DTC distance and initialisation speed, and representations against k-means on summary features.
+
+    python benchmarks/bench_models.py                       # everything, paper budgets (hours on 2 cores)
+    python benchmarks/bench_models.py --quick               # reduced budgets, minutes: what the notes quote
+    python benchmarks/bench_models.py --parts speed kernels # pick parts: speed quality kernels representations
+
+Every figure comes from this run; ratios are against baselines measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from fthc.clustering.distances import DISTANCES
+from fthc.clustering.dtc import centroids_from_labels, initial_labels
+from fthc.config import ClustererConfig, preset
+from fthc.data import SeriesSpec, build_series, read_berka, read_ground_truth, to_transactions, write_synthetic_berka
+from fthc.estimator import Clusterer, Inputs, as_inputs
+from fthc.features import standardise, summary_features
+from fthc.metrics import evaluate
+from fthc.models import AUTOENCODERS, PRETEXT_LOSSES
+
+console = Console(width=200)
+def valid_pairs() -> list[tuple[str, str]]:
+    out = []
+    for a in AUTOENCODERS.names():
+        for p in PRETEXT_LOSSES.names():
+            try:
+                ClustererConfig(autoencoder=a, pretext=p, clustering="kmeans").validate()
+                out.append((a, p))
+            except Exception:
+                pass
+    return out
+
+
+OPTIONS = [("kmeans", "none", "eucl"), ("kmeans", "pca", "eucl"), ("kmeans", "umap", "eucl"),
+           ("dtc", "none", "eucl"), ("dtc", "none", "cid"), ("dtc", "none", "cor")]
+
+
+def option_name(clu, red, dist):
+    return f"kmeans/{red}" if clu == "kmeans" else f"dtc/{dist}"
+
+
+# -- speed: one subprocess per architecture so that each peak memory is its own --------------------
+def speed_one(autoencoder: str, pretext: str, batches: int, seq_len: int) -> dict:
+    torch.set_num_threads(2)
+    X = np.random.default_rng(0).normal(size=(512, 1, seq_len)).astype(np.float32)
+    cfg = ClustererConfig(autoencoder=autoencoder, pretext=pretext, clustering="kmeans", pretrain_batches=batches,
+                          batch_size=32, device="cpu")
+    model = Clusterer(cfg)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    model.pretrain(X)
+    return {"seconds_per_100": model.pretrain_seconds_ / batches * 100,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "before_mb": before / 1024}
+
+
+def part_speed(args) -> None:
+    table = Table(title=f"pretext training speed: seconds per 100 batches of 32 at seq_len {args.seq_len} "
+                        f"(median of {args.repeats}; {args.speed_batches} batches timed per run), 2 threads")
+    for col in ("autoencoder", "pretext", "s / 100 batches", "peak RSS MB", "projected s / 1,000 batches"):
+        table.add_column(col)
+    for a, p in valid_pairs():
+        runs = []
+        for _ in range(args.repeats):
+            out = subprocess.run([sys.executable, __file__, "--speed-one", a, p, str(args.speed_batches),
+                                  str(args.seq_len)], capture_output=True, text=True, check=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        s = statistics.median(r["seconds_per_100"] for r in runs)
+        table.add_row(a, p, f"{s:.1f}", f"{max(r['peak_mb'] for r in runs):,.0f}", f"{10 * s:,.0f}")
+    console.print(table)
+
+
+# -- kernels: batched distances vs a per-pair loop; initialisation on 4,500 latents ------------------
+def part_kernels(args) -> None:
+    rng = np.random.default_rng(0)
+    table = Table(title="DTC kernels (median of 5)")
+    for col in ("what", "size", "fthc s", "baseline", "baseline s", "speed-up"):
+        table.add_column(col)
+    z = torch.tensor(rng.normal(size=(256, 10, 1)), dtype=torch.float32)
+    c = torch.tensor(rng.normal(size=(6, 10, 1)), dtype=torch.float32)
+    for name in ("eucl", "cid", "cor"):
+        fn = DISTANCES.get(name).build
+        fast = statistics.median(_time(lambda: fn(z, c)) for _ in range(5))
+        slow = statistics.median(_time(lambda: torch.stack([torch.stack([fn(z[i:i + 1], c[j:j + 1])[0, 0]
+                                                                       for j in range(len(c))])
+                                                          for i in range(len(z))])) for _ in range(3))
+        table.add_row(f"distance {name}", "256 x 6 latents of 10", f"{fast * 1e3:.2f} ms", "per-pair Python loop",
+                      f"{slow * 1e3:.1f} ms", f"{slow / fast:,.0f}x")
+    z = torch.tensor(rng.normal(size=(4500, 10)), dtype=torch.float32)
+    for name in ("eucl", "cid", "cor"):
+        t = statistics.median(_time(lambda: centroids_from_labels(
+            z, initial_labels(z, 6, name, "complete", rng, 2)[0], 6)) for _ in range(3))
+        table.add_row(f"init complete linkage ({name})", "4,500 latents of 10, k=6", f"{t:.2f} s", "target", "1 s",
+                      "")
+    console.print(table)
+
+
+def _time(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+# -- quality and collapse on synthetic Berka --------------------------------------------------------
+def load_synthetic(args):
+    folder = Path(args.data) if args.data else Path(tempfile.mkdtemp()) / "berka"
+    if not (folder / "trans.asc").exists():
+        write_synthetic_berka(folder, args.accounts, seed=args.data_seed)
+    tx = to_transactions(read_berka(folder))
+    truth = read_ground_truth(folder).set_index("account_id")["segment"]
+    return tx, truth
+
+
+def fit_options(series, truth, base: ClustererConfig, ks, seeds, options):
+    """Pretrain once per seed, then every clustering option and k from the same pretext weights."""
+    data = as_inputs(series)
+    inputs = series.X.reshape(len(series), -1)
+    y = truth.loc[series.ids].to_numpy()
+    rows = []
+    for seed in seeds:
+        pre = Clusterer(base.replace(seed=seed)).pretrain(data)
+        state, pre_s = pre.pretext_state(), pre.pretrain_seconds_
+        for clu, red, dist in options:
+            for k in ks:
+                cfg = base.replace(seed=seed, clustering=clu, reduction=red, distance=dist, k=k)
+                m = Clusterer(cfg).pretrain(data, state=state).fit_clustering(data)
+                met = evaluate(inputs, m.transform(series), m.labels_, k, y, seed)
+                rows.append({"option": option_name(clu, red, dist), "k": k, "seed": seed,
+                             "cluster_s": m.clustering_seconds_, "pretrain_s": pre_s, **met})
+    return rows
+
+
+def part_quality(args, tx, truth) -> None:
+    seeds = list(range(args.seeds))
+    for a, p in args.pairs:
+        base = ClustererConfig(autoencoder=a, pretext=p, pretrain_batches=args.batches, dtc_batches=args.dtc_batches,
+                               device="cpu", arch=args.arch.get(a, {}))
+        series = build_series(tx, SeriesSpec(args.representation))
+        rows = fit_options(series, truth, base, (2, 4, 6), seeds, OPTIONS)
+        table = Table(title=f"{a} + {p} on synthetic Berka ({len(series):,} accounts, {args.representation}, "
+                            f"{args.batches} pretext batches, {args.dtc_batches} DTC batches; mean over "
+                            f"{len(seeds)} seeds)")
+        for col in ("option", "k", "SC input", "DBI input", "SC latent", "DBI latent", "ARI", "NMI",
+                    "degenerate", "cluster s"):
+            table.add_column(col)
+        for clu, red, dist in OPTIONS:
+            for k in (2, 4, 6):
+                r = [x for x in rows if x["option"] == option_name(clu, red, dist) and x["k"] == k]
+                mean = lambda key: np.nanmean([x[key] for x in r])
+                table.add_row(option_name(clu, red, dist), str(k), f"{mean('input_silhouette'):.3f}",
+                              f"{mean('input_davies_bouldin'):.2f}", f"{mean('latent_silhouette'):.3f}",
+                              f"{mean('latent_davies_bouldin'):.2f}", f"{mean('ari'):.3f}", f"{mean('nmi'):.3f}",
+                              f"{sum(x['degenerate'] for x in r)}/{len(r)}", f"{mean('cluster_s'):.1f}")
+        console.print(table)
+        console.print(f"pretext stage: {np.mean([x['pretrain_s'] for x in rows]):.1f} s per seed, shared by "
+                      f"{len(OPTIONS) * 3} clustering runs")
+
+
+def part_representations(args, tx, truth) -> None:
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    k = 6
+    seeds = list(range(args.seeds))
+    table = Table(title=f"ARI against the 6 planted segments (k={k}, mean over {len(seeds)} seeds)")
+    for col in ("method", "representation", "ARI mean", "ARI min", "degenerate", "fit s"):
+        table.add_column(col)
+    feats = summary_features(tx)
+    y = truth.loc[feats.index].to_numpy()
+    aris = [adjusted_rand_score(y, KMeans(k, n_init=10, random_state=s).fit_predict(standardise(feats)))
+            for s in seeds]
+    table.add_row("k-means on summary features (baseline)", "summary", f"{np.mean(aris):.3f}", f"{min(aris):.3f}",
+                  "", "")
+    for name in args.presets:
+        for rep in ("amounts", "events", "calendar"):
+            series = build_series(tx, SeriesSpec(rep))
+            yy = truth.loc[series.ids].to_numpy()
+            res = []
+            for s in seeds:
+                cfg = preset(name, k=k, seed=s, pretrain_batches=args.batches, dtc_batches=args.dtc_batches,
+                             device="cpu")
+                m = Clusterer(cfg).fit(series)
+                res.append((adjusted_rand_score(yy, m.labels_), m.degenerate_, m.fit_seconds_))
+            table.add_row(f"preset {name}", rep, f"{np.mean([r[0] for r in res]):.3f}",
+                          f"{min(r[0] for r in res):.3f}", f"{sum(r[1] for r in res)}/{len(res)}",
+                          f"{np.mean([r[2] for r in res]):.0f}")
+            console.print(f"  done {name} {rep}", style="dim")
+    console.print(table)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--speed-one":
+        a, p, batches, seq_len = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+        print(json.dumps(speed_one(a, p, batches, seq_len)))
+        return
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--parts", nargs="+", default=["kernels", "speed", "quality", "representations"])
+    ap.add_argument("--quick", action="store_true", help="reduced budgets and data (minutes, not hours)")
+    ap.add_argument("--data", help="a synthetic Berka folder (generated if missing)")
+    ap.add_argument("--accounts", type=int, default=4500)
+    ap.add_argument("--data-seed", type=int, default=11)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--batches", type=int, default=1000, help="pretext batches")
+    ap.add_argument("--dtc-batches", type=int, default=100)
+    ap.add_argument("--representation", default="amounts")
+    ap.add_argument("--seq-len", type=int, default=675)
+    ap.add_argument("--speed-batches", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--pairs", nargs="+", default=None, help="autoencoder:pretext pairs for the quality part")
+    ap.add_argument("--presets", nargs="+", default=["fthc", "fcnn"])
+    args = ap.parse_args()
+    args.arch = {}
+    if args.quick:
+        args.accounts, args.seeds, args.batches, args.dtc_batches = 1500, 3, 150, 50
+        args.speed_batches, args.repeats = 5, 1
+        args.representation = "calendar"
+        args.pairs = args.pairs or ["resnet:mse", "fcnn:mse", "resnet_pool:mse"]
+    args.pairs = [tuple(p.split(":")) for p in args.pairs] if args.pairs else valid_pairs()
+    torch.set_num_threads(2)
+    if "kernels" in args.parts:
+        part_kernels(args)
+    if "speed" in args.parts:
+        part_speed(args)
+    if {"quality", "representations"} & set(args.parts):
+        tx, truth = load_synthetic(args)
+        if "quality" in args.parts:
+            part_quality(args, tx, truth)
+        if "representations" in args.parts:
+            part_representations(args, tx, truth)
+
+
+if __name__ == "__main__":
+    main()
