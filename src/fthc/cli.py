@@ -116,5 +116,94 @@ def inspect_cmd(path: Path, mapping, customer_col, time_col, amount_col, directi
         console.print("[green]no problems found[/]")
 
 
+# -- experiment grid -------------------------------------------------------------------------------------
+DEFAULT_DATA = Path("fthc-data/berka")
+
+
+def default_data(data: Path | None) -> Path:
+    """The user's data, or synthetic Berka generated once into the working folder."""
+    if data is not None:
+        return data
+    if not (DEFAULT_DATA / "trans.asc").exists():
+        from .data.synth import write_synthetic_berka
+
+        console.print(f"no --data given: generating synthetic Berka into {DEFAULT_DATA} (once)")
+        write_synthetic_berka(DEFAULT_DATA)
+    return DEFAULT_DATA
+
+
+store_option = click.option("--store", "store_url", default=None, envvar="FTHC_STORE",
+                            help="fthc.db (default), a path, sqlite:///..., postgresql://... or mongodb://...")
+
+
+@main.command("init-db")
+@store_option
+@click.option("--grid", "grid_file", type=click.Path(path_type=Path), help="TOML file overriding the paper's grid.")
+def init_db(store_url, grid_file) -> None:
+    """Write the grid of configurations and their runs into the store (adds only what is missing)."""
+    from .experiments.grid import Grid, expand
+    from .experiments.store import open_store, mask_url
+
+    grid = Grid.from_toml(grid_file) if grid_file else Grid()
+    entries = expand(grid)
+    with open_store(store_url) as store:
+        added, existing = store.init_grid(entries, grid.runs, grid.to_dict())
+        skipped = sum(e.skipped is not None for e in entries)
+        console.print(f"{mask_url(store.url)}: {added} configurations added, {existing} already present "
+                      f"({len(entries)} in the grid, {skipped} skipped as incompatible), {grid.runs} runs each")
+
+
+@main.command("run")
+@store_option
+@click.option("--data", type=click.Path(path_type=Path), help="Berka folder or transaction table (default: synthetic).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--max-runs", type=click.IntRange(1), help="Stop after this many runs (per worker).")
+@click.option("--only", help="Filter configurations, e.g. autoencoder=fcnn,k=2|4")
+def run_cmd(store_url, data, workers, max_runs, only) -> None:
+    """Claim and run pending runs until the grid is done (resumable; any number of workers and machines)."""
+    from .experiments.parallel import run_workers
+
+    run_workers(store_url, default_data(data), workers, max_runs, only, console)
+
+
+@main.command("status")
+@store_option
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="For the ETA.")
+def status_cmd(store_url, workers) -> None:
+    """Counts by status, ETA, and failures with their errors."""
+    from .experiments.report_table import status_summary
+    from .experiments.store import open_store
+
+    with open_store(store_url) as store:
+        s = status_summary(store, workers)
+    t = Table(title=f"runs ({s['complete']:.0%} complete)")
+    for status in s["counts"]:
+        t.add_column(status, justify="right")
+    t.add_row(*[f"{v:,}" for v in s["counts"].values()])
+    console.print(t)
+    if s["mean_run_seconds"]:
+        console.print(f"mean run {s['mean_run_seconds']:.1f} s; pretext stage reused in {s['pretext_reused']} runs")
+    if s["eta_seconds"] is not None:
+        console.print(f"ETA with {workers} worker(s): {s['eta_seconds'] / 3600:.1f} h")
+    for cfg, i, err in s["failures"][:20]:
+        console.print(f"[red]failed[/] {cfg['autoencoder']}+{cfg['pretext']}+{cfg['clustering']} k={cfg['k']} "
+                      f"run {i}: {err}", highlight=False)
+
+
+@main.command("export")
+@store_option
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("results.csv"), show_default=True)
+def export_cmd(store_url, fmt, out) -> None:
+    """One row per configuration with every run's metrics (like the reference results.csv)."""
+    from .experiments.report_table import export_frame
+    from .experiments.store import open_store
+
+    with open_store(store_url) as store:
+        df = export_frame(store)
+    df.to_csv(out, index=False)
+    console.print(f"wrote {len(df)} configurations to {out}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,100 @@
+"""The experiment grid: the paper's search space by default, overridable from a TOML file.
+
+Options that do not apply collapse (k-means has no distance, DTC no dimension reduction), duplicates are
+dropped, and combinations the registries reject are kept as `skipped` entries with the reason.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..clustering import CLUSTERINGS
+from ..config import ClustererConfig
+from ..data.errors import DataError
+from ..registry import FthcError, IncompatibleConfigError, UnknownComponentError
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Search space and run settings (defaults: the paper's)."""
+
+    autoencoder: tuple[str, ...] = ("fcnn", "resnet", "lstm", "dtc")
+    pretext: tuple[str, ...] = ("mse", "multi_rec", "vae")
+    clustering: tuple[str, ...] = ("kmeans", "dtc")  # the paper's clustering loss none / dtc
+    distance: tuple[str, ...] = ("eucl", "cid")
+    k: tuple[int, ...] = (2, 4, 6)
+    reduction: tuple[str, ...] = ("none", "pca", "umap")
+    latent_dim: int = 10
+    reduced_dim: int = 5
+    runs: int = 5
+    test_fraction: float = 0.5
+    pretrain_batches: int = 1000
+    batch_size: int = 32
+    lr: float = 1e-3
+    dtc_batches: int = 100
+    dtc_lr: float = 1e-5
+    representation: str = "amounts"
+    seq_len: int | None = None
+    arch: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-autoencoder size overrides
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "Grid":
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise DataError("grid file not found", file=path) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise DataError(f"invalid TOML: {exc}", file=path) from exc
+        data = data.get("grid", data)
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise DataError(f"unknown grid keys {sorted(unknown)}", file=path, expected=f"keys among {sorted(known)}")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        grid = cls(**values)
+        if not 0 < grid.test_fraction < 1:
+            raise DataError("test_fraction must be between 0 and 1", file=path, column="test_fraction")
+        if grid.runs < 1:
+            raise DataError("runs must be at least 1", file=path, column="runs")
+        return grid
+
+
+@dataclass(frozen=True)
+class GridEntry:
+    config: ClustererConfig
+    skipped: str | None = None  # the reason, for combinations the registries reject
+
+
+def expand(grid: Grid) -> list[GridEntry]:
+    """Every configuration of the grid, deduplicated, with incompatible ones marked skipped."""
+    entries: dict[str, GridEntry] = {}
+    for ae, pre, clu, k in itertools.product(grid.autoencoder, grid.pretext, grid.clustering, grid.k):
+        try:
+            comp = CLUSTERINGS.get(clu)
+        except UnknownComponentError as exc:
+            raise FthcError(f"grid: {exc}") from None
+        distances = grid.distance if comp.flag("uses_distance") else ("eucl",)
+        reductions = grid.reduction if comp.flag("uses_reduction") else ("none",)
+        for dist, red in itertools.product(distances, reductions):
+            cfg = ClustererConfig(
+                autoencoder=ae, pretext=pre, clustering=clu, distance=dist, reduction=red, k=k,
+                latent_dim=grid.latent_dim, reduced_dim=grid.reduced_dim, pretrain_batches=grid.pretrain_batches,
+                batch_size=grid.batch_size, lr=grid.lr, dtc_batches=grid.dtc_batches, dtc_lr=grid.dtc_lr,
+                arch=grid.arch.get(ae, {}), device="auto")
+            try:
+                cfg.validate()
+                entry = GridEntry(cfg)
+            except UnknownComponentError as exc:
+                raise FthcError(f"grid: {exc}") from None
+            except IncompatibleConfigError as exc:
+                entry = GridEntry(cfg, skipped=str(exc))
+            entries.setdefault(cfg.key(), entry)
+    return list(entries.values())

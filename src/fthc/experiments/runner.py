@@ -1,0 +1,182 @@
+"""Workers: claim a run, train and evaluate it, record the result; repeat until the grid is done.
+
+Evaluation is fair: run i uses the same seeded customer split for every configuration; the model is fitted on
+the train customers, and test metrics use the test customers' own predictions. The pretext stage (autoencoder
++ pretext loss) depends only on data, split, architecture, pretext loss, latent size, budget and seed, so it is
+trained once, stored as an artefact under that key, and reused by every clustering option that shares it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import __version__
+from ..config import ClustererConfig
+from .store import Run, Store
+
+LEASE_SECONDS = 120.0
+PRETEXT_FIELDS = ("autoencoder", "pretext", "embedding", "latent_dim", "pretrain_batches", "batch_size", "lr",
+                  "vae_beta", "arch")
+
+
+def run_seed(config: ClustererConfig, run_index: int) -> int:
+    """The seed of run i: the config's seed plus the run index (same for every configuration of a grid)."""
+    return int(config.seed) + int(run_index)
+
+
+def split(ids: np.ndarray, run_index: int, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """The seeded train/test split of customers for run i, identical for every configuration."""
+    rng = np.random.default_rng(10_000 + run_index)
+    perm = rng.permutation(len(ids))
+    n_test = int(round(test_fraction * len(ids)))
+    return np.sort(perm[n_test:]), np.sort(perm[:n_test])
+
+
+def pretext_key(config: ClustererConfig, data_fingerprint: str, run_index: int, seed: int) -> str:
+    d = config.to_dict()
+    parts = {k: d[k] for k in PRETEXT_FIELDS} | {"data": data_fingerprint, "run": run_index, "seed": seed}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass
+class Dataset:
+    """Series of every customer, built once per worker and representation; ground truth where known."""
+
+    path: Path
+    representation: str
+    seq_len: int | None
+    series: Any = None
+    truth: np.ndarray | None = None
+    fingerprint: str = ""
+
+    def load(self) -> "Dataset":
+        from ..data import SeriesSpec, build_series, load_transactions
+        from ..data.synth import read_ground_truth
+
+        tx, _ = load_transactions(self.path)
+        self.series = build_series(tx, SeriesSpec(self.representation, seq_len=self.seq_len))
+        truth_file = self.path / "ground_truth.csv" if self.path.is_dir() else None
+        if truth_file is not None and truth_file.exists():
+            t = read_ground_truth(self.path).set_index("account_id")["segment"]
+            self.truth = t.reindex(self.series.ids).to_numpy()
+        h = hashlib.sha256(self.series.X.tobytes())
+        h.update(json.dumps(self.series.spec.to_dict(), sort_keys=True).encode())
+        self.fingerprint = h.hexdigest()[:16]
+        return self
+
+
+def execute(run: Run, data: Dataset, store: Store, test_fraction: float) -> dict[str, Any]:
+    """Train and evaluate one run; returns the fields to record."""
+    import torch
+
+    from ..estimator import Clusterer, as_inputs
+    from ..metrics import evaluate
+
+    t0 = time.perf_counter()
+    config = ClustererConfig.from_dict(run.config).replace(seed=run.seed)
+    train_idx, test_idx = split(data.series.ids, run.run_index, test_fraction)
+    train, test = data.series.subset(train_idx), data.series.subset(test_idx)
+    key = pretext_key(config, data.fingerprint, run.run_index, run.seed)
+    model = Clusterer(config)
+    blob = store.get_artefact(key)
+    state = torch.load(io.BytesIO(blob), weights_only=True) if blob is not None else None
+    model.pretrain(as_inputs(train), state=state)
+    if state is None:
+        buf = io.BytesIO()
+        torch.save(model.pretext_state(), buf)
+        store.put_artefact(key, buf.getvalue())
+    model.fit_clustering(as_inputs(train))
+    metrics: dict[str, Any] = {}
+    for name, part, idx, labels in (("train", train, train_idx, model.labels_), ("test", test, test_idx, None)):
+        if labels is None:
+            labels = model.predict(part)
+        truth = data.truth[idx] if data.truth is not None else None
+        m = evaluate(part.X.reshape(len(part), -1), model.transform(part), labels, config.k, truth, run.seed)
+        metrics[name] = m
+    degenerate = metrics["train"]["degenerate"] or metrics["test"]["degenerate"]
+    return {"status": "invalid" if degenerate else "done", "metrics": metrics,
+            "train_seconds": model.pretrain_seconds_ + model.clustering_seconds_,
+            "total_seconds": time.perf_counter() - t0, "pretext_key": key, "pretext_reused": model.pretext_reused_,
+            "version": __version__}
+
+
+def parse_filter(text: str | None) -> Callable[[dict[str, Any]], bool]:
+    """'autoencoder=fcnn,k=2' -> a predicate on config dicts (values compared as text)."""
+    if not text:
+        return lambda cfg: True
+    wanted = []
+    for part in text.split(","):
+        if "=" not in part:
+            from ..data.errors import FthcError
+
+            raise FthcError(f"bad filter {part!r}; expected field=value[,field=value]")
+        k, v = part.split("=", 1)
+        wanted.append((k.strip(), {x.strip() for x in v.split("|")}))
+    return lambda cfg: all(str(cfg.get(k)) in v for k, v in wanted)
+
+
+@dataclass
+class Worker:
+    """One worker process: claims, heartbeats while training, records, and on Ctrl-C releases its run."""
+
+    store: Store
+    data_path: Path
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+    lease_seconds: float = LEASE_SECONDS
+    executor: Callable[..., dict[str, Any]] = execute
+    on_done: Callable[[Run, dict[str, Any]], None] | None = None
+
+    def run(self, max_runs: int | None = None, only: str | None = None) -> int:
+        grid = self.store.grid() or {}
+        test_fraction = float(grid.get("test_fraction", 0.5))
+        keep = parse_filter(only)
+        config_ids = [cid for cid, cfg, _ in self.store.configs() if keep(cfg)] if only else None
+        datasets: dict[str, Dataset] = {}
+        done = 0
+        while max_runs is None or done < max_runs:
+            run = self.store.claim(self.worker_id, self.lease_seconds, config_ids)
+            if run is None:
+                break
+            stop = threading.Event()
+            beat = threading.Thread(target=self._heartbeat, args=(run, stop), daemon=True)
+            beat.start()
+            try:
+                rep = grid.get("representation", "amounts")
+                if rep not in datasets:
+                    datasets[rep] = Dataset(self.data_path, rep, grid.get("seq_len")).load()
+                result = self.executor(run, datasets[rep], self.store, test_fraction)
+                status = result.pop("status")
+            except KeyboardInterrupt:
+                stop.set()
+                self.store.release(run.id, self.worker_id)
+                raise
+            except Exception as exc:  # a configuration that raises is recorded; the worker goes on
+                status, result = "failed", {"error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}",
+                                            "version": __version__}
+            finally:
+                stop.set()
+            self.store.finish(run.id, self.worker_id, status, **result)
+            done += 1
+            if self.on_done:
+                self.on_done(run, {"status": status, **result})
+        return done
+
+    def _heartbeat(self, run: Run, stop: threading.Event) -> None:
+        while not stop.wait(self.lease_seconds / 3):
+            try:
+                self.store.heartbeat(run.id, self.worker_id, self.lease_seconds)
+            except Exception:  # a missed beat is retried next time; the lease covers two more
+                pass

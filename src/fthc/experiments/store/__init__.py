@@ -1,0 +1,5 @@
+"""Stores of experiment grids: SQLite (default), PostgreSQL, MongoDB, with identical semantics."""
+
+from .base import STATUSES, Run, Store, StoreError, mask_url, open_store
+
+__all__ = ["STATUSES", "Run", "Store", "StoreError", "mask_url", "open_store"]

@@ -1,0 +1,142 @@
+"""The store interface: one set of semantics, three backends (SQLite, PostgreSQL, MongoDB).
+
+A run is one (configuration, run index) pair. Workers claim runs atomically, renew a lease by heartbeat
+while they train, and record a result; a run whose lease expired (its worker died) can be claimed again.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+from ...data.errors import FthcError
+
+STATUSES = ("pending", "running", "done", "invalid", "failed", "skipped")
+SCHEMA_VERSION = 1
+T = TypeVar("T")
+
+
+class StoreError(FthcError):
+    """The store cannot be reached, or holds something fthc did not write."""
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+@dataclass
+class Run:
+    id: Any
+    config_id: Any
+    config: dict[str, Any]
+    run_index: int
+    seed: int
+    attempts: int = 0
+    status: str = "pending"
+    worker: str | None = None
+    lease_expires: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    train_seconds: float | None = None
+    total_seconds: float | None = None
+    pretext_key: str | None = None
+    pretext_reused: bool | None = None
+    version: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+
+
+def retry(fn: Callable[[], T], transient: tuple[type[BaseException], ...], what: str, url: str,
+          tries: int = 5, base_delay: float = 0.2) -> T:
+    """Retry transient connection faults with exponential backoff, then fail with the (masked) URL."""
+    for attempt in range(tries):
+        try:
+            return fn()
+        except transient as exc:
+            if attempt == tries - 1:
+                raise StoreError(f"{what} failed on {mask_url(url)} after {tries} tries: "
+                                 f"{str(exc).splitlines()[0]}") from exc
+            time.sleep(base_delay * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Store(ABC):
+    """Configurations, runs and pretext artefacts of one experiment grid."""
+
+    url: str
+
+    @abstractmethod
+    def init_grid(self, entries: list, runs: int, grid: dict[str, Any]) -> tuple[int, int]:
+        """Add the grid's configurations and their runs; returns (configs added, configs already present)."""
+
+    @abstractmethod
+    def claim(self, worker: str, lease_seconds: float, config_ids: list | None = None) -> Run | None:
+        """Atomically take one pending (or lease-expired) run; None when nothing is left to claim."""
+
+    @abstractmethod
+    def heartbeat(self, run_id, worker: str, lease_seconds: float) -> bool:
+        """Renew the lease; False if the run is no longer this worker's."""
+
+    @abstractmethod
+    def finish(self, run_id, worker: str, status: str, **fields: Any) -> bool:
+        """Record the outcome (done / invalid / failed) with metrics, timings and error text."""
+
+    @abstractmethod
+    def release(self, run_id, worker: str) -> bool:
+        """Put a run this worker holds back to pending (Ctrl-C)."""
+
+    @abstractmethod
+    def configs(self) -> list[tuple[Any, dict[str, Any], str | None]]:
+        """(config id, config dict, skipped reason) of every configuration."""
+
+    @abstractmethod
+    def runs(self) -> list[Run]:
+        """Every run with its result."""
+
+    @abstractmethod
+    def put_artefact(self, key: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    def get_artefact(self, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    def grid(self) -> dict[str, Any] | None:
+        """The grid settings stored by init_grid."""
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in STATUSES}
+        now = time.time()
+        for r in self.runs():
+            status = r.status
+            if status == "running" and r.lease_expires is not None and r.lease_expires < now:
+                status = "pending"  # its worker died: it will be claimed again
+            out[status] += 1
+        return out
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_store(url: str | None = None) -> Store:
+    """`fthc.db` by default; a path or sqlite:///path, postgresql://..., or mongodb://..."""
+    url = url or "fthc.db"
+    if url.startswith(("postgresql", "postgres://", "sqlite:")) or "://" not in url:
+        from .sql import SQLStore
+
+        return SQLStore(url)
+    if url.startswith(("mongodb://", "mongodb+srv://", "mongomock://")):
+        from .mongo import MongoStore
+
+        return MongoStore(url)
+    raise StoreError(f"unsupported store URL {mask_url(url)}; use a file path, sqlite:///..., "
+                     "postgresql://... or mongodb://...")
