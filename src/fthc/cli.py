@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .data.errors import FthcError
 
-console = Console()
+console = Console(soft_wrap=True)  # long paths and messages stay on one line
 
 
 def _fail(exc: Exception) -> None:

@@ -63,6 +63,9 @@ class Dataset:
     fingerprint: str = ""
 
     def load(self) -> "Dataset":
+        """Read and build once; later calls return at once."""
+        if self.series is not None:
+            return self
         from ..data import SeriesSpec, build_series, load_transactions
         from ..data.synth import read_ground_truth
 
@@ -86,6 +89,7 @@ def execute(run: Run, data: Dataset, store: Store, test_fraction: float) -> dict
     from ..metrics import evaluate
 
     t0 = time.perf_counter()
+    data.load()
     config = ClustererConfig.from_dict(run.config).replace(seed=run.seed)
     train_idx, test_idx = split(data.series.ids, run.run_index, test_fraction)
     train, test = data.series.subset(train_idx), data.series.subset(test_idx)
@@ -156,7 +160,7 @@ class Worker:
             try:
                 rep = grid.get("representation", "amounts")
                 if rep not in datasets:
-                    datasets[rep] = Dataset(self.data_path, rep, grid.get("seq_len")).load()
+                    datasets[rep] = Dataset(self.data_path, rep, grid.get("seq_len"))  # loaded on first use
                 result = self.executor(run, datasets[rep], self.store, test_fraction)
                 status = result.pop("status")
             except KeyboardInterrupt:

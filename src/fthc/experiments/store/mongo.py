@@ -16,6 +16,7 @@ from ... import __version__
 from .base import SCHEMA_VERSION, Run, Store, StoreError, mask_url, retry
 
 DB_NAME = "result_db"
+_MOCK_SERVERS: dict = {}  # mongomock://name -> one in-memory server per name for this process (tests)
 
 
 def _with_credentials(url: str) -> str:
@@ -46,7 +47,7 @@ class MongoStore(Store):
             if url.startswith("mongomock://"):
                 import mongomock
 
-                client = mongomock.MongoClient()
+                client = _MOCK_SERVERS.setdefault(url, mongomock.MongoClient())
             else:
                 client = pymongo.MongoClient(_with_credentials(url), serverSelectionTimeoutMS=5000)
         self.client = client
@@ -170,4 +171,5 @@ class MongoStore(Store):
         return None if doc is None else bytes(doc["data"])
 
     def close(self) -> None:
-        self.client.close()
+        if not self.url.startswith("mongomock://"):
+            self.client.close()

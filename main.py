@@ -1,0 +1,15 @@
+"""Seed entry point, as in the paper's repository: train and evaluate every pending run (resumable).
+
+Same as `fthc run`; the store comes from FTHC_STORE (or a .env file), default fthc.db, and the data from
+--data (default: synthetic Berka generated into fthc-data/berka).
+"""
+
+import sys
+
+from dotenv import load_dotenv
+
+from fthc.cli import main
+
+if __name__ == "__main__":
+    load_dotenv()
+    main(["run", *sys.argv[1:]])

@@ -1,0 +1,71 @@
+"""init-db / run / status / export end to end on SQLite, with a tiny grid and tiny data."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from fthc.cli import main
+from fthc.experiments.store import open_store
+
+GRID = """[grid]
+autoencoder = ["fcnn", "lstm"]
+pretext = ["mse", "multi_rec"]
+clustering = ["kmeans", "dtc"]
+distance = ["eucl"]
+k = [2]
+reduction = ["none", "pca"]
+runs = 2
+pretrain_batches = 4
+dtc_batches = 2
+representation = "calendar"
+arch = { fcnn = { hidden = [8, 8, 16] }, lstm = { hidden = 4 } }
+"""
+
+
+def test_init_run_status_export(tmp_path, synth_berka):
+    runner = CliRunner()
+    db = str(tmp_path / "grid.db")
+    (tmp_path / "grid.toml").write_text(GRID)
+    r = runner.invoke(main, ["init-db", "--store", db, "--grid", str(tmp_path / "grid.toml")])
+    assert r.exit_code == 0, r.output
+    assert "12 configurations added" in r.output and "3 skipped" in r.output
+    r = runner.invoke(main, ["run", "--store", db, "--data", str(synth_berka), "--max-runs", "3"])
+    assert r.exit_code == 0, r.output
+    with open_store(db) as store:
+        c = store.counts()
+        assert c["done"] + c["invalid"] + c["failed"] == 3 and c["failed"] == 0
+        runs = [x for x in store.runs() if x.status in ("done", "invalid")]
+        # the three fcnn+mse k-means/DTC options share one pretext stage: trained once, then reused
+        assert [x.pretext_reused for x in sorted(runs, key=lambda x: x.finished_at)] == [False, True, True]
+        assert len({x.pretext_key for x in runs}) == 1
+        assert all("ari" in x.metrics["test"] and "input_silhouette" in x.metrics["train"] for x in runs)
+    r = runner.invoke(main, ["run", "--store", db, "--data", str(synth_berka), "--only", "autoencoder=lstm"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["status", "--store", db])
+    assert r.exit_code == 0 and "pending" in r.output, r.output
+    out = tmp_path / "results.csv"
+    r = runner.invoke(main, ["export", "--store", db, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(out)
+    assert len(df) == 12 and {"sc_train_0", "dbi_test_1", "status_1"} <= set(df.columns)
+    lstm = df[df["autoencoder"] == "lstm"]
+    assert set(lstm["status_0"]) <= {"done", "invalid", "skipped"}
+
+
+def test_same_split_for_every_configuration():
+    import numpy as np
+
+    from fthc.experiments.runner import split
+
+    ids = np.arange(100)
+    a, b = split(ids, 3, 0.5), split(ids, 3, 0.5)
+    assert np.array_equal(a[0], b[0]) and len(a[1]) == 50 and not set(a[0]) & set(a[1])
+    assert not np.array_equal(split(ids, 4, 0.5)[0], a[0])
+
+
+def test_bad_store_url_is_one_clear_line(tmp_path):
+    r = CliRunner().invoke(main, ["status", "--store", "postgresql://me:pw@127.0.0.1:9/x"])
+    assert r.exit_code == 2 and "***" in r.output and "pw@" not in r.output
