@@ -18,7 +18,7 @@ def postgres_server():
     """Where no server is given but PostgreSQL is installed, start one for the session."""
     global PG_URL, _server
     if PG_URL is None:
-        from .pg_server import PostgresServer
+        from fthc.experiments.store.pgserver import PostgresServer
 
         _server = PostgresServer()
         try:

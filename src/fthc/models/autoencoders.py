@@ -75,8 +75,12 @@ class ResidualBlock(nn.Module):
         super().__init__()
         layers, c = [], c_in
         for i, k in enumerate(kernels):
-            # 'same' padding, written out so that even kernels pad (k-1)//2 left and k//2 right
-            layers += [nn.ConstantPad1d(((k - 1) // 2, k // 2), 0.0), nn.Conv1d(c, c_out, k), nn.BatchNorm1d(c_out)]
+            # 'same' padding; an even kernel pads (k-1)//2 left and k//2 right, written out
+            if k % 2:
+                layers += [nn.Conv1d(c, c_out, k, padding=k // 2), nn.BatchNorm1d(c_out)]
+            else:
+                layers += [nn.ConstantPad1d(((k - 1) // 2, k // 2), 0.0), nn.Conv1d(c, c_out, k),
+                           nn.BatchNorm1d(c_out)]
             if i < len(kernels) - 1:
                 layers.append(nn.ReLU())
             c = c_out

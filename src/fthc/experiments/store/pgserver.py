@@ -1,4 +1,4 @@
-"""Start a throwaway PostgreSQL server for the tests when the binaries are installed (.ci/run installs them)."""
+"""A throwaway local PostgreSQL server (initdb + pg_ctl in a temporary folder) for tests and benchmarks."""
 
 from __future__ import annotations
 
