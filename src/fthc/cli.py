@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -203,6 +204,142 @@ def export_cmd(store_url, fmt, out) -> None:
         df = export_frame(store)
     df.to_csv(out, index=False)
     console.print(f"wrote {len(df)} configurations to {out}")
+
+
+# -- results to decisions --------------------------------------------------------------------------------
+@main.command("report")
+@store_option
+@click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/report"), show_default=True)
+def report_cmd(store_url, out) -> None:
+    """The paper's figures from the store: report.html, report.md, PNG figures and results.csv."""
+    from .experiments.store import open_store
+    from .reports.grid_report import write_report
+
+    with open_store(store_url) as store:
+        r = write_report(store, out)
+    console.print(r["summary"])
+    console.print(f"report: {out / 'report.html'} ({len(r['figures'])} figures)")
+
+
+def _config(preset_name, config_file, overrides):
+    import json
+
+    from .config import ClustererConfig, preset
+
+    if config_file:
+        try:
+            data = json.loads(Path(config_file).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise click.BadParameter(f"{config_file}: {exc}") from exc
+        return ClustererConfig.from_dict({**data, **overrides}).validate()
+    return preset(preset_name, **overrides)
+
+
+@main.command("segment")
+@click.option("--data", type=click.Path(path_type=Path), help="Berka folder or transaction table (default: synthetic).")
+@click.option("--preset", "preset_name", default="fthc", show_default=True, help="fthc, dtc, lstm, fcnn or vae.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True), help="JSON ClustererConfig.")
+@click.option("--k", "k", default="auto", show_default=True, help="Number of segments, or auto.")
+@click.option("--representation", default="amounts", show_default=True,
+              type=click.Choice(["amounts", "events", "calendar"]))
+@click.option("--pretrain-batches", type=click.IntRange(0), help="Override the training budget.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/segments"), show_default=True)
+@mapping_options
+def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, out, mapping,
+                customer_col, time_col, amount_col, direction_col, balance_col, category_col, date_format,
+                lenient) -> None:
+    """Fit a clusterer on all customers; write assignments, the model, profiles, risk separation and plots."""
+    from .segments.segment import segment
+
+    overrides = {"seed": seed}
+    if pretrain_batches is not None:
+        overrides["pretrain_batches"] = pretrain_batches
+    config = _config(preset_name, config_file, overrides)
+    if k != "auto":
+        try:
+            k = int(k)
+        except ValueError:
+            raise click.BadParameter(f"--k must be a number or auto, got {k!r}") from None
+    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                      date_format)
+    r = segment(default_data(data), out, config, k, representation, m, lenient)
+    if r["k_choice"]:
+        console.print(r["k_choice"])
+    t = Table(title=f"{r['k']} segments")
+    t.add_column("segment")
+    t.add_column("customers", justify="right")
+    t.add_column("description")
+    for seg, row in r["profile"].iterrows():
+        t.add_row(str(seg), f"{int(row['customers']):,}", row["description"])
+    console.print(t)
+    if r["auc"] is not None:
+        console.print(f"risk separation: cross-validated AUC {r['auc']:.3f} from segment default rates "
+                      f"(k-means on summary features: {r['baseline_auc']:.3f})")
+    console.print(f"segments: {out} (assignments.csv, model/, profile.csv, segments.md, segments.png, profile.png)")
+
+
+@main.command("assign")
+@click.option("--model", "model_dir", type=click.Path(path_type=Path, exists=True), required=True)
+@click.option("--data", type=click.Path(path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@mapping_options
+def assign_cmd(model_dir, data, out, mapping, customer_col, time_col, amount_col, direction_col, balance_col,
+               category_col, date_format, lenient) -> None:
+    """Score customers with a saved model and the same preprocessing."""
+    from .segments.segment import assign
+
+    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                      date_format)
+    result = assign(model_dir, data, out, m, lenient)
+    console.print(f"assigned {len(result):,} customers to segments: {out}")
+
+
+QUICK_GRID = dict(autoencoder=("fcnn", "resnet", "lstm", "dtc"), pretext=("mse",), clustering=("kmeans", "dtc"),
+                  distance=("eucl", "cid"), k=(2, 4), reduction=("none", "pca"), runs=2, pretrain_batches=40,
+                  dtc_batches=20, representation="calendar",
+                  arch={"resnet": {"filters": 32}, "lstm": {"hidden": 32}})
+
+
+@main.command("quickstart")
+@click.option("--store", "store_url", default="fthc-quick.db", show_default=True)
+@click.option("--data", type=click.Path(path_type=Path), help="Berka folder (default: synthetic).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out"), show_default=True)
+def quickstart(store_url, data, out) -> None:
+    """The main job on the embedded defaults: a quick grid, its report, and FTHC segments (a few minutes)."""
+    from .experiments.grid import Grid, expand
+    from .experiments.parallel import run_workers
+    from .experiments.store import open_store
+    from .reports.grid_report import write_report
+    from .segments.segment import segment
+    from .config import preset
+
+    t0 = time.perf_counter()
+    data = default_data(data)
+    grid = Grid(**QUICK_GRID)
+    with open_store(store_url) as store:
+        added, _ = store.init_grid(expand(grid), grid.runs, grid.to_dict())
+    console.print(f"quick grid: {len(expand(grid))} configurations x {grid.runs} runs in {store_url} "
+                  f"(the paper's grid: fthc init-db)")
+    run_workers(store_url, data, 1, None, None, console)
+    with open_store(store_url) as store:
+        r = write_report(store, out / "report")
+    console.print(r["summary"])
+    s = segment(data, out / "segments", preset("fthc", pretrain_batches=150, dtc_batches=50, arch={"filters": 32}),
+                "auto", "calendar", ks=range(3, 8))
+    console.print(s["k_choice"])
+    t = Table(title=f"FTHC segments (k={s['k']})")
+    t.add_column("segment")
+    t.add_column("customers", justify="right")
+    t.add_column("description")
+    for seg, row in s["profile"].iterrows():
+        t.add_row(str(seg), f"{int(row['customers']):,}", row["description"])
+    console.print(t)
+    if s["auc"] is not None:
+        console.print(f"risk separation: cross-validated AUC {s['auc']:.3f} (k-means on summary features "
+                      f"{s['baseline_auc']:.3f})")
+    console.print(f"done in {time.perf_counter() - t0:.0f} s\n  report:   {out / 'report' / 'report.html'}\n"
+                  f"  segments: {out / 'segments' / 'segments.md'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

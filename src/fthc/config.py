@@ -34,7 +34,7 @@ class ClustererConfig:
     lr: float = 1e-3
     dtc_batches: int = 100
     dtc_lr: float = 1e-5
-    dtc_update_interval: int = 10  # batches between updates of the target distribution
+    dtc_update_interval: int = 50  # batches between refreshes of the target distribution (one latent pass each)
     dtc_recon_weight: float = 1.0
     alpha: float = 1.0  # Student's t degrees of freedom
     init: str = "robust"  # complete (the reference) | robust | kmeans++

@@ -247,7 +247,7 @@ class Clusterer:
             import umap
 
             reducer = umap.UMAP(n_components=cfg.reduced_dim, n_neighbors=min(15, len(z) - 1),
-                                random_state=cfg.seed, n_jobs=1)
+                                random_state=cfg.seed, n_jobs=1, n_epochs=200)
             emb = reducer.fit_transform(z)
             self.reducer_ = {"kind": "umap", "train_latents": z, "train_embedding": emb.astype(np.float64)}
         r = self._reduce(z)

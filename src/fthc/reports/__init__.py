@@ -1,0 +1,1 @@
+"""Reports: the paper's figures from a store, and segment plots."""

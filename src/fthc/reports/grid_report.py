@@ -1,0 +1,190 @@
+"""`fthc report`: the paper's figures from a store, as PNG files, a self-contained HTML page and Markdown.
+
+Works on a partially finished grid and says how complete it is. Every bar of a top-5 chart states how many
+valid runs are behind it, so that a lucky single run does not top the chart unnoticed.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ..config import PRESETS  # noqa: E402
+from ..experiments.report_table import export_frame, status_summary  # noqa: E402
+from ..experiments.store import Store  # noqa: E402
+
+COMPONENTS = ["autoencoder", "pretext", "clustering", "distance", "reduction"]
+
+
+def runs_frame(store: Store) -> pd.DataFrame:
+    """One row per finished run: config fields, status, metrics (test and train), seconds."""
+    rows = []
+    for r in store.runs():
+        if r.status not in ("done", "invalid"):
+            continue
+        row = {c: r.config.get(c) for c in COMPONENTS + ["k"]}
+        row.update(config_id=r.config_id, run=r.run_index, status=r.status, train_seconds=r.train_seconds)
+        for part in ("train", "test"):
+            for key, value in (r.metrics.get(part) or {}).items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    row[f"{part}_{key}"] = value
+        row["option"] = (f"kmeans/{row['reduction']}" if row["clustering"] == "kmeans" else f"dtc/{row['distance']}")
+        row["label"] = f"{row['autoencoder']}+{row['pretext']}+{row['option']}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def fig_top5(df: pd.DataFrame, metric: str, better: str, out: Path) -> Path | None:
+    valid = df[df["status"] == "done"]
+    col = f"test_input_{metric}"
+    if valid.empty or col not in valid:
+        return None
+    ks = sorted(valid["k"].unique())
+    fig, axes = plt.subplots(1, len(ks), figsize=(4.2 * len(ks), 3.6), squeeze=False)
+    for ax, k in zip(axes[0], ks):
+        g = valid[valid["k"] == k].groupby("label")[col].agg(["mean", "std", "count"])
+        g = g.sort_values("mean", ascending=(better == "low")).head(5)
+        ax.barh(range(len(g)), g["mean"], xerr=g["std"].fillna(0), color="tab:blue")
+        ax.set_yticks(range(len(g)), [f"{lab} (n={n})" for lab, n in zip(g.index, g["count"])], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_title(f"k = {k}", fontsize=9)
+        ax.set_xlabel(f"{metric.replace('_', ' ')} on test input ({'higher' if better == 'high' else 'lower'} is "
+                      "better)", fontsize=8)
+    fig.suptitle(f"Top-5 configurations per k by {metric.replace('_', ' ')} (mean +- std over valid runs)",
+                 fontsize=10)
+    return _save(fig, out / f"top5_{metric}.png")
+
+
+def fig_components(df: pd.DataFrame, out: Path) -> Path | None:
+    valid = df[df["status"] == "done"]
+    if valid.empty:
+        return None
+    fig, axes = plt.subplots(2, len(COMPONENTS), figsize=(3.3 * len(COMPONENTS), 6), squeeze=False)
+    for j, comp in enumerate(COMPONENTS):
+        for i, (metric, name) in enumerate((("test_input_silhouette", "silhouette"),
+                                            ("test_input_davies_bouldin", "Davies-Bouldin"))):
+            g = valid.groupby(comp)[metric].agg(["mean", "std"])
+            ax = axes[i, j]
+            ax.bar(range(len(g)), g["mean"], yerr=g["std"].fillna(0), color="tab:green" if i == 0 else "tab:orange")
+            ax.set_xticks(range(len(g)), g.index, rotation=30, fontsize=7)
+            ax.set_title(f"{name} by {comp}", fontsize=8)
+            ax.set_ylabel(f"test {name} (mean +- std)", fontsize=7)
+    return _save(fig, out / "components.png")
+
+
+def fig_invalid(df: pd.DataFrame, out: Path) -> Path | None:
+    if df.empty:
+        return None
+    g = df.groupby("option")["status"].apply(lambda s: 100 * (s == "invalid").mean())
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.bar(g.index, g.values, color="tab:red")
+    ax.set_ylabel("% of runs with a degenerate clustering")
+    ax.set_title("Invalid (fewer than k non-empty clusters) per clustering option")
+    ax.tick_params(axis="x", rotation=20, labelsize=8)
+    return _save(fig, out / "invalid.png")
+
+
+def fig_presets(df: pd.DataFrame, out: Path) -> Path | None:
+    rows = []
+    for name, fields in PRESETS.items():
+        m = df[(df["status"] == "done")]
+        for key, value in fields.items():
+            m = m[m[key] == value]
+        if "reduction" not in fields:
+            m = m[m["reduction"] == "none"]
+        if len(m):
+            rows.append((name, m["test_input_silhouette"].mean(), m["test_input_silhouette"].std(), len(m)))
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.bar([f"{r[0]}\n(n={r[3]})" for r in rows], [r[1] for r in rows], yerr=[0 if np.isnan(r[2]) else r[2]
+                                                                            for r in rows])
+    ax.set_ylabel("test silhouette (input space)")
+    ax.set_title("FTHC against the paper's baselines (all k, valid runs)")
+    return _save(fig, out / "presets.png")
+
+
+def fig_time(df: pd.DataFrame, out: Path) -> Path | None:
+    if df.empty or df["train_seconds"].isna().all():
+        return None
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+    for ax, comp in zip(axes, ("autoencoder", "pretext", "option")):
+        g = df.groupby(comp)["train_seconds"].mean()
+        ax.bar(g.index, g.values, color="tab:purple")
+        ax.set_ylabel("training seconds per run (mean)")
+        ax.set_title(f"training time by {comp}", fontsize=9)
+        ax.tick_params(axis="x", rotation=25, labelsize=7)
+    return _save(fig, out / "time.png")
+
+
+def fig_latent_vs_input(df: pd.DataFrame, out: Path) -> Path | None:
+    valid = df[df["status"] == "done"]
+    if valid.empty or "test_latent_silhouette" not in valid:
+        return None
+    fig, axes = plt.subplots(1, 2 if "test_ari" in valid else 1, figsize=(10, 3.6), squeeze=False)
+    ax = axes[0, 0]
+    for ae, g in valid.groupby("autoencoder"):
+        ax.scatter(g["test_input_silhouette"], g["test_latent_silhouette"], s=12, label=ae)
+    ax.set_xlabel("silhouette on the input series")
+    ax.set_ylabel("silhouette on the latent space")
+    ax.set_title("The same clusterings measured in two spaces", fontsize=9)
+    ax.legend(fontsize=7)
+    if "test_ari" in valid:
+        g = valid.groupby("option")["test_ari"].agg(["mean", "std"])
+        axes[0, 1].bar(g.index, g["mean"], yerr=g["std"].fillna(0))
+        axes[0, 1].set_ylabel("ARI against the planted segments (test)")
+        axes[0, 1].set_title("Recovery of ground truth per clustering option", fontsize=9)
+        axes[0, 1].tick_params(axis="x", rotation=20, labelsize=8)
+    return _save(fig, out / "latent_vs_input.png")
+
+
+def write_report(store: Store, out: Path) -> dict:
+    """All figures, report.html (images embedded, no external resources), report.md and results.csv."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    status = status_summary(store)
+    df = runs_frame(store)
+    export_frame(store).to_csv(out / "results.csv", index=False)
+    figures = [("Top-5 configurations by silhouette", fig_top5(df, "silhouette", "high", out)),
+               ("Top-5 configurations by Davies-Bouldin index", fig_top5(df, "davies_bouldin", "low", out)),
+               ("Mean and spread per component", fig_components(df, out)),
+               ("Degenerate clusterings per clustering option", fig_invalid(df, out)),
+               ("FTHC against its baselines", fig_presets(df, out)),
+               ("Training time per component", fig_time(df, out)),
+               ("Input space next to latent space, and ground truth", fig_latent_vs_input(df, out))]
+    figures = [(t, p) for t, p in figures if p is not None]
+    c = status["counts"]
+    summary = (f"{status['complete']:.0%} of {status['total']:,} runs finished: {c['done']:,} done, "
+               f"{c['invalid']:,} invalid, {c['failed']:,} failed, {c['skipped']:,} skipped, "
+               f"{c['pending'] + c['running']:,} to go.")
+    md = ["# fthc experiment report", "", summary, ""]
+    body = [f"<h1>fthc experiment report</h1><p>{html.escape(summary)}</p>"]
+    for title, path in figures:
+        md += [f"## {title}", "", f"![{title}]({path.name})", ""]
+        data = base64.b64encode(path.read_bytes()).decode()
+        body.append(f"<h2>{html.escape(title)}</h2><img alt=\"{html.escape(title)}\" "
+                    f"src=\"data:image/png;base64,{data}\" style=\"max-width:100%\">")
+    if not figures:
+        md.append("No finished runs yet.")
+        body.append("<p>No finished runs yet.</p>")
+    (out / "report.md").write_text("\n".join(md))
+    (out / "report.html").write_text(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>fthc experiment report</title>"
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}</style></head><body>"
+        + "".join(body) + "</body></html>")
+    return {"out": out, "figures": [p for _, p in figures], "summary": summary}

@@ -1,0 +1,1 @@
+"""Interpretable customer segments: profiles, factual descriptions, risk separation, and choosing k."""
