@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -21,7 +22,9 @@ def plot_typical_series(series, labels: np.ndarray, path: Path, channel: int = 0
     for ax, s in zip(axes[:, 0], segs):
         idx = np.flatnonzero(labels == s)
         x = np.where(M[idx], X[idx], np.nan)
-        lo, hi = np.nanpercentile(x, 10, axis=0), np.nanpercentile(x, 90, axis=0)
+        with warnings.catch_warnings():  # steps no customer of the segment reaches stay blank
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo, hi = np.nanpercentile(x, 10, axis=0), np.nanpercentile(x, 90, axis=0)
         steps = np.arange(X.shape[1])
         ax.fill_between(steps, lo, hi, alpha=0.3, label="10-90% of customers")
         sub = X[idx[:500]]

@@ -1,0 +1,118 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from fthc.config import ClustererConfig
+from fthc.data.transactions import canonical_frame
+from fthc.segments.profile import customer_behaviour, describe, profile_segments
+from fthc.segments.risk import default_rates, segment_auc, wilson_interval
+
+
+def hand_made():
+    """Customer 1: salary 1000 on the 1st of Jan-Apr, one card payment of 100 a month, balance always positive.
+    Customer 2: two cash deposits, balance negative at the end of one of its two months."""
+    rows = []
+    bal = 0.0
+    for m in range(1, 5):
+        bal += 1000
+        rows.append((1, f"1995-0{m}-01", 1000.0, bal, "incoming_transfer"))
+        bal -= 100
+        rows.append((1, f"1995-0{m}-15", -100.0, bal, "card_payment"))
+    rows += [(2, "1995-01-03", 50.0, 50.0, "cash_deposit"), (2, "1995-01-20", -80.0, -30.0, "cash_withdrawal"),
+             (2, "1995-02-03", 70.0, 40.0, "cash_deposit")]
+    c, ts, a, b, k = zip(*rows)
+    return canonical_frame(customer_id=c, ts=pd.to_datetime(ts), amount=a, balance=b, kind=k)
+
+
+def test_profile_arithmetic_on_a_hand_made_table():
+    beh = customer_behaviour(hand_made())
+    one, two = beh.loc[1], beh.loc[2]
+    assert one["monthly_income"] == 1000 and one["monthly_spending"] == 100
+    assert one["transactions_per_month"] == 2 and one["negative_month_share"] == 0
+    assert one["card_share"] == 0.5 and one["transfer_share"] == 0.5 and one["cash_share"] == 0
+    assert bool(one["salary_like"]) and not bool(one["pension_like"])
+    assert one["balance_level"] == np.median([900, 1800, 2700, 3600])
+    assert two["monthly_income"] == np.median([50, 70]) and two["negative_month_share"] == 0.5
+    assert two["cash_share"] == 1 and not bool(two["salary_like"])
+    prof = profile_segments(beh, pd.Series({1: 0, 2: 1}))
+    assert prof.loc[0, "customers"] == 1 and prof.loc[1, "negative_month_share"] == 0.5
+    text = describe(prof)
+    assert "regular monthly credit" in text[0] and "rarely negative" in text[0]
+    assert "high cash use (100%" in text[1] and "negative at 50% of month ends" in text[1]
+
+
+def test_risk_separation_on_a_constructed_case():
+    # segment 0: 2 defaults in 20 loans; segment 1: 15 in 20; customers without a loan are ignored
+    seg = pd.Series([0] * 20 + [1] * 20 + [2] * 5)
+    default = pd.Series([1] * 2 + [0] * 18 + [1] * 15 + [0] * 5 + [np.nan] * 5)
+    rates = default_rates(seg, default)
+    assert list(rates.index) == [0, 1] and rates.loc[0, "default_rate"] == 0.1 and rates.loc[1, "loans"] == 20
+    lo, hi = wilson_interval(15, 20)
+    assert lo == pytest.approx(0.531, abs=1e-3) and hi == pytest.approx(0.888, abs=1e-3)
+    assert rates.loc[1, "ci_low"] == pytest.approx(lo)
+    # segments that separate outcomes perfectly: every fold learns rates 0 and 1, AUC exactly 1
+    perfect = pd.Series([0.0] * 20 + [1.0] * 20 + [np.nan] * 5)
+    assert segment_auc(seg, perfect, folds=5) == 1.0
+    # the mixed case: in-sample, the two-group AUC is (pairs ranked right + ties / 2) / pairs = 0.8325; rates
+    # learnt on the other folds can only lose some of that, never reach it by chance
+    in_sample = (15 * 18 + 0.5 * (15 * 5 + 2 * 18)) / (17 * 23)
+    auc = segment_auc(seg, default, folds=5)
+    assert 0.6 < auc <= in_sample
+    assert np.isnan(segment_auc(seg, pd.Series([0.0] * 45)))
+
+
+def test_segment_assign_round_trip_and_k_auto(synth_berka, tmp_path):
+    from fthc.segments.segment import assign, choose_k, segment
+    from fthc.data import SeriesSpec, build_series, read_berka, to_transactions
+
+    cfg = ClustererConfig(autoencoder="fcnn", clustering="kmeans", pretrain_batches=5, arch={"hidden": [8, 8, 16]},
+                          device="cpu")
+    r = segment(synth_berka, tmp_path / "seg", cfg, k=3, representation="calendar")
+    out = tmp_path / "seg"
+    for name in ("assignments.csv", "profile.csv", "segments.md", "segments.png", "profile.png", "risk.csv"):
+        assert (out / name).exists(), name
+    assert r["profile"]["customers"].sum() == 80 and r["auc"] is not None
+    saved = pd.read_csv(out / "assignments.csv")
+    again = assign(out / "model", synth_berka, tmp_path / "new.csv")
+    assert np.array_equal(again["segment"].to_numpy(), saved["segment"].to_numpy())
+    assert np.allclose(again["confidence"], saved["confidence"])
+
+
+def test_k_auto_finds_an_obvious_k():
+    from fthc.data.series import SeriesSet, SeriesSpec
+    from fthc.segments.segment import choose_k
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 8, size=(3, 12))
+    X = np.concatenate([c + rng.normal(0, 0.3, size=(30, 12)) for c in centres])[:, None, :].astype(np.float32)
+    series = SeriesSet(X, np.ones((90, 12), bool), np.arange(90), ["x"], SeriesSpec())
+    cfg = ClustererConfig(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=4,
+                          arch={"hidden": [16, 16, 16]}, device="cpu")
+    best, table, why = choose_k(series, cfg, ks=range(2, 6))
+    assert best == 3, table
+    assert "k=3" in why and set(table.index) == {2, 3, 4, 5}
+
+
+def test_report_renders_from_a_fixture_store(tmp_path):
+    from fthc.experiments.grid import GridEntry
+    from fthc.experiments.store import open_store
+    from fthc.reports.grid_report import write_report
+
+    rng = np.random.default_rng(0)
+    with open_store(str(tmp_path / "s.db")) as store:
+        entries = [GridEntry(ClustererConfig(autoencoder=a, clustering=c, k=k))
+                   for a in ("fcnn", "resnet") for c in ("kmeans", "dtc") for k in (2, 4)]
+        store.init_grid(entries, runs=2, grid={"runs": 2})
+        for i in range(12):  # 12 of 16 runs finished: a partial grid
+            run = store.claim("w", 60)
+            m = {p: {"input_silhouette": float(rng.uniform(0, .5)), "input_davies_bouldin": float(rng.uniform(1, 2)),
+                     "latent_silhouette": float(rng.uniform(0, .5)), "ari": float(rng.uniform(0, .3))}
+                 for p in ("train", "test")}
+            store.finish(run.id, "w", "invalid" if i % 5 == 0 else "done", metrics=m, train_seconds=1.0 + i)
+        r = write_report(store, tmp_path / "report")
+    assert "75% of 16 runs finished" in r["summary"]
+    assert len(r["figures"]) >= 6 and all(p.stat().st_size > 5000 for p in r["figures"])
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == len(r["figures"])
+    assert "http://" not in page and "https://" not in page  # self-contained
+    assert (tmp_path / "report" / "report.md").read_text().startswith("# fthc experiment report")
