@@ -263,10 +263,15 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
             raise click.BadParameter(f"--k must be a number or auto, got {k!r}") from None
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
-    r = segment(default_data(data), out, config, k, representation, m, lenient)
+    print_segments(segment(default_data(data), out, config, k, representation, m, lenient))
+    console.print(f"segments: {out} (assignments.csv, model/, profile.csv, segments.md, segments.png, profile.png)")
+
+
+def print_segments(r: dict, title: str = "segments") -> None:
+    """The choice of k, one line per segment with its description, and the risk separation."""
     if r["k_choice"]:
         console.print(r["k_choice"])
-    t = Table(title=f"{r['k']} segments")
+    t = Table(title=f"{title} (k={r['k']})")
     t.add_column("segment")
     t.add_column("customers", justify="right")
     t.add_column("description")
@@ -275,8 +280,7 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
     console.print(t)
     if r["auc"] is not None:
         console.print(f"risk separation: cross-validated AUC {r['auc']:.3f} from segment default rates "
-                      f"(k-means on summary features: {r['baseline_auc']:.3f})")
-    console.print(f"segments: {out} (assignments.csv, model/, profile.csv, segments.md, segments.png, profile.png)")
+                      f"(k-means on summary features, same k: {r['baseline_auc']:.3f})")
 
 
 @main.command("assign")
@@ -327,17 +331,7 @@ def quickstart(store_url, data, out) -> None:
     console.print(r["summary"])
     s = segment(data, out / "segments", preset("fthc", pretrain_batches=150, dtc_batches=50, arch={"filters": 32}),
                 "auto", "calendar", ks=range(3, 8))
-    console.print(s["k_choice"])
-    t = Table(title=f"FTHC segments (k={s['k']})")
-    t.add_column("segment")
-    t.add_column("customers", justify="right")
-    t.add_column("description")
-    for seg, row in s["profile"].iterrows():
-        t.add_row(str(seg), f"{int(row['customers']):,}", row["description"])
-    console.print(t)
-    if s["auc"] is not None:
-        console.print(f"risk separation: cross-validated AUC {s['auc']:.3f} (k-means on summary features "
-                      f"{s['baseline_auc']:.3f})")
+    print_segments(s, title="FTHC segments")
     console.print(f"done in {time.perf_counter() - t0:.0f} s\n  report:   {out / 'report' / 'report.html'}\n"
                   f"  segments: {out / 'segments' / 'segments.md'}")
 
