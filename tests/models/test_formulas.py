@@ -103,3 +103,14 @@ def test_complete_linkage_finds_separated_groups_and_means():
     assert sorted(c.mean(1).round().tolist()) == [0.0, 5.0]
     c3 = centroids_from_labels(z, np.zeros(22, dtype=int), 2)  # an empty cluster takes the worst-fitting point
     assert torch.isfinite(c3).all()
+
+
+@pytest.mark.parametrize("name", ["eucl", "cid", "cor"])
+def test_condensed_distances_match_the_full_matrix(name):
+    from scipy.spatial.distance import squareform
+
+    from fthc.clustering.distances import condensed
+
+    z = torch.tensor(rng.normal(size=(9, 6, 2)), dtype=torch.float32)
+    np.testing.assert_allclose(condensed(z, name), squareform(pairwise(z, name).double().numpy(), checks=False),
+                               rtol=1e-4, atol=1e-4)

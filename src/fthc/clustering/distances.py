@@ -67,3 +67,32 @@ def pairwise(z: torch.Tensor, name: str, chunk: int = 2048) -> torch.Tensor:
     d = torch.cat(rows)
     d.fill_diagonal_(0)
     return 0.5 * (d + d.T)  # exact symmetry for the linkage
+
+
+def condensed(z: torch.Tensor, name: str) -> "np.ndarray":
+    """Distances of all pairs i < j in scipy's condensed order (float64), for the linkage.
+
+    Built row by row from vectorised pieces: Euclidean through scipy's pdist, the complexity factor of CID
+    and the correlations of COR one row of pairs at a time, so no n x n matrix is formed or copied."""
+    import numpy as np
+    from scipy.spatial.distance import pdist
+
+    with torch.no_grad():
+        s = as_series(z).double().cpu()
+    n, flat = len(s), s.flatten(1).numpy()
+    rows = [(i, slice(i + 1, n)) for i in range(n - 1)]
+    if name in ("eucl", "cid"):
+        d = pdist(flat)  # the EPS of the differentiable version only matters for gradients
+        if name == "cid":
+            ce = complexity(s).numpy()
+            d *= np.concatenate([np.maximum(ce[i], ce[r]) / np.minimum(ce[i], ce[r]) for i, r in rows])
+        return d
+    if name == "cor":
+        centred = s - s.mean(dim=1, keepdim=True)
+        std = (centred / torch.sqrt((centred * centred).mean(dim=1, keepdim=True) + 1e-6)).flatten(1).numpy()
+        scale = s.shape[1] * s.shape[2]
+        corr = np.concatenate([std[r] @ std[i] / scale for i, r in rows])
+        return np.sqrt(np.clip(2 * (1 - corr), 0, None) + EPS)
+    DISTANCES.get(name)  # an unknown name raises with the valid ones
+    d = pairwise(z, name).double().cpu().numpy()
+    return np.concatenate([d[i, r] for i, r in rows])

@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 from torch import nn
 
-from .distances import DISTANCES, pairwise
+from .distances import DISTANCES, condensed
 
 
 def soft_assignment(distances: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
@@ -45,8 +44,7 @@ class DTCLayer(nn.Module):
 
 def complete_linkage_labels(z: torch.Tensor, k: int, distance: str) -> np.ndarray:
     """The reference initialisation: complete-linkage agglomerative clustering on pairwise distances."""
-    d = pairwise(z, distance).double().cpu().numpy()
-    tree = linkage(squareform(d, checks=False), method="complete")
+    tree = linkage(condensed(z, distance), method="complete")
     return fcluster(tree, t=k, criterion="maxclust") - 1
 
 
