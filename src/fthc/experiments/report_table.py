@@ -27,7 +27,8 @@ def status_summary(store: Store, workers: int = 1) -> dict:
                 for r in runs if r.status == "failed"]
     total = sum(counts.values())
     return {"counts": counts, "total": total, "eta_seconds": eta, "failures": failures,
-            "complete": (counts["done"] + counts["invalid"] + counts["failed"] + counts["skipped"]) / max(total, 1),
+            # skipped runs never run: completeness counts the runs that can
+            "complete": (counts["done"] + counts["invalid"] + counts["failed"]) / max(total - counts["skipped"], 1),
             "mean_run_seconds": float(np.mean(finished)) if finished else None,
             "pretext_reused": sum(1 for r in runs if r.pretext_reused), "at": time.time()}
 

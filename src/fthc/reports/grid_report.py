@@ -169,7 +169,7 @@ def write_report(store: Store, out: Path) -> dict:
                ("Input space next to latent space, and ground truth", fig_latent_vs_input(df, out))]
     figures = [(t, p) for t, p in figures if p is not None]
     c = status["counts"]
-    summary = (f"{status['complete']:.0%} of {status['total']:,} runs finished: {c['done']:,} done, "
+    summary = (f"{status['complete']:.0%} of {status['total'] - c['skipped']:,} runs finished: {c['done']:,} done, "
                f"{c['invalid']:,} invalid, {c['failed']:,} failed, {c['skipped']:,} skipped, "
                f"{c['pending'] + c['running']:,} to go.")
     md = ["# fthc experiment report", "", summary, ""]
