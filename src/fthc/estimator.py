@@ -203,14 +203,15 @@ class Clusterer:
             yield perm[pos: pos + size]
             pos += size
 
-    def fit_clustering(self, X, mask=None) -> "Clusterer":
-        """Cluster the latent space of the pretrained network."""
+    def fit_clustering(self, X, mask=None, latents: np.ndarray | None = None) -> "Clusterer":
+        """Cluster the latent space of the pretrained network. k-means can take `latents` already computed
+        (`transform`) by an identical pretext stage, so that options sharing it do not recompute them."""
         self._check_fitted("network_")
         data = X if isinstance(X, Inputs) else as_inputs(X, mask)
         cfg = self.config
         t0 = time.perf_counter()
         if cfg.clustering == "kmeans":
-            self._fit_kmeans(data)
+            self._fit_kmeans(data, latents)
         else:
             self._fit_dtc(data)
         sizes = np.bincount(self.labels_, minlength=cfg.k)
@@ -232,11 +233,11 @@ class Clusterer:
         return torch.cat(out)
 
     # k-means on the (reduced) latent space
-    def _fit_kmeans(self, data: Inputs) -> None:
+    def _fit_kmeans(self, data: Inputs, latents: np.ndarray | None = None) -> None:
         from sklearn.cluster import KMeans
 
         cfg = self.config
-        z = self._latents(data).flatten(1).cpu().numpy().astype(np.float64)
+        z = (self._latents(data).flatten(1).cpu().numpy() if latents is None else latents).astype(np.float64)
         self.reducer_ = None
         if cfg.reduction == "pca":
             from sklearn.decomposition import PCA
@@ -352,8 +353,8 @@ class Clusterer:
         if not hasattr(self, attr):
             raise NotFittedError("this Clusterer is not fitted yet: call fit first")
 
-    def _check_input(self, X, mask) -> Inputs:
-        self._check_fitted()
+    def _check_input(self, X, mask, needs: str = "labels_") -> Inputs:
+        self._check_fitted(needs)
         data = as_inputs(X, mask)
         if data.X.shape[1:] != (self.n_channels_, self.seq_len_):
             raise DataError(f"input has {data.X.shape[1]} channels x {data.X.shape[2]} steps; the model was fitted "
@@ -362,8 +363,8 @@ class Clusterer:
         return data
 
     def transform(self, X, mask=None) -> np.ndarray:
-        """Latent vectors [n, latent size] (the VAE's mean; DTC latent series flattened)."""
-        return self._latents(self._check_input(X, mask)).flatten(1).cpu().numpy()
+        """Latent vectors [n, latent size] (the VAE's mean; DTC latent series flattened); works after pretrain."""
+        return self._latents(self._check_input(X, mask, needs="network_")).flatten(1).cpu().numpy()
 
     def predict_proba(self, X, mask=None) -> np.ndarray:
         """Soft assignments: the DTC layer's, or for k-means a Student's t kernel on centroid distances."""
@@ -376,11 +377,12 @@ class Clusterer:
         q = (1 + d2 / self.config.alpha) ** (-(self.config.alpha + 1) / 2)
         return q / q.sum(1, keepdims=True)
 
-    def predict(self, X, mask=None) -> np.ndarray:
+    def predict(self, X, mask=None, latents: np.ndarray | None = None) -> np.ndarray:
         if self.config.clustering == "dtc":
             return self.predict_proba(X, mask).argmax(1)
         data = self._check_input(X, mask)
-        return self._nearest(self._reduce(self._latents(data).flatten(1).cpu().numpy().astype(np.float64)))
+        z = self._latents(data).flatten(1).cpu().numpy() if latents is None else latents
+        return self._nearest(self._reduce(z.astype(np.float64)))
 
     # -- persistence --------------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:

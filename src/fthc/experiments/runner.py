@@ -28,6 +28,7 @@ from ..config import ClustererConfig
 from .store import Run, Store
 
 LEASE_SECONDS = 120.0
+_LATENTS: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # pretext key -> (train, test) latents, per worker
 PRETEXT_FIELDS = ("autoencoder", "pretext", "embedding", "latent_dim", "pretrain_batches", "batch_size", "lr",
                   "vae_beta", "arch")
 
@@ -102,14 +103,23 @@ def execute(run: Run, data: Dataset, store: Store, test_fraction: float) -> dict
         buf = io.BytesIO()
         torch.save(model.pretext_state(), buf)
         store.put_artefact(key, buf.getvalue())
-    model.fit_clustering(as_inputs(train))
+    # k-means options sharing this pretext stage see the same latents: compute them once per worker
+    if config.clustering == "kmeans":
+        if key not in _LATENTS:
+            _LATENTS.clear()  # runs are claimed in pretext order: one entry is enough
+            _LATENTS[key] = (model.transform(train), model.transform(test))
+        z_train, z_test = _LATENTS[key]
+        model.fit_clustering(as_inputs(train), latents=z_train)
+        test_labels = model.predict(test, latents=z_test)
+    else:
+        model.fit_clustering(as_inputs(train))
+        z_train, z_test = model.transform(train), model.transform(test)
+        test_labels = model.predict(test)
     metrics: dict[str, Any] = {}
-    for name, part, idx, labels in (("train", train, train_idx, model.labels_), ("test", test, test_idx, None)):
-        if labels is None:
-            labels = model.predict(part)
+    for name, part, idx, labels, z in (("train", train, train_idx, model.labels_, z_train),
+                                       ("test", test, test_idx, test_labels, z_test)):
         truth = data.truth[idx] if data.truth is not None else None
-        m = evaluate(part.X.reshape(len(part), -1), model.transform(part), labels, config.k, truth, run.seed)
-        metrics[name] = m
+        metrics[name] = evaluate(part.X.reshape(len(part), -1), z, labels, config.k, truth, run.seed)
     degenerate = metrics["train"]["degenerate"] or metrics["test"]["degenerate"]
     return {"status": "invalid" if degenerate else "done", "metrics": metrics,
             "train_seconds": model.pretrain_seconds_ + model.clustering_seconds_,
