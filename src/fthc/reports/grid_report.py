@@ -92,7 +92,9 @@ def fig_invalid(df: pd.DataFrame, out: Path) -> Path | None:
         return None
     g = df.groupby("option")["status"].apply(lambda s: 100 * (s == "invalid").mean())
     fig, ax = plt.subplots(figsize=(6, 3.2))
-    ax.bar(g.index, g.values, color="tab:red")
+    bars = ax.bar(g.index, g.values, color="tab:red")
+    ax.bar_label(bars, fmt="%.0f%%", fontsize=8)
+    ax.set_ylim(0, max(5.0, float(g.max()) * 1.2))  # an all-zero chart still reads as 0%
     ax.set_ylabel("% of runs with a degenerate clustering")
     ax.set_title("Invalid (fewer than k non-empty clusters) per clustering option")
     ax.tick_params(axis="x", rotation=20, labelsize=8)
