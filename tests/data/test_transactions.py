@@ -67,3 +67,10 @@ def test_lenient_generic_read(tmp_path):
     path.write_text("customer_id,timestamp,amount\n1,2020-01-01,5\n1,2020-01-02,abc\n2,,3\n2,2020-01-02,3\n")
     tx, report = load_transactions(path, lenient=True)
     assert len(tx) == 2 and sorted(p.row for p in report.problems) == [3, 4]
+
+
+def test_categories_named_like_kinds_map_to_themselves(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("customer_id,timestamp,amount,cat\n1,2020-01-01,-5,cash_withdrawal\n1,2020-01-02,9,salary\n")
+    tx = read_transactions(path, ColumnMapping(category="cat"))
+    assert tx["kind"].astype(str).tolist() == ["cash_withdrawal", "other"]

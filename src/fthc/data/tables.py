@@ -114,7 +114,7 @@ def read_parquet_table(path: Path) -> pd.DataFrame:
 
 
 def check_columns(columns, required: list[str], path: Path, sep: str) -> None:
-    present = list(columns)
+    present = [c for c in columns if c != LINE]
     missing = [c for c in required if c not in present]
     if not missing:
         return

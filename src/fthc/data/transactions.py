@@ -172,9 +172,11 @@ def read_transactions(path: str | Path, mapping: ColumnMapping | None = None, *,
     kind = None
     extras = {"source_row": df[LINE].to_numpy()}
     if mapping.category:
-        cat = df[mapping.category].astype("string")
-        extras["category"] = cat.to_numpy(dtype=object)
-        kind = cat.map(mapping.category_kinds).fillna("other").to_numpy(dtype=object)
+        cat = pd.Series(df[mapping.category].astype("string").to_numpy(dtype=object), dtype=object)
+        extras["category"] = cat.to_numpy()
+        # categories already named like fthc's kinds map to themselves; the mapping adds or overrides
+        lookup = {k: k for k in KINDS} | mapping.category_kinds
+        kind = cat.map(lookup).fillna("other").to_numpy(dtype=object)
     if mapping.transaction_id:
         extras["transaction_id"] = df[mapping.transaction_id].to_numpy(dtype=object)
     return canonical_frame(
