@@ -153,6 +153,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "lstm": dict(autoencoder="lstm", pretext="mse", clustering="kmeans"),
     "fcnn": dict(autoencoder="fcnn", pretext="mse", clustering="kmeans"),
     "vae": dict(autoencoder="fcnn", pretext="vae", clustering="kmeans"),
+    # this project's length-invariant encoder: pooled residual features, k-means on the latent space
+    "pooled": dict(autoencoder="resnet_pool", pretext="mse", clustering="kmeans", arch={"filters": 32}),
 }
 
 
