@@ -11,12 +11,13 @@ import pytest
 PG_URL = os.environ.get("FTHC_TEST_POSTGRES_URL")
 MONGO_URL = os.environ.get("FTHC_TEST_MONGODB_URI")
 _server = None
+_pg_problem = "not installed here (.ci/run installs it: apt-get install postgresql) and FTHC_TEST_POSTGRES_URL not set"
 
 
 @pytest.fixture(scope="session", autouse=True)
 def postgres_server():
     """Where no server is given but PostgreSQL is installed, start one for the session."""
-    global PG_URL, _server
+    global PG_URL, _server, _pg_problem
     if PG_URL is None:
         from fthc.experiments.store.pgserver import PostgresServer
 
@@ -24,7 +25,7 @@ def postgres_server():
         try:
             PG_URL = _server.start()
         except Exception as exc:  # reported by the skips below
-            print(f"could not start PostgreSQL: {exc}")
+            _pg_problem = f"installed but could not be started: {exc}"
             PG_URL = None
     yield
     if _server is not None:
@@ -55,8 +56,7 @@ def _backend(kind, tmp_path):
         yield f"mongomock://{uuid.uuid4().hex}"  # its own in-memory server
     elif kind == "postgresql":
         if not PG_URL:
-            pytest.skip("PostgreSQL: not installed here (.ci/run installs it: apt-get install postgresql) and "
-                        "FTHC_TEST_POSTGRES_URL not set")
+            pytest.skip(f"PostgreSQL: {_pg_problem}")
         url, name = _postgres_db()
         yield url
         _drop_postgres(name)
