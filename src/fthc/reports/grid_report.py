@@ -106,7 +106,8 @@ def fig_presets(df: pd.DataFrame, out: Path) -> Path | None:
     for name, fields in PRESETS.items():
         m = df[(df["status"] == "done")]
         for key, value in fields.items():
-            m = m[m[key] == value]
+            if key in m.columns:  # sizes (arch) are not part of the comparison
+                m = m[m[key] == value]
         if "reduction" not in fields:
             m = m[m["reduction"] == "none"]
         if len(m):
