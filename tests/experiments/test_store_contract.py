@@ -183,5 +183,5 @@ def test_grid_expansion_and_toml(tmp_path):
     toml.write_text("[grid]\nlayers = 3\n")
     from fthc.data.errors import DataError
 
-    with pytest.raises(DataError, match="unknown grid keys"):
+    with pytest.raises(DataError, match=r"unknown keys in \[grid\]"):
         Grid.from_toml(toml)

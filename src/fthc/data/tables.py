@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -269,3 +270,22 @@ def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], ch
     result = pd.DataFrame(out, index=df.index)
     result[LINE] = df[LINE]
     return result
+
+
+
+def read_toml(path: Path, what: str) -> dict:
+    """A small TOML settings file; a missing file or bad TOML is a DataError naming the file."""
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataError(f"{what} file not found", file=path) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"invalid TOML: {exc}", file=path) from exc
+
+
+def check_keys(values: dict, known: set[str], path: Path, where: str) -> None:
+    unknown = set(values) - known
+    if unknown:
+        raise DataError(f"unknown keys in {where}: {sorted(unknown)}", file=path,
+                        expected=f"keys among {sorted(known)}")

@@ -12,7 +12,6 @@ Everything downstream of the readers sees only this form.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -20,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, ReadReport
-from .tables import LINE, RowChecker, parse_columns, read_parquet_table, read_text_table, sniff_separator
+from .tables import (LINE, RowChecker, check_keys, parse_columns, read_parquet_table, read_text_table, read_toml,
+                     sniff_separator)
 
 KINDS = ["incoming_transfer", "cash_deposit", "cash_withdrawal", "card_payment", "outgoing_transfer",
          "interest_fees", "pension", "loan_payment", "other"]
@@ -92,19 +92,9 @@ class ColumnMapping:
     @classmethod
     def from_toml(cls, path: str | Path) -> "ColumnMapping":
         """Read a mapping from a small TOML file: a [columns] table and an optional [categories] table."""
-        path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise DataError("mapping file not found", file=path) from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise DataError(f"invalid TOML: {exc}", file=path) from exc
+        data = read_toml(path, "mapping")
         cols = dict(data.get("columns", {}))
-        known = {f.name for f in fields(cls)} - {"category_kinds"}
-        unknown = set(cols) - known
-        if unknown:
-            raise DataError(f"unknown keys in [columns]: {sorted(unknown)}", file=path,
-                            expected=f"keys among {sorted(known)}")
+        check_keys(cols, {f.name for f in fields(cls)} - {"category_kinds"}, path, "[columns]")
         for key in ("debit_values", "credit_values"):
             if key in cols:
                 cols[key] = tuple(str(v) for v in cols[key])

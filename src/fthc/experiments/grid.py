@@ -7,7 +7,6 @@ dropped, and combinations the registries reject are kept as `skipped` entries wi
 from __future__ import annotations
 
 import itertools
-import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from ..clustering import CLUSTERINGS
 from ..config import ClustererConfig
 from ..data.errors import DataError
+from ..data.tables import check_keys, read_toml
 from ..registry import FthcError, IncompatibleConfigError, UnknownComponentError
 
 
@@ -47,17 +47,9 @@ class Grid:
     @classmethod
     def from_toml(cls, path: str | Path) -> "Grid":
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise DataError("grid file not found", file=path) from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise DataError(f"invalid TOML: {exc}", file=path) from exc
+        data = read_toml(path, "grid")
         data = data.get("grid", data)
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise DataError(f"unknown grid keys {sorted(unknown)}", file=path, expected=f"keys among {sorted(known)}")
+        check_keys(data, {f.name for f in fields(cls)}, path, "[grid]")
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         grid = cls(**values)
         if not 0 < grid.test_fraction < 1:
