@@ -29,7 +29,7 @@ from fthc.clustering.distances import DISTANCES
 from fthc.clustering.dtc import centroids_from_labels, initial_labels
 from fthc.config import ClustererConfig, preset
 from fthc.data import SeriesSpec, build_series, read_berka, read_ground_truth, to_transactions, write_synthetic_berka
-from fthc.estimator import Clusterer, Inputs, as_inputs
+from fthc.estimator import Clusterer, as_inputs
 from fthc.features import standardise, summary_features
 from fthc.metrics import evaluate
 from fthc.models import AUTOENCODERS, PRETEXT_LOSSES

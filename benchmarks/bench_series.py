@@ -111,7 +111,6 @@ def main() -> None:
                           ratio)
             del out
             gc.collect()
-        del tx
         gc.collect()
     console.print(table)
     import resource

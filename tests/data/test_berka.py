@@ -1,11 +1,10 @@
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from fthc.data.berka import read_berka, read_table, to_transactions
-from fthc.data.synth import generate, read_ground_truth, write_synthetic_berka
+from fthc.data.synth import generate, read_ground_truth
 
 
 def test_reads_the_seven_real_tables_unchanged(real_berka):

@@ -1,8 +1,5 @@
 """init-db / run / status / export end to end on SQLite, with a tiny grid and tiny data."""
 
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner

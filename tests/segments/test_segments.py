@@ -62,8 +62,7 @@ def test_risk_separation_on_a_constructed_case():
 
 
 def test_segment_assign_round_trip_and_k_auto(synth_berka, tmp_path):
-    from fthc.segments.segment import assign, choose_k, segment
-    from fthc.data import SeriesSpec, build_series, read_berka, to_transactions
+    from fthc.segments.segment import assign, segment
 
     cfg = ClustererConfig(autoencoder="fcnn", clustering="kmeans", pretrain_batches=5, arch={"hidden": [8, 8, 16]},
                           device="cpu")

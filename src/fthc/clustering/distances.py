@@ -6,7 +6,9 @@ tensors' device; `pairwise` chunks the rows so that n x n matrices fit in memory
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+from scipy.spatial.distance import pdist
 
 from ..registry import Registry
 
@@ -69,14 +71,11 @@ def pairwise(z: torch.Tensor, name: str, chunk: int = 2048) -> torch.Tensor:
     return 0.5 * (d + d.T)  # exact symmetry for the linkage
 
 
-def condensed(z: torch.Tensor, name: str) -> "np.ndarray":
+def condensed(z: torch.Tensor, name: str) -> np.ndarray:
     """Distances of all pairs i < j in scipy's condensed order (float64), for the linkage.
 
     Built row by row from vectorised pieces: Euclidean through scipy's pdist, the complexity factor of CID
     and the correlations of COR one row of pairs at a time, so no n x n matrix is formed or copied."""
-    import numpy as np
-    from scipy.spatial.distance import pdist
-
     with torch.no_grad():
         s = as_series(z).double().cpu()
     n, flat = len(s), s.flatten(1).numpy()

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, ReadReport
-from .tables import LINE, ColumnKind, RowChecker, parse_columns, read_text_table
+from .tables import ColumnKind, RowChecker, parse_columns, read_text_table
 from .transactions import KINDS, canonical_frame
 
 # table -> {column: (kind, nullable)}, in file order. The primary key is the first column (district: A1).

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .berka import read_berka, to_transactions
 from .series import SeriesSpec, build_series

@@ -313,7 +313,6 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
     sanction = np.round(np.maximum(-month_end, 0) * 0.012).astype(np.int64)
     g_m = g_month
     fee = np.where(rng.random(len(g_acc)) < 0.8, 1460, 0)  # 14.60 statement fee, not charged every month
-    eom = np.array([28] * len(g_acc))
     add_acc = np.concatenate([g_acc, g_acc, g_acc[sanction > 0]])
     add_month = np.concatenate([g_m, g_m, g_m[sanction > 0]])
     add_cents = np.concatenate([interest, -fee, -sanction[sanction > 0]])
