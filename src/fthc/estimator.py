@@ -134,7 +134,7 @@ class Clusterer:
 
     # -- fitting ------------------------------------------------------------------------------------
     def fit(self, X, mask=None) -> "Clusterer":
-        data = self._check_fit_input(X, mask)
+        data = self._check_fit_input(X, mask)  # once, so pretrain and fit_clustering see the same Inputs
         t0 = time.perf_counter()
         self.pretrain(data)
         self.fit_clustering(data)
@@ -158,7 +158,7 @@ class Clusterer:
 
     def pretrain(self, X, mask=None, state: dict | None = None) -> "Clusterer":
         """Train the autoencoder with its pretext loss (or load `state` from an earlier identical pretext stage)."""
-        data = X if isinstance(X, Inputs) else self._check_fit_input(X, mask)
+        data = self._check_fit_input(X, mask)  # Inputs from the grid runner are checked too
         cfg = self.config
         gen = seed_everything(cfg.seed)
         _, self.n_channels_, self.seq_len_ = data.X.shape

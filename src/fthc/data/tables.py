@@ -242,35 +242,24 @@ class RowChecker:
 
 def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], checker: RowChecker,
                   date_formats: dict[str, str] | None = None) -> pd.DataFrame:
-    """Parse text columns by a spec {column: (kind, nullable)}; bad values raise or are reported."""
-    out = {}
+    """Parse text columns by a spec {column: (kind, nullable)}; bad values raise or are reported.
+
+    Parsed values replace the text in the frame itself, so rows dropped by lenient reading take every column
+    with them."""
+    df = df.copy()
     for col, (kind, nullable) in spec.items():
         raw = df[col]
-        values, bad = parse_values(raw, kind, (date_formats or {}).get(col))
+        fmt = (date_formats or {}).get(col)
+        df[col], bad = parse_values(raw, kind, fmt)
         expected = {
             "int": "a whole number", "float": "a number", "str": "text",
             "yymmdd": "a date as YYMMDD", "yymmdd_time": "a date as 'YYMMDD 00:00:00'",
-            "datetime": "a date/time" + (f" as {date_formats[col]!r}" if date_formats and col in date_formats else ""),
+            "datetime": "a date/time" + (f" as {fmt!r}" if fmt else ""),
         }[kind]
-        keep = checker.flag(df, bad, col, f"cannot parse value as {kind}", expected, raw)
-        if len(keep) != len(df):
-            mask = df.index.isin(keep.index)
-            values = values[mask]
-            out = {k: v[mask] for k, v in out.items()}
-            df = keep
+        df = checker.flag(df, bad, col, f"cannot parse value as {kind}", expected, raw)
         if not nullable:
-            isna = values.isna().to_numpy()
-            keep = checker.flag(df, isna, col, "missing value", expected)
-            if len(keep) != len(df):
-                mask = ~isna
-                values = values[mask]
-                out = {k: v[mask] for k, v in out.items()}
-                df = keep
-        out[col] = values
-    result = pd.DataFrame(out, index=df.index)
-    result[LINE] = df[LINE]
-    return result
-
+            df = checker.flag(df, df[col].isna().to_numpy(), col, "missing value", expected)
+    return df[[*spec, LINE]]
 
 
 def read_toml(path: Path, what: str) -> dict:

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, ReadReport
-from .tables import (LINE, RowChecker, check_keys, parse_columns, read_parquet_table, read_text_table, read_toml,
-                     sniff_separator)
+from .tables import (LINE, RowChecker, check_columns, check_keys, parse_columns, read_parquet_table,
+                     read_text_table, read_toml, sniff_separator)
 
 KINDS = ["incoming_transfer", "cash_deposit", "cash_withdrawal", "card_payment", "outgoing_transfer",
          "interest_fees", "pension", "loan_payment", "other"]
@@ -113,7 +113,6 @@ def read_transactions(path: str | Path, mapping: ColumnMapping | None = None, *,
     optional = [c for c in (mapping.direction, mapping.balance, mapping.category, mapping.transaction_id) if c]
     if path.suffix.lower() == ".parquet":
         raw = read_parquet_table(path)
-        from .tables import check_columns
         check_columns(raw.columns, needed + optional, path, ",")
     else:
         raw = read_text_table(path, sniff_separator(path) if path.exists() else ",", required=needed + optional)
@@ -132,25 +131,22 @@ def read_transactions(path: str | Path, mapping: ColumnMapping | None = None, *,
     df = parse_columns(raw, spec, checker, date_formats={mapping.timestamp: mapping.date_format}
                        if mapping.date_format else None)
 
-    amount = df[mapping.amount].to_numpy(dtype=float)
+    # every check drops (lenient) or reports (strict) whole rows; the signed amount is derived afterwards
     if mapping.direction:
         d = df[mapping.direction].astype("string")
-        debit = d.isin(mapping.debit_values).to_numpy(dtype=bool)
-        credit = d.isin(mapping.credit_values).to_numpy(dtype=bool)
-        df = checker.flag(df, ~(debit | credit), mapping.direction, "unknown direction",
+        known = d.isin(mapping.debit_values + mapping.credit_values).to_numpy(dtype=bool)
+        df = checker.flag(df, ~known, mapping.direction, "unknown direction",
                           f"one of {list(mapping.debit_values + mapping.credit_values)}", df[mapping.direction])
-        keep = debit | credit
-        amount, debit = amount[keep], debit[keep]
-        neg = amount < 0
-        df = checker.flag(df, neg, mapping.amount, "negative amount with a direction column",
+        df = checker.flag(df, (df[mapping.amount] < 0).to_numpy(), mapping.amount,
+                          "negative amount with a direction column",
                           "a non-negative amount (the sign comes from the direction column)", df[mapping.amount])
-        amount = np.where(debit[~neg], -amount[~neg], amount[~neg])
     if mapping.transaction_id:
-        dup = df[mapping.transaction_id].duplicated().to_numpy()
-        keep = ~dup
-        df = checker.flag(df, dup, mapping.transaction_id, "duplicate transaction id",
-                          "each transaction id once", df[mapping.transaction_id])
-        amount = amount[keep]
+        df = checker.flag(df, df[mapping.transaction_id].duplicated().to_numpy(), mapping.transaction_id,
+                          "duplicate transaction id", "each transaction id once", df[mapping.transaction_id])
+    amount = df[mapping.amount].to_numpy(dtype=float)
+    if mapping.direction:
+        debit = df[mapping.direction].astype("string").isin(mapping.debit_values).to_numpy(dtype=bool)
+        amount = np.where(debit, -amount, amount)
 
     customer = df[mapping.customer_id].astype("string")
     as_int = pd.to_numeric(customer, errors="coerce")
