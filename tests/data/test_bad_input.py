@@ -57,33 +57,23 @@ def test_misspelt_column(berka):
         read_berka(berka)
 
 
-def test_unparsable_date(berka):
+# a good first row, then one bad second row (file row 3): the error names file, row, column, value, expectation
+BAD_SECOND_ROW = [
+    ('2;{acc};931345;"PRIJEM";"VKLAD";1.00;701.00;"";;', r"trans.asc, row 3, column 'date'.*'931345'.*YYMMDD"),
+    ('2;{acc};930105;"PRIJEM";"VKLAD";12,5;701.00;"";;', r"row 3, column 'amount'.*'12,5'.*a number"),
+    ('2;{acc};930106;"VYDAJ";"VYBER";-50.00;650.00;"";;',
+     r"row 3, column 'amount': negative amount.*sign comes from 'type'"),
+    ('1;{acc};930105;"PRIJEM";"VKLAD";700.00;700.00;"";;', r"row 3, column 'trans_id': duplicate id"),
+    ('2;{acc};930105;"PRIJEM"', r"trans.asc, row 3: cannot parse"),
+]
+
+
+@pytest.mark.parametrize("row,message", BAD_SECOND_ROW,
+                         ids=["date", "amount", "negative", "duplicate_id", "ragged"])
+def test_bad_second_row(berka, row, message):
     acc = first_account(berka)
-    write_trans(berka, GOOD.format(acc=acc), '2;{acc};931345;"PRIJEM";"VKLAD";1.00;701.00;"";;\r\n'.format(acc=acc))
-    with pytest.raises(DataError) as err:
-        read_berka(berka)
-    msg = str(err.value)
-    assert "trans.asc" in msg and "row 3" in msg and "column 'date'" in msg and "YYMMDD" in msg and "931345" in msg
-
-
-def test_unparsable_amount(berka):
-    acc = first_account(berka)
-    write_trans(berka, GOOD.format(acc=acc), '2;{acc};930105;"PRIJEM";"VKLAD";12,5;701.00;"";;\r\n'.format(acc=acc))
-    with pytest.raises(DataError, match=r"row 3, column 'amount'.*'12,5'.*a number"):
-        read_berka(berka)
-
-
-def test_negative_debit_amount(berka):
-    acc = first_account(berka)
-    write_trans(berka, GOOD.format(acc=acc), '2;{acc};930106;"VYDAJ";"VYBER";-50.00;650.00;"";;\r\n'.format(acc=acc))
-    with pytest.raises(DataError, match=r"row 3, column 'amount': negative amount.*sign comes from 'type'"):
-        read_berka(berka)
-
-
-def test_duplicate_transaction_ids(berka):
-    acc = first_account(berka)
-    write_trans(berka, GOOD.format(acc=acc), GOOD.format(acc=acc))
-    with pytest.raises(DataError, match=r"row 3, column 'trans_id': duplicate id"):
+    write_trans(berka, GOOD.format(acc=acc), row.format(acc=acc) + "\r\n")
+    with pytest.raises(DataError, match=message):
         read_berka(berka)
 
 
@@ -113,13 +103,6 @@ def test_empty_table(berka):
 def test_binary_file(berka):
     (berka / "trans.asc").write_bytes(b"PK\x03\x04\x00\x00binary\x00\xff" * 20)
     with pytest.raises(DataError, match="trans.asc: looks like a binary file"):
-        read_berka(berka)
-
-
-def test_ragged_row(berka):
-    acc = first_account(berka)
-    write_trans(berka, GOOD.format(acc=acc), '2;{acc};930105;"PRIJEM"\r\n'.format(acc=acc))
-    with pytest.raises(DataError, match=r"trans.asc, row 3: cannot parse"):
         read_berka(berka)
 
 
