@@ -28,15 +28,16 @@ class Grid:
     distance: tuple[str, ...] = ("eucl", "cid")
     k: tuple[int, ...] = (2, 4, 6)
     reduction: tuple[str, ...] = ("none", "pca", "umap")
-    latent_dim: int = 10
-    reduced_dim: int = 5
+    # training settings default to ClustererConfig's (the paper's), so there is one source for them
+    latent_dim: int = ClustererConfig.latent_dim
+    reduced_dim: int = ClustererConfig.reduced_dim
     runs: int = 5
     test_fraction: float = 0.5
-    pretrain_batches: int = 1000
-    batch_size: int = 32
-    lr: float = 1e-3
-    dtc_batches: int = 100
-    dtc_lr: float = 1e-5
+    pretrain_batches: int = ClustererConfig.pretrain_batches
+    batch_size: int = ClustererConfig.batch_size
+    lr: float = ClustererConfig.lr
+    dtc_batches: int = ClustererConfig.dtc_batches
+    dtc_lr: float = ClustererConfig.dtc_lr
     representation: str = "amounts"
     seq_len: int | None = None
     arch: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-autoencoder size overrides
