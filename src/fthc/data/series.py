@@ -268,31 +268,16 @@ def _events(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesSe
     return SeriesSet(X, _mask(g.length, L, spec.padding), g.ids, channels, spec, fitted, report)
 
 
-def _period_index(ts: np.ndarray, period: str) -> np.ndarray:
-    if period == "month":
-        m = ts.astype("datetime64[M]").astype(np.int64)
-        return m
-    days = ts.astype("datetime64[D]").astype(np.int64)
-    return days if period == "day" else days // 7
-
-
 def _calendar(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesSet:
     n = len(g.ids)
-    ts = g.column(tx, "ts")
+    unit = "M" if spec.period == "month" else "D"
+    p = g.column(tx, "ts").astype(f"datetime64[{unit}]").astype(np.int64)
+    has = g.length > 0
+    first = np.zeros(n, dtype=np.int64)
+    first[has] = p[g.start[has]]
+    rel = p - first[g.code]  # periods since each customer's first transaction
     if spec.period == "week":
-        days = ts.astype("datetime64[D]").astype(np.int64)
-        start = np.concatenate([[0], np.cumsum(g.length)[:-1]])
-        first = np.zeros(n, dtype=np.int64)
-        has = g.length > 0
-        first[has] = days[start[has]]
-        rel = (days - first[g.code]) // 7  # weeks aligned to each customer's first transaction
-    else:
-        p = _period_index(ts, spec.period)
-        start = np.concatenate([[0], np.cumsum(g.length)[:-1]])
-        first = np.zeros(n, dtype=np.int64)
-        has = g.length > 0
-        first[has] = p[start[has]]
-        rel = p - first[g.code]
+        rel //= 7  # weeks aligned to the first transaction's day, not to calendar weeks
     span = np.zeros(n, dtype=np.int64)
     np.maximum.at(span, g.code, rel + 1)
     L = spec.seq_len or max(int(span.max(initial=0)), 1)
