@@ -126,24 +126,14 @@ def _write_markdown(out, profile, descriptions, risk, auc, baseline_auc, choice,
         lines += [f"Choice of k: {choice}.", ""]
     lines += ["| segment | customers | description |", "| --- | --- | --- |"]
     lines += [f"| {s} | {int(profile.loc[s, 'customers']):,} | {descriptions[s]} |" for s in profile.index]
-    lines += ["", "## Profile", "", profile.drop(columns=["description"]).round(3).to_markdown()
-              if _has_tabulate() else profile.drop(columns=["description"]).round(3).to_string(), ""]
+    lines += ["", "## Profile", "", "```", profile.drop(columns=["description"]).round(3).to_string(), "```", ""]
     if risk is not None:
         lines += ["## Risk separation (loan outcomes were not used for fitting)", "",
-                  risk.round(3).to_string(), "",
+                  "```", risk.round(3).to_string(), "```", "",
                   f"Cross-validated AUC of scoring each customer by its segment's default rate: {auc:.3f} "
                   f"(k-means on summary features, same k: {baseline_auc:.3f}).", ""]
     lines += ["![typical series](segments.png)", "", "![profile](profile.png)", ""]
     (out / "segments.md").write_text("\n".join(lines))
-
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-
-        return True
-    except ImportError:
-        return False
 
 
 def assign(model_dir: Path, path: Path, out: Path | None = None, mapping=None, lenient: bool = False) -> pd.DataFrame:
