@@ -50,6 +50,23 @@ REGIONS = ["Prague", "central Bohemia", "south Bohemia", "west Bohemia", "north 
 
 
 @dataclass(frozen=True)
+class Difficulty:
+    """How hard the planted segments are to recover. `standard` is the first release's data, draw for draw."""
+
+    blend_share: float = 0.25  # customers who blend in 20-60% of a second segment's habits
+    income_sigma: float = 0.25  # log-normal spread of income around the segment's level (overlap between segments)
+    amount_sigma: float = 1.0  # multiplies the log-normal spread of discretionary amounts (heavier tails)
+    switch_share: float = 0.0  # customers who switch segment part-way through their history
+
+
+DIFFICULTIES = {
+    "standard": Difficulty(),
+    # overlapping levels, heavy tails, blends and switchers: level features alone cannot win
+    "hard": Difficulty(blend_share=0.4, income_sigma=0.5, amount_sigma=1.5, switch_share=0.25),
+}
+
+
+@dataclass(frozen=True)
 class SynthResult:
     folder: Path
     n_accounts: int
@@ -72,10 +89,14 @@ def _codes(vocab: list[str], values) -> np.ndarray:
     return pd.Index(vocab).get_indexer(np.asarray(values)).astype(np.int8)
 
 
-def generate(n_accounts: int = 4500, seed: int = 0) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def generate(n_accounts: int = 4500, seed: int = 0,
+             difficulty: str = "standard") -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """All 8 tables as DataFrames in Berka's raw layout, plus the ground truth table."""
     if n_accounts < 1:
         raise ValueError("n_accounts must be at least 1")
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(f"unknown difficulty {difficulty!r}; valid: {', '.join(DIFFICULTIES)}")
+    hard = DIFFICULTIES[difficulty]
     rng = np.random.default_rng(seed)
     n = n_accounts
 
@@ -97,7 +118,7 @@ def generate(n_accounts: int = 4500, seed: int = 0) -> tuple[dict[str, pd.DataFr
     # accounts and their segments
     seg = rng.choice(len(SHARE), size=n, p=SHARE)
     second = (seg + rng.integers(1, len(SHARE), n)) % len(SHARE)
-    blend = np.where(rng.random(n) < 0.25, rng.uniform(0.2, 0.6, n), 0.0)  # share of a second segment's habits
+    blend = np.where(rng.random(n) < hard.blend_share, rng.uniform(0.2, 0.6, n), 0.0)  # share of a second segment's habits
     account_id = np.sort(rng.choice(np.arange(1, 12_000), size=n, replace=False)) if n < 11_000 \
         else np.arange(1, n + 1)
     dist = rng.integers(1, nd + 1, n)
@@ -111,7 +132,7 @@ def generate(n_accounts: int = 4500, seed: int = 0) -> tuple[dict[str, pd.DataFr
     account = pd.DataFrame({"account_id": account_id, "district_id": dist, "frequency": frequency,
                             "date": _yymmdd(created_date)})
     avg_salary = district["A11"].to_numpy(dtype=float)[dist - 1]
-    income_noise = rng.lognormal(0, 0.25, n)
+    income_noise = rng.lognormal(0, hard.income_sigma, n)
 
     # clients and dispositions: one owner per account, a disponent for about a fifth
     has_disponent = rng.random(n) < 0.19
@@ -181,23 +202,37 @@ def generate(n_accounts: int = 4500, seed: int = 0) -> tuple[dict[str, pd.DataFr
     o_start = np.r_[created_month[o_acc[: len(o_acc) - nl]] + 1, loan_month + 1]
     o_end = np.r_[np.full(len(o_acc) - nl, months_total - 1), np.minimum(loan_month + duration, months_total - 1)]
 
+    # switchers (hard data): another segment's habits from a month part-way through the history; the truth is
+    # the segment of most of their months
+    switch_to, switch_at, truth_seg = np.full(n, -1), np.full(n, months_total), seg
+    if hard.switch_share > 0:
+        switching = rng.random(n) < hard.switch_share
+        switch_to = np.where(switching, (seg + rng.integers(1, len(SHARE), n)) % len(SHARE), -1)
+        span = months_total - created_month
+        at = np.where(rng.random(n) < 0.5, rng.uniform(0.1, 0.35, n), rng.uniform(0.65, 0.9, n))  # a clear majority
+        switch_at = np.where(switching, created_month + (at * span).astype(int), months_total)
+        truth_seg = np.where(switching & (months_total - switch_at > switch_at - created_month), switch_to, seg)
     trans = _transactions(rng, n, seg, second, blend, created_month, created_date, months_total, income,
-                          card_from, o_acc, o_kind, o_amount, o_bank, o_account, o_start, o_end, account_id)
-    truth = pd.DataFrame({"account_id": account_id, "segment": np.array(SEGMENTS)[seg],
+                          card_from, o_acc, o_kind, o_amount, o_bank, o_account, o_start, o_end, account_id,
+                          switch_to, switch_at, hard.amount_sigma)
+    truth = pd.DataFrame({"account_id": account_id, "segment": np.array(SEGMENTS)[truth_seg],
                           "second_segment": np.where(blend > 0, np.array(SEGMENTS)[second], ""),
-                          "blend": np.round(blend, 3)})
+                          "blend": np.round(blend, 3),
+                          "switched_to": np.where(switch_to >= 0, np.array(SEGMENTS)[np.maximum(switch_to, 0)], "")})
     tables = {"account": account, "client": client, "disp": disp, "order": order, "trans": trans,
               "loan": loan, "card": card, "district": district}
     return tables, truth
 
 
 def _transactions(rng, n, seg, second, blend, created_month, created_date, months_total, income, card_from,
-                  o_acc, o_kind, o_amount, o_bank, o_account, o_start, o_end, account_id) -> pd.DataFrame:
-    # account-month grid
+                  o_acc, o_kind, o_amount, o_bank, o_account, o_start, o_end, account_id, switch_to, switch_at,
+                  amount_sigma) -> pd.DataFrame:
+    # account-month grid; gseg: the segment whose habits apply in that month (a switcher changes)
     months = months_total - created_month
     g_acc = np.repeat(np.arange(n), months)
     g_start = np.concatenate([[0], np.cumsum(months)[:-1]])
     g_month = created_month[g_acc] + (np.arange(len(g_acc)) - g_start[g_acc])
+    gseg = np.where(g_month >= switch_at[g_acc], switch_to[g_acc], seg[g_acc])
     cols = {k: [] for k in ("acc", "month", "day", "amount", "type", "op", "k", "partner", "discretionary",
                             "bank", "pacc")}
     created_day = (created_date - created_date.astype("datetime64[M]")).astype(int) + 1
@@ -224,7 +259,7 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
     # salary and pension: regular, on a fixed day per account
     pay_day = rng.integers(1, 15, n)
     for probs, level_k, k in ((SALARY_PROB, "", ""), (PENSION_PROB, "DUCHOD", "DUCHOD")):
-        p = np.array(probs)[seg[g_acc]] * (1 - blend[g_acc]) + np.array(probs)[second[g_acc]] * blend[g_acc]
+        p = np.array(probs)[gseg] * (1 - blend[g_acc]) + np.array(probs)[second[g_acc]] * blend[g_acc]
         hit = (rng.random(len(g_acc)) < p) & (g_month > created_month[g_acc])
         a = g_acc[hit]
         amt = income[a] * rng.normal(1.0, 0.03, len(a))
@@ -232,34 +267,35 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
             "PRIJEM", "PREVOD Z UCTU", k, partner=True)
 
     # discretionary transactions
-    spend = np.array(SPEND)[seg] * (1 - blend) + np.array(SPEND)[second] * blend
+    spend_g = np.array(SPEND)[gseg] * (1 - blend[g_acc]) + np.array(SPEND)[second[g_acc]] * blend[g_acc]
+    sd = amount_sigma
     for kind, rates in RATES.items():
         r = np.array(rates)
-        rate = r[seg[g_acc]] * (1 - blend[g_acc]) + r[second[g_acc]] * blend[g_acc]
+        rate = r[gseg] * (1 - blend[g_acc]) + r[second[g_acc]] * blend[g_acc]
         rate = rate * rng.lognormal(0, 0.2, n)[g_acc]
         if kind == "card_payment":
             rate = np.where(g_month >= card_from[g_acc], rate, 0.0)
         count = rng.poisson(rate)
-        a = np.repeat(g_acc, count)
-        m = np.repeat(g_month, count)
+        gi = np.repeat(np.arange(len(g_acc)), count)
+        a, m, spend = g_acc[gi], g_month[gi], spend_g[gi]
         day = rng.integers(1, 29, len(a))
         base = income[a]
         if kind == "cash_withdrawal":
-            amt = base * spend[a] / 2.2 * rng.lognormal(-0.2, 0.5, len(a))
+            amt = base * spend / 2.2 * rng.lognormal(-0.2, 0.5 * sd, len(a))
             typ = np.where(rng.random(len(a)) < 0.03, "VYBER", "VYDAJ")  # Berka's rare third type
             add(a, m, day, amt, typ, "VYBER", "", discretionary=True)
         elif kind == "card_payment":
-            add(a, m, day, base * spend[a] / 8 * rng.lognormal(-0.3, 0.6, len(a)), "VYDAJ", "VYBER KARTOU", "",
+            add(a, m, day, base * spend / 8 * rng.lognormal(-0.3, 0.6 * sd, len(a)), "VYDAJ", "VYBER KARTOU", "",
                 discretionary=True)
         elif kind == "outgoing_transfer":
-            add(a, m, day, base * spend[a] / 4 * rng.lognormal(-0.3, 0.6, len(a)), "VYDAJ", "PREVOD NA UCET", "",
+            add(a, m, day, base * spend / 4 * rng.lognormal(-0.3, 0.6 * sd, len(a)), "VYDAJ", "PREVOD NA UCET", "",
                 partner=True, discretionary=True)
         elif kind == "incoming_transfer":
-            add(a, m, day, base / 3 * rng.lognormal(-0.3, 0.7, len(a)), "PRIJEM", "PREVOD Z UCTU", "",
+            add(a, m, day, base / 3 * rng.lognormal(-0.3, 0.7 * sd, len(a)), "PRIJEM", "PREVOD Z UCTU", "",
                 partner=True, discretionary=True)
         else:  # cash deposits: the income of the cash economy, irregular in count and size
-            scale = np.where(seg[a] == 2, 1.0 / 1.7, 0.3)
-            add(a, m, day, base * scale * rng.lognormal(-0.1, 0.6, len(a)), "PRIJEM", "VKLAD", "",
+            scale = np.where(gseg[gi] == SEGMENTS.index("cash_economy"), 1.0 / 1.7, 0.3)
+            add(a, m, day, base * scale * rng.lognormal(-0.1, 0.6 * sd, len(a)), "PRIJEM", "VKLAD", "",
                 discretionary=True)
 
     # standing orders (loan payments among them) as monthly debits
@@ -403,11 +439,12 @@ def write_table(df: pd.DataFrame, path: Path, name: str) -> None:
         fh.write("\r\n")
 
 
-def write_synthetic_berka(folder: str | Path, n_accounts: int = 4500, seed: int = 0) -> SynthResult:
+def write_synthetic_berka(folder: str | Path, n_accounts: int = 4500, seed: int = 0,
+                          difficulty: str = "standard") -> SynthResult:
     """Generate synthetic Berka data into `folder` (created if needed): 8 `.asc` tables + ground_truth.csv."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tables, truth = generate(n_accounts, seed)
+    tables, truth = generate(n_accounts, seed, difficulty)
     for name, df in tables.items():
         write_table(df, folder / f"{name}.asc", name)
     truth.to_csv(folder / "ground_truth.csv", index=False, quoting=csv.QUOTE_MINIMAL)
