@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.table import Table
 
 from fthc.clustering.dtc import initial_labels
-from fthc.config import ClustererConfig
-from fthc.estimator import Clusterer, as_inputs
+from fthc.config import ClustererConfig, make_encoder
+from fthc.estimator import Clusterer, FrozenEstimator, as_inputs
 from fthc.experiments.grid import Grid, expand
 from fthc.metrics import evaluate
 
@@ -54,19 +54,18 @@ def main() -> None:
 
     batch_s, pass_s, models = {}, {}, {}
     for ae, pre in sorted({(e.config.autoencoder, e.config.pretext) for e in entries}):
-        m = Clusterer(ClustererConfig(autoencoder=ae, pretext=pre, clustering="kmeans", pretrain_batches=3,
-                                      device="cpu")).pretrain(data)  # includes warm-up
-        m.config = m.config.replace(pretrain_batches=args.timed_batches)
-        m2 = Clusterer(m.config).pretrain(data)
-        batch_s[(ae, pre)] = m2.pretrain_seconds_ / args.timed_batches
+        cfg = ClustererConfig(autoencoder=ae, pretext=pre, clustering="kmeans", pretrain_batches=3, device="cpu")
+        make_encoder(cfg).fit(data)  # warm-up
+        m2 = make_encoder(cfg.replace(pretrain_batches=args.timed_batches)).fit(data)
+        batch_s[(ae, pre)] = m2.fit_seconds_ / args.timed_batches
         if ae not in pass_s:
-            pass_s[ae] = timed(lambda: m2._latents(data), repeats=1)
+            pass_s[ae] = timed(lambda: m2.embed(data), repeats=1)
             models[ae] = m2
-    z = models["fcnn"]._latents(data).flatten(1)
+    z = models["fcnn"].embed(data).flatten(1)
     zn = z.numpy().astype(np.float64)
     km = {red: timed(lambda: Clusterer(ClustererConfig(autoencoder="fcnn", clustering="kmeans", reduction=red, k=6,
-                                                       device="cpu", pretrain_batches=0)).pretrain(data)
-                     .fit_clustering(data), repeats=1) - pass_s["fcnn"] for red in ("none", "pca", "umap")}
+                                                       device="cpu"), encoder=FrozenEstimator(models["fcnn"]))
+                     .fit(data), repeats=1) - pass_s["fcnn"] for red in ("none", "pca", "umap")}
     init = {d: timed(lambda: initial_labels(z, 6, d, "robust", rng, 22), repeats=1) for d in ("eucl", "cid")}
     eval_s = timed(lambda: evaluate(X.reshape(len(X), -1), zn, rng.integers(0, 4, len(X)), 4), repeats=1)
 

@@ -27,9 +27,9 @@ from rich.table import Table
 
 from fthc.clustering.distances import DISTANCES
 from fthc.clustering.dtc import centroids_from_labels, initial_labels
-from fthc.config import ClustererConfig, preset
+from fthc.config import ClustererConfig, make_encoder, option_label, preset
 from fthc.data import SeriesSpec, build_series, read_berka, read_ground_truth, to_transactions, write_synthetic_berka
-from fthc.estimator import Clusterer, as_inputs
+from fthc.estimator import Clusterer, FrozenEstimator, as_inputs
 from fthc.features import standardise, summary_features
 from fthc.metrics import evaluate
 from fthc.models import AUTOENCODERS, PRETEXT_LOSSES
@@ -52,7 +52,7 @@ OPTIONS = [("kmeans", "none", "eucl"), ("kmeans", "pca", "eucl"), ("kmeans", "um
 
 
 def option_name(clu, red, dist):
-    return f"kmeans/{red}" if clu == "kmeans" else f"dtc/{dist}"
+    return option_label({"clustering": clu, "reduction": red, "distance": dist})
 
 
 # -- speed: one subprocess per architecture so that each peak memory is its own --------------------
@@ -61,10 +61,10 @@ def speed_one(autoencoder: str, pretext: str, batches: int, seq_len: int) -> dic
     X = np.random.default_rng(0).normal(size=(512, 1, seq_len)).astype(np.float32)
     cfg = ClustererConfig(autoencoder=autoencoder, pretext=pretext, clustering="kmeans", pretrain_batches=batches,
                           batch_size=32, device="cpu")
-    model = Clusterer(cfg)
+    encoder = make_encoder(cfg)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    model.pretrain(X)
-    return {"seconds_per_100": model.pretrain_seconds_ / batches * 100,
+    encoder.fit(X)
+    return {"seconds_per_100": encoder.fit_seconds_ / batches * 100,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "before_mb": before / 1024}
 
 
@@ -132,12 +132,12 @@ def fit_options(series, truth, base: ClustererConfig, ks, seeds, options):
     y = truth.loc[series.ids].to_numpy()
     rows = []
     for seed in seeds:
-        pre = Clusterer(base.replace(seed=seed)).pretrain(data)
-        state, pre_s = pre.pretext_state(), pre.pretrain_seconds_
+        encoder = make_encoder(base.replace(seed=seed)).fit(data)
+        pre_s = encoder.fit_seconds_
         for clu, red, dist in options:
             for k in ks:
                 cfg = base.replace(seed=seed, clustering=clu, reduction=red, distance=dist, k=k)
-                m = Clusterer(cfg).pretrain(data, state=state).fit_clustering(data)
+                m = Clusterer(cfg, encoder=FrozenEstimator(encoder)).fit(data)
                 met = evaluate(inputs, m.transform(series), m.labels_, k, y, seed)
                 rows.append({"option": option_name(clu, red, dist), "k": k, "seed": seed,
                              "cluster_s": m.clustering_seconds_, "pretrain_s": pre_s, **met})

@@ -12,7 +12,9 @@ import argparse
 import multiprocessing as mp
 import os
 import tempfile
+import sys
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -70,7 +72,8 @@ def main() -> None:
     backends = [("sqlite", lambda i: os.path.join(tmp, f"s{i}.db"))]
     server = None
     try:
-        from fthc.experiments.store.pgserver import PostgresServer
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the throwaway server lives with the tests
+        from tests.pgserver import PostgresServer
 
         server = PostgresServer()
         admin = server.start()

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from .data.errors import FthcError
+from .errors import FthcError
 
 console = Console(soft_wrap=True)  # long paths and messages stay on one line
 
@@ -34,6 +34,9 @@ class FthcGroup(click.Group):
 @click.version_option(package_name="fthc")
 def main() -> None:
     """Financial Transaction History Clustering: segment customers by their transaction histories."""
+    from dotenv import load_dotenv
+
+    load_dotenv()  # MONGO_USERNAME / MONGO_PASSWORD and store URLs from ./.env: the command's job, not the library's
 
 
 @main.group(cls=FthcGroup)
@@ -45,11 +48,13 @@ def data() -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Folder to write the tables to.")
 @click.option("--accounts", default=4500, show_default=True, type=click.IntRange(1), help="Number of accounts.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
-def synth(out: Path, accounts: int, seed: int) -> None:
+@click.option("--difficulty", type=click.Choice(["standard", "hard"]), default="standard", show_default=True,
+              help="hard: overlapping incomes, heavy-tailed amounts, more blends, customers who switch segment.")
+def synth(out: Path, accounts: int, seed: int, difficulty: str) -> None:
     """Write synthetic Berka data (8 tables in the original format + ground_truth.csv)."""
     from .data.synth import write_synthetic_berka
 
-    result = write_synthetic_berka(out, accounts, seed)
+    result = write_synthetic_berka(out, accounts, seed, difficulty)
     console.print(f"wrote {result.n_accounts:,} accounts and {result.n_transactions:,} transactions to {out}")
 
 

@@ -10,10 +10,9 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Iterator
 
-from .clustering import CLUSTERINGS, REDUCTIONS
-from .clustering.distances import DISTANCES
-from .models import AUTOENCODERS, EMBEDDINGS, PRETEXT_LOSSES
-from .registry import IncompatibleConfigError
+from .clustering import CLUSTERINGS, DISTANCES, HEADS, REDUCTIONS
+from .errors import IncompatibleConfigError, UnknownComponentError
+from .models import AUTOENCODERS, EMBEDDINGS, ENCODERS, PRETEXT_LOSSES
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,7 @@ class ClustererConfig:
     init: str = "robust"  # complete (the reference) | robust | kmeans++
     max_restarts: int = 2  # DTC retries from a new initialisation when it collapses
     vae_beta: float = 1.0
+    feature_weight: float = 0.0  # contrastive encoder: share of the latent's variance given to behaviour features
     arch: dict[str, Any] = field(default_factory=dict)  # architecture size overrides, e.g. {"filters": 16}
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
@@ -87,6 +87,12 @@ class ClustererConfig:
         if pre.flag("needs_layer_pairs") and not ae.flag("supports_multi_rec"):
             problems.append(f"pretext {self.pretext!r} needs mirrored layers, which the recurrent "
                             f"{self.autoencoder!r} autoencoder does not have")
+        if pre.flag("needs_decoder") and not ae.flag("has_decoder"):
+            problems.append(f"the {self.autoencoder!r} encoder has no decoder: it trains with a contrastive pretext, "
+                            f"not {self.pretext!r}")
+        if pre.flag("needs_variable_length") and not ae.flag("variable_length"):
+            problems.append(f"pretext {self.pretext!r} trains on sub-histories, which the fixed-length "
+                            f"{self.autoencoder!r} autoencoder cannot take")
         if pre.flag("needs_variational") != emb.flag("variational"):
             problems.append(f"pretext {self.pretext!r} and embedding {self.embedding!r} do not match "
                             "(the vae loss needs the vae embedding and vice versa)")
@@ -97,6 +103,9 @@ class ClustererConfig:
         if ae.flag("temporal_latent") and self.embedding != "identity":
             problems.append(f"the {self.autoencoder!r} autoencoder's latent is a time series: embedding "
                             "must be 'identity'")
+        if clu.flag("refines_encoder") and not pre.flag("needs_decoder"):
+            problems.append(f"clustering {self.clustering!r} fine-tunes the encoder with its reconstruction loss, "
+                            f"which pretext {self.pretext!r} does not have")
         if not clu.flag("uses_distance") and self.distance != "eucl":
             problems.append(f"clustering {self.clustering!r} does not use a distance (got {self.distance!r})")
         if not clu.flag("uses_reduction") and self.reduction != "none":
@@ -116,9 +125,48 @@ class ClustererConfig:
         return self
 
 
+def make_encoder(config: ClustererConfig):
+    """The config's pretext encoder (unfitted), built by the ENCODERS factory."""
+    c = config.validate()
+    cls = ENCODERS.get(PRETEXT_LOSSES.get(c.pretext).flag("encoder")).build
+    params = dict(autoencoder=c.autoencoder, pretext=c.pretext, embedding=c.embedding, latent_dim=c.latent_dim,
+                  batches=c.pretrain_batches, batch_size=c.batch_size, lr=c.lr, vae_beta=c.vae_beta,
+                  feature_weight=c.feature_weight, arch=dict(c.arch), seed=c.seed, device=c.device)
+    names = cls._get_param_names()
+    return cls(**{k: v for k, v in params.items() if k in names})
+
+
+HEAD_PARAMS = {  # head parameter -> config field; each head takes the ones its constructor names
+    "k": "k", "reduction": "reduction", "reduced_dim": "reduced_dim", "alpha": "alpha", "seed": "seed",
+    "distance": "distance", "init": "init", "max_restarts": "max_restarts", "batches": "dtc_batches",
+    "lr": "dtc_lr", "update_interval": "dtc_update_interval", "recon_weight": "dtc_recon_weight",
+    "batch_size": "batch_size",
+}
+
+
+def make_head(config: ClustererConfig, k: int | None = None):
+    """The config's clustering head (unfitted), built by the HEADS factory; `k` overrides the config's."""
+    c = config.validate()
+    cls = HEADS.get(c.clustering).build
+    names = cls._get_param_names()
+    params = {name: getattr(c, field) for name, field in HEAD_PARAMS.items() if name in names}
+    if k is not None:
+        params["k"] = k
+    return cls(**params)
+
+
+def option_label(config: dict[str, Any]) -> str:
+    """'kmeans/pca', 'dtc/cid': the head with the option that applies to it (read from its flags)."""
+    head = HEADS.get(config["clustering"])
+    option = (config["reduction"] if head.flag("uses_reduction") else
+              config["distance"] if head.flag("uses_distance") else None)
+    return f"{config['clustering']}/{option}" if option else config["clustering"]
+
+
 def default_embedding(autoencoder: str, pretext: str) -> str:
-    if pretext == "vae":
-        return "vae"
+    """The variational embedding for a variational pretext; none for an encoder with its own latent."""
+    if pretext in PRETEXT_LOSSES and PRETEXT_LOSSES.get(pretext).flag("needs_variational"):
+        return next(e.name for e in EMBEDDINGS if e.flag("variational"))
     if autoencoder in AUTOENCODERS and AUTOENCODERS.get(autoencoder).flag("native_latent"):
         return "identity"
     return "vector"
@@ -155,13 +203,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     "vae": dict(autoencoder="fcnn", pretext="vae", clustering="kmeans"),
     # this project's length-invariant encoder: pooled residual features, k-means on the latent space
     "pooled": dict(autoencoder="resnet_pool", pretext="mse", clustering="kmeans", arch={"filters": 32}),
+    # contrastive behaviour encoder (CoLES: GRU on random sub-histories, NT-Xent) joined with behaviour features
+    # read off the same series, clustered by a Gaussian mixture; on the `events` representation
+    "behaviour": dict(autoencoder="gru", pretext="contrastive", clustering="gmm", latent_dim=32,
+                      pretrain_batches=300, batch_size=64, lr=2e-3, feature_weight=0.5),
 }
 
 
 def preset(name: str, **overrides: Any) -> ClustererConfig:
     """A named configuration, with any field overridden."""
     if name not in PRESETS:
-        from .registry import UnknownComponentError
-
         raise UnknownComponentError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
     return ClustererConfig(**{**PRESETS[name], **overrides}).validate()

@@ -1,7 +1,9 @@
 """Components chosen by name from registries that are data: name -> constructor + capability flags.
 
 Like timm's model registry and aeon's distance registry: a typo lists the valid names instead of returning
-None, and which combinations are valid is read from the flags, not from if/elif chains.
+None, and which combinations are valid is read from the flags, not from if/elif chains. Each registry
+declares the flags its family has, with their defaults, so a misspelt flag is an error in `register` and in
+`flag`, never a silent default. `create(name, **params)` is the one factory of a family.
 """
 
 from __future__ import annotations
@@ -9,47 +11,46 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, TypeVar
 
-from .data.errors import FthcError
+from .errors import IncompatibleConfigError, UnknownComponentError
+
+__all__ = ["Component", "IncompatibleConfigError", "Registry", "UnknownComponentError"]
 
 T = TypeVar("T")
-
-
-class UnknownComponentError(FthcError, KeyError):
-    """A component name that no registry holds."""
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0])
-
-
-class IncompatibleConfigError(FthcError, ValueError):
-    """A combination of components that cannot work together, rejected before any training."""
 
 
 @dataclass(frozen=True)
 class Component(Generic[T]):
     name: str
-    build: Callable[..., T] | None
+    build: Callable[..., T]
     flags: dict[str, Any] = field(default_factory=dict)
     doc: str = ""
 
-    def flag(self, key: str, default: Any = None) -> Any:
-        return self.flags.get(key, default)
+    def flag(self, key: str) -> Any:
+        if key not in self.flags:
+            raise KeyError(f"{self.name!r} has no capability flag {key!r}; flags: {sorted(self.flags)}")
+        return self.flags[key]
 
 
 class Registry(Generic[T]):
-    """A named table of components of one family (encoders, pretext losses, distances, ...)."""
+    """A named table of components of one family (encoders, pretext losses, distances, heads, ...)."""
 
-    def __init__(self, family: str) -> None:
+    def __init__(self, family: str, flags: dict[str, Any] | None = None) -> None:
         self.family = family
+        self.flag_defaults = dict(flags or {})
         self._items: dict[str, Component[T]] = {}
 
     def register(self, name: str, build: Callable[..., T] | None = None, *, doc: str = "", **flags: Any):
         """Register `build` under `name`; without `build`, return a decorator that does."""
+        unknown = set(flags) - set(self.flag_defaults)
+        if unknown:
+            raise TypeError(f"{self.family} {name!r}: unknown capability flags {sorted(unknown)}; "
+                            f"this family has {sorted(self.flag_defaults)}")
+
         def add(fn: Callable[..., T]) -> Callable[..., T]:
             if name in self._items:
                 raise ValueError(f"{self.family} {name!r} registered twice")
             summary = doc or (fn.__doc__ or "").strip().split("\n")[0]
-            self._items[name] = Component(name, fn, dict(flags), summary)
+            self._items[name] = Component(name, fn, {**self.flag_defaults, **flags}, summary)
             return fn
 
         return add if build is None else add(build)
@@ -57,9 +58,13 @@ class Registry(Generic[T]):
     def get(self, name: str) -> Component[T]:
         try:
             return self._items[name]
-        except KeyError:
+        except (KeyError, TypeError):
             raise UnknownComponentError(
                 f"unknown {self.family} {name!r}; valid: {', '.join(sorted(self._items))}") from None
+
+    def create(self, name: str, *args: Any, **params: Any) -> T:
+        """The family's factory: the component registered under `name`, built with `params`."""
+        return self.get(name).build(*args, **params)
 
     def names(self) -> list[str]:
         return list(self._items)

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from fthc.data.berka import read_berka
-from fthc.data.errors import DataError
+from fthc.errors import DataError
 from fthc.data.transactions import ColumnMapping, read_transactions
 
 HEADER = '"trans_id";"account_id";"date";"type";"operation";"amount";"balance";"k_symbol";"bank";"account"\r\n'

@@ -27,7 +27,7 @@ def test_reads_the_seven_real_tables_unchanged(real_berka):
 
 
 def test_real_tables_lack_trans_and_say_so(real_berka):
-    from fthc.data.errors import DataError
+    from fthc.errors import DataError
 
     with pytest.raises(DataError, match="missing Berka table 'trans'"):
         read_berka(real_berka)

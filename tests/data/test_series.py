@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fthc.data.berka import read_berka, to_transactions
-from fthc.data.errors import DataError
+from fthc.errors import DataError
 from fthc.data.series import EVENT_KINDS, SeriesSpec, build_series, signed_log
 from fthc.data.transactions import KINDS, canonical_frame
 

@@ -2,8 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fthc.data.errors import DataError
-from fthc.data.transactions import ColumnMapping, load_transactions, read_transactions
+from fthc.errors import DataError
+from fthc.data.source import load_transactions
+from fthc.data.transactions import ColumnMapping, read_transactions
 
 
 def make_table(n_customers=5, seed=0):

@@ -19,7 +19,7 @@ def postgres_server():
     """Where no server is given but PostgreSQL is installed, start one for the session."""
     global PG_URL, _server, _pg_problem
     if PG_URL is None:
-        from fthc.experiments.store.pgserver import PostgresServer
+        from tests.pgserver import PostgresServer
 
         _server = PostgresServer()
         try:

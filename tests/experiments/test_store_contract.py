@@ -67,7 +67,7 @@ def test_expired_lease_is_reclaimed(any_store_url):
         assert store.finish(second.id, "w2", "done")
 
 
-def quick_executor(run, data, store, test_fraction):
+def quick_executor(run, data, store, test_fraction, cache=None):
     time.sleep(0.01)
     log = Path(os.environ["FTHC_TEST_LOG"])
     with log.open("a") as fh:
@@ -75,7 +75,7 @@ def quick_executor(run, data, store, test_fraction):
     return {"status": "done", "metrics": {"k": run.config["k"]}, "train_seconds": 0.01, "total_seconds": 0.01}
 
 
-def failing_executor(run, data, store, test_fraction):
+def failing_executor(run, data, store, test_fraction, cache=None):
     if run.config["k"] == 3:
         raise RuntimeError("this configuration always fails")
     return {"status": "done", "metrics": {}, "train_seconds": 0.0, "total_seconds": 0.0}
@@ -116,7 +116,7 @@ def test_four_workers_run_every_run_exactly_once(store_url, tmp_path):
         assert len({r.worker for r in runs}) >= 2
 
 
-def slow_executor(run, data, store, test_fraction):
+def slow_executor(run, data, store, test_fraction, cache=None):
     Path(os.environ["FTHC_TEST_LOG"]).write_text("claimed")
     time.sleep(60)
     return {"status": "done"}
@@ -181,7 +181,7 @@ def test_grid_expansion_and_toml(tmp_path):
     assert {x.config.distance for x in e if x.config.clustering == "dtc"} == {"eucl", "cid", "cor"}
     assert len(e) == 3 + 3 and all(x.config.pretrain_batches == 10 for x in e)
     toml.write_text("[grid]\nlayers = 3\n")
-    from fthc.data.errors import DataError
+    from fthc.errors import DataError
 
     with pytest.raises(DataError, match=r"unknown keys in \[grid\]"):
         Grid.from_toml(toml)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fthc.config import ClustererConfig, preset
-from fthc.data.errors import DataError
+from fthc.errors import DataError
 from fthc.estimator import ArtefactError, Clusterer, NotFittedError
 from fthc.registry import IncompatibleConfigError, UnknownComponentError
 
@@ -15,7 +15,7 @@ def X(n=8, length=12):
 
 
 def test_unknown_component_lists_valid_names():
-    with pytest.raises(UnknownComponentError, match=r"unknown autoencoder 'resnett'; valid: dtc, fcnn, lstm, resnet"):
+    with pytest.raises(UnknownComponentError, match=r"unknown autoencoder .resnett.; valid: dtc, fcnn, gru, lstm, resnet"):
         ClustererConfig(autoencoder="resnett").validate()
     with pytest.raises(UnknownComponentError, match="unknown distance 'dtw'"):
         ClustererConfig(distance="dtw").validate()
@@ -72,7 +72,7 @@ def test_corrupted_or_foreign_artefacts(tmp_path):
     with pytest.raises(ArtefactError, match="weights.pt is missing or corrupted"):
         Clusterer.load(folder)
     folder = model.save(tmp_path / "m2")
-    manifest = (folder / "manifest.json").read_text().replace('"format": 1', '"format": 99')
+    manifest = (folder / "manifest.json").read_text().replace('"format": 2', '"format": 99')
     (folder / "manifest.json").write_text(manifest)
     with pytest.raises(ArtefactError, match="artefact format 99"):
         Clusterer.load(folder)
@@ -86,7 +86,7 @@ def test_corrupted_or_foreign_artefacts(tmp_path):
 def test_sklearn_conventions():
     model = Clusterer(ClustererConfig(**TINY))
     assert not hasattr(model, "labels_")  # the constructor only stores the config
-    assert model.get_params()["k"] == 2
+    assert model.get_params()["config"].k == 2
     assert model.set_params(k=3).config.k == 3
     assert model.fit(X()) is model
     assert preset("fthc").autoencoder == "resnet" and preset("fthc").clustering == "dtc"

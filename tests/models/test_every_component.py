@@ -6,11 +6,12 @@ import pytest
 
 from fthc.config import ClustererConfig, valid_configs
 from fthc.estimator import Clusterer
-from fthc.models import AUTOENCODERS
+from fthc.clustering import HEADS
+from fthc.models import AUTOENCODERS, PRETEXT_LOSSES
 
 BASE = ClustererConfig(k=3, latent_dim=4, reduced_dim=2, pretrain_batches=6, dtc_batches=4, dtc_update_interval=2,
                        batch_size=8, dtc_lr=1e-3, device="cpu")
-CONFIGS = [c.replace(arch=AUTOENCODERS.get(c.autoencoder).flag("test_params", {}))
+CONFIGS = [c.replace(arch=AUTOENCODERS.get(c.autoencoder).flag("test_params"))
            for c in valid_configs(BASE, ks=(3,))]
 
 
@@ -31,7 +32,8 @@ def data():
 def test_the_suite_covers_every_registered_component():
     names = {(c.autoencoder, c.pretext, c.clustering, c.distance, c.reduction) for c in CONFIGS}
     assert {n[0] for n in names} == set(AUTOENCODERS.names())
-    assert {n[1] for n in names} == {"mse", "multi_rec", "vae"}
+    assert {n[1] for n in names} == set(PRETEXT_LOSSES.names())
+    assert {n[2] for n in names} == set(HEADS.names())
     assert {n[3] for n in names} == {"eucl", "cid", "cor"} and {n[4] for n in names} == {"none", "pca", "umap"}
 
 

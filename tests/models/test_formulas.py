@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from fthc.models.network import Forward
+
 from fthc.clustering.distances import DISTANCES, complexity, pairwise
 from fthc.clustering.dtc import (centroids_from_labels, complete_linkage_labels, kl_divergence, soft_assignment,
                                  target_distribution)
@@ -87,12 +89,14 @@ def test_masked_losses():
     mask = torch.tensor([[True, True, False, False], [True, True, True, True]])
     assert float(masked_mse(x_hat, x, mask)) == pytest.approx((1 + 1 + 4) / 6)  # padding is ignored
     enc, dec = [torch.ones(2, 3)], [torch.zeros(2, 3)]
-    assert float(multi_rec_loss(x, x_hat, mask, enc, dec, {})) == pytest.approx(1 + 1)
+    assert float(multi_rec_loss(x, mask, Forward(None, x_hat, enc, dec))) == pytest.approx(1 + 1)
     mu, logvar = torch.zeros(2, 3), torch.zeros(2, 3)
-    assert float(vae_loss(x, x_hat, mask, [], [], {"mu": mu, "logvar": logvar})) == pytest.approx(1.0)
+    out = Forward(mu, x_hat, extras={"mu": mu, "logvar": logvar})
+    assert float(vae_loss(x, mask, out)) == pytest.approx(1.0)
     mu = torch.ones(2, 3)
     kl = 0.5 * 3  # per sample: -0.5 * sum(1 + 0 - 1 - 1)
-    assert float(vae_loss(x, x_hat, mask, [], [], {"mu": mu, "logvar": logvar})) == pytest.approx(1 + kl / 4)
+    out = Forward(mu, x_hat, extras={"mu": mu, "logvar": logvar})
+    assert float(vae_loss(x, mask, out)) == pytest.approx(1 + kl / 4)
 
 
 def test_complete_linkage_finds_separated_groups_and_means():

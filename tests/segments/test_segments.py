@@ -87,7 +87,7 @@ def test_k_auto_finds_an_obvious_k():
     series = SeriesSet(X, np.ones((90, 12), bool), np.arange(90), ["x"], SeriesSpec())
     cfg = ClustererConfig(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=4,
                           arch={"hidden": [16, 16, 16]}, device="cpu")
-    best, table, why = choose_k(series, cfg, ks=range(2, 6))
+    best, table, why, _ = choose_k(series, cfg, ks=range(2, 6))
     assert best == 3, table
     assert "k=3" in why and set(table.index) == {2, 3, 4, 5}
 

@@ -1,14 +1,10 @@
-"""Clustering on the latent space: k-means after optional PCA/UMAP, or the DTC layer with a distance."""
+"""Clustering heads on the latent space (k-means after optional PCA/UMAP, the DTC layer with a distance),
+each family a registry."""
 
-from ..registry import Registry
+from .distances import DISTANCES
+from .heads import HEADS
+from .reductions import REDUCTIONS
 
-CLUSTERINGS: Registry = Registry("clustering")
-CLUSTERINGS.register("kmeans", lambda: None, uses_reduction=True, uses_distance=False,
-                     doc="k-means on the latent space, optionally after PCA or UMAP")
-CLUSTERINGS.register("dtc", lambda: None, uses_reduction=False, uses_distance=True,
-                     doc="Deep Temporal Clustering layer trained with KL(P||Q) + reconstruction")
+CLUSTERINGS = HEADS  # the config's `clustering` field names a head
 
-REDUCTIONS: Registry = Registry("dimension reduction")
-REDUCTIONS.register("none", lambda: None, doc="the latent space as it is")
-REDUCTIONS.register("pca", lambda: None, doc="PCA to reduced_dim components")
-REDUCTIONS.register("umap", lambda: None, doc="UMAP to reduced_dim components (seeded)")
+__all__ = ["CLUSTERINGS", "DISTANCES", "HEADS", "REDUCTIONS"]

@@ -6,6 +6,9 @@ tensors' device; `pairwise` chunks the rows so that n x n matrices fit in memory
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 import torch
 from scipy.spatial.distance import pdist
@@ -14,6 +17,17 @@ from ..registry import Registry
 
 DISTANCES: Registry = Registry("distance")
 EPS = 1e-8
+
+
+@dataclass(frozen=True)
+class Distance:
+    """One distance in its two forms: batched and differentiable (training) and condensed (the linkage)."""
+
+    batch: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # [n, ...] x [k, ...] -> [n, k]
+    condensed: Callable[[torch.Tensor], np.ndarray]  # all pairs i < j in scipy's order, float64
+
+    def __call__(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.batch(a, b)
 
 
 def as_series(z: torch.Tensor) -> torch.Tensor:
@@ -27,7 +41,6 @@ def _sq_euclidean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return d2.clamp(min=0)
 
 
-@DISTANCES.register("eucl")
 def euclidean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Euclidean distance."""
     return torch.sqrt(_sq_euclidean(as_series(a), as_series(b)) + EPS)
@@ -39,7 +52,6 @@ def complexity(z: torch.Tensor) -> torch.Tensor:
     return torch.sqrt(((z[:, 1:] - z[:, :-1]) ** 2).sum(dim=(1, 2)) + EPS)
 
 
-@DISTANCES.register("cid")
 def complexity_invariant(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Complexity-invariant distance: Euclidean x max(CE_a, CE_b) / min(CE_a, CE_b) (not detached)."""
     ca, cb = complexity(a)[:, None], complexity(b)[None, :]
@@ -47,7 +59,6 @@ def complexity_invariant(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return euclidean(a, b) * factor
 
 
-@DISTANCES.register("cor")
 def correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """sqrt(2 (1 - Pearson correlation along time)), averaged over channels."""
     a, b = as_series(a), as_series(b)
@@ -71,27 +82,44 @@ def pairwise(z: torch.Tensor, name: str, chunk: int = 2048) -> torch.Tensor:
     return 0.5 * (d + d.T)  # exact symmetry for the linkage
 
 
-def condensed(z: torch.Tensor, name: str) -> np.ndarray:
-    """Distances of all pairs i < j in scipy's condensed order (float64), for the linkage.
+def _rows(n: int):
+    return [(i, slice(i + 1, n)) for i in range(n - 1)]
 
-    Built row by row from vectorised pieces: Euclidean through scipy's pdist, the complexity factor of CID
-    and the correlations of COR one row of pairs at a time, so no n x n matrix is formed or copied."""
+
+def _as_double(z: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
-        s = as_series(z).double().cpu()
-    n, flat = len(s), s.flatten(1).numpy()
-    rows = [(i, slice(i + 1, n)) for i in range(n - 1)]
-    if name in ("eucl", "cid"):
-        d = pdist(flat)  # the EPS of the differentiable version only matters for gradients
-        if name == "cid":
-            ce = complexity(s).numpy()
-            d *= np.concatenate([np.maximum(ce[i], ce[r]) / np.minimum(ce[i], ce[r]) for i, r in rows])
-        return d
-    if name == "cor":
-        centred = s - s.mean(dim=1, keepdim=True)
-        std = (centred / torch.sqrt((centred * centred).mean(dim=1, keepdim=True) + 1e-6)).flatten(1).numpy()
-        scale = s.shape[1] * s.shape[2]
-        corr = np.concatenate([std[r] @ std[i] / scale for i, r in rows])
-        return np.sqrt(np.clip(2 * (1 - corr), 0, None) + EPS)
-    DISTANCES.get(name)  # an unknown name raises with the valid ones
-    d = pairwise(z, name).double().cpu().numpy()
-    return np.concatenate([d[i, r] for i, r in rows])
+        return as_series(z).double().cpu()
+
+
+def _condensed_euclidean(z: torch.Tensor) -> np.ndarray:
+    """scipy's pdist (the EPS of the differentiable version only matters for gradients)."""
+    return pdist(_as_double(z).flatten(1).numpy())
+
+
+def _condensed_cid(z: torch.Tensor) -> np.ndarray:
+    """Euclidean times the complexity factor, one row of pairs at a time (no n x n matrix)."""
+    s = _as_double(z)
+    ce = complexity(s).numpy()
+    factor = np.concatenate([np.maximum(ce[i], ce[r]) / np.minimum(ce[i], ce[r]) for i, r in _rows(len(s))])
+    return pdist(s.flatten(1).numpy()) * factor
+
+
+def _condensed_correlation(z: torch.Tensor) -> np.ndarray:
+    """Correlations of one row of pairs at a time from standardised series."""
+    s = _as_double(z)
+    centred = s - s.mean(dim=1, keepdim=True)
+    std = (centred / torch.sqrt((centred * centred).mean(dim=1, keepdim=True) + 1e-6)).flatten(1).numpy()
+    scale = s.shape[1] * s.shape[2]
+    corr = np.concatenate([std[r] @ std[i] / scale for i, r in _rows(len(s))])
+    return np.sqrt(np.clip(2 * (1 - corr), 0, None) + EPS)
+
+
+DISTANCES.register("eucl", Distance(euclidean, _condensed_euclidean), doc="Euclidean distance")
+DISTANCES.register("cid", Distance(complexity_invariant, _condensed_cid),
+                   doc="complexity-invariant distance (Batista et al.)")
+DISTANCES.register("cor", Distance(correlation, _condensed_correlation), doc="correlation-based distance")
+
+
+def condensed(z: torch.Tensor, name: str) -> np.ndarray:
+    """Distances of all pairs i < j in scipy's condensed order (float64), for the linkage."""
+    return DISTANCES.get(name).build.condensed(z)

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, ReadReport
+from ..errors import DataError
+from .errors import ReadReport
 from .tables import ColumnKind, RowChecker, parse_columns, read_text_table
 from .transactions import KINDS, canonical_frame
 

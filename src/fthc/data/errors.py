@@ -1,50 +1,12 @@
-"""Typed errors and skip reports for reading user files.
-
-A bank's data team must be able to act on an error: every problem names the file, the row (1-based line
-number in the file, header = line 1), the column and what was expected.
-"""
+"""Skip reports of lenient reading: every skipped row is counted and shown, never silent."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from ..errors import DataError, FthcError
 
-class FthcError(Exception):
-    """Base class of every error fthc raises on purpose."""
-
-
-class DataError(FthcError, ValueError):
-    """A user file (or table) does not have the expected content."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | Path | None = None,
-        row: int | None = None,
-        column: str | None = None,
-        expected: str | None = None,
-        value: object = None,
-    ) -> None:
-        self.file = str(file) if file is not None else None
-        self.row = row
-        self.column = column
-        self.expected = expected
-        self.value = value
-        where = []
-        if self.file:
-            where.append(self.file)
-        if row is not None:
-            where.append(f"row {row}")
-        if column is not None:
-            where.append(f"column {column!r}")
-        text = (": ".join([", ".join(where), message]) if where else message)
-        if value is not None:
-            text += f" (found {value!r})"
-        if expected:
-            text += f"; expected {expected}"
-        super().__init__(text)
+__all__ = ["DataError", "FthcError", "Problem", "ReadReport"]
 
 
 @dataclass(frozen=True)

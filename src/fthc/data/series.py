@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from ..errors import DataError
 from .transactions import KINDS, validate_canonical
 
 REPRESENTATIONS = ("amounts", "events", "calendar")

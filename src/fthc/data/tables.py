@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .errors import DataError, ReadReport
+from ..errors import DataError
+from .errors import ReadReport
 
 ColumnKind = Literal["int", "float", "str", "yymmdd", "yymmdd_time", "datetime"]
 LINE = "__line__"  # the 1-based line number of each row in its file (header = line 1)

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, ReadReport
+from ..errors import DataError
+from .errors import ReadReport
 from .tables import (LINE, RowChecker, check_columns, check_keys, parse_columns, read_parquet_table,
                      read_text_table, read_toml, sniff_separator)
 
@@ -170,16 +171,3 @@ def read_transactions(path: str | Path, mapping: ColumnMapping | None = None, *,
         balance=df[mapping.balance].to_numpy(dtype=float) if mapping.balance else None,
         kind=kind, extras=extras,
     )
-
-
-def load_transactions(path: str | Path, mapping: ColumnMapping | None = None, *,
-                      lenient: bool = False) -> tuple[pd.DataFrame, ReadReport]:
-    """Canonical transactions from a Berka folder or a CSV/Parquet table, plus what lenient reading skipped."""
-    from .berka import read_berka, to_transactions
-
-    path = Path(path)
-    if path.is_dir():
-        data = read_berka(path, lenient=lenient)
-        return to_transactions(data), data.report
-    report = ReadReport()
-    return read_transactions(path, mapping, lenient=lenient, report=report), report

@@ -13,9 +13,9 @@ from typing import Any
 
 from ..clustering import CLUSTERINGS
 from ..config import ClustererConfig
-from ..data.errors import DataError
+from ..errors import DataError
 from ..data.tables import check_keys, read_toml
-from ..registry import FthcError, IncompatibleConfigError, UnknownComponentError
+from ..errors import FthcError, IncompatibleConfigError, UnknownComponentError
 
 
 @dataclass(frozen=True)
@@ -91,3 +91,8 @@ def expand(grid: Grid) -> list[GridEntry]:
                 entry = GridEntry(cfg, skipped=str(exc))
             entries.setdefault(cfg.key(), entry)
     return list(entries.values())
+
+
+def run_seed(config: ClustererConfig, run_index: int) -> int:
+    """The seed of run i: the config's seed plus the run index (same for every configuration of a grid)."""
+    return int(config.seed) + int(run_index)

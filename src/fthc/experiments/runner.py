@@ -25,17 +25,13 @@ import numpy as np
 
 from .. import __version__
 from ..config import ClustererConfig
+from .grid import run_seed  # noqa: F401  (re-exported: the seed of run i)
 from .store import Run, Store
 
 LEASE_SECONDS = 120.0
-_LATENTS: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # pretext key -> (train, test) latents, per worker
 PRETEXT_FIELDS = ("autoencoder", "pretext", "embedding", "latent_dim", "pretrain_batches", "batch_size", "lr",
+                  "feature_weight",
                   "vae_beta", "arch")
-
-
-def run_seed(config: ClustererConfig, run_index: int) -> int:
-    """The seed of run i: the config's seed plus the run index (same for every configuration of a grid)."""
-    return int(config.seed) + int(run_index)
 
 
 def split(ids: np.ndarray, run_index: int, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -67,10 +63,10 @@ class Dataset:
         """Read and build once; later calls return at once."""
         if self.series is not None:
             return self
-        from ..data import SeriesSpec, build_series, load_transactions
+        from ..data import SeriesSpec, build_series, load_source
         from ..data.synth import read_ground_truth
 
-        tx, _ = load_transactions(self.path)
+        tx = load_source(self.path).transactions
         self.series = build_series(tx, SeriesSpec(self.representation, seq_len=self.seq_len))
         truth_file = self.path / "ground_truth.csv" if self.path.is_dir() else None
         if truth_file is not None and truth_file.exists():
@@ -82,49 +78,71 @@ class Dataset:
         return self
 
 
-def execute(run: Run, data: Dataset, store: Store, test_fraction: float) -> dict[str, Any]:
-    """Train and evaluate one run; returns the fields to record."""
+@dataclass
+class FittedPretext:
+    """The pretext stage a worker fitted or loaded last, with its train/test latents: runs are claimed in
+    pretext order, so consecutive clustering options reuse it (one entry per worker, owned by the worker)."""
+
+    key: str = ""
+    encoder: Any = None
+    latents: tuple[np.ndarray, np.ndarray] | None = None
+    reused: bool = False
+
+
+def fitted_pretext(config: ClustererConfig, key: str, train, test, store: Store,
+                   last: FittedPretext | None) -> FittedPretext:
+    """The fitted encoder for `key`: the worker's last one, the store's artefact, or trained now and stored."""
     import torch
 
-    from ..estimator import Clusterer, as_inputs
+    from ..config import make_encoder
+
+    if last is not None and last.key == key:
+        return FittedPretext(key, last.encoder, last.latents, True)
+    encoder = make_encoder(config)
+    blob = store.get_artefact(key)
+    if blob is not None:
+        encoder.from_state(torch.load(io.BytesIO(blob), weights_only=True))
+    else:
+        encoder.fit(train)
+        buf = io.BytesIO()
+        torch.save(encoder.state(), buf)
+        store.put_artefact(key, buf.getvalue())
+    return FittedPretext(key, encoder, (encoder.transform(train), encoder.transform(test)), blob is not None)
+
+
+def execute(run: Run, data: Dataset, store: Store, test_fraction: float,
+            cache: FittedPretext | None = None) -> dict[str, Any]:
+    """Train and evaluate one run; returns the fields to record (and the pretext stage under `_pretext`)."""
+    from ..config import make_head
     from ..metrics import evaluate
+    from ..models.inputs import as_inputs
 
     t0 = time.perf_counter()
     data.load()
-    config = ClustererConfig.from_dict(run.config).replace(seed=run.seed)
+    config = ClustererConfig.from_dict(run.config).replace(seed=run.seed).validate()
     train_idx, test_idx = split(data.series.ids, run.run_index, test_fraction)
-    train, test = data.series.subset(train_idx), data.series.subset(test_idx)
+    train, test = as_inputs(data.series.subset(train_idx)), as_inputs(data.series.subset(test_idx))
     key = pretext_key(config, data.fingerprint, run.run_index, run.seed)
-    model = Clusterer(config)
-    blob = store.get_artefact(key)
-    state = torch.load(io.BytesIO(blob), weights_only=True) if blob is not None else None
-    model.pretrain(as_inputs(train), state=state)
-    if state is None:
-        buf = io.BytesIO()
-        torch.save(model.pretext_state(), buf)
-        store.put_artefact(key, buf.getvalue())
-    # k-means options sharing this pretext stage see the same latents: compute them once per worker
-    if config.clustering == "kmeans":
-        if key not in _LATENTS:
-            _LATENTS.clear()  # runs are claimed in pretext order: one entry is enough
-            _LATENTS[key] = (model.transform(train), model.transform(test))
-        z_train, z_test = _LATENTS[key]
-        model.fit_clustering(as_inputs(train), latents=z_train)
-        test_labels = model.predict(test, latents=z_test)
-    else:
-        model.fit_clustering(as_inputs(train))
-        z_train, z_test = model.transform(train), model.transform(test)
-        test_labels = model.predict(test)
+    pre = fitted_pretext(config, key, train, test, store, cache)
+    pretrain_seconds = pre.encoder.fit_seconds_ if not pre.reused else 0.0
+    t_head = time.perf_counter()
+    z_train, z_test = pre.latents
+    head = make_head(config).fit(z_train, encoder=pre.encoder, data=train)
+    refined = getattr(head, "encoder_", None)
+    if refined is not None:  # a head that fine-tunes the encoder embeds with its own copy
+        z_train, z_test = refined.transform(train), refined.transform(test)
+    test_labels = head.predict(z_test)
+    clustering_seconds = time.perf_counter() - t_head
     metrics: dict[str, Any] = {}
-    for name, part, idx, labels, z in (("train", train, train_idx, model.labels_, z_train),
+    for name, part, idx, labels, z in (("train", train, train_idx, head.labels_, z_train),
                                        ("test", test, test_idx, test_labels, z_test)):
         truth = data.truth[idx] if data.truth is not None else None
-        metrics[name] = evaluate(part.X.reshape(len(part), -1), z, labels, config.k, truth, run.seed)
+        metrics[name] = evaluate(part.X.numpy().reshape(len(part), -1), z, labels, config.k, truth, run.seed)
     degenerate = metrics["train"]["degenerate"] or metrics["test"]["degenerate"]
     return {"status": "invalid" if degenerate else "done", "metrics": metrics,
-            "train_seconds": model.pretrain_seconds_ + model.clustering_seconds_,
-            "total_seconds": time.perf_counter() - t0, "pretext_key": key, "pretext_reused": model.pretext_reused_,
-            "version": __version__}
+            "train_seconds": pretrain_seconds + clustering_seconds,
+            "total_seconds": time.perf_counter() - t0, "pretext_key": key,
+            "pretext_reused": pre.reused, "version": __version__, "_pretext": pre}
 
 
 def parse_filter(text: str | None) -> Callable[[dict[str, Any]], bool]:
@@ -134,7 +152,7 @@ def parse_filter(text: str | None) -> Callable[[dict[str, Any]], bool]:
     wanted = []
     for part in text.split(","):
         if "=" not in part:
-            from ..data.errors import FthcError
+            from ..errors import FthcError
 
             raise FthcError(f"bad filter {part!r}; expected field=value[,field=value]")
         k, v = part.split("=", 1)
@@ -152,6 +170,7 @@ class Worker:
     lease_seconds: float = LEASE_SECONDS
     executor: Callable[..., dict[str, Any]] = execute
     on_done: Callable[[Run, dict[str, Any]], None] | None = None
+    _pretext: FittedPretext | None = field(default=None, repr=False)  # the last pretext stage, reused
 
     def run(self, max_runs: int | None = None, only: str | None = None) -> int:
         grid = self.store.grid() or {}
@@ -171,8 +190,9 @@ class Worker:
                 rep = grid.get("representation", "amounts")
                 if rep not in datasets:
                     datasets[rep] = Dataset(self.data_path, rep, grid.get("seq_len"))  # loaded on first use
-                result = self.executor(run, datasets[rep], self.store, test_fraction)
+                result = self.executor(run, datasets[rep], self.store, test_fraction, self._pretext)
                 status = result.pop("status")
+                self._pretext = result.pop("_pretext", None)
             except KeyboardInterrupt:
                 stop.set()
                 self.store.release(run.id, self.worker_id)

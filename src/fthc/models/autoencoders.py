@@ -16,7 +16,17 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..registry import Registry
 
-AUTOENCODERS: Registry = Registry("autoencoder")
+AUTOENCODERS: Registry = Registry("autoencoder", flags={
+    "native_latent": False,  # the encoder outputs its latent itself (no embedding layer needed)
+    "recurrent": False,
+    "supports_multi_rec": False,  # has mirrored encoder/decoder layers
+    "supports_vae": False,
+    "temporal_latent": False,  # the latent is a time series (DTC)
+    "variable_length": False,  # gives the same latent whatever padding follows a history (can be cropped)
+    "has_decoder": True,  # can be trained by reconstruction
+    "min_seq_len": 1,
+    "test_params": {},  # tiny sizes for the shared component checks
+})
 
 
 class Autoencoder(nn.Module):
@@ -147,6 +157,7 @@ def _run_lstm(lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor | None):
 
 
 @AUTOENCODERS.register("lstm", native_latent=True, recurrent=True, supports_multi_rec=False, supports_vae=True,
+                       variable_length=True,
                        min_seq_len=1, test_params={"hidden": 8},
                        doc="BiLSTM 50 then BiLSTM to the latent; decoder repeats the latent")
 class LSTM(Autoencoder):
@@ -224,6 +235,7 @@ def masked_mean_std(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 @AUTOENCODERS.register("resnet_pool", native_latent=False, recurrent=False, supports_multi_rec=False,
+                       variable_length=True,
                        supports_vae=True, min_seq_len=1, test_params={"filters": 8},
                        doc="ResNet blocks, masked mean/std pooling over time; decodes a customer's typical step")
 class ResNetPool(Autoencoder):
@@ -250,3 +262,25 @@ class ResNetPool(Autoencoder):
 
     def decode(self, z):
         return self.dec(z)[..., None].expand(-1, -1, self.seq_len), []
+
+
+@AUTOENCODERS.register("gru", native_latent=False, recurrent=True, variable_length=True, has_decoder=False,
+                       test_params={"hidden": 8},
+                       doc="GRU over the events, final state (CoLES's encoder); no decoder: contrastive pretext only")
+class GRUEncoder(Autoencoder):
+    """Babaev et al.'s CoLES sequence encoder: one GRU layer read over the valid steps (packed)."""
+
+    def __init__(self, in_channels: int, seq_len: int, latent_dim: int, hidden: int = 64):
+        super().__init__()
+        self.gru = nn.GRU(in_channels, hidden, batch_first=True)
+        self.feature_shape = (hidden,)
+        self.latent_shape = (latent_dim,)
+
+    def encode(self, x, mask):
+        lengths = mask.sum(1).clamp(min=1).cpu()  # valid steps first (right padding): the encoder aligns them
+        packed = pack_padded_sequence(x.transpose(1, 2), lengths, batch_first=True, enforce_sorted=False)
+        _, h = self.gru(packed)
+        return h[-1], []
+
+    def decode(self, z):
+        raise NotImplementedError("the gru encoder has no decoder: train it with the contrastive pretext")

@@ -9,7 +9,7 @@ from torch import nn
 
 from ..registry import Registry
 
-EMBEDDINGS: Registry = Registry("embedding")
+EMBEDDINGS: Registry = Registry("embedding", flags={"requires_native_latent": False, "variational": False})
 
 
 @EMBEDDINGS.register("identity", requires_native_latent=True, variational=False)

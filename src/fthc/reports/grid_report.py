@@ -10,16 +10,14 @@ import base64
 import html
 from pathlib import Path
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from .figures import subplots
+import numpy as np
+import pandas as pd
 
-from ..config import PRESETS  # noqa: E402
-from ..experiments.report_table import export_frame, status_summary  # noqa: E402
-from ..experiments.store import Store  # noqa: E402
+from ..config import PRESETS, option_label
+from ..experiments.report_table import export_frame, status_summary
+from ..experiments.store import Store
 
 COMPONENTS = ["autoencoder", "pretext", "clustering", "distance", "reduction"]
 
@@ -36,7 +34,7 @@ def runs_frame(store: Store) -> pd.DataFrame:
             for key, value in (r.metrics.get(part) or {}).items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     row[f"{part}_{key}"] = value
-        row["option"] = (f"kmeans/{row['reduction']}" if row["clustering"] == "kmeans" else f"dtc/{row['distance']}")
+        row["option"] = option_label(row)
         row["label"] = f"{row['autoencoder']}+{row['pretext']}+{row['option']}"
         rows.append(row)
     return pd.DataFrame(rows)
@@ -45,7 +43,6 @@ def runs_frame(store: Store) -> pd.DataFrame:
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -55,7 +52,7 @@ def fig_top5(df: pd.DataFrame, metric: str, better: str, out: Path) -> Path | No
     if valid.empty or col not in valid:
         return None
     ks = sorted(valid["k"].unique())
-    fig, axes = plt.subplots(1, len(ks), figsize=(4.2 * len(ks), 3.6), squeeze=False)
+    fig, axes = subplots(1, len(ks), figsize=(4.2 * len(ks), 3.6), squeeze=False)
     for ax, k in zip(axes[0], ks):
         g = valid[valid["k"] == k].groupby("label")[col].agg(["mean", "std", "count"])
         g = g.sort_values("mean", ascending=(better == "low")).head(5)
@@ -74,7 +71,7 @@ def fig_components(df: pd.DataFrame, out: Path) -> Path | None:
     valid = df[df["status"] == "done"]
     if valid.empty:
         return None
-    fig, axes = plt.subplots(2, len(COMPONENTS), figsize=(3.3 * len(COMPONENTS), 6), squeeze=False)
+    fig, axes = subplots(2, len(COMPONENTS), figsize=(3.3 * len(COMPONENTS), 6), squeeze=False)
     for j, comp in enumerate(COMPONENTS):
         for i, (metric, name) in enumerate((("test_input_silhouette", "silhouette"),
                                             ("test_input_davies_bouldin", "Davies-Bouldin"))):
@@ -91,7 +88,7 @@ def fig_invalid(df: pd.DataFrame, out: Path) -> Path | None:
     if df.empty:
         return None
     g = df.groupby("option")["status"].apply(lambda s: 100 * (s == "invalid").mean())
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = subplots(figsize=(6, 3.2))
     bars = ax.bar(g.index, g.values, color="tab:red")
     ax.bar_label(bars, fmt="%.0f%%", fontsize=8)
     ax.set_ylim(0, max(5.0, float(g.max()) * 1.2))  # an all-zero chart still reads as 0%
@@ -114,7 +111,7 @@ def fig_presets(df: pd.DataFrame, out: Path) -> Path | None:
             rows.append((name, m["test_input_silhouette"].mean(), m["test_input_silhouette"].std(), len(m)))
     if not rows:
         return None
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = subplots(figsize=(6, 3.2))
     ax.bar([f"{r[0]}\n(n={r[3]})" for r in rows], [r[1] for r in rows], yerr=[0 if np.isnan(r[2]) else r[2]
                                                                             for r in rows])
     ax.set_ylabel("test silhouette (input space)")
@@ -125,7 +122,7 @@ def fig_presets(df: pd.DataFrame, out: Path) -> Path | None:
 def fig_time(df: pd.DataFrame, out: Path) -> Path | None:
     if df.empty or df["train_seconds"].isna().all():
         return None
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+    fig, axes = subplots(1, 3, figsize=(11, 3.2))
     for ax, comp in zip(axes, ("autoencoder", "pretext", "option")):
         g = df.groupby(comp)["train_seconds"].mean()
         ax.bar(g.index, g.values, color="tab:purple")
@@ -139,7 +136,7 @@ def fig_latent_vs_input(df: pd.DataFrame, out: Path) -> Path | None:
     valid = df[df["status"] == "done"]
     if valid.empty or "test_latent_silhouette" not in valid:
         return None
-    fig, axes = plt.subplots(1, 2 if "test_ari" in valid else 1, figsize=(10, 3.6), squeeze=False)
+    fig, axes = subplots(1, 2 if "test_ari" in valid else 1, figsize=(10, 3.6), squeeze=False)
     ax = axes[0, 0]
     for ae, g in valid.groupby("autoencoder"):
         ax.scatter(g["test_input_silhouette"], g["test_latent_silhouette"], s=12, label=ae)

@@ -5,18 +5,16 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from .figures import subplots
+import numpy as np
+import pandas as pd
 
 
 def plot_typical_series(series, labels: np.ndarray, path: Path, channel: int = 0) -> None:
     """Per segment: the 10-90% band of the series' first channel over valid steps, and the medoid series."""
     segs = np.unique(labels)
-    fig, axes = plt.subplots(len(segs), 1, figsize=(9, 1.9 * len(segs)), sharex=True, squeeze=False)
+    fig, axes = subplots(len(segs), 1, figsize=(9, 1.9 * len(segs)), sharex=True, squeeze=False)
     X = series.X[:, channel, :].astype(np.float64)
     M = series.mask
     for ax, s in zip(axes[:, 0], segs):
@@ -38,7 +36,6 @@ def plot_typical_series(series, labels: np.ndarray, path: Path, channel: int = 0
                            f"{'period' if series.spec.representation == 'calendar' else 'transaction'} index)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 PROFILE_COLUMNS = {"median_monthly_income": "income / month", "median_monthly_spending": "spending / month",
@@ -53,7 +50,7 @@ def plot_profile(profile: pd.DataFrame, path: Path) -> None:
     cols = [c for c in PROFILE_COLUMNS if c in profile.columns]
     values = profile[cols].astype(float)
     scaled = values / values.abs().max().replace(0, 1)
-    fig, ax = plt.subplots(figsize=(10, 4))
+    fig, ax = subplots(figsize=(10, 4))
     width = 0.8 / len(profile)
     for i, (seg, row) in enumerate(scaled.iterrows()):
         ax.bar(np.arange(len(cols)) + i * width, row.to_numpy(), width, label=f"segment {seg}")
@@ -65,4 +62,3 @@ def plot_profile(profile: pd.DataFrame, path: Path) -> None:
     ax.legend(fontsize=7, ncol=min(len(profile), 6))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -9,43 +9,32 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import ClustererConfig
-from ..data import SeriesSpec, build_series
-from ..data.errors import DataError
+from ..config import ClustererConfig, make_head
+from ..data import SeriesSpec, build_series, load_source
+from ..errors import DataError
 from .profile import berka_context, customer_behaviour, describe, profile_segments
 from .risk import default_rates, segment_auc
 
 
-def load_source(path: Path, mapping=None, lenient: bool = False):
-    """Canonical transactions, and the Berka tables when the source is a Berka folder (else None)."""
-    from ..data.berka import read_berka, to_transactions
-    from ..data.transactions import read_transactions
-
-    path = Path(path)
-    if path.is_dir():
-        data = read_berka(path, lenient=lenient)
-        return to_transactions(data), data
-    return read_transactions(path, mapping, lenient=lenient), None
-
-
-def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=(0, 1)) -> tuple[int, pd.DataFrame, str]:
+def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=(0, 1)) -> tuple[int, pd.DataFrame, str, dict]:
     """Evaluate each k by latent silhouette, Davies-Bouldin and stability (ARI between seeds); pick the k with the
-    best mean rank over the three, and say why."""
+    best mean rank over the three, and say why. Each seed's encoder is fitted once and shared by every k; the
+    fitted encoders are returned (seed -> encoder) so the final fit reuses them."""
     from sklearn.metrics import adjusted_rand_score
 
-    from ..estimator import Clusterer, as_inputs
+    from ..config import make_encoder
+    from ..estimator import FrozenEstimator, Pipeline
     from ..metrics import internal
+    from ..models.inputs import as_inputs
 
     data = as_inputs(series)
-    states = {}
-    for s in seeds:  # the pretext stage does not depend on k: train it once per seed
-        states[s] = Clusterer(config.replace(seed=s)).pretrain(data).pretext_state()
+    encoders = {s: make_encoder(config.replace(seed=s)).fit(data) for s in seeds}  # k does not change them
     rows = []
     for k in ks:
         labels, sil, dbi = [], [], []
         for s in seeds:
-            m = Clusterer(config.replace(seed=s, k=k)).pretrain(data, state=states[s]).fit_clustering(data)
-            met = internal(m.transform(series), m.labels_, seed=s)
+            m = Pipeline(FrozenEstimator(encoders[s]), make_head(config.replace(seed=s), k=k)).fit(data)
+            met = internal(m.transform(data), m.labels_, seed=s)
             labels.append(m.labels_)
             sil.append(met["silhouette"])
             dbi.append(met["davies_bouldin"])
@@ -63,24 +52,26 @@ def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=(0, 1)) -> t
            f"Davies-Bouldin ({r['davies_bouldin']:.2f}, rank {ranks.loc[best, 'davies_bouldin']:.0f}) and stability "
            f"between seeds (ARI {r['stability']:.2f}, rank {ranks.loc[best, 'stability']:.0f}) among k in "
            f"{list(table.index)}")
-    return best, table, why
+    return best, table, why, encoders
 
 
 def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto", representation: str = "amounts",
             mapping=None, lenient: bool = False, ks=range(2, 9)) -> dict:
     """Fit on all customers and write assignments, the model, profiles, risk separation and plots to `out`."""
-    from ..estimator import Clusterer
+    from ..estimator import Clusterer, FrozenEstimator
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tx, berka = load_source(path, mapping, lenient)
+    source = load_source(path, mapping, lenient=lenient)
+    tx, berka = source.transactions, source.berka
     series = build_series(tx, SeriesSpec(representation))
-    choice = None
+    choice, encoders = None, {}
     if k == "auto":
-        k, table, why = choose_k(series, config, ks)
+        k, table, why, encoders = choose_k(series, config, ks)
         table.to_csv(out / "k_choice.csv")
         choice = why
-    model = Clusterer(config.replace(k=int(k))).fit(series)
+    reuse = FrozenEstimator(encoders[config.seed]) if config.seed in encoders else None  # trained once
+    model = Clusterer(config.replace(k=int(k)), encoder=reuse).fit(series)
     proba = model.predict_proba(series)
     labels = pd.Series(model.labels_, index=pd.Index(series.ids, name="customer_id"), name="segment")
     assignments = pd.DataFrame({"customer_id": series.ids, "segment": model.labels_,
@@ -144,7 +135,7 @@ def assign(model_dir: Path, path: Path, out: Path | None = None, mapping=None, l
     if model.series_spec_ is None:
         raise DataError(f"{model_dir}: the model was fitted on raw arrays, not on a series built by fthc, so its "
                         "preprocessing cannot be repeated")
-    tx, _ = load_source(path, mapping, lenient)
+    tx = load_source(path, mapping, lenient=lenient).transactions
     spec = replace(model.series_spec_, seq_len=model.seq_len_)
     series = build_series(tx, spec, scaling=model.series_scaling_ or None)
     if series.channels != model.channels_:

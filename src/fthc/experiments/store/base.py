@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
-from ...data.errors import FthcError
+from ...errors import FthcError
 
 STATUSES = ("pending", "running", "done", "invalid", "failed", "skipped")
 SCHEMA_VERSION = 1
@@ -125,18 +125,3 @@ class Store(ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def open_store(url: str | None = None) -> Store:
-    """`fthc.db` by default; a path or sqlite:///path, postgresql://..., or mongodb://..."""
-    url = url or "fthc.db"
-    if url.startswith(("postgresql", "postgres://", "sqlite:")) or "://" not in url:
-        from .sql import SQLStore
-
-        return SQLStore(url)
-    if url.startswith(("mongodb://", "mongodb+srv://", "mongomock://")):
-        from .mongo import MongoStore
-
-        return MongoStore(url)
-    raise StoreError(f"unsupported store URL {mask_url(url)}; use a file path, sqlite:///..., "
-                     "postgresql://... or mongodb://...")

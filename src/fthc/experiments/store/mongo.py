@@ -22,12 +22,6 @@ _MOCK_SERVERS: dict = {}  # mongomock://name -> one in-memory server per name fo
 def _with_credentials(url: str) -> str:
     if "@" in url.split("://", 1)[1].split("/", 1)[0]:
         return url
-    try:
-        from dotenv import load_dotenv
-
-        load_dotenv()
-    except ImportError:  # pragma: no cover - python-dotenv is a dependency
-        pass
     user, password = os.environ.get("MONGO_USERNAME"), os.environ.get("MONGO_PASSWORD")
     if user and password:
         scheme, rest = url.split("://", 1)
@@ -82,7 +76,7 @@ class MongoStore(Store):
     def init_grid(self, entries: list, runs: int, grid: dict[str, Any]) -> tuple[int, int]:
         from pymongo.errors import DuplicateKeyError
 
-        from ..runner import run_seed
+        from ..grid import run_seed
 
         def go():
             added = 0

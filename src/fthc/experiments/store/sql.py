@@ -120,7 +120,7 @@ class SQLStore(Store):
 
     # -- writing the grid ------------------------------------------------------------------------------
     def init_grid(self, entries: list, runs: int, grid: dict[str, Any]) -> tuple[int, int]:
-        from ..runner import run_seed
+        from ..grid import run_seed
 
         def go(conn):
             existing = dict(conn.execute(sa.select(CONFIGS.c.key, CONFIGS.c.id)).all())
