@@ -1,0 +1,114 @@
+"""Segment quality against planted segments: summary-feature k-means, the paper's FTHC, `pooled`, and the
+contrastive behaviour encoder with its ablations (embedding only, features only, hybrid with k-means or a
+Gaussian mixture), on `--difficulty hard` (and `standard`) synthetic Berka at k = 6.
+
+    python benchmarks/bench_quality.py --data-seeds 0 1 2 --model-seeds 0 1 --accounts 4500
+
+Prints one table: ARI and NMI against the planted segments, degenerate fits, fit seconds, per method (mean over
+data x model seeds), with the supervised accuracy of a classifier on the summary features (are the segments
+learnable?) as the ceiling. The paper's FTHC at its full budget takes ~10 min per fit here: `--fthc-batches`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+from sklearn.cluster import KMeans
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.model_selection import cross_val_score
+
+from fthc.config import make_encoder, make_head, preset
+from fthc.data import SeriesSpec, build_series, load_source, read_ground_truth, write_synthetic_berka
+from fthc.estimator import Clusterer, FrozenEstimator
+from fthc.features import standardise, summary_features
+
+
+def methods(args):
+    """name -> (representation, function(series, seed) -> labels)."""
+    k = 6
+
+    def deep(name, **over):
+        return lambda s, seed: Clusterer(preset(name, k=k, seed=seed, device="cpu", **over)).fit(s).labels_
+
+    def behaviour(weight, head):
+        def fit(s, seed):
+            enc = make_encoder(preset("behaviour", k=k, seed=seed, device="cpu", feature_weight=weight,
+                                      pretrain_batches=0 if weight == 1 else args.behaviour_batches))
+            return Clusterer(preset("behaviour", k=k, seed=seed, clustering=head, feature_weight=weight),
+                             encoder=FrozenEstimator(enc.fit(s))).fit(s).labels_
+        return fit
+
+    return {
+        "behaviour (hybrid 0.5, gmm) [preset]": ("events", behaviour(0.5, "gmm")),
+        "behaviour hybrid 0.5, k-means": ("events", behaviour(0.5, "kmeans")),
+        "contrastive embedding only (CoLES-style), k-means": ("events", behaviour(0.0, "kmeans")),
+        "behaviour features only, k-means": ("events", behaviour(1.0, "kmeans")),
+        f"pooled ({args.pooled_batches} batches)": ("events", deep("pooled", pretrain_batches=args.pooled_batches)),
+        f"paper FTHC ({args.fthc_batches} batches)": ("amounts", deep("fthc", pretrain_batches=args.fthc_batches)),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--difficulty", default="hard", choices=["hard", "standard"])
+    ap.add_argument("--data-seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--model-seeds", type=int, nargs="+", default=[0, 1])
+    ap.add_argument("--accounts", type=int, default=4500)
+    ap.add_argument("--behaviour-batches", type=int, default=300)
+    ap.add_argument("--pooled-batches", type=int, default=100)
+    ap.add_argument("--fthc-batches", type=int, default=100)
+    ap.add_argument("--skip", nargs="*", default=[], help="substrings of method names to leave out")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    rows: dict[str, list[dict]] = {}
+    ceiling = []
+    for ds in args.data_seeds:
+        with tempfile.TemporaryDirectory() as d:
+            write_synthetic_berka(Path(d), args.accounts, ds, args.difficulty)
+            tx = load_source(d).transactions
+            truth = read_ground_truth(d).set_index("account_id")["segment"]
+        f = summary_features(tx)
+        X, y = standardise(f), truth.reindex(f.index).to_numpy()
+        ceiling.append(cross_val_score(HistGradientBoostingClassifier(random_state=0), X, y, cv=5).mean())
+        series = {rep: build_series(tx, SeriesSpec(rep)) for rep in ("events", "amounts")}
+        for ms in args.model_seeds:
+            t = time.perf_counter()
+            lab = KMeans(6, n_init=10, random_state=ms).fit_predict(X)
+            rows.setdefault("k-means on summary features (baseline)", []).append(
+                score(y, lab, time.perf_counter() - t))
+            for name, (rep, fit) in methods(args).items():
+                if any(s in name for s in args.skip):
+                    continue
+                s = series[rep]
+                y_s = truth.reindex(s.ids).to_numpy()
+                t = time.perf_counter()
+                lab = fit(s, ms)
+                rows.setdefault(name, []).append(score(y_s, lab, time.perf_counter() - t))
+                Console().log(f"data seed {ds}, model seed {ms}: {name} ARI {rows[name][-1]['ari']:.3f}")
+    table = Table(title=f"{args.difficulty} synthetic Berka, {args.accounts} accounts, k=6, data seeds "
+                        f"{args.data_seeds} x model seeds {args.model_seeds} (supervised accuracy on summary "
+                        f"features: {np.mean(ceiling):.3f})")
+    for col in ("method", "ARI", "ARI min-max", "NMI", "degenerate", "fit s"):
+        table.add_column(col, justify="left" if col == "method" else "right")
+    for name, rs in rows.items():
+        a = [r["ari"] for r in rs]
+        table.add_row(name, f"{np.mean(a):.3f}", f"{min(a):.3f}-{max(a):.3f}", f"{np.mean([r['nmi'] for r in rs]):.3f}",
+                      f"{sum(r['degenerate'] for r in rs)}/{len(rs)}", f"{np.median([r['s'] for r in rs]):.1f}")
+    Console(width=160).print(table)
+
+
+def score(y, labels, seconds) -> dict:
+    return {"ari": adjusted_rand_score(y, labels), "nmi": normalized_mutual_info_score(y, labels),
+            "degenerate": int(len(np.unique(labels)) < 6), "s": seconds}
+
+
+if __name__ == "__main__":
+    main()
