@@ -25,7 +25,8 @@ from rich.table import Table
 
 from fthc.clustering.dtc import initial_labels
 from fthc.config import ClustererConfig, make_encoder
-from fthc.estimator import Clusterer, FrozenEstimator, as_inputs
+from fthc.clustering.heads import KMeansHead
+from fthc.estimator import FrozenEstimator, Pipeline, as_inputs
 from fthc.experiments.grid import Grid, expand
 from fthc.metrics import evaluate
 
@@ -63,9 +64,8 @@ def main() -> None:
             models[ae] = m2
     z = models["fcnn"].embed(data).flatten(1)
     zn = z.numpy().astype(np.float64)
-    km = {red: timed(lambda: Clusterer(ClustererConfig(autoencoder="fcnn", clustering="kmeans", reduction=red, k=6,
-                                                       device="cpu"), encoder=FrozenEstimator(models["fcnn"]))
-                     .fit(data), repeats=1) - pass_s["fcnn"] for red in ("none", "pca", "umap")}
+    km = {red: timed(lambda: Pipeline(FrozenEstimator(models["fcnn"]), KMeansHead(k=6, reduction=red)).fit(data),
+                     repeats=1) - pass_s["fcnn"] for red in ("none", "pca", "umap")}
     init = {d: timed(lambda: initial_labels(z, 6, d, "robust", rng, 22), repeats=1) for d in ("eucl", "cid")}
     eval_s = timed(lambda: evaluate(X.reshape(len(X), -1), zn, rng.integers(0, 4, len(X)), 4), repeats=1)
 

@@ -25,9 +25,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.model_selection import cross_val_score
 
-from fthc.config import make_encoder, make_head, preset
+from fthc.config import preset
 from fthc.data import SeriesSpec, build_series, load_source, read_ground_truth, write_synthetic_berka
-from fthc.estimator import Clusterer, FrozenEstimator
+from fthc.estimator import Clusterer
 from fthc.features import standardise, summary_features
 
 
@@ -39,12 +39,10 @@ def methods(args):
         return lambda s, seed: Clusterer(preset(name, k=k, seed=seed, device="cpu", **over)).fit(s).labels_
 
     def behaviour(weight, head):
-        def fit(s, seed):
-            enc = make_encoder(preset("behaviour", k=k, seed=seed, device="cpu", feature_weight=weight,
-                                      pretrain_batches=0 if weight == 1 else args.behaviour_batches))
-            return Clusterer(preset("behaviour", k=k, seed=seed, clustering=head, feature_weight=weight),
-                             encoder=FrozenEstimator(enc.fit(s))).fit(s).labels_
-        return fit
+        # features only (weight 1) need no training of the contrastive encoder
+        batches = 0 if weight == 1 else args.behaviour_batches
+        return lambda s, seed: Clusterer(preset("behaviour", k=k, seed=seed, device="cpu", clustering=head,
+                                                feature_weight=weight, pretrain_batches=batches)).fit(s).labels_
 
     return {
         "behaviour (hybrid 0.5, gmm) [preset]": ("events", behaviour(0.5, "gmm")),

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Iterator
 
-from .clustering import CLUSTERINGS, DISTANCES, HEADS, REDUCTIONS
+from .clustering import DISTANCES, HEADS, REDUCTIONS
 from .errors import IncompatibleConfigError, UnknownComponentError
 from .models import AUTOENCODERS, EMBEDDINGS, ENCODERS, PRETEXT_LOSSES
 
@@ -80,7 +80,7 @@ class ClustererConfig:
         ae = AUTOENCODERS.get(self.autoencoder)
         emb = EMBEDDINGS.get(self.embedding)
         pre = PRETEXT_LOSSES.get(self.pretext)
-        clu = CLUSTERINGS.get(self.clustering)
+        clu = HEADS.get(self.clustering)
         DISTANCES.get(self.distance)
         REDUCTIONS.get(self.reduction)
         problems = []
@@ -179,9 +179,9 @@ def valid_configs(base: ClustererConfig | None = None, *, ks=(4,), distances=Non
     distances = distances or DISTANCES.names()
     reductions = reductions or REDUCTIONS.names()
     seen = set()
-    for ae, pre, clu, k in itertools.product(AUTOENCODERS.names(), PRETEXT_LOSSES.names(), CLUSTERINGS.names(), ks):
-        uses_d = CLUSTERINGS.get(clu).flag("uses_distance")
-        uses_r = CLUSTERINGS.get(clu).flag("uses_reduction")
+    for ae, pre, clu, k in itertools.product(AUTOENCODERS.names(), PRETEXT_LOSSES.names(), HEADS.names(), ks):
+        uses_d = HEADS.get(clu).flag("uses_distance")
+        uses_r = HEADS.get(clu).flag("uses_reduction")
         for dist, red in itertools.product(distances if uses_d else ["eucl"], reductions if uses_r else ["none"]):
             cfg = base.replace(autoencoder=ae, pretext=pre, clustering=clu, distance=dist, reduction=red, k=k)
             try:

@@ -10,6 +10,7 @@ whose `fit` does nothing and which `clone` leaves as it is.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from .clustering import HEADS
 from .artefact import read_artefact, write_artefact
 from .base import FthcEstimator
 from .config import ClustererConfig, make_encoder, make_head, preset
-from .errors import ArtefactError, DataError, NotFittedError, TrainingError
+from .errors import ArtefactError, DataError, IncompatibleConfigError, NotFittedError, TrainingError
 from .models.inputs import Inputs, as_inputs
 
 __all__ = ["ArtefactError", "Clusterer", "FrozenEstimator", "Inputs", "NotFittedError", "Pipeline", "TrainingError",
@@ -32,8 +33,16 @@ def fitted_estimator(estimator):
     return estimator.estimator if isinstance(estimator, FrozenEstimator) else estimator
 
 
+def head_encoder(head, encoder):
+    """The encoder whose latents a fitted head predicts from: its own refined copy for a head that fine-tunes
+    the encoder (DTC), else the encoder it was given."""
+    return getattr(head, "encoder_", None) or encoder
+
+
 class Pipeline(FthcEstimator):
     """encoder -> latents -> head. `Pipeline(AutoencoderEncoder(...), KMeansHead(k=6)).fit(series)`."""
+
+    fitted_attribute = "head_"
 
     def __init__(self, encoder=None, head=None):
         self.encoder = encoder
@@ -44,8 +53,6 @@ class Pipeline(FthcEstimator):
         if self.encoder is None or self.head is None:
             raise TypeError(f"{type(self).__name__} needs an encoder and a head")
         return clone(self.encoder), clone(self.head)
-
-    fitted_attribute = "head_"
 
     def fit(self, X, mask=None) -> "Pipeline":
         data = as_inputs(X, mask)
@@ -58,7 +65,7 @@ class Pipeline(FthcEstimator):
         encoder = fitted_estimator(encoder.fit(data, None))  # a FrozenEstimator's fit does nothing
         t1 = time.perf_counter()
         head.fit(encoder.transform(data), encoder=encoder, data=data)
-        self.encoder_ = getattr(head, "encoder_", None) or encoder  # a head that refines the encoder owns a copy
+        self.encoder_ = head_encoder(head, encoder)
         self.head_ = head
         self.pretrain_seconds_ = t1 - t0
         self.clustering_seconds_ = time.perf_counter() - t1
@@ -108,7 +115,7 @@ class Pipeline(FthcEstimator):
         self.check_fitted()
         return self.head_.predict(self.transform(X, mask))
 
-    def save(self, folder) -> "Any":
+    def save(self, folder) -> Path:
         """One folder: manifest.json (components, input, checksums), weights.pt, clustering.npz."""
         self.check_fitted()
         return write_artefact(self, folder)
@@ -133,7 +140,14 @@ class Clusterer(Pipeline):
 
     def _components(self):
         config = self.config or ClustererConfig()
-        return (clone(self.encoder) if self.encoder is not None else make_encoder(config)), make_head(config)
+        wanted = make_encoder(config)
+        if self.encoder is None:
+            return wanted, make_head(config)
+        given = fitted_estimator(self.encoder).get_params()
+        differ = sorted(k for k, v in wanted.get_params().items() if given.get(k) != v)
+        if differ:  # the saved model would describe another encoder than the one it holds
+            raise IncompatibleConfigError(f"the given encoder differs from the config's in {differ}")
+        return clone(self.encoder), make_head(config)
 
     def set_params(self, **params: Any) -> "Clusterer":
         """`config=...`, `encoder=...`, or config fields (`k=6`) changed on a copy of the config."""

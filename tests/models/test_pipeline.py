@@ -15,7 +15,7 @@ from fthc.clustering.heads import KMeansHead
 from fthc.config import PRESETS, ClustererConfig, make_encoder, make_head, preset
 from fthc.data import SeriesSpec, build_series, read_berka, to_transactions, write_synthetic_berka
 from fthc.estimator import Clusterer, FrozenEstimator, Pipeline
-from fthc.errors import NotFittedError
+from fthc.errors import IncompatibleConfigError, NotFittedError
 from fthc.models.encoders import AutoencoderEncoder
 
 HERE = Path(__file__).parent
@@ -82,9 +82,10 @@ def test_one_frozen_encoder_serves_every_head_and_k_without_training_again():
             params = {"batches": 2, "update_interval": 1} if "batches" in HEADS.get(name).build._get_param_names() \
                 else {}
             model = Pipeline(FrozenEstimator(encoder), HEADS.create(name, k=k, **params)).fit(X)
-            assert model.labels_.shape == (len(X),) and model.pretrain_seconds_ < 0.5
+            assert model.labels_.shape == (len(X),)
             assert np.array_equal(model.predict(X), model.labels_)
             if not HEADS.get(name).flag("refines_encoder"):
+                assert model.encoder_ is encoder  # used as it was, not refitted
                 np.testing.assert_array_equal(model.transform(X), z)
     after = encoder.network_.state_dict()
     assert all(torch_equal(before[k], after[k]) for k in before), "a head changed the shared encoder"
@@ -92,6 +93,16 @@ def test_one_frozen_encoder_serves_every_head_and_k_without_training_again():
 
 def torch_equal(a, b):
     return bool((a == b).all())
+
+
+def test_a_clusterer_refuses_an_encoder_fitted_with_other_settings():
+    config = ClustererConfig(autoencoder="fcnn", clustering="kmeans", k=2, latent_dim=4, pretrain_batches=3,
+                             batch_size=8, arch={"hidden": [8, 8, 8]}, device="cpu")
+    encoder = make_encoder(config.replace(latent_dim=3)).fit(_series())
+    with pytest.raises(IncompatibleConfigError, match="latent_dim"):
+        Clusterer(config, encoder=FrozenEstimator(encoder)).fit(_series())
+    same = make_encoder(config).fit(_series())
+    assert Clusterer(config, encoder=FrozenEstimator(same)).fit(_series()).encoder_ is same
 
 
 def test_pipeline_of_named_components_saves_and_loads(tmp_path):

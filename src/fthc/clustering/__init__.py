@@ -5,6 +5,4 @@ from .distances import DISTANCES
 from .heads import HEADS
 from .reductions import REDUCTIONS
 
-CLUSTERINGS = HEADS  # the config's `clustering` field names a head
-
-__all__ = ["CLUSTERINGS", "DISTANCES", "HEADS", "REDUCTIONS"]
+__all__ = ["DISTANCES", "HEADS", "REDUCTIONS"]  # a config's `clustering` field names a head

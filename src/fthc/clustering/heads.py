@@ -122,6 +122,9 @@ class DTCHead(Head):
         network, device = encoder.network_, encoder.device_
         rng = np.random.default_rng(self.seed)
         start = copy.deepcopy(network.state_dict())
+        # the latents of the starting encoder, as the given z: every attempt starts from them
+        zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=device).view(
+            len(z), *network.embedding.latent_shape)
         min_size = max(2, int(0.01 * len(data.X)))
         self.history_ = {"dtc_loss": [], "dtc_diverged": False}
         attempts = []
@@ -130,7 +133,6 @@ class DTCHead(Head):
                 torch.manual_seed(self.seed + 1000 * (attempt + 1))
                 gen = torch.Generator().manual_seed(self.seed + 1000 * (attempt + 1))
                 network.load_state_dict(start)
-                zt = encoder.embed(data)
                 labels, how = initial_labels(zt, self.k, self.distance, self.init if attempt == 0 else "kmeans++",
                                              rng, min_size)
                 layer = DTCLayer(centroids_from_labels(zt, labels, self.k), self.distance, self.alpha).to(device)
@@ -142,7 +144,7 @@ class DTCHead(Head):
                     network.load_state_dict(start)
                     layer = DTCLayer(centroids_from_labels(zt, labels, self.k), self.distance, self.alpha).to(device)
                     with torch.no_grad():
-                        q = layer(encoder.embed(data))
+                        q = layer(zt)
             labels = q.argmax(1).cpu().numpy()
             filled = int((np.bincount(labels, minlength=self.k) > 0).sum())
             attempts.append((filled, attempt, copy.deepcopy(network.state_dict()), layer, labels, how, losses))
@@ -220,11 +222,10 @@ class GMMHead(Head):
         best = None
         for start in range(self.n_init):
             km = KMeans(self.k, n_init=1, random_state=self.seed + start).fit(z)
-            resp = np.eye(self.k)[km.labels_]
-            weights = resp.mean(0)
+            weights = np.maximum(np.bincount(km.labels_, minlength=self.k), 1e-6)
             gm = GaussianMixture(self.k, covariance_type=self.covariance, random_state=self.seed + start,
-                                 weights_init=np.clip(weights, 1e-6, None) / np.clip(weights, 1e-6, None).sum(),
-                                 means_init=km.cluster_centers_, reg_covar=1e-4, max_iter=200).fit(z)
+                                 weights_init=weights / weights.sum(), means_init=km.cluster_centers_,
+                                 reg_covar=1e-4, max_iter=200).fit(z)
             filled = (np.bincount(gm.predict(z), minlength=self.k) > 0).all()
             score = (filled, gm.score(z))
             if best is None or score > best[0]:
@@ -256,7 +257,6 @@ class GMMHead(Head):
         gm = GaussianMixture(self.k, covariance_type=self.covariance)
         gm.weights_, gm.means_ = arrays["weights"], arrays["means"]
         gm.precisions_cholesky_, gm.covariances_ = arrays["precisions_cholesky"], arrays["covariances"]
-        gm.precisions_ = gm.precisions_cholesky_ ** 2 if self.covariance == "diag" else None
         self.mixture_, self.fallback_ = gm, bool(arrays["fallback"])
         if self.fallback_:
             self.centers_ = arrays["centers"]

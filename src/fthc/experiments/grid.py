@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..clustering import CLUSTERINGS
+from ..clustering import HEADS
 from ..config import ClustererConfig
 from ..errors import DataError
 from ..data.tables import check_keys, read_toml
@@ -71,7 +71,7 @@ def expand(grid: Grid) -> list[GridEntry]:
     entries: dict[str, GridEntry] = {}
     for ae, pre, clu, k in itertools.product(grid.autoencoder, grid.pretext, grid.clustering, grid.k):
         try:
-            comp = CLUSTERINGS.get(clu)
+            comp = HEADS.get(clu)
         except UnknownComponentError as exc:
             raise FthcError(f"grid: {exc}") from None
         distances = grid.distance if comp.flag("uses_distance") else ("eucl",)

@@ -25,7 +25,6 @@ import numpy as np
 
 from .. import __version__
 from ..config import ClustererConfig
-from .grid import run_seed  # noqa: F401  (re-exported: the seed of run i)
 from .store import Run, Store
 
 LEASE_SECONDS = 120.0
@@ -114,6 +113,7 @@ def execute(run: Run, data: Dataset, store: Store, test_fraction: float,
             cache: FittedPretext | None = None) -> dict[str, Any]:
     """Train and evaluate one run; returns the fields to record (and the pretext stage under `_pretext`)."""
     from ..config import make_head
+    from ..estimator import head_encoder
     from ..metrics import evaluate
     from ..models.inputs import as_inputs
 
@@ -128,9 +128,9 @@ def execute(run: Run, data: Dataset, store: Store, test_fraction: float,
     t_head = time.perf_counter()
     z_train, z_test = pre.latents
     head = make_head(config).fit(z_train, encoder=pre.encoder, data=train)
-    refined = getattr(head, "encoder_", None)
-    if refined is not None:  # a head that fine-tunes the encoder embeds with its own copy
-        z_train, z_test = refined.transform(train), refined.transform(test)
+    encoder = head_encoder(head, pre.encoder)
+    if encoder is not pre.encoder:  # a head that fine-tunes the encoder embeds with its own copy
+        z_train, z_test = encoder.transform(train), encoder.transform(test)
     test_labels = head.predict(z_test)
     clustering_seconds = time.perf_counter() - t_head
     metrics: dict[str, Any] = {}

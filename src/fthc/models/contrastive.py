@@ -42,7 +42,7 @@ class ContrastiveEncoder(PretextEncoder):
                  latent_dim: int = 32, batches: int = 300, batch_size: int = 64, lr: float = 2e-3,
                  temperature: float = 0.1, min_slice: int = 8, max_slice: int = 120, jitter: float = 0.05,
                  dropout: float = 0.1, feature_weight: float = 0.5, arch: dict | None = None, seed: int = 0,
-                 device: str = "auto", vae_beta: float = 1.0):
+                 device: str = "auto"):
         self.autoencoder = autoencoder
         self.pretext = pretext
         self.embedding = embedding
@@ -59,7 +59,6 @@ class ContrastiveEncoder(PretextEncoder):
         self.arch = arch
         self.seed = seed
         self.device = device
-        self.vae_beta = vae_beta  # unused: accepted so every encoder takes the same pretext settings
 
     def build_network(self, n_channels: int, seq_len: int) -> Network:
         return Network(self.autoencoder, self.embedding, n_channels, seq_len, self.latent_dim, self.arch)

@@ -23,19 +23,22 @@ def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=(0, 1)) -> t
     from sklearn.metrics import adjusted_rand_score
 
     from ..config import make_encoder
-    from ..estimator import FrozenEstimator, Pipeline
+    from ..estimator import head_encoder
     from ..metrics import internal
     from ..models.inputs import as_inputs
 
     data = as_inputs(series)
     encoders = {s: make_encoder(config.replace(seed=s)).fit(data) for s in seeds}  # k does not change them
+    latents = {s: encoders[s].transform(data) for s in seeds}  # one pass per seed, shared by every k
     rows = []
     for k in ks:
         labels, sil, dbi = [], [], []
         for s in seeds:
-            m = Pipeline(FrozenEstimator(encoders[s]), make_head(config.replace(seed=s), k=k)).fit(data)
-            met = internal(m.transform(data), m.labels_, seed=s)
-            labels.append(m.labels_)
+            head = make_head(config.replace(seed=s), k=k).fit(latents[s], encoder=encoders[s], data=data)
+            encoder = head_encoder(head, encoders[s])
+            z = latents[s] if encoder is encoders[s] else encoder.transform(data)
+            met = internal(z, head.labels_, seed=s)
+            labels.append(head.labels_)
             sil.append(met["silhouette"])
             dbi.append(met["davies_bouldin"])
         stab = np.mean([adjusted_rand_score(labels[i], labels[j]) for i in range(len(seeds))
