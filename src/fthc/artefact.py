@@ -102,9 +102,9 @@ def read_artefact(folder) -> Artefact:
         if "dtc.centroids" in weights:  # format 1 kept the DTC centroids beside the network weights
             arrays["centroids"] = weights.pop("dtc.centroids").numpy()
         encoder.from_state({"weights": {k[len("network."):]: v for k, v in weights.items()},
-                            "input_shape": [inp["n_channels"], inp["seq_len"]]})
-        encoder.load_arrays({k[len("encoder."):]: v for k, v in arrays.items() if k.startswith("encoder.")},
-                            inp["channels"], inp["series_scaling"])
+                            "input_shape": [inp["n_channels"], inp["seq_len"]],
+                            "arrays": {k[len("encoder."):]: v for k, v in arrays.items() if k.startswith("encoder.")},
+                            "channels": inp["channels"], "scaling": inp["series_scaling"]})
         head.load_arrays(arrays, encoder=encoder)
     except ArtefactError:
         raise

@@ -34,6 +34,20 @@ def test_behaviour_preset_fits_predicts_and_round_trips(events, tmp_path):
     assert np.array_equal(again.labels_, model.labels_), "same config and seed, same labels"
 
 
+def test_a_contrastive_encoder_state_rebuilds_it_through_a_weights_only_load(events, tmp_path):
+    """The grid stores a pretext stage as `state()` and other workers rebuild it with `from_state`."""
+    import torch
+
+    from fthc.config import make_encoder
+
+    config = preset("behaviour", k=3, pretrain_batches=3, batch_size=16, latent_dim=8, arch={"hidden": 8},
+                    device="cpu")
+    encoder = make_encoder(config).fit(events)
+    torch.save(encoder.state(), tmp_path / "state.pt")
+    rebuilt = make_encoder(config).from_state(torch.load(tmp_path / "state.pt", weights_only=True))
+    np.testing.assert_array_equal(rebuilt.transform(events), encoder.transform(events))
+
+
 def test_hybrid_view_needs_the_events_representation(synth_berka):
     amounts = build_series(load_source(synth_berka).transactions, SeriesSpec("amounts", seq_len=60))
     with pytest.raises(DataError, match="events"):

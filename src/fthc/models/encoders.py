@@ -21,7 +21,7 @@ from .inputs import Inputs, as_inputs, resolve_device, shuffled_batches
 from .losses import PRETEXT_LOSSES
 from .network import Forward, Network
 
-ENCODERS: Registry = Registry("pretext encoder", flags={"fine_tunable": False})
+ENCODERS: Registry = Registry("pretext encoder")
 
 
 class PretextEncoder(FthcEstimator):
@@ -68,7 +68,9 @@ class PretextEncoder(FthcEstimator):
         """The fitted weights and input shape, to rebuild this encoder without training (weights-only safe)."""
         self.check_fitted()
         return {"weights": {k: v.detach().cpu().clone() for k, v in self.network_.state_dict().items()},
-                "input_shape": torch.tensor([self.n_channels_, self.seq_len_])}
+                "input_shape": torch.tensor([self.n_channels_, self.seq_len_]),
+                "arrays": {k: torch.as_tensor(np.asarray(v)) for k, v in self.arrays().items()},
+                "channels": getattr(self, "channels_", None), "scaling": getattr(self, "scaling_", None)}
 
     def from_state(self, state: dict[str, Any]) -> "PretextEncoder":
         """Become the fitted encoder that `state()` described (no training)."""
@@ -79,10 +81,12 @@ class PretextEncoder(FthcEstimator):
         self.network_.eval()
         self.history_ = {"pretext_loss": []}
         self.fit_seconds_ = 0.0
+        self.load_arrays({k: np.asarray(v) for k, v in state.get("arrays", {}).items()}, state.get("channels"),
+                         state.get("scaling"))
         return self
 
 
-@ENCODERS.register("autoencoder", fine_tunable=True)
+@ENCODERS.register("autoencoder")
 class AutoencoderEncoder(PretextEncoder):
     """The paper's pretext stage: an autoencoder (fcnn, resnet, lstm, dtc, resnet_pool) trained to reconstruct
     the series with a pretext loss (mse, multi_rec, vae); the latent is its bottleneck."""
