@@ -6,7 +6,7 @@ Gaussian mixture), on `--difficulty hard` (and `standard`) synthetic Berka at k 
 
 Prints one table: ARI and NMI against the planted segments, degenerate fits, fit seconds, per method (mean over
 data x model seeds), with the supervised accuracy of a classifier on the summary features (are the segments
-learnable?) as the ceiling. The paper's FTHC at its full budget takes ~10 min per fit here: `--fthc-batches`.
+learnable?) as the ceiling; with --k-auto, the k that `fthc segment --k auto` chooses and its criterion table. The paper's FTHC at its full budget takes ~10 min per fit here: `--fthc-batches`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sklearn.model_selection import cross_val_score
 from fthc.config import preset
 from fthc.data import SeriesSpec, build_series, load_source, read_ground_truth, write_synthetic_berka
 from fthc.estimator import Clusterer
+from fthc.segments.segment import choose_k
 from fthc.features import standardise, summary_features
 
 
@@ -45,10 +46,11 @@ def methods(args):
                                                 feature_weight=weight, pretrain_batches=batches)).fit(s).labels_
 
     return {
-        "behaviour (hybrid 0.5, gmm) [preset]": ("events", behaviour(0.5, "gmm")),
-        "behaviour hybrid 0.5, k-means": ("events", behaviour(0.5, "kmeans")),
-        "contrastive embedding only (CoLES-style), k-means": ("events", behaviour(0.0, "kmeans")),
-        "behaviour features only, k-means": ("events", behaviour(1.0, "kmeans")),
+        "behaviour (default: features 0.8 + contrastive 0.2, k-means)": ("events", behaviour(0.8, "kmeans")),
+        "  ablation: behaviour features only": ("events", behaviour(1.0, "kmeans")),
+        "  ablation: contrastive embedding only (CoLES-style GRU)": ("events", behaviour(0.0, "kmeans")),
+        "  ablation: equal weights (0.5)": ("events", behaviour(0.5, "kmeans")),
+        "  ablation: Gaussian-mixture head": ("events", behaviour(0.8, "gmm")),
         f"pooled ({args.pooled_batches} batches)": ("events", deep("pooled", pretrain_batches=args.pooled_batches)),
         f"paper FTHC ({args.fthc_batches} batches)": ("amounts", deep("fthc", pretrain_batches=args.fthc_batches)),
     }
@@ -64,10 +66,11 @@ def main() -> None:
     ap.add_argument("--pooled-batches", type=int, default=100)
     ap.add_argument("--fthc-batches", type=int, default=100)
     ap.add_argument("--skip", nargs="*", default=[], help="substrings of method names to leave out")
+    ap.add_argument("--k-auto", action="store_true", help="also run the default's choice of k on each data seed")
     args = ap.parse_args()
     torch.set_num_threads(2)
     rows: dict[str, list[dict]] = {}
-    ceiling = []
+    ceiling, k_auto = [], []
     for ds in args.data_seeds:
         with tempfile.TemporaryDirectory() as d:
             write_synthetic_berka(Path(d), args.accounts, ds, args.difficulty)
@@ -77,6 +80,10 @@ def main() -> None:
         X, y = standardise(f), truth.reindex(f.index).to_numpy()
         ceiling.append(cross_val_score(HistGradientBoostingClassifier(random_state=0), X, y, cv=5).mean())
         series = {rep: build_series(tx, SeriesSpec(rep)) for rep in ("events", "amounts")}
+        if args.k_auto:
+            t = time.perf_counter()
+            best, table, _, _ = choose_k(series["events"], preset("behaviour", device="cpu"), ks=range(2, 11))
+            k_auto.append((ds, best, time.perf_counter() - t, table))
         for ms in args.model_seeds:
             t = time.perf_counter()
             lab = KMeans(6, n_init=10, random_state=ms).fit_predict(X)
@@ -101,6 +108,8 @@ def main() -> None:
         table.add_row(name, f"{np.mean(a):.3f}", f"{min(a):.3f}-{max(a):.3f}", f"{np.mean([r['nmi'] for r in rs]):.3f}",
                       f"{sum(r['degenerate'] for r in rs)}/{len(rs)}", f"{np.median([r['s'] for r in rs]):.1f}")
     Console(width=160).print(table)
+    for ds, best, seconds, kt in k_auto:
+        Console(width=160).print(f"data seed {ds}: --k auto chose k={best} ({seconds:.0f} s)\n{kt.round(3).to_string()}")
 
 
 def score(y, labels, seconds) -> dict:

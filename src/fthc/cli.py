@@ -242,11 +242,13 @@ def _config(preset_name, config_file, overrides):
 
 @main.command("segment")
 @click.option("--data", type=click.Path(path_type=Path), help="Berka folder or transaction table (default: synthetic).")
-@click.option("--preset", "preset_name", default="fthc", show_default=True, help="fthc, dtc, lstm, fcnn or vae.")
+@click.option("--preset", "preset_name", default="behaviour", show_default=True,
+              help="behaviour (the default: behaviour features + contrastive embedding), fthc (the paper's), pooled, "
+                   "dtc, lstm, fcnn or vae.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True), help="JSON ClustererConfig.")
 @click.option("--k", "k", default="auto", show_default=True, help="Number of segments, or auto.")
-@click.option("--representation", default="amounts", show_default=True,
-              type=click.Choice(["amounts", "events", "calendar"]))
+@click.option("--representation", type=click.Choice(["amounts", "events", "calendar"]),
+              help="Series representation [default: the preset's: events for behaviour and pooled, else amounts].")
 @click.option("--pretrain-batches", type=click.IntRange(0), help="Override the training budget.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/segments"), show_default=True)
@@ -255,12 +257,14 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
                 customer_col, time_col, amount_col, direction_col, balance_col, category_col, date_format,
                 lenient) -> None:
     """Fit a clusterer on all customers; write assignments, the model, profiles, risk separation and plots."""
+    from .config import preset_representation
     from .segments.segment import segment
 
     overrides = {"seed": seed}
     if pretrain_batches is not None:
         overrides["pretrain_batches"] = pretrain_batches
     config = _config(preset_name, config_file, overrides)
+    representation = representation or preset_representation(preset_name)
     if k != "auto":
         try:
             k = int(k)
@@ -276,6 +280,8 @@ def print_segments(r: dict, title: str = "segments") -> None:
     """The choice of k, one line per segment with its description, and the risk separation."""
     if r["k_choice"]:
         console.print(r["k_choice"])
+    for note in r.get("notes", []):
+        console.print(f"note: {note}")
     t = Table(title=f"{title} (k={r['k']})")
     t.add_column("segment")
     t.add_column("customers", justify="right")
@@ -315,13 +321,14 @@ QUICK_GRID = dict(autoencoder=("fcnn", "resnet", "lstm", "dtc"), pretext=("mse",
 @click.option("--data", type=click.Path(path_type=Path), help="Berka folder (default: synthetic).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out"), show_default=True)
 def quickstart(store_url, data, out) -> None:
-    """The main job on the embedded defaults: a quick grid, its report, and FTHC segments (a few minutes)."""
+    """The main job on the embedded defaults: a quick grid of the paper's components, its report, and customer
+    segments with the default method (a few minutes)."""
     from .experiments.grid import Grid, expand
     from .experiments.parallel import run_workers
     from .experiments.store import open_store
     from .reports.grid_report import write_report
+    from .config import DEFAULT_PRESET, preset, preset_representation
     from .segments.segment import segment
-    from .config import preset
 
     t0 = time.perf_counter()
     data = default_data(data)
@@ -334,9 +341,8 @@ def quickstart(store_url, data, out) -> None:
     with open_store(store_url) as store:
         r = write_report(store, out / "report")
     console.print(r["summary"])
-    s = segment(data, out / "segments", preset("fthc", pretrain_batches=150, dtc_batches=50, arch={"filters": 32}),
-                "auto", "calendar", ks=range(3, 8))
-    print_segments(s, title="FTHC segments")
+    s = segment(data, out / "segments", preset(DEFAULT_PRESET), "auto", preset_representation(DEFAULT_PRESET))
+    print_segments(s, title=f"{DEFAULT_PRESET} segments")
     console.print(f"done in {time.perf_counter() - t0:.0f} s\n  report:   {out / 'report' / 'report.html'}\n"
                   f"  segments: {out / 'segments' / 'segments.md'}")
 

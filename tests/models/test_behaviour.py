@@ -75,12 +75,17 @@ def test_series_features_match_a_direct_computation():
                          balance=tx.balance.to_numpy(), kind=tx.kind)
     s = build_series(tx, SeriesSpec("events"))
     F, names = series_features(s.X, s.mask, s.channels, s.scaling)
-    f = dict(zip(names, F[0]))
-    assert f["credit_share"] == pytest.approx(1 / 3)
-    assert f["negative_balance_share"] == 0 and dict(zip(names, F[1]))["negative_balance_share"] == 0.5
+    f, g = dict(zip(names, F[0])), dict(zip(names, F[1]))
+    months = 60 / 30.44  # customer 1: 2020-01-01 .. 2020-03-01
+    assert f["rate_card_payment"] == pytest.approx(np.log1p(1 / months), rel=1e-4)
+    assert f["rate_pension"] == pytest.approx(np.log1p(1 / months), rel=1e-4) and f["rate_cash_deposit"] == 0
+    assert f["log_credit_per_month"] == pytest.approx(np.log1p(100 / months), rel=1e-3)
+    assert f["spending_to_income"] == pytest.approx(np.log(51 / 101), rel=1e-3)
+    assert f["months_with_income"] == pytest.approx(0.5)  # income in the first of its two months
+    assert g["rate_cash_withdrawal"] == pytest.approx(np.log1p(1), rel=1e-4)  # 1 day: counted as one month
+    assert f["negative_balance_share"] == 0 and g["negative_balance_share"] == 0.5
     assert f["credit_median"] == pytest.approx(np.log1p(100), rel=1e-4)
     assert f["debit_median"] == pytest.approx((np.log1p(40) + np.log1p(10)) / 2, rel=1e-4)
-    assert f["share_card_payment"] == pytest.approx(1 / 3) and f["share_pension"] == pytest.approx(1 / 3)
 
 
 def test_hard_synthetic_data_has_switchers_whose_truth_is_their_majority_segment():

@@ -2,6 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fthc.data.series import SeriesSet, SeriesSpec
+
 from fthc.config import ClustererConfig
 from fthc.data.transactions import canonical_frame
 from fthc.segments.profile import customer_behaviour, describe, profile_segments
@@ -90,6 +92,34 @@ def test_k_auto_finds_an_obvious_k():
     best, table, why, _ = choose_k(series, cfg, ks=range(2, 6))
     assert best == 3, table
     assert "k=3" in why and set(table.index) == {2, 3, 4, 5}
+    assert table.loc[3, "prediction_strength"] >= 0.8 > table.loc[[4, 5], "prediction_strength"].max()
+
+
+@pytest.mark.parametrize("planted", [4, 5, 6])
+def test_choose_k_finds_the_planted_number_of_segments(planted):
+    from fthc.segments.segment import choose_k
+
+    rng = np.random.default_rng(planted)
+    centres = rng.normal(0, 6, size=(planted, 10))
+    X = np.concatenate([c + rng.normal(0, 1.0, size=(40, 10)) for c in centres])[:, None, :].astype(np.float32)
+    series = SeriesSet(X, np.ones(X.shape[::2], bool), np.arange(len(X)), ["x"], SeriesSpec())
+    cfg = ClustererConfig(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=6,
+                          arch={"hidden": [16, 16, 16]}, device="cpu")
+    assert choose_k(series, cfg, ks=range(2, 9))[0] == planted
+
+
+def test_choose_k_caps_k_at_the_customers_and_refuses_identical_ones():
+    from fthc.errors import DataError
+    from fthc.segments.segment import choose_k
+
+    cfg = ClustererConfig(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=3,
+                          arch={"hidden": [8, 8, 8]}, device="cpu")
+    X = np.random.default_rng(0).normal(size=(5, 1, 6)).astype(np.float32)
+    _, table, _, _ = choose_k(SeriesSet(X, np.ones((5, 6), bool), np.arange(5), ["x"], SeriesSpec()), cfg)
+    assert list(table.index) == [2, 3, 4]  # k < 5 customers
+    same = np.ones((20, 1, 6), np.float32)
+    with pytest.raises(DataError, match="same behaviour"):
+        choose_k(SeriesSet(same, np.ones((20, 6), bool), np.arange(20), ["x"], SeriesSpec()), cfg)
 
 
 def test_report_renders_from_a_fixture_store(tmp_path):
@@ -115,3 +145,43 @@ def test_report_renders_from_a_fixture_store(tmp_path):
     assert page.count("data:image/png;base64,") == len(r["figures"])
     assert "http://" not in page and "https://" not in page  # self-contained
     assert (tmp_path / "report" / "report.md").read_text().startswith("# fthc experiment report")
+
+
+def test_prediction_strength_catches_a_split_segment():
+    from fthc.segments.segment import prediction_strength
+
+    a = np.repeat([0, 1, 2], 20)
+    b = a.copy()
+    b[:10] = 3  # segment 0 of a split in two by b
+    assert prediction_strength(a, a) == 1.0
+    assert prediction_strength(a, b) == pytest.approx(2 * 10 * 9 / (20 * 19))  # pairs of segment 0 kept together
+    assert prediction_strength(b, a) == 1.0  # every segment of b lies inside one of a
+
+
+def test_default_segment_flags_short_histories_and_says_which_were_cut(tmp_path, monkeypatch):
+    """A table with a one-transaction customer and a very long history: nobody is dropped, both are stated."""
+    from fthc.config import preset
+    from fthc.segments import segment as seg_module
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for c in range(40):
+        n = 1 if c == 0 else (300 if c == 1 else int(rng.integers(20, 60)))
+        days = np.sort(rng.integers(0, 700, n))
+        rows += [{"customer": c, "day": pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(d)),
+                  "value": float(rng.normal(0, 100)), "kind": ["cash", "card"][c % 2]} for d in days]
+    pd.DataFrame(rows).to_csv(tmp_path / "t.csv", index=False)
+    from fthc.data.transactions import ColumnMapping
+
+    mapping = ColumnMapping(customer_id="customer", timestamp="day", amount="value", category="kind",
+                            category_kinds={"cash": "cash_withdrawal", "card": "card_payment"})
+    monkeypatch.setattr(seg_module, "MAX_STEPS", 100)
+    cfg = preset("behaviour", pretrain_batches=3, batch_size=16, latent_dim=4, arch={"hidden": 8}, device="cpu")
+    r = seg_module.segment(tmp_path / "t.csv", tmp_path / "out", cfg, k=3, representation="events", mapping=mapping)
+    assignments = pd.read_csv(tmp_path / "out" / "assignments.csv")
+    assert len(assignments) == 40 and assignments.loc[assignments.customer_id == 0, "short_history"].all()
+    assert any("fewer than 3 transactions" in n for n in r["notes"])
+    assert any("longer than 100 steps" in n for n in r["notes"])
+    assert "Note: 1 customers have histories longer" in (tmp_path / "out" / "segments.md").read_text()
+    again = seg_module.assign(tmp_path / "out" / "model", tmp_path / "t.csv", mapping=mapping)
+    assert np.array_equal(again["segment"].to_numpy(), assignments["segment"].to_numpy())

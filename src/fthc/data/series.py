@@ -35,6 +35,7 @@ class SeriesSpec:
 
     representation: Literal["amounts", "events", "calendar"] = "amounts"
     seq_len: int | None = None  # None: the longest history (events/amounts) or the longest span (calendar)
+    max_steps: int | None = None  # with seq_len None: at most this many steps (longer histories keep the latest)
     padding: Literal["right", "left"] = "right"  # right: history first, zeros after
     period: Literal["day", "week", "month"] = "month"  # calendar only
 
@@ -45,11 +46,19 @@ class SeriesSpec:
             raise DataError(f"unknown padding {self.padding!r}", expected="'right' or 'left'")
         if self.period not in PERIODS:
             raise DataError(f"unknown period {self.period!r}", expected=f"one of {PERIODS}")
-        if self.seq_len is not None and (not isinstance(self.seq_len, (int, np.integer)) or self.seq_len < 1):
-            raise DataError(f"seq_len must be a positive integer, got {self.seq_len!r}")
+        for name in ("seq_len", "max_steps"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+                raise DataError(f"{name} must be a positive integer, got {value!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def length(self, longest: int) -> int:
+        """The series length for data whose longest history (or span) is `longest` steps."""
+        if self.seq_len:
+            return self.seq_len
+        return max(min(int(longest), self.max_steps or int(longest)), 1)
 
 
 @dataclass
@@ -191,7 +200,7 @@ def build_series(tx: pd.DataFrame, spec: SeriesSpec | None = None, *, customers=
 
 
 def _amounts(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesSet:
-    L = spec.seq_len or max(int(g.length.max(initial=0)), 1)
+    L = spec.length(g.length.max(initial=0))
     keep, col = _place(g, L, spec.padding)
     code = g.code[keep]
     a = g.column(tx, "amount", np.float64)[keep]
@@ -242,7 +251,7 @@ def _balance(tx: pd.DataFrame, g: _Groups) -> tuple[np.ndarray, bool]:
 
 
 def _events(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesSet:
-    L = spec.seq_len or max(int(g.length.max(initial=0)), 1)
+    L = spec.length(g.length.max(initial=0))
     keep, col = _place(g, L, spec.padding)
     n = len(g.ids)
     fitted: dict[str, list[float]] = {}
@@ -280,7 +289,7 @@ def _calendar(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> Series
         rel //= 7  # weeks aligned to the first transaction's day, not to calendar weeks
     span = np.zeros(n, dtype=np.int64)
     np.maximum.at(span, g.code, rel + 1)
-    L = spec.seq_len or max(int(span.max(initial=0)), 1)
+    L = spec.length(span.max(initial=0))
     inside = rel < L  # the window keeps the first L periods from the first transaction
     code, rel_in = g.code[inside], rel[inside]
     flat = code * L + rel_in

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..clustering import HEADS
 from ..config import ClustererConfig, make_head
 from ..data import SeriesSpec, build_series, load_source
 from ..errors import DataError
@@ -16,10 +17,29 @@ from .profile import berka_context, customer_behaviour, describe, profile_segmen
 from .risk import default_rates, segment_auc
 
 
-def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=(0, 1)) -> tuple[int, pd.DataFrame, str, dict]:
-    """Evaluate each k by latent silhouette, Davies-Bouldin and stability (ARI between seeds); pick the k with the
-    best mean rank over the three, and say why. Each seed's encoder is fitted once and shared by every k; the
-    fitted encoders are returned (seed -> encoder) so the final fit reuses them."""
+STRONG = 0.8  # prediction strength from which a partition counts as reproducible (Tibshirani & Walther: 0.8-0.9)
+
+
+def prediction_strength(a: np.ndarray, b: np.ndarray) -> float:
+    """How well partition `b` reproduces partition `a`: for each segment of `a`, the share of its pairs of
+    customers that `b` also puts together; the weakest segment counts (a segment split in two scores low even
+    when the rest of the partition agrees)."""
+    table = pd.crosstab(a, b).to_numpy().astype(np.float64)
+    sizes = table.sum(1)
+    together = (table * (table - 1)).sum(1) / np.maximum(sizes * (sizes - 1), 1)
+    return float(together[sizes > 1].min()) if (sizes > 1).any() else 1.0
+
+
+def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=(0, 1), resamples: int = 6,
+             strong: float = STRONG) -> tuple[int, pd.DataFrame, str, dict]:
+    """The largest k whose segments reproduce: the prediction strength between fits of the head on 80%
+    resamples of the customers and across encoder seeds (mean over pairs, both directions) is at least `strong`;
+    if no k reaches it, the strongest. Silhouette and Davies-Bouldin (which favour k = 2 on overlapping segments)
+    are reported beside it. Heads that fine-tune
+    the encoder (DTC) are compared across seeds only. Each seed's encoder is fitted once and shared by every k;
+    the fitted encoders are returned (seed -> encoder) so the final fit reuses them."""
+    from itertools import permutations
+
     from sklearn.metrics import adjusted_rand_score
 
     from ..config import make_encoder
@@ -28,8 +48,20 @@ def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=(0, 1)) -> t
     from ..models.inputs import as_inputs
 
     data = as_inputs(series)
+    n = len(data)
+    ks = [k for k in ks if 2 <= k < n]
+    if not ks:
+        raise DataError(f"{n} customers are too few to choose k: at least 3 are needed")
     encoders = {s: make_encoder(config.replace(seed=s)).fit(data) for s in seeds}  # k does not change them
     latents = {s: encoders[s].transform(data) for s in seeds}  # one pass per seed, shared by every k
+    distinct = len(np.unique(np.round(latents[seeds[0]], 6), axis=0))
+    if distinct < 2:
+        raise DataError(f"all {n} customers have the same behaviour (one point in the latent space): there is "
+                        "nothing to segment")
+    ks = [k for k in ks if k <= distinct] or [distinct]  # more segments than distinct customers cannot exist
+    resample = 0 if HEADS.get(config.clustering).flag("refines_encoder") else resamples
+    rng = np.random.default_rng(config.seed)
+    subsets = [np.sort(rng.choice(n, max(int(0.8 * n), 2), replace=False)) for _ in range(resample)]
     rows = []
     for k in ks:
         labels, sil, dbi = [], [], []
@@ -41,21 +73,29 @@ def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=(0, 1)) -> t
             labels.append(head.labels_)
             sil.append(met["silhouette"])
             dbi.append(met["davies_bouldin"])
-        stab = np.mean([adjusted_rand_score(labels[i], labels[j]) for i in range(len(seeds))
-                        for j in range(i + 1, len(seeds))]) if len(seeds) > 1 else np.nan
-        rows.append({"k": k, "silhouette": np.nanmean(sil), "davies_bouldin": np.nanmean(dbi), "stability": stab})
+        first = latents[seeds[0]]
+        for r, idx in enumerate(subsets):  # the head refitted on resampled customers predicts every customer
+            labels.append(make_head(config.replace(seed=config.seed + 1 + r), k=min(k, len(idx) - 1))
+                          .fit(first[idx]).predict(first))
+        pairs = list(permutations(labels, 2))
+        rows.append({"k": k, "prediction_strength": np.mean([prediction_strength(a, b) for a, b in pairs]),
+                     "stability_ari": np.mean([adjusted_rand_score(a, b) for a, b in pairs]),
+                     "silhouette": np.nanmean(sil), "davies_bouldin": np.nanmean(dbi)})
     table = pd.DataFrame(rows).set_index("k")
-    ranks = pd.DataFrame({"silhouette": table["silhouette"].rank(ascending=False),
-                          "davies_bouldin": table["davies_bouldin"].rank(ascending=True),
-                          "stability": table["stability"].rank(ascending=False)})
-    table["mean_rank"] = ranks.mean(axis=1)
-    best = int(table["mean_rank"].idxmin())
+    strong_ks = table.index[table["prediction_strength"] >= strong]
+    best = int(strong_ks.max()) if len(strong_ks) else int(table["prediction_strength"].idxmax())
     r = table.loc[best]
-    why = (f"k={best}: best mean rank over silhouette ({r['silhouette']:.3f}, rank {ranks.loc[best, 'silhouette']:.0f}), "
-           f"Davies-Bouldin ({r['davies_bouldin']:.2f}, rank {ranks.loc[best, 'davies_bouldin']:.0f}) and stability "
-           f"between seeds (ARI {r['stability']:.2f}, rank {ranks.loc[best, 'stability']:.0f}) among k in "
-           f"{list(table.index)}")
+    how = (f"the largest k whose segments reproduce (prediction strength >= {strong})" if len(strong_ks) else
+           f"no k reached prediction strength {strong}: the strongest")
+    why = (f"k={best}: {how}; prediction strength {r['prediction_strength']:.2f}, ARI {r['stability_ari']:.2f} "
+           f"(between {len(labels)} fits: "
+           f"{len(seeds)} encoder seeds, {len(subsets)} resamples of 80% of the customers), silhouette "
+           f"{r['silhouette']:.3f}, Davies-Bouldin {r['davies_bouldin']:.2f}, among k in {list(table.index)}")
     return best, table, why, encoders
+
+
+MAX_STEPS = 1000  # a segment run's series keep each customer's latest 1,000 steps (memory grows with the longest)
+SHORT_HISTORY = 3  # customers with fewer transactions are segmented like the others and flagged
 
 
 def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto", representation: str = "amounts",
@@ -67,7 +107,8 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
     out.mkdir(parents=True, exist_ok=True)
     source = load_source(path, mapping, lenient=lenient)
     tx, berka = source.transactions, source.berka
-    series = build_series(tx, SeriesSpec(representation))
+    series = build_series(tx, SeriesSpec(representation, max_steps=MAX_STEPS))
+    history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
     choice, encoders = None, {}
     if k == "auto":
         k, table, why, encoders = choose_k(series, config, ks)
@@ -78,7 +119,8 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
     proba = model.predict_proba(series)
     labels = pd.Series(model.labels_, index=pd.Index(series.ids, name="customer_id"), name="segment")
     assignments = pd.DataFrame({"customer_id": series.ids, "segment": model.labels_,
-                                "confidence": proba[np.arange(len(proba)), model.labels_]})
+                                "confidence": proba[np.arange(len(proba)), model.labels_],
+                                "transactions": history, "short_history": history < SHORT_HISTORY})
     assignments.to_csv(out / "assignments.csv", index=False)
     model.save(out / "model")
     behaviour = customer_behaviour(tx)
@@ -98,9 +140,23 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
 
     plot_typical_series(series, model.labels_, out / "segments.png")
     plot_profile(profile, out / "profile.png")
-    _write_markdown(out, profile, descriptions, risk, auc, baseline_auc, choice, model)
+    notes = history_notes(history, series)
+    _write_markdown(out, profile, descriptions, risk, auc, baseline_auc, choice, model, notes)
     return {"k": int(k), "out": out, "profile": profile, "risk": risk, "auc": auc, "baseline_auc": baseline_auc,
-            "k_choice": choice, "degenerate": model.degenerate_}
+            "k_choice": choice, "degenerate": model.degenerate_, "notes": notes}
+
+
+def history_notes(history: np.ndarray, series) -> list[str]:
+    """What the output must say about histories that were short or cut."""
+    notes = []
+    short = int((history < SHORT_HISTORY).sum())
+    if short:
+        notes.append(f"{short:,} customers have fewer than {SHORT_HISTORY} transactions: segmented like the others "
+                     "from very little evidence (short_history in assignments.csv)")
+    if series.report.get("truncated"):
+        notes.append(f"{series.report['truncated']:,} customers have histories longer than {series.X.shape[2]:,} "
+                     "steps: their latest steps were used")
+    return notes
 
 
 def _summary_kmeans_auc(tx, default, k, seed) -> float:
@@ -113,9 +169,10 @@ def _summary_kmeans_auc(tx, default, k, seed) -> float:
     return segment_auc(lab, default)
 
 
-def _write_markdown(out, profile, descriptions, risk, auc, baseline_auc, choice, model) -> None:
+def _write_markdown(out, profile, descriptions, risk, auc, baseline_auc, choice, model, notes) -> None:
     lines = [f"# Customer segments ({len(profile)} segments, {int(profile['customers'].sum()):,} customers)", "",
              f"Model: {model!r}; degenerate: {model.degenerate_}.", ""]
+    lines += [f"Note: {n}." for n in notes] + ([""] if notes else [])
     if choice:
         lines += [f"Choice of k: {choice}.", ""]
     lines += ["| segment | customers | description |", "| --- | --- | --- |"]
