@@ -25,7 +25,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.model_selection import cross_val_score
 
-from fthc.config import preset
+from fthc.config import DEFAULT_PRESET, preset
 from fthc.data import SeriesSpec, build_series, load_source, read_ground_truth, write_synthetic_berka
 from fthc.estimator import Clusterer
 from fthc.segments.segment import choose_k
@@ -46,8 +46,8 @@ def methods(args):
                                                 feature_weight=weight, pretrain_batches=batches)).fit(s).labels_
 
     return {
-        "behaviour (default: features 0.8 + contrastive 0.2, k-means)": ("events", behaviour(0.8, "kmeans")),
-        "  ablation: behaviour features only": ("events", behaviour(1.0, "kmeans")),
+        "behaviour (features 0.8 + contrastive embedding 0.2, k-means)": ("events", behaviour(0.8, "kmeans")),
+        "features (the default preset: behaviour features only, no training)": ("events", behaviour(1.0, "kmeans")),
         "  ablation: contrastive embedding only (CoLES-style GRU)": ("events", behaviour(0.0, "kmeans")),
         "  ablation: equal weights (0.5)": ("events", behaviour(0.5, "kmeans")),
         "  ablation: Gaussian-mixture head": ("events", behaviour(0.8, "gmm")),
@@ -66,7 +66,8 @@ def main() -> None:
     ap.add_argument("--pooled-batches", type=int, default=100)
     ap.add_argument("--fthc-batches", type=int, default=100)
     ap.add_argument("--skip", nargs="*", default=[], help="substrings of method names to leave out")
-    ap.add_argument("--k-auto", action="store_true", help="also run the default's choice of k on each data seed")
+    ap.add_argument("--k-auto", action="store_true", help="also run the default preset's choice of k (2-10) on "
+                                                          "each data seed")
     args = ap.parse_args()
     torch.set_num_threads(2)
     rows: dict[str, list[dict]] = {}
@@ -82,7 +83,7 @@ def main() -> None:
         series = {rep: build_series(tx, SeriesSpec(rep)) for rep in ("events", "amounts")}
         if args.k_auto:
             t = time.perf_counter()
-            best, table, _, _ = choose_k(series["events"], preset("behaviour", device="cpu"), ks=range(2, 11))
+            best, table, _, _ = choose_k(series["events"], preset(DEFAULT_PRESET, device="cpu"), ks=range(2, 11))
             k_auto.append((ds, best, time.perf_counter() - t, table))
         for ms in args.model_seeds:
             t = time.perf_counter()

@@ -242,13 +242,14 @@ def _config(preset_name, config_file, overrides):
 
 @main.command("segment")
 @click.option("--data", type=click.Path(path_type=Path), help="Berka folder or transaction table (default: synthetic).")
-@click.option("--preset", "preset_name", default="behaviour", show_default=True,
-              help="behaviour (the default: behaviour features + contrastive embedding), fthc (the paper's), pooled, "
-                   "dtc, lstm, fcnn or vae.")
+@click.option("--preset", "preset_name", default="features", show_default=True,
+              help="features (behaviour features read off the series, k-means), behaviour (the same with a "
+                   "contrastive embedding), fthc (the paper's), pooled, dtc, lstm, fcnn or vae.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True), help="JSON ClustererConfig.")
 @click.option("--k", "k", default="auto", show_default=True, help="Number of segments, or auto.")
 @click.option("--representation", type=click.Choice(["amounts", "events", "calendar"]),
-              help="Series representation [default: the preset's: events for behaviour and pooled, else amounts].")
+              help="Series representation [default: the preset's: events for features, behaviour and pooled, else "
+                   "amounts].")
 @click.option("--pretrain-batches", type=click.IntRange(0), help="Override the training budget.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/segments"), show_default=True)

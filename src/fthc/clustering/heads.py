@@ -15,6 +15,7 @@ import torch
 
 from ..base import FthcEstimator
 from ..models.inputs import shuffled_batches
+from ..progress import report
 from ..registry import Registry
 from .dtc import DTCLayer, centroids_from_labels, initial_labels, kl_divergence, target_distribution
 from .reductions import REDUCTIONS
@@ -181,6 +182,7 @@ class DTCHead(Head):
             loss.backward()
             opt.step()
             losses.append(float(loss.detach()))
+            report("dtc", len(losses), self.batches, losses[-1])
         return losses
 
     def predict_proba(self, z: np.ndarray) -> np.ndarray:

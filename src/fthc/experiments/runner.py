@@ -13,7 +13,6 @@ import io
 import json
 import os
 import socket
-import threading
 import time
 import traceback
 import uuid
@@ -25,6 +24,8 @@ import numpy as np
 
 from .. import __version__
 from ..config import ClustererConfig
+from ..progress import reporting
+from .heartbeat import Heartbeat, LeaseLost, log
 from .store import Run, Store
 
 LEASE_SECONDS = 120.0
@@ -171,6 +172,7 @@ class Worker:
     executor: Callable[..., dict[str, Any]] = execute
     on_done: Callable[[Run, dict[str, Any]], None] | None = None
     _pretext: FittedPretext | None = field(default=None, repr=False)  # the last pretext stage, reused
+    abandoned: int = 0  # runs given up because their lease was lost
 
     def run(self, max_runs: int | None = None, only: str | None = None) -> int:
         grid = self.store.grid() or {}
@@ -183,34 +185,29 @@ class Worker:
             run = self.store.claim(self.worker_id, self.lease_seconds, config_ids)
             if run is None:
                 break
-            stop = threading.Event()
-            beat = threading.Thread(target=self._heartbeat, args=(run, stop), daemon=True)
-            beat.start()
             try:
-                rep = grid.get("representation", "amounts")
-                if rep not in datasets:
-                    datasets[rep] = Dataset(self.data_path, rep, grid.get("seq_len"))  # loaded on first use
-                result = self.executor(run, datasets[rep], self.store, test_fraction, self._pretext)
-                status = result.pop("status")
-                self._pretext = result.pop("_pretext", None)
+                with Heartbeat(self.store, run.id, self.worker_id, self.lease_seconds) as beat, reporting(beat):
+                    rep = grid.get("representation", "amounts")
+                    if rep not in datasets:
+                        datasets[rep] = Dataset(self.data_path, rep, grid.get("seq_len"))  # loaded on first use
+                    result = self.executor(run, datasets[rep], self.store, test_fraction, self._pretext)
+                    status = result.pop("status")
+                    self._pretext = result.pop("_pretext", None)
+            except LeaseLost:  # another worker may hold the run now: record nothing, and stop claiming, since
+                self.abandoned += 1  # a worker that could not reach its store would lose the next lease too
+                log.warning("worker %s stops: it lost its lease on run %s", self.worker_id, run.id)
+                break
             except KeyboardInterrupt:
-                stop.set()
                 self.store.release(run.id, self.worker_id)
                 raise
             except Exception as exc:  # a configuration that raises is recorded; the worker goes on
                 status, result = "failed", {"error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}",
                                             "version": __version__}
-            finally:
-                stop.set()
-            self.store.finish(run.id, self.worker_id, status, **result)
+            if not self.store.finish(run.id, self.worker_id, status, **result):
+                log.warning("result of run %s discarded: the lease was lost before it was recorded", run.id)
+                self.abandoned += 1
+                continue
             done += 1
             if self.on_done:
                 self.on_done(run, {"status": status, **result})
         return done
-
-    def _heartbeat(self, run: Run, stop: threading.Event) -> None:
-        while not stop.wait(self.lease_seconds / 3):
-            try:
-                self.store.heartbeat(run.id, self.worker_id, self.lease_seconds)
-            except Exception:  # a missed beat is retried next time; the lease covers two more
-                pass

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..errors import TrainingError
+from ..progress import report
 from .encoders import ENCODERS, PretextEncoder
 from .inputs import Inputs, as_inputs, shuffled_batches
 from .losses import PRETEXT_LOSSES
@@ -112,6 +113,8 @@ class ContrastiveEncoder(PretextEncoder):
                 loss.backward()
                 opt.step()
                 self.history_["pretext_loss"].append(float(loss.detach()))
+                report("contrastive", len(self.history_["pretext_loss"]), self.batches,
+                       self.history_["pretext_loss"][-1])
         self.network_ = network.eval()
         self._fit_scales(data)
         self.fit_seconds_ = time.perf_counter() - t0
@@ -125,8 +128,9 @@ class ContrastiveEncoder(PretextEncoder):
     def _fit_scales(self, data: Inputs) -> None:
         """Standardisation of both blocks, fitted on the training customers and stored with the model."""
         self.channels_, self.scaling_ = data.channels, data.scaling
-        z = self._embedding(data)
-        self.embedding_mean_, self.embedding_scale_ = z.mean(0), max(float(np.sqrt(z.var(0).sum())), 1e-12)
+        if self.feature_weight < 1:  # the embedding is part of the view
+            z = self._embedding(data)
+            self.embedding_mean_, self.embedding_scale_ = z.mean(0), max(float(np.sqrt(z.var(0).sum())), 1e-12)
         if self.feature_weight > 0:
             F = self._features(data)
             sd = F.std(0)
@@ -150,13 +154,16 @@ class ContrastiveEncoder(PretextEncoder):
         return np.hstack(blocks).astype(np.float32)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        out = {"embedding_mean": self.embedding_mean_, "embedding_scale": np.array(self.embedding_scale_)}
+        out = {}
+        if self.feature_weight < 1:
+            out |= {"embedding_mean": self.embedding_mean_, "embedding_scale": np.array(self.embedding_scale_)}
         if self.feature_weight > 0:
             out |= {"feature_mean": self.feature_mean_, "feature_sd": self.feature_sd_}
         return out
 
     def load_arrays(self, arrays: dict[str, np.ndarray], channels=None, scaling=None) -> "ContrastiveEncoder":
-        self.embedding_mean_, self.embedding_scale_ = arrays["embedding_mean"], float(arrays["embedding_scale"])
+        if self.feature_weight < 1:
+            self.embedding_mean_, self.embedding_scale_ = arrays["embedding_mean"], float(arrays["embedding_scale"])
         if self.feature_weight > 0:
             self.feature_mean_, self.feature_sd_ = arrays["feature_mean"], arrays["feature_sd"]
         self.channels_, self.scaling_ = channels, scaling

@@ -16,6 +16,7 @@ import torch
 from ..base import FthcEstimator
 from ..errors import DataError, TrainingError
 from ..registry import Registry
+from ..progress import report
 from .autoencoders import AUTOENCODERS
 from .inputs import Inputs, as_inputs, resolve_device, shuffled_batches
 from .losses import PRETEXT_LOSSES
@@ -138,6 +139,7 @@ class AutoencoderEncoder(PretextEncoder):
                 loss.backward()
                 opt.step()
                 self.history_["pretext_loss"].append(float(loss.detach()))
+                report("pretext", len(self.history_["pretext_loss"]), self.batches, self.history_["pretext_loss"][-1])
         self.network_ = network.eval()
         self.fit_seconds_ = time.perf_counter() - t0
         return self

@@ -107,9 +107,13 @@ class Store(ABC):
     def grid(self) -> dict[str, Any] | None:
         """The grid settings stored by init_grid."""
 
+    @abstractmethod
+    def now(self) -> float:
+        """The store's clock (seconds since the epoch), by which leases are judged."""
+
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in STATUSES}
-        now = time.time()
+        now = self.now()
         for r in self.runs():
             status = r.status
             if status == "running" and r.lease_expires is not None and r.lease_expires < now:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timezone
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -104,9 +105,16 @@ class MongoStore(Store):
         doc = self._call(lambda: self.db["meta"].find_one({"_id": "grid"}), "reading the grid")
         return doc["grid"] if doc else None
 
+    def now(self) -> float:
+        """The server's clock (mongomock's server is this process, so its clock is ours)."""
+        if self.url.startswith("mongomock://"):
+            return time.time()
+        local = self._call(lambda: self.db.command("hello")["localTime"], "reading the server's clock")
+        return local.replace(tzinfo=timezone.utc).timestamp()
+
     def claim(self, worker: str, lease_seconds: float, config_ids: list | None = None) -> Run | None:
         def go():
-            now = time.time()
+            now = self.now()
             query: dict[str, Any] = {"$or": [{"status": "pending"},
                                              {"status": "running", "lease_expires": {"$lt": now}}]}
             if config_ids is not None:
@@ -124,7 +132,7 @@ class MongoStore(Store):
 
     def heartbeat(self, run_id, worker: str, lease_seconds: float) -> bool:
         return self._call(lambda: self.db["result"].update_one(self._owned(run_id, worker), {
-            "$set": {"lease_expires": time.time() + lease_seconds}}).modified_count == 1, "renewing a lease")
+            "$set": {"lease_expires": self.now() + lease_seconds}}).modified_count == 1, "renewing a lease")
 
     def finish(self, run_id, worker: str, status: str, **fields: Any) -> bool:
         return self._call(lambda: self.db["result"].update_one(self._owned(run_id, worker), {"$set": {

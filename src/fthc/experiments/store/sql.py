@@ -55,6 +55,14 @@ ARTEFACTS = sa.Table("fthc_artefacts", metadata, sa.Column("key", sa.String(64),
 TRANSIENT = (OperationalError,)
 
 
+def db_clock(sqlite: bool):
+    """The database's clock in seconds since the epoch, as an SQL expression: leases are judged by one clock,
+    not by each worker's, so a machine whose clock runs ahead cannot take live runs."""
+    if sqlite:
+        return sa.literal_column("((julianday('now') - 2440587.5) * 86400.0)", sa.Float)
+    return sa.func.extract("epoch", sa.func.clock_timestamp())
+
+
 def _engine_url(url: str) -> str:
     if "://" not in url:  # a plain path
         return f"sqlite:///{Path(url).expanduser()}"
@@ -87,6 +95,7 @@ class SQLStore(Store):
         except (sa.exc.ArgumentError, ImportError) as exc:
             raise StoreError(f"invalid store URL {mask_url(url)}: {exc}") from exc
         retry(self._prepare, (OperationalError, DBAPIError), "connecting to the store", url)
+        self.clock = db_clock(self.sqlite)
 
     def _prepare(self) -> None:
         with self.engine.begin() as conn:
@@ -151,11 +160,14 @@ class SQLStore(Store):
         return json.loads(value) if value else None
 
     # -- claiming and recording ------------------------------------------------------------------------
+    def now(self) -> float:
+        return float(self._tx(lambda c: c.execute(sa.select(self.clock)).scalar(), "reading the database clock"))
+
     def claim(self, worker: str, lease_seconds: float, config_ids: list | None = None) -> Run | None:
         def go(conn):
             now = time.time()
             claimable = sa.or_(RUNS.c.status == "pending",
-                               sa.and_(RUNS.c.status == "running", RUNS.c.lease_expires < now))
+                               sa.and_(RUNS.c.status == "running", RUNS.c.lease_expires < self.clock))
             q = sa.select(RUNS.c.id).where(claimable)
             if config_ids is not None:
                 q = q.where(RUNS.c.config_id.in_(config_ids))
@@ -166,7 +178,8 @@ class SQLStore(Store):
             if run_id is None:
                 return None
             conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(
-                status="running", worker=worker, lease_expires=now + lease_seconds, attempts=RUNS.c.attempts + 1,
+                status="running", worker=worker, lease_expires=self.clock + lease_seconds,
+                attempts=RUNS.c.attempts + 1,
                 started_at=now, error=None))
             row = conn.execute(sa.select(RUNS, CONFIGS.c.config).join(CONFIGS).where(RUNS.c.id == run_id)).one()
             return _run(row)
@@ -178,7 +191,7 @@ class SQLStore(Store):
 
     def heartbeat(self, run_id, worker: str, lease_seconds: float) -> bool:
         return self._tx(lambda c: c.execute(RUNS.update().where(self._owned(run_id, worker)).values(
-            lease_expires=time.time() + lease_seconds)).rowcount == 1, "renewing a lease")
+            lease_expires=self.clock + lease_seconds)).rowcount == 1, "renewing a lease")
 
     def finish(self, run_id, worker: str, status: str, **fields: Any) -> bool:
         values = {k: v for k, v in fields.items() if k in RUNS.c}
