@@ -31,3 +31,18 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path):
     result = CliRunner().invoke(main, ["data", "inspect", str(path)])
     assert result.exit_code == 2
     assert "missing column 'customer_id'" in result.output and "Traceback" not in result.output
+
+
+def test_segment_keeps_a_config_files_k_unless_the_flag_overrides_it(tmp_path, synth_berka):
+    import json
+
+    from fthc.config import preset
+
+    config = preset("features", k=4).to_dict()
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    for extra, k in (([], 4), (["--k", "3"], 3)):
+        out = tmp_path / f"out{k}"
+        result = CliRunner().invoke(main, ["segment", "--data", str(synth_berka), "--config", str(tmp_path / "c.json"),
+                                           "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        assert f"(k={k})" in result.output

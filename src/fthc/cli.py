@@ -246,7 +246,7 @@ def _config(preset_name, config_file, overrides):
               help="features (behaviour features read off the series, k-means), behaviour (the same with a "
                    "contrastive embedding), fthc (the paper's), pooled, dtc, lstm, fcnn or vae.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True), help="JSON ClustererConfig.")
-@click.option("--k", "k", default="auto", show_default=True, help="Number of segments, or auto.")
+@click.option("--k", "k", help="Number of segments, or auto [default: the --config file's k, else auto].")
 @click.option("--representation", type=click.Choice(["amounts", "events", "calendar"]),
               help="Series representation [default: the preset's: events for features, behaviour and pooled, else "
                    "amounts].")
@@ -266,6 +266,8 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
         overrides["pretrain_batches"] = pretrain_batches
     config = _config(preset_name, config_file, overrides)
     representation = representation or preset_representation(preset_name)
+    if k is None:  # a config file states its k; the flag overrides it
+        k = config.k if config_file else "auto"
     if k != "auto":
         try:
             k = int(k)
