@@ -12,11 +12,14 @@ learnable?) as the ceiling; with --k-auto, the k that `fthc segment --k auto` ch
 from __future__ import annotations
 
 import argparse
+import resource
+import threading
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from rich.console import Console
 from rich.table import Table
@@ -28,6 +31,8 @@ from sklearn.model_selection import cross_val_score
 from fthc.config import DEFAULT_PRESET, preset
 from fthc.data import SeriesSpec, build_series, load_source, read_ground_truth, write_synthetic_berka
 from fthc.estimator import Clusterer
+from fthc.segments.profile import berka_context
+from fthc.segments.risk import segment_auc
 from fthc.segments.segment import choose_k
 from fthc.features import standardise, summary_features
 
@@ -75,8 +80,11 @@ def main() -> None:
     for ds in args.data_seeds:
         with tempfile.TemporaryDirectory() as d:
             write_synthetic_berka(Path(d), args.accounts, ds, args.difficulty)
-            tx = load_source(d).transactions
+            source = load_source(d)
+            tx = source.transactions
             truth = read_ground_truth(d).set_index("account_id")["segment"]
+        context = berka_context(source.berka, truth.index)
+        default = context["loan_default"]  # B/D loan outcomes, never used for fitting
         f = summary_features(tx)
         X, y = standardise(f), truth.reindex(f.index).to_numpy()
         ceiling.append(cross_val_score(HistGradientBoostingClassifier(random_state=0), X, y, cv=5).mean())
@@ -86,36 +94,61 @@ def main() -> None:
             best, table, _, _ = choose_k(series["events"], preset(DEFAULT_PRESET, device="cpu"), ks=range(2, 11))
             k_auto.append((ds, best, time.perf_counter() - t, table))
         for ms in args.model_seeds:
-            t = time.perf_counter()
-            lab = KMeans(6, n_init=10, random_state=ms).fit_predict(X)
+            lab, seconds, peak = measured(lambda: KMeans(6, n_init=10, random_state=ms).fit_predict(X))
             rows.setdefault("k-means on summary features (baseline)", []).append(
-                score(y, lab, time.perf_counter() - t))
+                score(y, lab, seconds, peak, pd.Series(lab, index=f.index), default))
             for name, (rep, fit) in methods(args).items():
                 if any(s in name for s in args.skip):
                     continue
                 s = series[rep]
                 y_s = truth.reindex(s.ids).to_numpy()
-                t = time.perf_counter()
-                lab = fit(s, ms)
-                rows.setdefault(name, []).append(score(y_s, lab, time.perf_counter() - t))
+                lab, seconds, peak = measured(lambda: fit(s, ms))
+                rows.setdefault(name, []).append(score(y_s, lab, seconds, peak, pd.Series(lab, index=s.ids), default))
                 Console().log(f"data seed {ds}, model seed {ms}: {name} ARI {rows[name][-1]['ari']:.3f}")
     table = Table(title=f"{args.difficulty} synthetic Berka, {args.accounts} accounts, k=6, data seeds "
                         f"{args.data_seeds} x model seeds {args.model_seeds} (supervised accuracy on summary "
                         f"features: {np.mean(ceiling):.3f})")
-    for col in ("method", "ARI", "ARI min-max", "NMI", "degenerate", "fit s"):
+    for col in ("method", "ARI", "ARI min-max", "NMI", "default AUC", "degenerate", "fit s", "peak MB"):
         table.add_column(col, justify="left" if col == "method" else "right")
     for name, rs in rows.items():
         a = [r["ari"] for r in rs]
         table.add_row(name, f"{np.mean(a):.3f}", f"{min(a):.3f}-{max(a):.3f}", f"{np.mean([r['nmi'] for r in rs]):.3f}",
-                      f"{sum(r['degenerate'] for r in rs)}/{len(rs)}", f"{np.median([r['s'] for r in rs]):.1f}")
+                      f"{np.nanmean([r['auc'] for r in rs]):.3f}", f"{sum(r['degenerate'] for r in rs)}/{len(rs)}",
+                      f"{np.median([r['s'] for r in rs]):.1f}", f"{np.median([r['peak'] for r in rs]):,.0f}")
     Console(width=160).print(table)
     for ds, best, seconds, kt in k_auto:
         Console(width=160).print(f"data seed {ds}: --k auto chose k={best} ({seconds:.0f} s)\n{kt.round(3).to_string()}")
 
 
-def score(y, labels, seconds) -> dict:
+def measured(fit):
+    """`fit()`'s result, seconds, and peak resident memory above the level before it (sampled every 5 ms by a
+    thread, so each method's memory is its own and not the process's history)."""
+    base, peak, stop = _rss_mb(), [0.0], threading.Event()
+
+    def sample():
+        while not stop.wait(0.005):
+            peak[0] = max(peak[0], _rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    t = time.perf_counter()
+    out = fit()
+    seconds = time.perf_counter() - t
+    stop.set()
+    sampler.join()
+    return out, seconds, max(peak[0], _rss_mb()) - base
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def score(y, labels, seconds, peak, segments, default) -> dict:
+    """Agreement with the planted segments, and the cross-validated AUC of scoring loan default by segment."""
     return {"ari": adjusted_rand_score(y, labels), "nmi": normalized_mutual_info_score(y, labels),
-            "degenerate": int(len(np.unique(labels)) < 6), "s": seconds}
+            "auc": segment_auc(segments, default.reindex(segments.index)),
+            "degenerate": int(len(np.unique(labels)) < 6), "s": seconds, "peak": peak}
 
 
 if __name__ == "__main__":
