@@ -90,6 +90,8 @@ def read_artefact(folder) -> Artefact:
             if not path.exists() or sha256(path) != digest:
                 raise ArtefactError(f"{path} is missing or corrupted (checksum mismatch)")
         config = ClustererConfig.from_dict(manifest["config"]) if manifest.get("config") else None
+        if fmt == 1:  # fitted in float32 before precision was a setting (format 1 always has a config)
+            config = config.replace(precision="fp32")
         if config is not None:
             encoder, head = make_encoder(config), make_head(config)
         else:

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from .clustering import DISTANCES, HEADS, REDUCTIONS
 from .errors import IncompatibleConfigError, UnknownComponentError
 from .models import AUTOENCODERS, EMBEDDINGS, ENCODERS, PRETEXT_LOSSES
+from .models.precision import PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class ClustererConfig:
     arch: dict[str, Any] = field(default_factory=dict)  # architecture size overrides, e.g. {"filters": 16}
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
+    precision: str = "auto"  # auto | fp32 | bf16: the networks' forward passes (auto: bf16 where native)
 
     def __post_init__(self) -> None:
         if self.embedding is None:
@@ -65,9 +67,11 @@ class ClustererConfig:
         return cls(**data)
 
     def key(self) -> str:
-        """Canonical JSON of the fields that define the model (the device does not)."""
+        """Canonical JSON of the fields that define the model. Where it runs does not: the device, and the
+        precision (bf16 gives the same quality as fp32, measured; each run records the precision it used)."""
         d = self.to_dict()
         d.pop("device")
+        d.pop("precision")
         return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
     def replace(self, **changes: Any) -> "ClustererConfig":
@@ -116,6 +120,8 @@ class ClustererConfig:
                 problems.append(f"{name} must be at least {2 if name == 'k' else 1}")
         if self.pretrain_batches < 0 or self.dtc_batches < 0:
             problems.append("training budgets cannot be negative")
+        if self.precision not in PRECISIONS:
+            problems.append(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
         if self.init not in ("complete", "robust", "kmeans++"):
             problems.append(f"unknown init {self.init!r}; valid: complete, robust, kmeans++")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
@@ -131,7 +137,8 @@ def make_encoder(config: ClustererConfig):
     cls = ENCODERS.get(PRETEXT_LOSSES.get(c.pretext).flag("encoder")).build
     params = dict(autoencoder=c.autoencoder, pretext=c.pretext, embedding=c.embedding, latent_dim=c.latent_dim,
                   batches=c.pretrain_batches, batch_size=c.batch_size, lr=c.lr, vae_beta=c.vae_beta,
-                  feature_weight=c.feature_weight, arch=dict(c.arch), seed=c.seed, device=c.device)
+                  feature_weight=c.feature_weight, arch=dict(c.arch), seed=c.seed, device=c.device,
+                  precision=c.precision)
     names = cls._get_param_names()
     return cls(**{k: v for k, v in params.items() if k in names})
 

@@ -2,6 +2,7 @@
 distance is tested the moment it is registered, with the tiny sizes it declares in `test_params`."""
 
 import numpy as np
+import torch
 import pytest
 
 from fthc.config import ClustererConfig, valid_configs
@@ -59,3 +60,65 @@ def test_fit_predict_save_load_and_seed(config, data, tmp_path):
 
     again = Clusterer(config).fit(X, mask)
     assert np.array_equal(again.labels_, labels), "same config and seed must give the same labels on CPU"
+
+
+VARIABLE_LENGTH = [name for name in AUTOENCODERS.names() if AUTOENCODERS.get(name).flag("variable_length")]
+
+
+@pytest.mark.parametrize("name", VARIABLE_LENGTH)
+def test_variable_length_networks_ignore_what_follows_a_history(name):
+    """The `variable_length` flag's contract, which length-bucketed batches rely on: a history's latent is
+    the same whether its batch is cropped to it or padded further with anything."""
+    from fthc.config import default_embedding
+    from fthc.models.network import Network
+
+    torch.manual_seed(0)
+    network = Network(name, default_embedding(name, "mse" if AUTOENCODERS.get(name).flag("has_decoder")
+                                              else "contrastive"),
+                      2, 40, 4, AUTOENCODERS.get(name).flag("test_params")).eval()
+    lengths = torch.tensor([5, 17, 23, 23])
+    x = torch.randn(4, 2, 40)  # the padding holds noise, not zeros
+    mask = torch.arange(40)[None, :] < lengths[:, None]
+    with torch.no_grad():
+        full = network.embed(x, mask)
+        cropped = network.embed(x[..., :23], mask[:, :23])
+        alone = torch.cat([network.embed(x[i: i + 1, :, : int(n)], mask[i: i + 1, : int(n)])
+                           for i, n in enumerate(lengths)])
+    torch.testing.assert_close(cropped, full, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(alone, full, rtol=1e-5, atol=1e-5)
+
+
+def test_bf16_is_refused_where_the_hardware_lacks_it_and_auto_falls_back(monkeypatch):
+    from fthc.errors import IncompatibleConfigError
+    from fthc.models import precision
+
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: False)
+    cpu = torch.device("cpu")
+    assert precision.resolve_precision("auto", cpu) == "fp32"
+    with pytest.raises(IncompatibleConfigError, match="no native bf16"):
+        precision.resolve_precision("bf16", cpu)
+    with pytest.raises(IncompatibleConfigError, match="unknown precision"):
+        precision.resolve_precision("fp16", cpu)
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
+    assert precision.resolve_precision("auto", cpu) == "bf16"
+
+
+@pytest.mark.skipif(not __import__("fthc.models.precision", fromlist=["x"]).cpu_has_native_bf16(),
+                    reason="this CPU has no native bf16")
+def test_bf16_training_is_close_to_fp32_and_the_same_whatever_the_thread_count(data):
+    X, mask = data
+    config = BASE.replace(autoencoder="resnet", clustering="kmeans", arch={"filters": 8}, pretrain_batches=20)
+    runs = {}
+    threads = torch.get_num_threads()
+    try:
+        for precision_, n_threads in (("fp32", 1), ("bf16", 1), ("bf16", 2)):
+            torch.set_num_threads(n_threads)
+            runs[precision_, n_threads] = Clusterer(config.replace(precision=precision_)).fit(X, mask)
+    finally:
+        torch.set_num_threads(threads)
+    bf16, fp32 = runs["bf16", 1], runs["fp32", 1]
+    assert bf16.encoder_.precision_ == "bf16" and fp32.encoder_.precision_ == "fp32"
+    assert abs(bf16.history_["pretext_loss"][-1] - fp32.history_["pretext_loss"][-1]) < \
+        0.05 * fp32.history_["pretext_loss"][-1]
+    assert np.array_equal(runs["bf16", 2].labels_, bf16.labels_)
+    np.testing.assert_array_equal(runs["bf16", 2].transform(X, mask), bf16.transform(X, mask))

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 
 from ..base import FthcEstimator
-from ..models.inputs import shuffled_batches
 from ..progress import report
 from ..registry import Registry
 from .dtc import DTCLayer, centroids_from_labels, initial_labels, kl_divergence, target_distribution
@@ -163,16 +162,15 @@ class DTCHead(Head):
     def _train(self, encoder, layer: DTCLayer, data, gen: torch.Generator) -> list[float]:
         if self.batches == 0:
             return []
-        network, device = encoder.network_, encoder.device_
+        network = encoder.network_
         opt = torch.optim.Adam(list(network.parameters()) + list(layer.parameters()), lr=self.lr)
         losses, p_all = [], None
-        for b, idx in enumerate(shuffled_batches(len(data.X), self.batches, self.batch_size, gen)):
+        for b, (idx, x, m) in enumerate(encoder.training_batches(data, self.batches, self.batch_size, gen)):
             if b % self.update_interval == 0:  # the target distribution is held fixed between updates
                 with torch.no_grad():
                     p_all = target_distribution(layer(encoder.embed(data, network)))
             network.train()
-            x, m = data.X[idx].to(device), data.mask[idx].to(device)
-            out = network(x, m)
+            out = encoder.forward(network, x, m)
             loss = kl_divergence(p_all[idx.to(p_all.device)], layer(out.latent)) + \
                 self.recon_weight * encoder.pretext_loss(x, m, out)
             if not torch.isfinite(loss):  # diverged: keep the last finite state and say so

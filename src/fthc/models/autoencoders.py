@@ -25,6 +25,7 @@ AUTOENCODERS: Registry = Registry("autoencoder", flags={
     "variable_length": False,  # gives the same latent whatever padding follows a history (can be cropped)
     "has_decoder": True,  # can be trained by reconstruction
     "min_seq_len": 1,
+    "bf16": True,  # faster in bf16 autocast where the hardware has it (bench_models --parts speed measures each)
     "test_params": {},  # tiny sizes for the shared component checks
 })
 
@@ -38,7 +39,8 @@ class Autoencoder(nn.Module):
     def encode(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         raise NotImplementedError
 
-    def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def decode(self, z: torch.Tensor, length: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Reconstruct `length` steps (always the fitted seq_len, unless the autoencoder is `variable_length`)."""
         raise NotImplementedError
 
 
@@ -69,7 +71,7 @@ class FCNN(Autoencoder):
             acts.append(h)
         return h, acts
 
-    def decode(self, z):
+    def decode(self, z, length):
         h, acts = z, []
         for layer in self.dec:
             h = torch.relu(layer(h))
@@ -97,8 +99,16 @@ class ResidualBlock(nn.Module):
         self.body = nn.Sequential(*layers)
         self.shortcut = nn.Sequential(nn.Conv1d(c_in, c_out, 1), nn.BatchNorm1d(c_out))
 
-    def forward(self, x):
-        return torch.relu(self.body(x) + self.shortcut(x))
+    def forward(self, x, mask: torch.Tensor | None = None):
+        """With a mask, padded steps are zeroed before every convolution, so the valid steps' outputs do not
+        depend on how much padding follows (what lets the pooled ResNet crop its batches)."""
+        if mask is None:
+            return torch.relu(self.body(x) + self.shortcut(x))
+        m = mask[:, None, :].to(x.dtype)
+        h = x * m
+        for layer in self.body:
+            h = layer(h * m if isinstance(layer, nn.ReLU) else h)
+        return torch.relu(h + self.shortcut(x * m)) * m
 
 
 @AUTOENCODERS.register("resnet", native_latent=False, recurrent=False, supports_multi_rec=True, supports_vae=True,
@@ -127,7 +137,7 @@ class ResNet(Autoencoder):
             acts.append(h)
         return nn.functional.avg_pool1d(h, self.pool).flatten(1), acts
 
-    def decode(self, z):
+    def decode(self, z, length):
         h = self.expand(z).view(-1, self.filters, self.pooled)
         h = nn.functional.interpolate(h, scale_factor=self.pool, mode="nearest")
         acts = []
@@ -157,7 +167,7 @@ def _run_lstm(lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor | None):
 
 
 @AUTOENCODERS.register("lstm", native_latent=True, recurrent=True, supports_multi_rec=False, supports_vae=True,
-                       variable_length=True,
+                       variable_length=True, bf16=False,  # packed LSTMs run slower in bf16 on CPU (bench_models)
                        min_seq_len=1, test_params={"hidden": 8},
                        doc="BiLSTM 50 then BiLSTM to the latent; decoder repeats the latent")
 class LSTM(Autoencoder):
@@ -179,8 +189,8 @@ class LSTM(Autoencoder):
         _, (hn, _) = _run_lstm(self.lstm2, h, lengths)
         return torch.cat([hn[0], hn[1]], dim=1), []  # final forward and backward states
 
-    def decode(self, z):
-        rep = z[:, None, :].expand(-1, self.seq_len, -1)
+    def decode(self, z, length):
+        rep = z[:, None, :].expand(-1, length, -1)
         h, _ = self.dec_lstm(rep)
         return self.out(h).transpose(1, 2), []
 
@@ -219,7 +229,7 @@ class DTCAutoencoder(Autoencoder):
         half = self.latent_channels
         return h[..., :half] + h[..., half:], []  # forward + backward halves (the reference added fwd twice)
 
-    def decode(self, z):
+    def decode(self, z, length):
         h = nn.functional.interpolate(z.transpose(1, 2), size=self.conv_len, mode="nearest")
         h = nn.functional.leaky_relu(self.up(h))
         return self.deconv(h), []
@@ -257,14 +267,15 @@ class ResNetPool(Autoencoder):
     def encode(self, x, mask):
         h = x
         for block in self.enc:
-            h = block(h)
+            h = block(h, mask)
         return masked_mean_std(h, mask), []
 
-    def decode(self, z):
-        return self.dec(z)[..., None].expand(-1, -1, self.seq_len), []
+    def decode(self, z, length):
+        return self.dec(z)[..., None].expand(-1, -1, length), []
 
 
 @AUTOENCODERS.register("gru", native_latent=False, recurrent=True, variable_length=True, has_decoder=False,
+                       bf16=False,  # a packed GRU runs slower in bf16 on CPU (bench_models --parts speed)
                        test_params={"hidden": 8},
                        doc="GRU over the events, final state (CoLES's encoder); no decoder: contrastive pretext only")
 class GRUEncoder(Autoencoder):
@@ -282,5 +293,5 @@ class GRUEncoder(Autoencoder):
         _, h = self.gru(packed)
         return h[-1], []
 
-    def decode(self, z):
+    def decode(self, z, length):
         raise NotImplementedError("the gru encoder has no decoder: train it with the contrastive pretext")

@@ -24,6 +24,7 @@ from .encoders import ENCODERS, PretextEncoder
 from .inputs import Inputs, as_inputs, shuffled_batches
 from .losses import PRETEXT_LOSSES
 from .network import Network
+from .precision import autocast
 from .series_features import series_features
 
 
@@ -43,7 +44,7 @@ class ContrastiveEncoder(PretextEncoder):
                  latent_dim: int = 32, batches: int = 300, batch_size: int = 64, lr: float = 2e-3,
                  temperature: float = 0.1, min_slice: int = 8, max_slice: int = 120, jitter: float = 0.05,
                  dropout: float = 0.1, feature_weight: float = 0.5, arch: dict | None = None, seed: int = 0,
-                 device: str = "auto"):
+                 device: str = "auto", precision: str = "auto", length_buckets: bool = True):
         self.autoencoder = autoencoder
         self.pretext = pretext
         self.embedding = embedding
@@ -60,6 +61,8 @@ class ContrastiveEncoder(PretextEncoder):
         self.arch = arch
         self.seed = seed
         self.device = device
+        self.precision = precision
+        self.length_buckets = length_buckets
 
     def build_network(self, n_channels: int, seq_len: int) -> Network:
         return Network(self.autoencoder, self.embedding, n_channels, seq_len, self.latent_dim, self.arch)
@@ -104,8 +107,9 @@ class ContrastiveEncoder(PretextEncoder):
                 if len(idx) < 2:
                     break  # one customer has no negatives to contrast with
                 (x1, m1), (x2, m2) = (self._views(Xr[idx], lengths[idx], gen) for _ in range(2))
-                z1 = network.embed(x1.to(self.device_), m1.to(self.device_))
-                z2 = network.embed(x2.to(self.device_), m2.to(self.device_))
+                with autocast(self.device_, self.precision_):
+                    z1 = network.embed(x1.to(self.device_), m1.to(self.device_)).float()
+                    z2 = network.embed(x2.to(self.device_), m2.to(self.device_)).float()
                 loss = PRETEXT_LOSSES.create(self.pretext, z1, z2, temperature=self.temperature)
                 if not torch.isfinite(loss):
                     raise TrainingError(f"contrastive loss became {float(loss)}; lower lr (now {self.lr})")

@@ -18,9 +18,10 @@ from ..errors import DataError, TrainingError
 from ..registry import Registry
 from ..progress import report
 from .autoencoders import AUTOENCODERS
-from .inputs import Inputs, as_inputs, resolve_device, shuffled_batches
+from .inputs import Inputs, as_inputs, length_bucketed_batches, resolve_device, shuffled_batches
 from .losses import PRETEXT_LOSSES
 from .network import Forward, Network
+from .precision import autocast, resolve_precision
 
 ENCODERS: Registry = Registry("pretext encoder")
 
@@ -34,6 +35,39 @@ class PretextEncoder(FthcEstimator):
     def device_(self) -> torch.device:
         return resolve_device(self.device)
 
+    @property
+    def precision_(self) -> str:
+        """The precision the network runs in here ('fp32' or 'bf16'; `precision='auto'` decides per device and
+        per architecture: an autoencoder flagged `bf16=False` is not faster in bf16 and stays float32)."""
+        if not AUTOENCODERS.get(self.autoencoder).flag("bf16"):
+            return "fp32" if self.precision in ("auto", "fp32") else resolve_precision(self.precision, self.device_)
+        return resolve_precision(self.precision, self.device_)
+
+    @property
+    def variable_length_(self) -> bool:
+        """Whether batches are cropped to their longest history: the network gives the same latent whatever
+        follows a history (its `variable_length` flag) and `length_buckets` is on."""
+        return self.length_buckets and AUTOENCODERS.get(self.autoencoder).flag("variable_length")
+
+    def forward(self, network: torch.nn.Module, x: torch.Tensor, mask: torch.Tensor) -> Forward:
+        """One training forward pass in the encoder's precision; what comes back is float32."""
+        with autocast(self.device_, self.precision_):
+            out = network(x, mask)
+        return out.float()
+
+    def training_batches(self, data: Inputs, count: int, size: int, gen: torch.Generator):
+        """(index, x, mask) for `count` training batches on the device. Variable-length networks get batches of
+        similar lengths, each cropped to its longest history; fixed-length ones (the paper's FCNN and ResNet,
+        DTC's temporal latent) see every series at full length."""
+        if not self.variable_length_:
+            for idx in shuffled_batches(len(data.X), count, size, gen):
+                yield idx, data.X[idx].to(self.device_), data.mask[idx].to(self.device_)
+            return
+        extent = data.extent()
+        for idx in length_bucketed_batches(extent, count, size, gen):
+            width = max(int(extent[idx].max()), 1)
+            yield idx, data.X[idx, :, :width].to(self.device_), data.mask[idx, :width].to(self.device_)
+
     def _check_shape(self, data: Inputs) -> Inputs:
         self.check_fitted()
         if tuple(data.X.shape[1:]) != (self.n_channels_, self.seq_len_):
@@ -43,15 +77,25 @@ class PretextEncoder(FthcEstimator):
         return data
 
     def embed(self, data: Inputs, network: torch.nn.Module | None = None, batch: int = 256) -> torch.Tensor:
-        """Latents as one tensor (eval mode, no gradient), in input order."""
+        """Float32 latents as one tensor (eval mode, no gradient), in input order. Variable-length networks read
+        customers in order of length, each batch cropped to its longest history."""
         network = network or self.network_
         network.eval()
+        n = len(data.X)
+        extent = data.extent() if self.variable_length_ else None
+        order = torch.argsort(extent, stable=True) if extent is not None else torch.arange(n)
         out = []
-        with torch.no_grad():
-            for i in range(0, len(data.X), batch):
-                x, m = data.X[i: i + batch].to(self.device_), data.mask[i: i + batch].to(self.device_)
-                out.append(network.embed(x, m))
-        return torch.cat(out) if out else torch.zeros((0, 0))
+        with torch.no_grad(), autocast(self.device_, self.precision_):
+            for i in range(0, n, batch):
+                idx = order[i: i + batch]
+                width = max(int(extent[idx].max()), 1) if extent is not None else data.X.shape[2]
+                x, m = data.X[idx, :, :width].to(self.device_), data.mask[idx, :width].to(self.device_)
+                out.append(network.embed(x, m).float())
+                report("embedding", i // batch + 1, -(-n // batch))
+        if not out:
+            return torch.zeros((0, 0))
+        latents = torch.cat(out)
+        return latents[torch.argsort(order)]
 
     def transform(self, X, mask=None) -> np.ndarray:
         """Latent vectors [n, d] (the VAE's mean; DTC latent series flattened)."""
@@ -94,7 +138,8 @@ class AutoencoderEncoder(PretextEncoder):
 
     def __init__(self, autoencoder: str = "resnet", pretext: str = "mse", embedding: str = "vector",
                  latent_dim: int = 10, batches: int = 1000, batch_size: int = 32, lr: float = 1e-3,
-                 vae_beta: float = 1.0, arch: dict | None = None, seed: int = 0, device: str = "auto"):
+                 vae_beta: float = 1.0, arch: dict | None = None, seed: int = 0, device: str = "auto",
+                 precision: str = "auto", length_buckets: bool = True):
         self.autoencoder = autoencoder
         self.pretext = pretext
         self.embedding = embedding
@@ -106,6 +151,8 @@ class AutoencoderEncoder(PretextEncoder):
         self.arch = arch
         self.seed = seed
         self.device = device
+        self.precision = precision
+        self.length_buckets = length_buckets
 
     def build_network(self, n_channels: int, seq_len: int) -> Network:
         return Network(self.autoencoder, self.embedding, n_channels, seq_len, self.latent_dim, self.arch)
@@ -129,9 +176,8 @@ class AutoencoderEncoder(PretextEncoder):
             self.history_ = {"pretext_loss": []}
             opt = torch.optim.Adam(network.parameters(), lr=self.lr)
             network.train()
-            for idx in shuffled_batches(len(data.X), self.batches, self.batch_size, gen):
-                x, m = data.X[idx].to(self.device_), data.mask[idx].to(self.device_)
-                loss = self.pretext_loss(x, m, network(x, m))
+            for _, x, m in self.training_batches(data, self.batches, self.batch_size, gen):
+                loss = self.pretext_loss(x, m, self.forward(network, x, m))
                 if not torch.isfinite(loss):
                     raise TrainingError(f"pretext loss became {float(loss)} at batch "
                                         f"{len(self.history_['pretext_loss'])}; lower lr (now {self.lr})")

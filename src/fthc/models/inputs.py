@@ -22,6 +22,11 @@ class Inputs:
     def __len__(self) -> int:
         return len(self.X)
 
+    def extent(self) -> torch.Tensor:
+        """Per series, one past its last valid step: the length a batch can be cropped to without losing data."""
+        steps = torch.arange(1, self.mask.shape[1] + 1)
+        return (self.mask * steps).amax(1) if self.mask.shape[1] else torch.zeros(len(self.mask), dtype=torch.long)
+
     def subset(self, index) -> "Inputs":
         index = torch.as_tensor(index)
         return Inputs(self.X[index], self.mask[index], self.spec, self.scaling, self.channels)
@@ -65,6 +70,22 @@ def shuffled_batches(n: int, count: int, size: int, gen: torch.Generator):
             perm, pos = torch.randperm(n, generator=gen), 0
         yield perm[pos: pos + size]
         pos += size
+
+
+def length_bucketed_batches(lengths: torch.Tensor, count: int, size: int, gen: torch.Generator):
+    """Like `shuffled_batches` (each series once per epoch, a random remainder left out), but each epoch's
+    series are sorted by length before they are cut into batches, and the batches are visited in random order:
+    a batch holds histories of similar length, so cropping it to its longest wastes little on padding."""
+    n = len(lengths)
+    size = min(size, n)
+    per_epoch = n // size
+    done = 0
+    while done < count:
+        perm = torch.randperm(n, generator=gen)[: per_epoch * size]
+        perm = perm[torch.argsort(lengths[perm], stable=True)]  # ties stay in random order
+        for b in torch.randperm(per_epoch, generator=gen)[: count - done].tolist():
+            yield perm[b * size: (b + 1) * size]
+            done += 1
 
 
 def resolve_device(name: str) -> torch.device:

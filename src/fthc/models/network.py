@@ -21,6 +21,12 @@ class Forward:
     decoder_activations: list[torch.Tensor] = field(default_factory=list)
     extras: dict[str, torch.Tensor] = field(default_factory=dict)
 
+    def float(self) -> "Forward":
+        """The same pass in float32 (after a bf16 autocast forward; losses are computed in float32)."""
+        return Forward(self.latent.float(), self.reconstruction.float(),
+                       [a.float() for a in self.encoder_activations], [a.float() for a in self.decoder_activations],
+                       {k: v.float() for k, v in self.extras.items()})
+
 
 class Network(nn.Module):
     """Autoencoder + embedding, built by name from their registries."""
@@ -39,5 +45,5 @@ class Network(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> Forward:
         h, enc_acts = self.autoencoder.encode(x, mask)
         z, extras = self.embedding(h)
-        x_hat, dec_acts = self.autoencoder.decode(z)
+        x_hat, dec_acts = self.autoencoder.decode(z, x.shape[-1])
         return Forward(z, x_hat, enc_acts, dec_acts, extras)
