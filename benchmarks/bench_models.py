@@ -33,6 +33,7 @@ from fthc.estimator import Clusterer, FrozenEstimator, as_inputs
 from fthc.features import standardise, summary_features
 from fthc.metrics import evaluate
 from fthc.models import AUTOENCODERS, PRETEXT_LOSSES
+from fthc.progress import Reporter, reporting
 
 console = Console(width=200)
 def valid_pairs() -> list[tuple[str, str]]:
@@ -55,32 +56,71 @@ def option_name(clu, red, dist):
     return option_label({"clustering": clu, "reduction": red, "distance": dist})
 
 
-# -- speed: one subprocess per architecture so that each peak memory is its own --------------------
-def speed_one(autoencoder: str, pretext: str, batches: int, seq_len: int) -> dict:
+# -- speed: one subprocess per architecture and setting, so that each peak memory is its own --------
+def history_lengths(n: int, seq_len: int, rng) -> np.ndarray:
+    """Berka-like history lengths: median ~220, from 25 to the longest (the series are padded to it)."""
+    return np.clip(np.round(np.exp(rng.normal(np.log(220), 0.6, n))), 25, seq_len).astype(int)
+
+
+class StepTimes(Reporter):
+    def __init__(self):
+        self.times = []
+
+    def step(self, stage, done, total, loss=None):
+        if stage in ("pretext", "contrastive"):
+            self.times.append(time.perf_counter())
+
+
+def speed_one(autoencoder: str, pretext: str, batches: int, seq_len: int, precision: str, buckets: bool) -> dict:
     torch.set_num_threads(2)
-    X = np.random.default_rng(0).normal(size=(512, 1, seq_len)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    channels = 4 if pretext == "contrastive" else 1  # events for the contrastive encoder, amounts for the paper's
+    lengths = history_lengths(512, seq_len, rng)
+    mask = np.arange(seq_len)[None, :] < lengths[:, None]
+    X = (rng.normal(size=(512, channels, seq_len)) * mask[:, None, :]).astype(np.float32)
     cfg = ClustererConfig(autoencoder=autoencoder, pretext=pretext, clustering="kmeans", pretrain_batches=batches,
-                          batch_size=32, device="cpu")
-    encoder = make_encoder(cfg)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    encoder.fit(X)
-    return {"seconds_per_100": encoder.fit_seconds_ / batches * 100,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "before_mb": before / 1024}
+                          batch_size=32, device="cpu", precision=precision,
+                          **({"feature_weight": 0.0} if pretext == "contrastive" else {}))
+    encoder = make_encoder(cfg).set_params(length_buckets=buckets)
+    times = StepTimes()
+    with reporting(times):
+        encoder.fit(X, mask)
+    per_batch = (times.times[-1] - times.times[0]) / (len(times.times) - 1)  # the first batch warms up
+    return {"seconds_per_1000": per_batch * 1000, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+SPEED_SETTINGS = [("fp32", False), ("fp32", True), ("bf16", False), ("bf16", True)]
 
 
 def part_speed(args) -> None:
-    table = Table(title=f"pretext training speed: seconds per 100 batches of 32 at seq_len {args.seq_len} "
-                        f"(median of {args.repeats}; {args.speed_batches} batches timed per run), 2 threads")
-    for col in ("autoencoder", "pretext", "s / 100 batches", "peak RSS MB", "projected s / 1,000 batches"):
+    from fthc.models.precision import cpu_has_native_bf16
+
+    settings = [s for s in SPEED_SETTINGS if s[0] == "fp32" or cpu_has_native_bf16()]
+    table = Table(title=f"pretext training: seconds per 1,000 batches of 32, padded to {args.seq_len} steps, "
+                        f"Berka-like history lengths (median 220); median of {args.repeats} processes x "
+                        f"{args.speed_batches} timed batches, 2 threads. 'full' = every batch at full length, "
+                        "'buckets' = length-bucketed batches cropped to their longest history")
+    for col in ("autoencoder", "pretext", *(f"{p} {'buckets' if b else 'full'}" for p, b in settings),
+                "default", "speed-up vs fp32 full", "peak RSS MB"):
         table.add_column(col)
     for a, p in valid_pairs():
-        runs = []
-        for _ in range(args.repeats):
-            out = subprocess.run([sys.executable, __file__, "--speed-one", a, p, str(args.speed_batches),
-                                  str(args.seq_len)], capture_output=True, text=True, check=True)
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        s = statistics.median(r["seconds_per_100"] for r in runs)
-        table.add_row(a, p, f"{s:.1f}", f"{max(r['peak_mb'] for r in runs):,.0f}", f"{10 * s:,.0f}")
+        variable = AUTOENCODERS.get(a).flag("variable_length")
+        cells, best = {}, {}
+        for precision, buckets in settings:
+            if buckets and not variable:
+                continue  # fixed-length networks (the paper's FCNN and ResNet, DTC) always see full length
+            runs = []
+            for _ in range(args.repeats):
+                out = subprocess.run([sys.executable, __file__, "--speed-one", a, p, str(args.speed_batches),
+                                      str(args.seq_len), precision, str(int(buckets))],
+                                     capture_output=True, text=True, check=True)
+                runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            cells[precision, buckets] = statistics.median(r["seconds_per_1000"] for r in runs)
+            best["peak"] = max(best.get("peak", 0), max(r["peak_mb"] for r in runs))
+        default = ("bf16" if ("bf16", False) in cells else "fp32", variable)
+        row = [f"{cells[s]:,.0f}" if s in cells else "n/a" for s in settings]
+        table.add_row(a, p, *row, f"{cells[default]:,.0f} ({default[0]}{', buckets' if variable else ''})",
+                      f"{cells['fp32', False] / cells[default]:.2f}x", f"{best['peak']:,.0f}")
     console.print(table)
 
 
@@ -205,7 +245,7 @@ def part_representations(args, tx, truth) -> None:
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--speed-one":
         a, p, batches, seq_len = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-        print(json.dumps(speed_one(a, p, batches, seq_len)))
+        print(json.dumps(speed_one(a, p, batches, seq_len, sys.argv[6], bool(int(sys.argv[7])))))
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--parts", nargs="+", default=["kernels", "speed", "quality", "representations"])

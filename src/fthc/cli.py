@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 import time
 from pathlib import Path
 
@@ -159,17 +160,35 @@ def init_db(store_url, grid_file) -> None:
                       f"({len(entries)} in the grid, {skipped} skipped as incompatible), {grid.runs} runs each")
 
 
+@contextmanager
+def showing_progress():
+    """Stage, step, loss and ETA of what runs inside: a progress bar on a terminal, else a line every 30 s."""
+    from .progress import ProgressReporter, reporting
+
+    with ProgressReporter(console) as reporter, reporting(reporter):
+        yield reporter
+
+
+def precision_option(f):
+    return click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]),
+                        help="Arithmetic of the networks [default: the config's, auto: bf16 where the CPU or GPU "
+                             "computes it natively, else fp32].")(f)
+
+
 @main.command("run")
 @store_option
 @click.option("--data", type=click.Path(path_type=Path), help="Berka folder or transaction table (default: synthetic).")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--workers", type=click.IntRange(1),
+              help="Worker processes [default: one per core, each with one thread; with N workers each gets "
+                   "cores/N threads].")
 @click.option("--max-runs", type=click.IntRange(1), help="Stop after this many runs (per worker).")
 @click.option("--only", help="Filter configurations, e.g. autoencoder=fcnn,k=2|4")
-def run_cmd(store_url, data, workers, max_runs, only) -> None:
+@precision_option
+def run_cmd(store_url, data, workers, max_runs, only, precision) -> None:
     """Claim and run pending runs until the grid is done (resumable; any number of workers and machines)."""
     from .experiments.parallel import run_workers
 
-    run_workers(store_url, default_data(data), workers, max_runs, only, console)
+    run_workers(store_url, default_data(data), workers, max_runs, only, console, precision)
 
 
 @main.command("status")
@@ -220,7 +239,7 @@ def report_cmd(store_url, out) -> None:
     from .experiments.store import open_store
     from .reports.grid_report import write_report
 
-    with open_store(store_url) as store:
+    with open_store(store_url) as store, showing_progress():
         r = write_report(store, out)
     console.print(r["summary"])
     console.print(f"report: {out / 'report.html'} ({len(r['figures'])} figures)")
@@ -252,9 +271,10 @@ def _config(preset_name, config_file, overrides):
                    "amounts].")
 @click.option("--pretrain-batches", type=click.IntRange(0), help="Override the training budget.")
 @click.option("--seed", default=0, show_default=True, type=int)
+@precision_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/segments"), show_default=True)
 @mapping_options
-def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, out, mapping,
+def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, out, mapping,
                 customer_col, time_col, amount_col, direction_col, balance_col, category_col, date_format,
                 lenient) -> None:
     """Fit a clusterer on all customers; write assignments, the model, profiles, risk separation and plots."""
@@ -264,6 +284,8 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
     overrides = {"seed": seed}
     if pretrain_batches is not None:
         overrides["pretrain_batches"] = pretrain_batches
+    if precision is not None:
+        overrides["precision"] = precision
     config = _config(preset_name, config_file, overrides)
     representation = representation or preset_representation(preset_name)
     if k is None:  # a config file states its k; the flag overrides it
@@ -275,7 +297,9 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
             raise click.BadParameter(f"--k must be a number or auto, got {k!r}") from None
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
-    print_segments(segment(default_data(data), out, config, k, representation, m, lenient))
+    with showing_progress():
+        result = segment(default_data(data), out, config, k, representation, m, lenient)
+    print_segments(result)
     console.print(f"segments: {out} (assignments.csv, model/, profile.csv, segments.md, segments.png, profile.png)")
 
 
@@ -309,7 +333,8 @@ def assign_cmd(model_dir, data, out, mapping, customer_col, time_col, amount_col
 
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
-    result = assign(model_dir, data, out, m, lenient)
+    with showing_progress():
+        result = assign(model_dir, data, out, m, lenient)
     console.print(f"assigned {len(result):,} customers to segments: {out}")
 
 
@@ -341,10 +366,11 @@ def quickstart(store_url, data, out) -> None:
     console.print(f"quick grid: {len(expand(grid))} configurations x {grid.runs} runs in {store_url} "
                   f"(the paper's grid: fthc init-db)")
     run_workers(store_url, data, 1, None, None, console)
-    with open_store(store_url) as store:
+    with open_store(store_url) as store, showing_progress():
         r = write_report(store, out / "report")
     console.print(r["summary"])
-    s = segment(data, out / "segments", preset(DEFAULT_PRESET), "auto", preset_representation(DEFAULT_PRESET))
+    with showing_progress():
+        s = segment(data, out / "segments", preset(DEFAULT_PRESET), "auto", preset_representation(DEFAULT_PRESET))
     print_segments(s, title=f"{DEFAULT_PRESET} segments")
     console.print(f"done in {time.perf_counter() - t0:.0f} s\n  report:   {out / 'report' / 'report.html'}\n"
                   f"  segments: {out / 'segments' / 'segments.md'}")

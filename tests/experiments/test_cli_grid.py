@@ -29,7 +29,7 @@ def test_init_run_status_export(tmp_path, synth_berka):
     r = runner.invoke(main, ["init-db", "--store", db, "--grid", str(tmp_path / "grid.toml")])
     assert r.exit_code == 0, r.output
     assert "12 configurations added" in r.output and "3 skipped" in r.output
-    r = runner.invoke(main, ["run", "--store", db, "--data", str(synth_berka), "--max-runs", "3"])
+    r = runner.invoke(main, ["run", "--store", db, "--data", str(synth_berka), "--max-runs", "3", "--workers", "1"])
     assert r.exit_code == 0, r.output
     with open_store(db) as store:
         c = store.counts()
@@ -39,7 +39,9 @@ def test_init_run_status_export(tmp_path, synth_berka):
         assert [x.pretext_reused for x in sorted(runs, key=lambda x: x.finished_at)] == [False, True, True]
         assert len({x.pretext_key for x in runs}) == 1
         assert all("ari" in x.metrics["test"] and "input_silhouette" in x.metrics["train"] for x in runs)
-    r = runner.invoke(main, ["run", "--store", db, "--data", str(synth_berka), "--only", "autoencoder=lstm"])
+        assert all(x.metrics["runtime"]["precision"] in ("fp32", "bf16") for x in runs)  # how each run ran
+    r = runner.invoke(main, ["run", "--store", db, "--data", str(synth_berka), "--only", "autoencoder=lstm",
+                                 "--workers", "1"])
     assert r.exit_code == 0, r.output
     r = runner.invoke(main, ["status", "--store", db])
     assert r.exit_code == 0 and "pending" in r.output, r.output
@@ -66,3 +68,13 @@ def test_same_split_for_every_configuration():
 def test_bad_store_url_is_one_clear_line(tmp_path):
     r = CliRunner().invoke(main, ["status", "--store", "postgresql://me:pw@127.0.0.1:9/x"])
     assert r.exit_code == 2 and "***" in r.output and "pw@" not in r.output
+
+
+def test_workers_times_threads_never_exceed_the_cores():
+    from fthc.experiments.parallel import default_workers, threads_per_worker
+
+    assert default_workers(2) == 2 and threads_per_worker(2, 2) == 1  # measured fastest (bench_workers.py)
+    assert threads_per_worker(1, 2) == 2 and threads_per_worker(2, 8) == 4
+    assert threads_per_worker(3, 2) == 1  # more workers than cores: one thread each, and a note says so
+    for workers in range(1, 9):
+        assert workers * threads_per_worker(workers, 8) <= 8

@@ -14,7 +14,7 @@ import threading
 import time
 
 from ..errors import FthcError
-from ..progress import Reporter
+from ..progress import Reporter, current
 from .store import Store
 
 log = logging.getLogger("fthc.worker")
@@ -32,6 +32,7 @@ class Heartbeat(Reporter):
         self.lease_seconds = lease_seconds
         self.lost = threading.Event()
         self.failed_beats = 0
+        self.outer = current()  # the command's progress display, which steps are passed on to
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
 
@@ -67,3 +68,7 @@ class Heartbeat(Reporter):
     def step(self, stage: str, done: int, total: int, loss: float | None = None) -> None:
         if self.lost.is_set():
             raise LeaseLost(f"lease on run {self.run_id} lost during {stage} (step {done} of {total})")
+        self.outer.step(stage, done, total, loss)
+
+    def announce(self, text: str) -> None:
+        self.outer.announce(text)

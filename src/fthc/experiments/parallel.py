@@ -1,24 +1,49 @@
-"""Running workers: one in this process, or several processes sharing the store, with a progress bar."""
+"""Running workers: one in this process, or several processes sharing the store, with a progress bar.
+
+Workers x threads never exceed the cores this process may use: on 2 cores a 2-thread worker beside another
+slows both far more than 2x (oversubscribed OpenMP threads spin and wait on each other).
+"""
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from ..progress import ProgressReporter, reporting
 from .runner import Worker
 from .store import open_store
 
 
-def _worker_main(store_url: str | None, data: str, max_runs: int | None, only: str | None) -> int:
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, e.g. a container's share), not the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return os.cpu_count() or 1
+
+
+def default_workers(cores: int | None = None) -> int:
+    """The layout measured fastest for the grid (bench_grid.py --layouts): one single-thread worker per core,
+    since small batches keep two threads of one worker waiting on each other."""
+    return max(1, cores or available_cores())
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    return max(1, (cores or available_cores()) // workers)
+
+
+def _worker_main(store_url: str | None, data: str, max_runs: int | None, only: str | None, threads: int,
+                 precision: str | None) -> int:
     import torch
 
-    torch.set_num_threads(1)  # several workers share the machine's cores
+    torch.set_num_threads(threads)
     with open_store(store_url) as store:
-        return Worker(store, Path(data)).run(max_runs, only)
+        return Worker(store, Path(data), precision=precision).run(max_runs, only)
 
 
 def _progress(console: Console) -> Progress:
@@ -26,8 +51,15 @@ def _progress(console: Console) -> Progress:
                     TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=False)
 
 
-def run_workers(store_url: str | None, data: Path, workers: int, max_runs: int | None, only: str | None,
-                console: Console) -> None:
+def run_workers(store_url: str | None, data: Path, workers: int | None, max_runs: int | None, only: str | None,
+                console: Console, precision: str | None = None) -> None:
+    import torch
+
+    cores = available_cores()
+    workers = workers or default_workers(cores)
+    threads = threads_per_worker(workers, cores)
+    if workers > cores:
+        console.print(f"note: {workers} workers on {cores} cores: each runs 1 thread and they share the cores")
     with open_store(store_url) as store:
         counts = store.counts()
         todo = counts["pending"] + counts["running"]
@@ -39,16 +71,19 @@ def run_workers(store_url: str | None, data: Path, workers: int, max_runs: int |
         with _progress(console) as progress:
             task = progress.add_task("runs", total=todo)
             if workers == 1:
-                worker = Worker(store, data, on_done=lambda run, res: progress.advance(task))
+                torch.set_num_threads(threads)
+                worker = Worker(store, data, on_done=lambda run, res: progress.advance(task), precision=precision)
                 try:
-                    worker.run(max_runs, only)
+                    with reporting(ProgressReporter(console, progress=progress)):  # each run's batches
+                        worker.run(max_runs, only)
                 except KeyboardInterrupt:
                     console.print("interrupted: the run in flight was put back to pending")
                     raise SystemExit(130)
             else:
                 start = sum(store.counts()[s] for s in ("done", "invalid", "failed"))
                 ctx = mp.get_context("spawn")
-                procs = [ctx.Process(target=_worker_main, args=(store_url, str(data), max_runs, only))
+                procs = [ctx.Process(target=_worker_main, args=(store_url, str(data), max_runs, only, threads,
+                                                                 precision))
                          for _ in range(workers)]
                 for p in procs:
                     p.start()

@@ -8,6 +8,7 @@ trained once, stored as an artefact under that key, and reused by every clusteri
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import torch
 
 from .. import __version__
 from ..config import ClustererConfig
@@ -140,6 +142,8 @@ def execute(run: Run, data: Dataset, store: Store, test_fraction: float,
         truth = data.truth[idx] if data.truth is not None else None
         metrics[name] = evaluate(part.X.numpy().reshape(len(part), -1), z, labels, config.k, truth, run.seed)
     degenerate = metrics["train"]["degenerate"] or metrics["test"]["degenerate"]
+    metrics["runtime"] = {"precision": pre.encoder.precision_, "device": str(pre.encoder.device_),
+                          "threads": torch.get_num_threads()}  # how it ran: not part of the config's key
     return {"status": "invalid" if degenerate else "done", "metrics": metrics,
             "train_seconds": pretrain_seconds + clustering_seconds,
             "total_seconds": time.perf_counter() - t0, "pretext_key": key,
@@ -171,6 +175,7 @@ class Worker:
     lease_seconds: float = LEASE_SECONDS
     executor: Callable[..., dict[str, Any]] = execute
     on_done: Callable[[Run, dict[str, Any]], None] | None = None
+    precision: str | None = None  # auto | fp32 | bf16: overrides the configs' (how a run computes, not what)
     _pretext: FittedPretext | None = field(default=None, repr=False)  # the last pretext stage, reused
     abandoned: int = 0  # runs given up because their lease was lost
 
@@ -185,6 +190,8 @@ class Worker:
             run = self.store.claim(self.worker_id, self.lease_seconds, config_ids)
             if run is None:
                 break
+            if self.precision:
+                run = dataclasses.replace(run, config={**run.config, "precision": self.precision})
             try:
                 with Heartbeat(self.store, run.id, self.worker_id, self.lease_seconds) as beat, reporting(beat):
                     rep = grid.get("representation", "amounts")

@@ -18,6 +18,7 @@ import pandas as pd
 from ..config import PRESETS, option_label
 from ..experiments.report_table import export_frame, status_summary
 from ..experiments.store import Store
+from ..progress import announce, report
 
 COMPONENTS = ["autoencoder", "pretext", "clustering", "distance", "reduction"]
 
@@ -157,16 +158,21 @@ def write_report(store: Store, out: Path) -> dict:
     """All figures, report.html (images embedded, no external resources), report.md and results.csv."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    announce("reading the runs from the store")
     status = status_summary(store)
     df = runs_frame(store)
     export_frame(store).to_csv(out / "results.csv", index=False)
-    figures = [("Top-5 configurations by silhouette", fig_top5(df, "silhouette", "high", out)),
-               ("Top-5 configurations by Davies-Bouldin index", fig_top5(df, "davies_bouldin", "low", out)),
-               ("Mean and spread per component", fig_components(df, out)),
-               ("Degenerate clusterings per clustering option", fig_invalid(df, out)),
-               ("FTHC against its baselines", fig_presets(df, out)),
-               ("Training time per component", fig_time(df, out)),
-               ("Input space next to latent space, and ground truth", fig_latent_vs_input(df, out))]
+    plots = [("Top-5 configurations by silhouette", lambda: fig_top5(df, "silhouette", "high", out)),
+             ("Top-5 configurations by Davies-Bouldin index", lambda: fig_top5(df, "davies_bouldin", "low", out)),
+             ("Mean and spread per component", lambda: fig_components(df, out)),
+             ("Degenerate clusterings per clustering option", lambda: fig_invalid(df, out)),
+             ("FTHC against its baselines", lambda: fig_presets(df, out)),
+             ("Training time per component", lambda: fig_time(df, out)),
+             ("Input space next to latent space, and ground truth", lambda: fig_latent_vs_input(df, out))]
+    figures = []
+    for i, (title, draw) in enumerate(plots):
+        figures.append((title, draw()))
+        report("figures", i + 1, len(plots))
     figures = [(t, p) for t, p in figures if p is not None]
     c = status["counts"]
     summary = (f"{status['complete']:.0%} of {status['total'] - c['skipped']:,} runs finished: {c['done']:,} done, "

@@ -13,6 +13,7 @@ from ..clustering import HEADS
 from ..config import ClustererConfig, make_head
 from ..data import SeriesSpec, build_series, load_source
 from ..errors import DataError
+from ..progress import announce, report
 from .profile import berka_context, customer_behaviour, describe, profile_segments
 from .risk import default_rates, segment_auc
 
@@ -52,6 +53,7 @@ def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=(0, 1), resa
     ks = [k for k in ks if 2 <= k < n]
     if not ks:
         raise DataError(f"{n} customers are too few to choose k: at least 3 are needed")
+    announce(f"choosing k among {ks}: one encoder per seed {list(seeds)}, then every k")
     encoders = {s: make_encoder(config.replace(seed=s)).fit(data) for s in seeds}  # k does not change them
     latents = {s: encoders[s].transform(data) for s in seeds}  # one pass per seed, shared by every k
     distinct = len(np.unique(np.round(latents[seeds[0]], 6), axis=0))
@@ -63,7 +65,8 @@ def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=(0, 1), resa
     rng = np.random.default_rng(config.seed)
     subsets = [np.sort(rng.choice(n, max(int(0.8 * n), 2), replace=False)) for _ in range(resample)]
     rows = []
-    for k in ks:
+    for i, k in enumerate(ks):
+        report("choosing k", i + 1, len(ks))
         labels, sil, dbi = [], [], []
         for s in seeds:
             head = make_head(config.replace(seed=s), k=k).fit(latents[s], encoder=encoders[s], data=data)
@@ -105,8 +108,11 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    announce(f"reading {path}")
     source = load_source(path, mapping, lenient=lenient)
     tx, berka = source.transactions, source.berka
+    announce(f"building {representation} series of {tx['customer_id'].nunique():,} customers "
+             f"({len(tx):,} transactions)")
     series = build_series(tx, SeriesSpec(representation, max_steps=MAX_STEPS))
     history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
     choice, encoders = None, {}
@@ -115,6 +121,7 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
         table.to_csv(out / "k_choice.csv")
         choice = why
     reuse = FrozenEstimator(encoders[config.seed]) if config.seed in encoders else None  # trained once
+    announce(f"fitting k={k}" + (" (the encoder trained while choosing k is reused)" if reuse else ""))
     model = Clusterer(config.replace(k=int(k)), encoder=reuse).fit(series)
     proba = model.predict_proba(series)
     labels = pd.Series(model.labels_, index=pd.Index(series.ids, name="customer_id"), name="segment")
@@ -123,6 +130,7 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
                                 "transactions": history, "short_history": history < SHORT_HISTORY})
     assignments.to_csv(out / "assignments.csv", index=False)
     model.save(out / "model")
+    announce("profiles, risk separation and plots")
     behaviour = customer_behaviour(tx)
     context = berka_context(berka, series.ids) if berka is not None else None
     profile = profile_segments(behaviour, labels, context)
@@ -195,11 +203,14 @@ def assign(model_dir: Path, path: Path, out: Path | None = None, mapping=None, l
     if model.series_spec_ is None:
         raise DataError(f"{model_dir}: the model was fitted on raw arrays, not on a series built by fthc, so its "
                         "preprocessing cannot be repeated")
+    announce(f"reading {path}")
     tx = load_source(path, mapping, lenient=lenient).transactions
     spec = replace(model.series_spec_, seq_len=model.seq_len_)
+    announce(f"building series of {tx['customer_id'].nunique():,} customers")
     series = build_series(tx, spec, scaling=model.series_scaling_ or None)
     if series.channels != model.channels_:
         raise DataError(f"{path}: series channels {series.channels} differ from the model's {model.channels_}")
+    announce(f"scoring {len(series):,} customers")
     proba = model.predict_proba(series)
     labels = proba.argmax(1)
     result = pd.DataFrame({"customer_id": series.ids, "segment": labels, "confidence": proba.max(1)})

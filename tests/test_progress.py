@@ -1,0 +1,59 @@
+"""Progress on long commands: a line every `every` seconds off a terminal, a bar on one."""
+
+import io
+
+from rich.console import Console
+
+from fthc.progress import ProgressReporter, announce, report, reporting
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_off_a_terminal_a_line_every_30_seconds_with_loss_and_eta():
+    out, clock = io.StringIO(), Clock()
+    console = Console(file=out, force_terminal=False, width=200)
+    with ProgressReporter(console, every=30, clock=clock) as reporter, reporting(reporter):
+        announce("reading data.csv")
+        for done in range(1, 101):
+            clock.now += 1.0
+            report("pretext", done, 100, loss=1.0 / done)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "[0:00] reading data.csv"
+    assert lines[1].startswith("[0:01] pretext: 1/100 loss 1") and "ETA" not in lines[1]  # no rate after 1 step
+    assert lines[2] == "[0:31] pretext: 31/100 loss 0.03226, ETA 1:09"
+    assert lines[-1] == "[1:40] pretext: 100/100 loss 0.01"  # the end of a stage that took longer than 30 s
+    assert len(lines) == 6  # steps 1, 31, 61, 91 and 100
+
+
+def test_quick_passes_print_nothing_and_a_new_pass_restarts_the_eta():
+    out, clock = io.StringIO(), Clock()
+    with ProgressReporter(Console(file=out, force_terminal=False), every=30, clock=clock) as reporter, \
+            reporting(reporter):
+        report("dtc", 1, 10)
+        for _ in range(5):  # latent passes of a second each: no line of their own
+            for done in range(1, 4):
+                clock.now += 0.1
+                report("embedding", done, 3)
+    assert out.getvalue().splitlines() == ["[0:00] dtc: 1/10"]
+
+
+def test_on_a_terminal_one_bar_per_stage():
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    with ProgressReporter(console) as reporter, reporting(reporter):
+        for done in range(1, 4):
+            report("pretext", done, 3, loss=0.5)
+        report("dtc", 1, 2)
+    text = out.getvalue()
+    assert "pretext" in text and "3/3" in text and "loss 0.5" in text and "dtc" in text
+
+
+def test_nothing_is_reported_unless_asked():
+    report("pretext", 1, 10)  # the default reporter does nothing
+    announce("nothing")
