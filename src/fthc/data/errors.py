@@ -24,6 +24,7 @@ class ReadReport:
     """What a lenient read skipped: counted and shown, never silent."""
 
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # kept, but suspicious (strict reading): shown to the user
 
     def add(self, file: str, row: int | None, column: str | None, reason: str) -> None:
         self.problems.append(Problem(str(file), row, column, reason))

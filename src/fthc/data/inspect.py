@@ -51,4 +51,5 @@ def inspect_source(path: str | Path, mapping: ColumnMapping | None = None, lenie
         problems.append(f"{out['balance_missing']} transactions without balance (derived as running sum)")
     if len(report):
         problems.append(f"{len(report)} rows skipped by lenient reading")
+    problems.extend(report.warnings)
     return out

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..errors import DataError
+from .dates import as_date_text, infer_date_format, readable
 from .errors import ReadReport
 
 ColumnKind = Literal["int", "float", "str", "yymmdd", "yymmdd_time", "datetime"]
@@ -53,7 +54,7 @@ def check_readable(path: Path) -> None:
 
 def sniff_separator(path: Path) -> str:
     """The separator of a text table, from its header line."""
-    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:  # -sig: Excel's BOM
         header = fh.readline()
     try:
         return csv.Sniffer().sniff(header, delimiters=";,\t|").delimiter
@@ -68,11 +69,15 @@ def read_text_table(path: Path, sep: str, required: list[str] | None = None) -> 
     CSV reader does the splitting (multi-threaded, about 10x faster than pandas' at a million rows).
     """
     check_readable(path)
-    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:  # -sig: Excel's BOM
         header_line = fh.readline()
     if not header_line.strip():
         raise DataError("file has no header line", file=path)
     names = [c.strip().strip('"') for c in next(csv.reader([header_line.strip("\r\n")], delimiter=sep))]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DataError(f"the header names {', '.join(map(repr, twice))} more than once", file=path, row=1,
+                        expected="each column name once")
     if required is not None:
         check_columns(names, required, path, sep)
     try:
@@ -181,13 +186,14 @@ def parse_values(values: pd.Series, kind: ColumnKind, date_format: str | None = 
         dates = pd.to_datetime(parts, errors="coerce")
         bad = ~missing & dates.isna().to_numpy()
         return dates, bad
-    if kind == "datetime":
+    if kind == "datetime":  # the format comes from the caller (given, or inferred by parse_columns)
         if pd.api.types.is_datetime64_any_dtype(values):
-            dt = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+            dt = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values  # local
             return dt.astype("datetime64[ns]"), np.zeros(len(values), dtype=bool)
-        dates = pd.to_datetime(text.where(~missing), errors="coerce", format=date_format or "mixed")
-        if getattr(dates.dt, "tz", None) is not None:
-            dates = dates.dt.tz_convert(None)
+        dates = pd.to_datetime(text.where(~missing), errors="coerce", format=date_format or "ISO8601", utc=True)
+        dates = dates.dt.tz_convert(None)
+        in_range = (dates >= pd.Timestamp.min) & (dates <= pd.Timestamp.max)  # year 0 or 9999: not a date here
+        dates = dates.where(in_range.to_numpy(dtype=bool))
         bad = ~missing & dates.isna().to_numpy()
         return dates.astype("datetime64[ns]"), bad
     raise ValueError(f"unknown column kind {kind!r}")  # pragma: no cover - programming error
@@ -251,11 +257,17 @@ def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], ch
     for col, (kind, nullable) in spec.items():
         raw = df[col]
         fmt = (date_formats or {}).get(col)
+        if kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(raw):
+            raw = as_date_text(raw) if as_date_text(raw) is not None else raw  # 20230123 stored as a number
+            if fmt is None:
+                text = raw.astype("string").str.strip()
+                text = text.mask(text.isin(["", "?", "nan", "NaN", "None", "null", "NULL"]))
+                fmt = infer_date_format(text, df[LINE].to_numpy(), checker.path, col)
         df[col], bad = parse_values(raw, kind, fmt)
         expected = {
             "int": "a whole number", "float": "a number", "str": "text",
             "yymmdd": "a date as YYMMDD", "yymmdd_time": "a date as 'YYMMDD 00:00:00'",
-            "datetime": "a date/time" + (f" as {fmt!r}" if fmt else ""),
+            "datetime": "a date/time" + (f" as {readable(fmt)} ({fmt})" if fmt and fmt != "ISO8601" else ""),
         }[kind]
         df = checker.flag(df, bad, col, f"cannot parse value as {kind}", expected, raw)
         if not nullable:

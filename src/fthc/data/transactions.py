@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .dates import EARLIEST, outside_bulk
 from .errors import ReadReport
 from .tables import (LINE, RowChecker, check_columns, check_keys, parse_columns, read_parquet_table,
                      read_text_table, read_toml, sniff_separator)
@@ -95,14 +96,33 @@ class ColumnMapping:
         """Read a mapping from a small TOML file: a [columns] table and an optional [categories] table."""
         data = read_toml(path, "mapping")
         cols = dict(data.get("columns", {}))
+        if not isinstance(cols, dict) or not isinstance(data.get("categories", {}), dict):
+            raise DataError("[columns] and [categories] must be tables", file=path,
+                            expected='[columns]\ncustomer_id = "cust"')
         check_keys(cols, {f.name for f in fields(cls)} - {"category_kinds"}, path, "[columns]")
-        for key in ("debit_values", "credit_values"):
-            if key in cols:
-                cols[key] = tuple(str(v) for v in cols[key])
-        return cls(**cols, category_kinds=dict(data.get("categories", {})))
+        for key, value in cols.items():
+            if key in ("debit_values", "credit_values"):
+                if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+                    raise DataError(f"[columns] {key} = {value!r} is not a list of values", file=path, column=key,
+                                    expected=f'e.g. {key} = ["D", "debit"]')
+                cols[key] = tuple(str(v) for v in value)
+            elif not isinstance(value, str):
+                raise DataError(f"[columns] {key} = {value!r} is not a column name", file=path, column=key,
+                                expected=f'a name in quotes, e.g. {key} = "{getattr(cls, key, None) or key}"')
+        categories = data.get("categories", {})
+        bad = {k: v for k, v in categories.items() if not isinstance(v, str)}
+        if bad:
+            raise DataError(f"[categories] values must be transaction kinds in quotes, got {bad}", file=path)
+        return cls(**cols, category_kinds=dict(categories))
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ColumnMapping":
+        """The mapping `to_dict` gave (JSON turns its tuples into lists), e.g. as stored with a model."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names})
 
 
 def read_transactions(path: str | Path, mapping: ColumnMapping | None = None, *, lenient: bool = False,
@@ -131,6 +151,17 @@ def read_transactions(path: str | Path, mapping: ColumnMapping | None = None, *,
         spec[mapping.transaction_id] = ("str", False)
     df = parse_columns(raw, spec, checker, date_formats={mapping.timestamp: mapping.date_format}
                        if mapping.date_format else None)
+    far = outside_bulk(df[mapping.timestamp])
+    if far.any():
+        d = df[mapping.timestamp][far]
+        what = (f"{int(far.sum()):,} dates before {EARLIEST.year} or in the future (from {d.min():%Y-%m-%d} to "
+                f"{d.max():%Y-%m-%d}, first at row {int(df[LINE][far].iloc[0])}); they stretch every calendar series")
+        if lenient:
+            df = checker.flag(df, far, mapping.timestamp, "date before 1950 or in the future",
+                              "a date between 1950 and today")
+        else:
+            checker.report.warnings.append(f"{path} column {mapping.timestamp!r}: {what}; kept (--lenient "
+                                           "leaves them out, counted)")
 
     # every check drops (lenient) or reports (strict) whole rows; the signed amount is derived afterwards
     if mapping.direction:
