@@ -127,6 +127,7 @@ class Pipeline(FthcEstimator):
         model = Clusterer(art.config) if art.config is not None else Pipeline(art.encoder, art.head)
         model.encoder_, model.head_ = art.encoder, art.head
         model.series_spec_, model.series_scaling_, model.channels_ = art.series_spec, art.series_scaling, art.channels
+        model.column_mapping_ = art.column_mapping
         return model
 
 

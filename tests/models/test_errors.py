@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -72,7 +74,7 @@ def test_corrupted_or_foreign_artefacts(tmp_path):
     with pytest.raises(ArtefactError, match="weights.pt is missing or corrupted"):
         Clusterer.load(folder)
     folder = model.save(tmp_path / "m2")
-    manifest = (folder / "manifest.json").read_text().replace('"format": 2', '"format": 99')
+    manifest = (folder / "manifest.json").read_text().replace('"format": 3', '"format": 99')
     (folder / "manifest.json").write_text(manifest)
     with pytest.raises(ArtefactError, match="artefact format 99"):
         Clusterer.load(folder)
@@ -81,6 +83,40 @@ def test_corrupted_or_foreign_artefacts(tmp_path):
         Clusterer.load(folder)
     with pytest.raises(ArtefactError, match="not a saved fthc model"):
         Clusterer.load(tmp_path)
+
+
+def _edit(folder, change, checksum=True):
+    """Edit a saved manifest; with `checksum`, also rewrite manifest.sha256 as a careful forger would."""
+    from fthc.artefact import sha256
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    change(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    if checksum:
+        (folder / "manifest.sha256").write_text(sha256(folder / "manifest.json"))
+
+
+@pytest.mark.parametrize("edit, checksum, message", [
+    (lambda m: m["config"].update(k=5), False, "was changed after the model was saved"),
+    (lambda m: m["input"].update(seq_len=99), False, "was changed after the model was saved"),
+    (lambda m: m.pop("sha256"), True, "must give the checksums of exactly"),
+    (lambda m: m.update(sha256={}), True, "must give the checksums of exactly"),
+    (lambda m: m["sha256"].update({"../../dev/zero": "00"}), True, "must give the checksums of exactly"),
+    (lambda m: m.update(input=None), True, "does not match its manifest"),
+    (lambda m: m.update(config={"k": "two"}), True, "does not match its manifest"),
+])
+def test_edited_manifests_are_refused_with_one_clear_error(tmp_path, edit, checksum, message):
+    folder = Clusterer(ClustererConfig(**TINY)).fit(X()).save(tmp_path / "m")
+    _edit(folder, edit, checksum)
+    with pytest.raises(ArtefactError, match=message):
+        Clusterer.load(folder)
+
+
+def test_a_missing_manifest_checksum_is_refused(tmp_path):
+    folder = Clusterer(ClustererConfig(**TINY)).fit(X()).save(tmp_path / "m")
+    (folder / "manifest.sha256").unlink()
+    with pytest.raises(ArtefactError, match="manifest.sha256 is missing"):
+        Clusterer.load(folder)
 
 
 def test_sklearn_conventions():

@@ -106,6 +106,8 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
     """Fit on all customers and write assignments, the model, profiles, risk separation and plots to `out`."""
     from ..estimator import Clusterer, FrozenEstimator
 
+    if k != "auto":  # a k that cannot be fitted fails before anything is read or written
+        config.replace(k=int(k)).validate()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     announce(f"reading {path}")
@@ -129,7 +131,8 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
                                 "confidence": proba[np.arange(len(proba)), model.labels_],
                                 "transactions": history, "short_history": history < SHORT_HISTORY})
     assignments.to_csv(out / "assignments.csv", index=False)
-    model.save(out / "model")
+    model.column_mapping_ = mapping.to_dict() if mapping is not None and berka is None else None
+    model.save(out / "model")  # with the column mapping: assign reads new tables the same way
     announce("profiles, risk separation and plots")
     behaviour = customer_behaviour(tx)
     context = berka_context(berka, series.ids) if berka is not None else None
@@ -148,7 +151,7 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
 
     plot_typical_series(series, model.labels_, out / "segments.png")
     plot_profile(profile, out / "profile.png")
-    notes = history_notes(history, series)
+    notes = source.report.warnings + history_notes(history, series)
     _write_markdown(out, profile, descriptions, risk, auc, baseline_auc, choice, model, notes)
     return {"k": int(k), "out": out, "profile": profile, "risk": risk, "auc": auc, "baseline_auc": baseline_auc,
             "k_choice": choice, "degenerate": model.degenerate_, "notes": notes}
@@ -203,6 +206,10 @@ def assign(model_dir: Path, path: Path, out: Path | None = None, mapping=None, l
     if model.series_spec_ is None:
         raise DataError(f"{model_dir}: the model was fitted on raw arrays, not on a series built by fthc, so its "
                         "preprocessing cannot be repeated")
+    if mapping is None and getattr(model, "column_mapping_", None):  # the columns the model was fitted with
+        from ..data.transactions import ColumnMapping
+
+        mapping = ColumnMapping.from_dict(model.column_mapping_)
     announce(f"reading {path}")
     tx = load_source(path, mapping, lenient=lenient).transactions
     spec = replace(model.series_spec_, seq_len=model.seq_len_)
