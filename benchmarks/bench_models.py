@@ -3,7 +3,8 @@ DTC distance and initialisation speed, and representations against k-means on su
 
     python benchmarks/bench_models.py                       # everything, paper budgets (hours on 2 cores)
     python benchmarks/bench_models.py --quick               # reduced budgets, minutes: what the notes quote
-    python benchmarks/bench_models.py --parts speed kernels # pick parts: speed quality kernels representations
+    python benchmarks/bench_models.py --parts speed kernels # pick parts: speed precision quality kernels representations
+    python benchmarks/bench_models.py --parts precision --seeds 3 --batches 200 --accounts 1500  # bf16 parity
 
 Every figure comes from this run; ratios are against baselines measured in the same run.
 """
@@ -117,7 +118,8 @@ def part_speed(args) -> None:
                 runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
             cells[precision, buckets] = statistics.median(r["seconds_per_1000"] for r in runs)
             best["peak"] = max(best.get("peak", 0), max(r["peak_mb"] for r in runs))
-        default = ("bf16" if ("bf16", False) in cells else "fp32", variable)
+        native = ("bf16", False) in cells and AUTOENCODERS.get(a).flag("bf16")  # what precision='auto' takes
+        default = ("bf16" if native else "fp32", variable)
         row = [f"{cells[s]:,.0f}" if s in cells else "n/a" for s in settings]
         table.add_row(a, p, *row, f"{cells[default]:,.0f} ({default[0]}{', buckets' if variable else ''})",
                       f"{cells['fp32', False] / cells[default]:.2f}x", f"{best['peak']:,.0f}")
@@ -210,6 +212,43 @@ def part_quality(args, tx, truth) -> None:
                       f"{len(OPTIONS) * 3} clustering runs")
 
 
+def part_precision(args, tx, truth) -> None:
+    """Quality parity of bf16: final pretext loss and ARI of k-means on the latents, fp32 against bf16, per
+    architecture, same seeds and data (the speed part says how much faster bf16 is)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from fthc.models.precision import cpu_has_native_bf16
+
+    if not cpu_has_native_bf16():
+        console.print("precision: this CPU has no native bf16; nothing to compare")
+        return
+    seeds = list(range(args.seeds))
+    table = Table(title=f"bf16 against fp32 on synthetic Berka ({args.accounts:,} accounts, {args.representation}, "
+                        f"{args.batches} pretext batches, k-means k=6 on the latents; mean +- sd over seeds "
+                        f"{seeds})")
+    for col in ("autoencoder", "pretext", "fp32 final loss", "bf16 final loss", "fp32 ARI", "bf16 ARI",
+                "fp32 s", "bf16 s"):
+        table.add_column(col)
+    for a, p in args.precision_pairs:
+        rep = "events" if a == "resnet_pool" else args.representation
+        series = build_series(tx, SeriesSpec(rep))
+        y = truth.loc[series.ids].to_numpy()
+        res = {}
+        for precision in ("fp32", "bf16"):
+            for s in seeds:
+                cfg = ClustererConfig(autoencoder=a, pretext=p, clustering="kmeans", k=6, seed=s, device="cpu",
+                                      pretrain_batches=args.batches, precision=precision, arch=args.arch.get(a, {}))
+                m = Clusterer(cfg).fit(series)
+                loss = float(np.mean(m.history_["pretext_loss"][-20:]))
+                res.setdefault(precision, []).append((loss, adjusted_rand_score(y, m.labels_), m.fit_seconds_))
+        cell = lambda pr, i, f: f"{np.mean([r[i] for r in res[pr]]):{f}} +- {np.std([r[i] for r in res[pr]]):{f}}"
+        table.add_row(a, p, cell("fp32", 0, ".4f"), cell("bf16", 0, ".4f"), cell("fp32", 1, ".3f"),
+                      cell("bf16", 1, ".3f"), f"{np.mean([r[2] for r in res['fp32']]):.0f}",
+                      f"{np.mean([r[2] for r in res['bf16']]):.0f}")
+        console.print(f"  done {a}+{p}", style="dim")
+    console.print(table)
+
+
 def part_representations(args, tx, truth) -> None:
     from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score
@@ -262,6 +301,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--pairs", nargs="+", default=None, help="autoencoder:pretext pairs for the quality part")
     ap.add_argument("--presets", nargs="+", default=["fthc", "fcnn"])
+    ap.add_argument("--precision-pairs", nargs="+", default=["resnet:mse", "resnet_pool:mse", "fcnn:mse"],
+                    help="autoencoder:pretext pairs for the precision part")
     args = ap.parse_args()
     args.arch = {}
     if args.quick:
@@ -270,15 +311,18 @@ def main() -> None:
         args.representation = "calendar"
         args.pairs = args.pairs or ["resnet:mse", "fcnn:mse", "resnet_pool:mse"]
     args.pairs = [tuple(p.split(":")) for p in args.pairs] if args.pairs else valid_pairs()
+    args.precision_pairs = [tuple(p.split(":")) for p in args.precision_pairs]
     torch.set_num_threads(2)
     if "kernels" in args.parts:
         part_kernels(args)
     if "speed" in args.parts:
         part_speed(args)
-    if {"quality", "representations"} & set(args.parts):
+    if {"quality", "representations", "precision"} & set(args.parts):
         tx, truth = load_synthetic(args)
         if "quality" in args.parts:
             part_quality(args, tx, truth)
+        if "precision" in args.parts:
+            part_precision(args, tx, truth)
         if "representations" in args.parts:
             part_representations(args, tx, truth)
 

@@ -17,7 +17,10 @@ console = Console(soft_wrap=True)  # long paths and messages stay on one line
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    """One line, exit code 2; the message is printed as it is (its [brackets] are text, not Rich markup)."""
+    from rich.text import Text
+
+    console.print(Text("error: ", style="bold red") + Text(str(exc)), highlight=False)
     sys.exit(2)
 
 
@@ -83,10 +86,12 @@ def build_mapping(mapping, customer_col, time_col, amount_col, direction_col, ba
 
     from .data.transactions import ColumnMapping
 
-    base = ColumnMapping.from_toml(mapping) if mapping else ColumnMapping()
     flags = {"customer_id": customer_col, "timestamp": time_col, "amount": amount_col,
              "direction": direction_col, "balance": balance_col, "category": category_col,
              "date_format": date_format}
+    if not mapping and not any(flags.values()):
+        return None  # no mapping given: the default columns, or (assign) the ones the model was fitted with
+    base = ColumnMapping.from_toml(mapping) if mapping else ColumnMapping()
     return replace(base, **{k: v for k, v in flags.items() if v})
 
 
@@ -146,15 +151,25 @@ store_option = click.option("--store", "store_url", default=None, envvar="FTHC_S
 @main.command("init-db")
 @store_option
 @click.option("--grid", "grid_file", type=click.Path(path_type=Path), help="TOML file overriding the paper's grid.")
-def init_db(store_url, grid_file) -> None:
-    """Write the grid of configurations and their runs into the store (adds only what is missing)."""
+@mapping_options
+def init_db(store_url, grid_file, mapping, customer_col, time_col, amount_col, direction_col, balance_col,
+            category_col, date_format, lenient) -> None:
+    """Write the grid of configurations and their runs into the store (adds only what is missing). Mapping
+    flags are stored with the grid, so that every worker reads a transaction table the same way."""
     from .experiments.grid import Grid, expand
     from .experiments.store import open_store, mask_url
 
     grid = Grid.from_toml(grid_file) if grid_file else Grid()
     entries = expand(grid)
+    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                      date_format)
+    reading = {"column_mapping": m.to_dict() if m else None, "lenient": lenient}
     with open_store(store_url) as store:
-        added, existing = store.init_grid(entries, grid.runs, grid.to_dict())
+        stored = store.grid()
+        if stored is not None and {k: stored.get(k) for k in reading} != reading and (m or lenient):
+            raise FthcError(f"{mask_url(store.url)} already holds a grid that reads the data with "
+                            f"{ {k: stored.get(k) for k in reading} }; use a new store for another mapping")
+        added, existing = store.init_grid(entries, grid.runs, {**grid.to_dict(), **reading})
         skipped = sum(e.skipped is not None for e in entries)
         console.print(f"{mask_url(store.url)}: {added} configurations added, {existing} already present "
                       f"({len(entries)} in the grid, {skipped} skipped as incompatible), {grid.runs} runs each")
@@ -199,7 +214,7 @@ def status_cmd(store_url, workers) -> None:
     from .experiments.report_table import status_summary
     from .experiments.store import open_store
 
-    with open_store(store_url) as store:
+    with open_store(store_url, create=False) as store:
         s = status_summary(store, workers)
     t = Table(title=f"runs ({s['complete']:.0%} complete)")
     for status in s["counts"]:
@@ -208,11 +223,37 @@ def status_cmd(store_url, workers) -> None:
     console.print(t)
     if s["mean_run_seconds"]:
         console.print(f"mean run {s['mean_run_seconds']:.1f} s; pretext stage reused in {s['pretext_reused']} runs")
+    if s["leased"]:
+        console.print(f"{s['leased']} run(s) held by a worker under a lease; if their workers are gone, they are "
+                      f"claimed again once the lease ends (the last in {s['lease_ends_in']:.0f} s)")
+    if s["expired_leases"]:
+        console.print(f"{s['expired_leases']} run(s) whose worker stopped renewing its lease: counted as pending, "
+                      "the next `fthc run` takes them")
+    if s["counts"]["failed"] or s["counts"]["invalid"]:
+        console.print("put failed runs back with `fthc reset --status failed` (or --status invalid)")
     if s["eta_seconds"] is not None:
         console.print(f"ETA with {workers} worker(s): {s['eta_seconds'] / 3600:.1f} h")
     for cfg, i, err in s["failures"][:20]:
         console.print(f"[red]failed[/] {cfg['autoencoder']}+{cfg['pretext']}+{cfg['clustering']} k={cfg['k']} "
                       f"run {i}: {err}", highlight=False)
+
+
+@main.command("reset")
+@store_option
+@click.option("--status", "statuses", multiple=True, required=True,
+              type=click.Choice(["failed", "invalid", "done"]), help="Which finished runs to put back (repeatable).")
+@click.option("--only", help="Only these configurations, e.g. autoencoder=lstm,k=2|4")
+def reset_cmd(store_url, statuses, only) -> None:
+    """Put finished runs back to pending (e.g. after fixing what made them fail); their results are cleared."""
+    from .experiments.runner import parse_filter
+    from .experiments.store import open_store, mask_url
+
+    keep = parse_filter(only)
+    with open_store(store_url, create=False) as store:
+        ids = [cid for cid, cfg, _ in store.configs() if keep(cfg)] if only else None
+        n = store.reset(set(statuses), ids)
+        console.print(f"{mask_url(store.url)}: {n} {'/'.join(statuses)} run(s) put back to pending; "
+                      "`fthc run` takes them")
 
 
 @main.command("export")
@@ -224,7 +265,7 @@ def export_cmd(store_url, fmt, out) -> None:
     from .experiments.report_table import export_frame
     from .experiments.store import open_store
 
-    with open_store(store_url) as store:
+    with open_store(store_url, create=False) as store:
         df = export_frame(store)
     df.to_csv(out, index=False)
     console.print(f"wrote {len(df)} configurations to {out}")
@@ -239,7 +280,7 @@ def report_cmd(store_url, out) -> None:
     from .experiments.store import open_store
     from .reports.grid_report import write_report
 
-    with open_store(store_url) as store, showing_progress():
+    with open_store(store_url, create=False) as store, showing_progress():
         r = write_report(store, out)
     console.print(r["summary"])
     console.print(f"report: {out / 'report.html'} ({len(r['figures'])} figures)")
@@ -272,11 +313,13 @@ def _config(preset_name, config_file, overrides):
 @click.option("--pretrain-batches", type=click.IntRange(0), help="Override the training budget.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @precision_option
+@click.option("--allow-fewer", is_flag=True,
+              help="Accept a result with fewer non-empty segments than k (otherwise exit code 2).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/segments"), show_default=True)
 @mapping_options
-def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, out, mapping,
-                customer_col, time_col, amount_col, direction_col, balance_col, category_col, date_format,
-                lenient) -> None:
+def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, allow_fewer,
+                out, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                date_format, lenient) -> None:
     """Fit a clusterer on all customers; write assignments, the model, profiles, risk separation and plots."""
     from .config import preset_representation
     from .segments.segment import segment
@@ -301,6 +344,10 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
         result = segment(default_data(data), out, config, k, representation, m, lenient)
     print_segments(result)
     console.print(f"segments: {out} (assignments.csv, model/, profile.csv, segments.md, segments.png, profile.png)")
+    filled = int((result["profile"]["customers"] > 0).sum())
+    if result["degenerate"] and not allow_fewer:
+        raise FthcError(f"only {filled} of the {result['k']} segments asked for have customers (written to {out}); "
+                        "ask for fewer segments, or accept this with --allow-fewer")
 
 
 def print_segments(r: dict, title: str = "segments") -> None:
@@ -365,7 +412,7 @@ def quickstart(store_url, data, out) -> None:
         added, _ = store.init_grid(expand(grid), grid.runs, grid.to_dict())
     console.print(f"quick grid: {len(expand(grid))} configurations x {grid.runs} runs in {store_url} "
                   f"(the paper's grid: fthc init-db)")
-    run_workers(store_url, data, 1, None, None, console)
+    run_workers(store_url, data, None, None, None, console)  # the machine's best layout of workers
     with open_store(store_url) as store, showing_progress():
         r = write_report(store, out / "report")
     console.print(r["summary"])

@@ -37,6 +37,21 @@ def test_init_twice_adds_nothing(any_store_url):
         assert all(r.error == "incompatible" for r in skipped)
 
 
+def test_reset_puts_chosen_finished_runs_back_and_leaves_running_ones(any_store_url):
+    with open_store(any_store_url) as store:
+        store.init_grid(entries(3), runs=1, grid={})
+        runs = [store.claim(f"w{i}", 60) for i in range(3)]
+        store.finish(runs[0].id, "w0", "failed", error="boom")
+        store.finish(runs[1].id, "w1", "invalid", metrics={"train": {"sc": 0.1}})
+        only = [runs[1].config_id]
+        assert store.reset({"failed", "invalid"}, only) == 1  # only the chosen configuration
+        assert store.reset({"failed"}) == 1 and store.reset({"failed"}) == 0
+        by_id = {r.id: r for r in store.runs()}
+        assert by_id[runs[0].id].status == "pending" and by_id[runs[0].id].error is None
+        assert by_id[runs[1].id].status == "pending" and not by_id[runs[1].id].metrics
+        assert by_id[runs[2].id].status == "running"  # its worker holds it: never reset
+
+
 def test_claim_heartbeat_finish_release(any_store_url):
     with open_store(any_store_url) as store:
         store.init_grid(entries(2), runs=1, grid={})

@@ -185,3 +185,18 @@ def test_default_segment_flags_short_histories_and_says_which_were_cut(tmp_path,
     assert "Note: 1 customers have histories longer" in (tmp_path / "out" / "segments.md").read_text()
     again = seg_module.assign(tmp_path / "out" / "model", tmp_path / "t.csv", mapping=mapping)
     assert np.array_equal(again["segment"].to_numpy(), assignments["segment"].to_numpy())
+
+
+def test_segment_plots_show_the_channels_that_separate_segments():
+    from types import SimpleNamespace
+
+    from fthc.reports.segment_plots import separating_channels
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 20)
+    X = rng.normal(size=(60, 3, 15)).astype(np.float32)
+    X[:, 2] += labels[:, None] * 3  # only channel 2 tells the segments apart
+    series = SimpleNamespace(X=X, mask=np.ones((60, 15), dtype=bool))
+    assert separating_channels(series, labels) == [2]
+    X[:, 0] -= labels[:, None] * 2  # now channel 0 does too, a little less
+    assert separating_channels(series, labels) == [2, 0]

@@ -7,7 +7,7 @@ dropped, and combinations the registries reject are kept as `skipped` entries wi
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,8 @@ class Grid:
         data = read_toml(path, "grid")
         data = data.get("grid", data)
         check_keys(data, {f.name for f in fields(cls)}, path, "[grid]")
+        for name, value in data.items():
+            _check_type(name, value, path)
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         grid = cls(**values)
         if not 0 < grid.test_fraction < 1:
@@ -58,6 +60,37 @@ class Grid:
         if grid.runs < 1:
             raise DataError("runs must be at least 1", file=path, column="runs")
         return grid
+
+
+def _check_type(name: str, value: Any, path: Path) -> None:
+    """A grid value of the wrong type is an error naming the key and an example of what fits, not a traceback
+    (runs = "3") nor a misreading ("fcnn" as the list of letters f, c, n, n)."""
+    default = next(f for f in fields(Grid) if f.name == name)
+    example = default.default if default.default is not MISSING else default.default_factory()
+
+    def kind(v: Any) -> str:
+        return "whole number" if isinstance(v, int) and not isinstance(v, bool) else \
+            "number" if isinstance(v, float) else "text" if isinstance(v, str) else type(v).__name__
+
+    if isinstance(example, tuple):
+        want = kind(example[0])
+        ok = isinstance(value, list) and value and all(kind(v) == want for v in value)
+        shown = "[" + ", ".join(repr(v) if isinstance(v, str) else str(v) for v in example[:2]) + "]"
+        if not ok:
+            raise DataError(f"grid value {name} = {value!r} is not a list of {want}s", file=path, column=name,
+                            expected=f"a non-empty list, e.g. {name} = {shown}".replace("'", '"'))
+        return
+    if name == "arch":
+        if not (isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())):
+            raise DataError(f"grid value arch = {value!r} is not a table of tables", file=path, column=name,
+                            expected='e.g. arch = { resnet = { filters = 32 } }')
+        return
+    want = "whole number" if name == "seq_len" else kind(example)
+    ok = kind(value) == want or (want == "number" and kind(value) == "whole number")
+    if not ok:
+        raise DataError(f"grid value {name} = {value!r} is not a {want}", file=path, column=name,
+                        expected=f"a {want}" + (f", e.g. {name} = {example!r}".replace("'", '"')
+                                                if example is not None else ""))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -15,8 +16,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..progress import ProgressReporter, reporting
-from .runner import Worker
-from .store import open_store
+from ..errors import FthcError
+from .runner import Dataset, Worker, parse_filter
+from .store import mask_url, open_store
 
 
 def available_cores() -> int:
@@ -37,13 +39,29 @@ def threads_per_worker(workers: int, cores: int | None = None) -> int:
     return max(1, (cores or available_cores()) // workers)
 
 
+def _exit_with_parent(parent: int, every: float = 2.0) -> None:
+    """A worker whose `fthc run` was killed stops too (its run's lease then lapses and another worker takes it),
+    instead of running on as an orphan."""
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _worker_main(store_url: str | None, data: str, max_runs: int | None, only: str | None, threads: int,
-                 precision: str | None) -> int:
+                 precision: str | None, parent: int) -> int:
     import torch
 
+    _exit_with_parent(parent)
     torch.set_num_threads(threads)
-    with open_store(store_url) as store:
-        return Worker(store, Path(data), precision=precision).run(max_runs, only)
+    try:
+        with open_store(store_url) as store:
+            return Worker(store, Path(data), precision=precision).run(max_runs, only)
+    except KeyboardInterrupt:  # Ctrl-C reaches every worker: each releases its run; the parent says so once
+        return 130
 
 
 def _progress(console: Console) -> Progress:
@@ -60,7 +78,11 @@ def run_workers(store_url: str | None, data: Path, workers: int | None, max_runs
     threads = threads_per_worker(workers, cores)
     if workers > cores:
         console.print(f"note: {workers} workers on {cores} cores: each runs 1 thread and they share the cores")
-    with open_store(store_url) as store:
+    with open_store(store_url, create=False) as store:
+        if only:
+            keep = parse_filter(only)
+            if not any(keep(cfg) for _, cfg, _ in store.configs()):
+                raise FthcError(f"--only {only!r} matches no configuration of the grid in {mask_url(store.url)}")
         counts = store.counts()
         todo = counts["pending"] + counts["running"]
         if max_runs is not None:
@@ -68,11 +90,17 @@ def run_workers(store_url: str | None, data: Path, workers: int | None, max_runs
         if todo == 0:
             console.print("nothing to run: every run is finished (see fthc status)")
             return
+        grid = store.grid() or {}
+        rep = grid.get("representation", "amounts")
+        console.print(f"checking the data once before any run is claimed: {data}")
+        dataset = Dataset(data, rep, grid.get("seq_len"), grid.get("column_mapping"),
+                          grid.get("lenient", False)).load()  # a bad path or file fails here, not in 675 runs
         with _progress(console) as progress:
             task = progress.add_task("runs", total=todo)
             if workers == 1:
                 torch.set_num_threads(threads)
-                worker = Worker(store, data, on_done=lambda run, res: progress.advance(task), precision=precision)
+                worker = Worker(store, data, on_done=lambda run, res: progress.advance(task), precision=precision,
+                                datasets={rep: dataset})
                 try:
                     with reporting(ProgressReporter(console, progress=progress)):  # each run's batches
                         worker.run(max_runs, only)
@@ -83,7 +111,7 @@ def run_workers(store_url: str | None, data: Path, workers: int | None, max_runs
                 start = sum(store.counts()[s] for s in ("done", "invalid", "failed"))
                 ctx = mp.get_context("spawn")
                 procs = [ctx.Process(target=_worker_main, args=(store_url, str(data), max_runs, only, threads,
-                                                                 precision))
+                                                                 precision, os.getpid()), daemon=True)
                          for _ in range(workers)]
                 for p in procs:
                     p.start()
@@ -95,6 +123,7 @@ def run_workers(store_url: str | None, data: Path, workers: int | None, max_runs
                 except KeyboardInterrupt:
                     for p in procs:
                         p.join()  # each worker releases its run on Ctrl-C
+                    console.print("interrupted: the runs in flight were put back to pending")
                     raise SystemExit(130)
                 for p in procs:
                     p.join()

@@ -26,7 +26,11 @@ def status_summary(store: Store, workers: int = 1) -> dict:
     failures = [(r.config, r.run_index, (r.error or "").strip().splitlines()[0] if r.error else "")
                 for r in runs if r.status == "failed"]
     total = sum(counts.values())
-    return {"counts": counts, "total": total, "eta_seconds": eta, "failures": failures,
+    now = store.now()
+    leases = [r.lease_expires - now for r in runs if r.status == "running" and r.lease_expires is not None]
+    return {"counts": counts, "leased": sum(1 for s in leases if s >= 0),
+            "lease_ends_in": max((s for s in leases if s >= 0), default=None),  # seconds, by the store's clock
+            "expired_leases": sum(1 for s in leases if s < 0), "total": total, "eta_seconds": eta, "failures": failures,
             # skipped runs never run: completeness counts the runs that can
             "complete": (counts["done"] + counts["invalid"] + counts["failed"]) / max(total - counts["skipped"], 1),
             "mean_run_seconds": float(np.mean(finished)) if finished else None,

@@ -57,6 +57,8 @@ class Dataset:
     path: Path
     representation: str
     seq_len: int | None
+    column_mapping: dict | None = None  # as stored with the grid by init-db
+    lenient: bool = False
     series: Any = None
     truth: np.ndarray | None = None
     fingerprint: str = ""
@@ -68,7 +70,10 @@ class Dataset:
         from ..data import SeriesSpec, build_series, load_source
         from ..data.synth import read_ground_truth
 
-        tx = load_source(self.path).transactions
+        from ..data.transactions import ColumnMapping
+
+        mapping = ColumnMapping.from_dict(self.column_mapping) if self.column_mapping else None
+        tx = load_source(self.path, mapping, lenient=self.lenient).transactions
         self.series = build_series(tx, SeriesSpec(self.representation, seq_len=self.seq_len))
         truth_file = self.path / "ground_truth.csv" if self.path.is_dir() else None
         if truth_file is not None and truth_file.exists():
@@ -154,13 +159,22 @@ def parse_filter(text: str | None) -> Callable[[dict[str, Any]], bool]:
     """'autoencoder=fcnn,k=2' -> a predicate on config dicts (values compared as text)."""
     if not text:
         return lambda cfg: True
+    from dataclasses import fields as dataclass_fields
+
+    from ..errors import FthcError
+
+    known = {f.name for f in dataclass_fields(ClustererConfig)}
     wanted = []
     for part in text.split(","):
         if "=" not in part:
-            from ..errors import FthcError
-
             raise FthcError(f"bad filter {part!r}; expected field=value[,field=value]")
         k, v = part.split("=", 1)
+        if k.strip() not in known:
+            import difflib
+
+            close = difflib.get_close_matches(k.strip(), sorted(known), n=1)
+            raise FthcError(f"unknown field {k.strip()!r} in --only" + (f"; did you mean {close[0]!r}?" if close
+                                                                        else f"; fields: {', '.join(sorted(known))}"))
         wanted.append((k.strip(), {x.strip() for x in v.split("|")}))
     return lambda cfg: all(str(cfg.get(k)) in v for k, v in wanted)
 
@@ -176,6 +190,7 @@ class Worker:
     executor: Callable[..., dict[str, Any]] = execute
     on_done: Callable[[Run, dict[str, Any]], None] | None = None
     precision: str | None = None  # auto | fp32 | bf16: overrides the configs' (how a run computes, not what)
+    datasets: dict[str, Dataset] = field(default_factory=dict, repr=False)  # representation -> series, loaded once
     _pretext: FittedPretext | None = field(default=None, repr=False)  # the last pretext stage, reused
     abandoned: int = 0  # runs given up because their lease was lost
 
@@ -184,7 +199,7 @@ class Worker:
         test_fraction = float(grid.get("test_fraction", 0.5))
         keep = parse_filter(only)
         config_ids = [cid for cid, cfg, _ in self.store.configs() if keep(cfg)] if only else None
-        datasets: dict[str, Dataset] = {}
+        datasets = self.datasets
         done = 0
         while max_runs is None or done < max_runs:
             run = self.store.claim(self.worker_id, self.lease_seconds, config_ids)
@@ -196,7 +211,8 @@ class Worker:
                 with Heartbeat(self.store, run.id, self.worker_id, self.lease_seconds) as beat, reporting(beat):
                     rep = grid.get("representation", "amounts")
                     if rep not in datasets:
-                        datasets[rep] = Dataset(self.data_path, rep, grid.get("seq_len"))  # loaded on first use
+                        datasets[rep] = Dataset(self.data_path, rep, grid.get("seq_len"), grid.get("column_mapping"),
+                                                grid.get("lenient", False))  # loaded on first use
                     result = self.executor(run, datasets[rep], self.store, test_fraction, self._pretext)
                     status = result.pop("status")
                     self._pretext = result.pop("_pretext", None)

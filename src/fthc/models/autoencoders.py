@@ -197,6 +197,7 @@ class LSTM(Autoencoder):
 
 @AUTOENCODERS.register("dtc", native_latent=True, recurrent=True, supports_multi_rec=False, supports_vae=False,
                        temporal_latent=True, min_seq_len=20, test_params={"filters": 8, "hidden": 8},
+                       bf16=False,  # its LSTMs cancel what its convolution gains (1.01x, bench_models)
                        doc="Deep Temporal Clustering: conv + max-pool + two BiLSTMs, a latent time series")
 class DTCAutoencoder(Autoencoder):
     """Madiraju et al.: the latent is a short time series [T', channels], so DTC distances act along time."""

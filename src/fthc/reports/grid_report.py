@@ -68,21 +68,61 @@ def fig_top5(df: pd.DataFrame, metric: str, better: str, out: Path) -> Path | No
     return _save(fig, out / f"top5_{metric}.png")
 
 
+# each component is compared among the runs where it applies: distance only among DTC runs (k-means has none),
+# reduction only among k-means runs (DTC has none); otherwise every k-means run would count as distance 'eucl'
+COMPARED_AMONG = {"distance": ("clustering", "dtc"), "reduction": ("clustering", "kmeans")}
+
+
 def fig_components(df: pd.DataFrame, out: Path) -> Path | None:
     valid = df[df["status"] == "done"]
     if valid.empty:
         return None
-    fig, axes = subplots(2, len(COMPONENTS), figsize=(3.3 * len(COMPONENTS), 6), squeeze=False)
-    for j, comp in enumerate(COMPONENTS):
-        for i, (metric, name) in enumerate((("test_input_silhouette", "silhouette"),
-                                            ("test_input_davies_bouldin", "Davies-Bouldin"))):
-            g = valid.groupby(comp)[metric].agg(["mean", "std"])
+    metrics = (("test_input_silhouette", "silhouette", "higher", "tab:green"),
+               ("test_input_davies_bouldin", "Davies-Bouldin", "lower", "tab:orange"))
+    fig, axes = subplots(len(COMPONENTS), 2, figsize=(10, 2.9 * len(COMPONENTS)), squeeze=False)
+    for i, comp in enumerate(COMPONENTS):
+        among = COMPARED_AMONG.get(comp)
+        runs = valid[valid[among[0]] == among[1]] if among else valid
+        scope = f" (among {among[1]} runs only)" if among else ""
+        for j, (metric, name, better, colour) in enumerate(metrics):
             ax = axes[i, j]
-            ax.bar(range(len(g)), g["mean"], yerr=g["std"].fillna(0), color="tab:green" if i == 0 else "tab:orange")
-            ax.set_xticks(range(len(g)), g.index, rotation=30, fontsize=7)
-            ax.set_title(f"{name} by {comp}", fontsize=8)
-            ax.set_ylabel(f"test {name} (mean +- std)", fontsize=7)
+            if runs.empty or metric not in runs:
+                ax.set_axis_off()
+                ax.set_title(f"{name} by {comp}: no {among[1] if among else ''} runs yet", fontsize=9)
+                continue
+            g = runs.groupby(comp)[metric].agg(["mean", "std", "count"])
+            ax.bar(range(len(g)), g["mean"], yerr=g["std"].fillna(0), color=colour)
+            ax.set_xticks(range(len(g)), [f"{v}\n(n={n})" for v, n in zip(g.index, g["count"])], fontsize=9)
+            ax.set_title(f"{name} by {comp}{scope}; {better} is better", fontsize=9)
+            ax.set_ylabel(f"test {name}, mean +- std", fontsize=8)
     return _save(fig, out / "components.png")
+
+
+def best_table(df: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The best configurations by mean test silhouette, with Davies-Bouldin, ARI (where there is a truth) and
+    how many valid runs each mean rests on."""
+    valid = df[df["status"] == "done"]
+    if valid.empty or "test_input_silhouette" not in valid:
+        return pd.DataFrame()
+    cols = {"test_input_silhouette": "silhouette", "test_input_davies_bouldin": "Davies-Bouldin",
+            "test_ari": "ARI"}
+    g = valid.groupby(["label", "k"])[[c for c in cols if c in valid]].mean().rename(columns=cols)
+    g["valid runs"] = valid.groupby(["label", "k"]).size()
+    g["invalid runs"] = df[df["status"] == "invalid"].groupby(["label", "k"]).size().reindex(g.index).fillna(0) \
+        .astype(int)
+    return g.sort_values("silhouette", ascending=False).head(n).reset_index() \
+        .rename(columns={"label": "configuration"})
+
+
+HOW_TO_READ = (
+    "How to read this report. Each run trains one configuration on half of the customers and is scored on the "
+    "other half (test). Silhouette (higher is better, at most 1) and Davies-Bouldin (lower is better) are computed "
+    "on the input series, so configurations with different latent spaces are compared on the same ground; they "
+    "measure how compact and separate the segments are, not whether they are useful. Where the data has planted "
+    "segments (synthetic Berka), ARI says how well they were recovered (1 is perfect, 0 is chance). A run is "
+    "invalid when it delivered fewer non-empty segments than k; the table counts them. Prefer configurations "
+    "whose mean rests on several valid runs, and compare components only within the panels, where like is "
+    "compared with like.")
 
 
 def fig_invalid(df: pd.DataFrame, out: Path) -> Path | None:
@@ -178,8 +218,16 @@ def write_report(store: Store, out: Path) -> dict:
     summary = (f"{status['complete']:.0%} of {status['total'] - c['skipped']:,} runs finished: {c['done']:,} done, "
                f"{c['invalid']:,} invalid, {c['failed']:,} failed, {c['skipped']:,} skipped, "
                f"{c['pending'] + c['running']:,} to go.")
-    md = ["# fthc experiment report", "", summary, ""]
-    body = [f"<h1>fthc experiment report</h1><p>{html.escape(summary)}</p>"]
+    md = ["# fthc experiment report", "", summary, "", HOW_TO_READ, ""]
+    body = [f"<h1>fthc experiment report</h1><p>{html.escape(summary)}</p><p>{html.escape(HOW_TO_READ)}</p>"]
+    best = best_table(df)
+    if not best.empty:
+        best.to_csv(out / "best_configurations.csv", index=False)
+        cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in best.itertuples(False)]
+        md += ["## Best configurations (mean over valid test runs)", "", "| " + " | ".join(best.columns) + " |",
+               "|" + "---|" * len(best.columns), *("| " + " | ".join(r) + " |" for r in cells), ""]
+        body.append("<h2>Best configurations (mean over valid test runs)</h2>"
+                    + best.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0))
     for title, path in figures:
         md += [f"## {title}", "", f"![{title}]({path.name})", ""]
         data = base64.b64encode(path.read_bytes()).decode()
@@ -191,6 +239,8 @@ def write_report(store: Store, out: Path) -> dict:
     (out / "report.md").write_text("\n".join(md))
     (out / "report.html").write_text(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>fthc experiment report</title>"
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}</style></head><body>"
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;font-size:90%}td,th{padding:2px 8px;text-align:right}"
+        "td:first-child,th:first-child{text-align:left}</style></head><body>"
         + "".join(body) + "</body></html>")
     return {"out": out, "figures": [p for _, p in figures], "summary": summary}

@@ -11,29 +11,52 @@ import numpy as np
 import pandas as pd
 
 
-def plot_typical_series(series, labels: np.ndarray, path: Path, channel: int = 0) -> None:
-    """Per segment: the 10-90% band of the series' first channel over valid steps, and the medoid series."""
+def separating_channels(series, labels: np.ndarray, at_least: float = 0.05, most: int = 4) -> list[int]:
+    """Channels whose per-customer mean differs between segments: the share of its variance explained by the
+    segments (eta squared) is at least `at_least`; the best ones first, and always at least one."""
+    X, M = series.X.astype(np.float64), series.mask[:, None, :]
+    means = np.where(M, X, 0).sum(-1) / np.maximum(M.sum(-1), 1)  # [n, channels]
+    total = means.var(0) * len(means)
+    between = np.zeros(means.shape[1])
+    for s in np.unique(labels):
+        part = means[labels == s]
+        between += len(part) * (part.mean(0) - means.mean(0)) ** 2
+    eta = np.where(total > 0, between / np.where(total > 0, total, 1), 0.0)
+    order = [int(c) for c in np.argsort(-eta)]
+    return [c for c in order if eta[c] >= at_least][:most] or order[:1]
+
+
+def plot_typical_series(series, labels: np.ndarray, path: Path, channels: list[int] | None = None) -> None:
+    """Per segment (rows) and per channel that separates the segments (columns): the 10-90% band of the
+    customers' series over valid steps, and the medoid customer's series."""
     segs = np.unique(labels)
-    fig, axes = subplots(len(segs), 1, figsize=(9, 1.9 * len(segs)), sharex=True, squeeze=False)
-    X = series.X[:, channel, :].astype(np.float64)
+    channels = channels if channels is not None else separating_channels(series, labels)
+    fig, axes = subplots(len(segs), len(channels), figsize=(4.6 * len(channels), 1.9 * len(segs)), sharex=True,
+                         squeeze=False)
     M = series.mask
-    for ax, s in zip(axes[:, 0], segs):
-        idx = np.flatnonzero(labels == s)
-        x = np.where(M[idx], X[idx], np.nan)
-        with warnings.catch_warnings():  # steps no customer of the segment reaches stay blank
-            warnings.simplefilter("ignore", RuntimeWarning)
-            lo, hi = np.nanpercentile(x, 10, axis=0), np.nanpercentile(x, 90, axis=0)
-        steps = np.arange(X.shape[1])
-        ax.fill_between(steps, lo, hi, alpha=0.3, label="10-90% of customers")
-        sub = X[idx[:500]]
-        d = ((sub[:, None, :] - sub[None, :, :]) ** 2).sum(-1)
-        medoid = idx[:500][d.sum(1).argmin()]
-        ax.plot(steps[M[medoid]], X[medoid][M[medoid]], lw=0.8, color="k", label="medoid customer")
-        ax.set_title(f"segment {s} ({len(idx):,} customers)", fontsize=9, loc="left")
-        ax.set_ylabel(series.channels[channel] if series.channels else "value", fontsize=8)
+    steps = np.arange(series.X.shape[2])
+    for col, channel in enumerate(channels):
+        X = series.X[:, channel, :].astype(np.float64)
+        name = series.channels[channel] if series.channels else f"channel {channel}"
+        for row, s in enumerate(segs):
+            ax = axes[row, col]
+            idx = np.flatnonzero(labels == s)
+            x = np.where(M[idx], X[idx], np.nan)
+            with warnings.catch_warnings():  # steps no customer of the segment reaches stay blank
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi = np.nanpercentile(x, 10, axis=0), np.nanpercentile(x, 90, axis=0)
+            ax.fill_between(steps, lo, hi, alpha=0.3, label="10-90% of customers")
+            sub = X[idx[:500]]
+            d = ((sub[:, None, :] - sub[None, :, :]) ** 2).sum(-1)
+            medoid = idx[:500][d.sum(1).argmin()]
+            ax.plot(steps[M[medoid]], X[medoid][M[medoid]], lw=0.8, color="k", label="medoid customer")
+            ax.set_title(f"segment {s} ({len(idx):,} customers): {name}", fontsize=8, loc="left")
+            if col == 0:
+                ax.set_ylabel("scaled value", fontsize=7)
     axes[0, 0].legend(fontsize=7, loc="upper right")
-    axes[-1, 0].set_xlabel(f"step ({series.spec.representation}: "
-                           f"{'period' if series.spec.representation == 'calendar' else 'transaction'} index)")
+    for ax in axes[-1]:
+        ax.set_xlabel(f"step ({series.spec.representation}: "
+                      f"{'period' if series.spec.representation == 'calendar' else 'transaction'} index)", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 

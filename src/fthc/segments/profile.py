@@ -29,10 +29,15 @@ def customer_behaviour(tx: pd.DataFrame) -> pd.DataFrame:
         "negative_month_share": g["balance"].apply(lambda b: float((b < 0).mean())),
         "active_months": g.size(),
     })
+    if tx["balance"].isna().all():  # no balance column: nothing can be said about balances
+        out[["balance_level", "balance_volatility", "negative_month_share"]] = np.nan
     kind = tx["kind"].astype(str)
     n = tx.groupby("customer_id").size()
     for name, kinds in (("cash_share", CASH), ("card_share", CARD), ("transfer_share", TRANSFER)):
         out[name] = kind.isin(kinds).groupby(tx["customer_id"]).sum() / n
+    known_kinds = bool((kind != "other").any())  # without categories every transaction is 'other'
+    if not known_kinds:
+        out[["cash_share", "card_share", "transfer_share"]] = np.nan
     # a regular credit: an incoming transfer (or pension) in >= 75% of active months, amounts varying < 20%
     for name, kinds in (("salary_like", ["incoming_transfer"]), ("pension_like", ["pension"])):
         rows = t[kind.isin(kinds).to_numpy() & (t["amount"] > 0).to_numpy()]
@@ -40,7 +45,7 @@ def customer_behaviour(tx: pd.DataFrame) -> pd.DataFrame:
         months_with = per.size()
         cv = per.std().fillna(0) / per.mean()
         regular = (months_with / out["active_months"].reindex(months_with.index) >= 0.75) & (cv < 0.2)
-        out[name] = regular.reindex(out.index, fill_value=False).astype(bool)
+        out[name] = regular.reindex(out.index, fill_value=False).astype(float) if known_kinds else np.nan
     return out
 
 
@@ -103,27 +108,35 @@ def describe(profile: pd.DataFrame) -> dict:
     out = {}
     for seg, p in profile.iterrows():
         parts = []
-        if p["pension_like_share"] >= 0.5:
+        regular = p["salary_like_share"] + p["pension_like_share"]
+        if pd.isna(regular):
+            pass  # no transaction kinds: salary and pension cannot be told from other credits
+        elif p["pension_like_share"] >= 0.5:
             parts.append(f"regular pension-like credit ({p['pension_like_share']:.0%})")
         elif p["salary_like_share"] >= 0.5:
             parts.append(f"regular monthly credit ({p['salary_like_share']:.0%} salary-like)")
-        elif p["salary_like_share"] + p["pension_like_share"] >= 0.5:
-            parts.append(f"regular credit for {p['salary_like_share'] + p['pension_like_share']:.0%} "
+        elif regular >= 0.5:
+            parts.append(f"regular credit for {regular:.0%} "
                          f"({p['salary_like_share']:.0%} salary-like, {p['pension_like_share']:.0%} pension-like)")
         else:
-            parts.append(f"mostly irregular income (regular credit for "
-                         f"{p['salary_like_share'] + p['pension_like_share']:.0%})")
-        ratio = p["median_monthly_income"] / overall_income if overall_income else float("nan")
-        if "median_district_salary" in p and p["median_district_salary"] > 0:
-            parts.append(f"income ~{p['median_monthly_income'] / p['median_district_salary']:.1f}x district salary")
+            parts.append(f"mostly irregular income (regular credit for {regular:.0%})")
+        income = p["median_monthly_income"]
+        district = p.get("median_district_salary", np.nan)
+        if pd.notna(district) and district > 0 and income / district >= 0.05:
+            parts.append(f"income ~{income / district:.1f}x district salary ({income:,.0f}/month)")
+        elif overall_income > 0 and income / overall_income >= 0.05:
+            parts.append(f"income {income / overall_income:.1f}x the median customer's ({income:,.0f}/month)")
         else:
-            parts.append(f"income {ratio:.1f}x the median customer")
-        parts.append(f"{'high' if p['cash_share'] > 0.3 else 'low' if p['cash_share'] < 0.15 else 'moderate'} "
-                     f"cash use ({p['cash_share']:.0%} of transactions)")
-        if p["card_share"] >= 0.1:
+            parts.append(f"income {income:,.0f}/month")
+        cash = p["cash_share"]
+        if pd.notna(cash):
+            parts.append(f"{'high' if cash > 0.3 else 'low' if cash < 0.15 else 'moderate'} "
+                         f"cash use ({cash:.0%} of transactions)")
+        if pd.notna(p["card_share"]) and p["card_share"] >= 0.1:
             parts.append(f"card payments {p['card_share']:.0%}")
         neg = p["negative_month_share"]
-        parts.append("rarely negative" if neg < 0.05 else f"negative at {neg:.0%} of month ends")
+        if pd.notna(neg):  # only where the data has balances
+            parts.append("rarely negative" if neg < 0.05 else f"negative at {neg:.0%} of month ends")
         tpm = p["transactions_per_month"]
         parts.append(f"{'very active' if tpm > 1.5 * overall_tx else 'quiet' if tpm < 0.6 * overall_tx else 'typical activity'}"
                      f" ({tpm:.1f} transactions/month)")

@@ -90,6 +90,11 @@ class Store(ABC):
         """Put a run this worker holds back to pending (Ctrl-C)."""
 
     @abstractmethod
+    def reset(self, statuses: set[str], config_ids: list | None = None) -> int:
+        """Put finished runs with these statuses (failed, invalid, done) back to pending, their results
+        cleared; returns how many. Running runs are never touched (their workers hold them)."""
+
+    @abstractmethod
     def configs(self) -> list[tuple[Any, dict[str, Any], str | None]]:
         """(config id, config dict, skipped reason) of every configuration."""
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 from .base import Store, StoreError, mask_url
 
 
-def open_store(url: str | None = None) -> Store:
-    """`fthc.db` by default; a path or sqlite:///path, postgresql://..., or mongodb://..."""
+def open_store(url: str | None = None, create: bool = True) -> Store:
+    """`fthc.db` by default; a path or sqlite:///path, postgresql://..., or mongodb://...
+
+    With `create=False` (what `fthc run`, `status`, `export` and `report` use), a SQLite file that does not
+    exist is an error: a typo in `--store` must not answer from a new, empty store."""
     url = url or "fthc.db"
     if url.startswith(("postgresql", "postgres://", "sqlite:")) or "://" not in url:
-        from .sql import SQLStore
+        from .sql import SQLStore, sqlite_path
+
+        path = sqlite_path(url)
+        if path is not None and not create and not path.exists():
+            raise StoreError(f"no store at {path}: create one with `fthc init-db --store {url}` (or check the "
+                             "path)")
 
         return SQLStore(url)
     if url.startswith(("mongodb://", "mongodb+srv://", "mongomock://")):

@@ -143,6 +143,15 @@ class MongoStore(Store):
         return self._call(lambda: self.db["result"].update_one(self._owned(run_id, worker), {"$set": {
             "status": "pending", "worker": None, "lease_expires": None}}).modified_count == 1, "releasing a run")
 
+    def reset(self, statuses, config_ids=None) -> int:
+        query: dict = {"status": {"$in": sorted(set(statuses) - {"running", "pending"})}}
+        if config_ids is not None:
+            query["config_id"] = {"$in": list(config_ids)}
+        return self._call(lambda: self.db["result"].update_many(query, {"$set": {
+            "status": "pending", "worker": None, "lease_expires": None, "metrics": None, "error": None,
+            "train_seconds": None, "total_seconds": None, "started_at": None, "finished_at": None}}).modified_count,
+            "resetting runs")
+
     def configs(self):
         docs = self._call(lambda: list(self.db["config"].find(sort=[("_id", 1)])), "reading configurations")
         return [(d["_id"], d["config"], d.get("skipped")) for d in docs]

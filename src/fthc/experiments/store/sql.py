@@ -73,6 +73,14 @@ def _engine_url(url: str) -> str:
     return url
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite store URL (None for other databases and in-memory SQLite)."""
+    engine_url = _engine_url(url)
+    if not engine_url.startswith("sqlite:///") or engine_url in ("sqlite:///", "sqlite:///:memory:"):
+        return None
+    return Path(engine_url[len("sqlite:///"):])
+
+
 class SQLStore(Store):
     def __init__(self, url: str):
         self.url = url
@@ -92,7 +100,7 @@ class SQLStore(Store):
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
                 self.engine = sa.create_engine(_engine_url(url), pool_pre_ping=True)
-        except (sa.exc.ArgumentError, ImportError) as exc:
+        except (sa.exc.ArgumentError, ImportError, ValueError) as exc:  # ValueError: e.g. a port that is no number
             raise StoreError(f"invalid store URL {mask_url(url)}: {exc}") from exc
         retry(self._prepare, (OperationalError, DBAPIError), "connecting to the store", url)
         self.clock = db_clock(self.sqlite)
@@ -204,6 +212,15 @@ class SQLStore(Store):
     def release(self, run_id, worker: str) -> bool:
         return self._tx(lambda c: c.execute(RUNS.update().where(self._owned(run_id, worker)).values(
             status="pending", worker=None, lease_expires=None)).rowcount == 1, "releasing a run")
+
+    def reset(self, statuses, config_ids=None) -> int:
+        statuses = set(statuses) - {"running", "pending"}
+        where = RUNS.c.status.in_(sorted(statuses))
+        if config_ids is not None:
+            where = where & RUNS.c.config_id.in_(list(config_ids))
+        return self._tx(lambda c: c.execute(RUNS.update().where(where).values(
+            status="pending", worker=None, lease_expires=None, metrics=None, error=None, train_seconds=None,
+            total_seconds=None, started_at=None, finished_at=None)).rowcount, "resetting runs")
 
     # -- reading ---------------------------------------------------------------------------------------
     def configs(self):

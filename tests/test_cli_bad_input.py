@@ -1,0 +1,152 @@
+"""Every bad input a new user tried (issue 10) is one line, exit code 2, no traceback, naming what is wrong."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from fthc.cli import main
+
+TABLE = "customer_id,timestamp,amount\nA,2023-01-05,10\nA,2023-02-05,-3\nB,2023-01-07,5\nB,2023-03-01,-2\n"
+
+
+def write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+def grid_file(tmp_path, body):
+    return write(tmp_path / "grid.toml", "[grid]\n" + body + "\n")
+
+
+CASES = {
+    "duplicate header": (lambda t: ["data", "inspect", write(t / "d.csv", "customer_id,amount,amount\nA,1,2\n")],
+                         "'amount' more than once"),
+    "mapping value of the wrong type": (
+        lambda t: ["data", "inspect", write(t / "t.csv", TABLE), "--mapping", write(t / "m.toml", "[columns]\namount = 3\n")],
+        "amount = 3 is not a column name"),
+    "grid runs as text": (lambda t: ["init-db", "--store", str(t / "g.db"), "--grid", grid_file(t, 'runs = "3"')],
+                          "runs = '3' is not a whole number"),
+    "grid k as words": (lambda t: ["init-db", "--store", str(t / "g.db"), "--grid", grid_file(t, 'k = ["two"]')],
+                        "is not a list of whole numbers"),
+    "grid string where a list is expected": (
+        lambda t: ["init-db", "--store", str(t / "g.db"), "--grid", grid_file(t, 'autoencoder = "fcnn"')],
+        'e.g. autoencoder = ["fcnn", "resnet"]'),
+    "store URL with a bad port": (lambda t: ["status", "--store", "postgresql://u:p@localhost:port/db"],
+                                  "invalid store URL"),
+    "status on a store that does not exist": (lambda t: ["status", "--store", str(t / "smal.db")], "no store at"),
+    "report on a store that does not exist": (lambda t: ["report", "--store", str(t / "none.db")], "no store at"),
+    "export on a store that does not exist": (lambda t: ["export", "--store", str(t / "none.db")], "no store at"),
+    "unknown --only field": (
+        lambda t: [*_init(t), "run", "--store", str(t / "g.db"), "--only", "autoencodr=fcnn"],
+        "unknown field 'autoencodr' in --only; did you mean 'autoencoder'?"),
+    "--only that matches nothing": (
+        lambda t: [*_init(t), "run", "--store", str(t / "g.db"), "--only", "autoencoder=transformer"],
+        "matches no configuration"),
+    "run with a data path typo": (
+        lambda t: [*_init(t), "run", "--store", str(t / "g.db"), "--data", str(t / "berak")], "not found"),
+    "reset with an unknown --only field": (
+        lambda t: [*_init(t), "reset", "--store", str(t / "g.db"), "--status", "failed", "--only", "kk=2"],
+        "unknown field 'kk'"),
+    "ambiguous dates": (lambda t: ["data", "inspect", write(t / "a.csv", "customer_id,timestamp,amount\n"
+                                                                        "A,03/01/2023,1\nA,04/02/2023,2\n")],
+                        "no value tells them apart"),
+    "markup-like text is printed as it is": (
+        lambda t: ["data", "inspect", write(t / "t.csv", TABLE), "--mapping",
+                   write(t / "m.toml", "[columns]\nwho = \"x\"\n")], "unknown keys in [columns]"),
+}
+
+_INIT = {}
+
+
+def _init(tmp_path):
+    """A one-configuration grid in a fresh store (made once per test, before the command under test)."""
+    db = tmp_path / "g.db"
+    grid = grid_file(tmp_path, 'autoencoder = ["fcnn"]\npretext = ["mse"]\nclustering = ["kmeans"]\nk = [2]\n'
+                               'reduction = ["none"]\nruns = 1\npretrain_batches = 2')
+    r = CliRunner().invoke(main, ["init-db", "--store", str(db), "--grid", grid])
+    assert r.exit_code == 0, r.output
+    return []
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_one_line_and_exit_code_2(case, tmp_path):
+    argv, expected = CASES[case]
+    result = CliRunner().invoke(main, argv(tmp_path))
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "Traceback" not in result.output and not isinstance(result.exception, (KeyError, TypeError))
+    assert lines[-1].startswith("error: ") and expected in " ".join(result.output.split()), result.output
+
+
+def test_a_csv_saved_by_excel_with_a_bom_reads(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + TABLE.encode())
+    result = CliRunner().invoke(main, ["data", "inspect", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_failed_runs_go_back_to_pending_and_status_says_how(tmp_path):
+    from fthc.experiments.store import open_store
+
+    _init(tmp_path)
+    db = str(tmp_path / "g.db")
+    with open_store(db) as store:
+        run = store.claim("w", 60)
+        store.finish(run.id, "w", "failed", error="RuntimeError: boom")
+    r = CliRunner().invoke(main, ["status", "--store", db])
+    assert "fthc reset --status failed" in r.output
+    r = CliRunner().invoke(main, ["reset", "--store", db, "--status", "failed", "--only", "k=2"])
+    assert r.exit_code == 0 and "1 failed run(s) put back to pending" in r.output, r.output
+    with open_store(db) as store:
+        assert store.counts()["pending"] == 1 and store.runs()[0].error is None
+        run = store.claim("w", 600)
+    r = CliRunner().invoke(main, ["status", "--store", db])
+    assert "1 run(s) held by a worker under a lease" in r.output and "the last in" in r.output, r.output
+
+
+def test_an_invalid_k_leaves_no_output_folder(tmp_path, synth_berka):
+    out = tmp_path / "seg"
+    r = CliRunner().invoke(main, ["segment", "--data", str(synth_berka), "--k", "1", "--out", str(out)])
+    assert r.exit_code == 2 and "k must be at least 2" in r.output and not out.exists(), r.output
+
+
+def test_assign_reads_new_data_with_the_columns_the_model_was_fitted_with(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [{"cust": f"C{c}", "when": (pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(d))).strftime("%d/%m/%Y"),
+             "value": float(rng.normal(100 if c % 2 else -50, 30))} for c in range(30) for d in rng.integers(0, 300, 20)]
+    pd.DataFrame(rows).to_csv(tmp_path / "t.csv", index=False)
+    flags = ["--customer-col", "cust", "--time-col", "when", "--amount-col", "value", "--date-format", "%d/%m/%Y"]
+    r = CliRunner().invoke(main, ["segment", "--data", str(tmp_path / "t.csv"), "--k", "2", "--pretrain-batches",
+                                  "0", "--out", str(tmp_path / "seg"), *flags])
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((tmp_path / "seg" / "model" / "manifest.json").read_text())
+    assert manifest["column_mapping"]["customer_id"] == "cust"
+    for extra in ([], flags):
+        out = tmp_path / f"a{len(extra)}.csv"
+        r = CliRunner().invoke(main, ["assign", "--model", str(tmp_path / "seg" / "model"), "--data",
+                                      str(tmp_path / "t.csv"), "--out", str(out), *extra])
+        assert r.exit_code == 0, r.output
+    fitted = pd.read_csv(tmp_path / "seg" / "assignments.csv").set_index("customer_id")["segment"]
+    for name in ("a0.csv", f"a{len(flags)}.csv"):
+        assigned = pd.read_csv(tmp_path / name).set_index("customer_id")["segment"]
+        assert assigned.reindex(fitted.index).equals(fitted), name
+
+
+def test_a_grid_reads_a_mapped_table_the_way_init_db_was_told(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = [{"cust": f"C{c}", "when": (pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(d))).strftime("%d/%m/%Y"),
+             "value": float(rng.normal(50, 30))} for c in range(24) for d in rng.integers(0, 300, 12)]
+    pd.DataFrame(rows).to_csv(tmp_path / "t.csv", index=False)
+    db = str(tmp_path / "g.db")
+    grid = grid_file(tmp_path, 'autoencoder = ["fcnn"]\npretext = ["mse"]\nclustering = ["kmeans"]\nk = [2]\n'
+                               'reduction = ["none"]\nruns = 1\npretrain_batches = 2\narch = { fcnn = { hidden = [4, 4, 4] } }')
+    flags = ["--customer-col", "cust", "--time-col", "when", "--amount-col", "value"]
+    r = CliRunner().invoke(main, ["init-db", "--store", db, "--grid", grid, *flags])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["run", "--store", db, "--data", str(tmp_path / "t.csv"), "--workers", "1"])
+    assert r.exit_code == 0 and "done 1" in r.output, r.output
+    r = CliRunner().invoke(main, ["init-db", "--store", db, "--grid", grid, "--customer-col", "other"])
+    assert r.exit_code == 2 and "use a new store for another mapping" in r.output, r.output
