@@ -95,6 +95,24 @@ def build_mapping(mapping, customer_col, time_col, amount_col, direction_col, ba
     return replace(base, **{k: v for k, v in flags.items() if v})
 
 
+@data.command("sample")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help="Parquet file, folder or glob.")
+@click.option("--customers", type=click.IntRange(1), default=200_000, show_default=True)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the sample (Parquet).")
+@click.option("--spark-master", default="local[*]", show_default=True)
+@mapping_options
+def sample_cmd(data, customers, seed, out, spark_master, mapping, customer_col, time_col, amount_col, direction_col,
+               balance_col, category_col, date_format, lenient) -> None:
+    """A seeded random sample of customers with all their transactions, read with Spark (to fit on)."""
+    from .engines.spark import sample_customers
+
+    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                      date_format)
+    r = sample_customers(data, out, customers, m, seed=seed, master=spark_master)
+    console.print(f"sampled {r['customers']:,} of {r['of']:,} customers with all their transactions: {out}")
+
+
 @data.command("inspect")
 @click.argument("path", type=click.Path(path_type=Path))
 @mapping_options
@@ -301,7 +319,8 @@ def _config(preset_name, config_file, overrides):
 
 
 @main.command("segment")
-@click.option("--data", type=click.Path(path_type=Path), help="Berka folder or transaction table (default: synthetic).")
+@click.option("--data", type=click.Path(path_type=Path),
+              help="Berka folder, transaction table, or a folder/glob of Parquet files (default: synthetic).")
 @click.option("--preset", "preset_name", default="features", show_default=True,
               help="features (behaviour features read off the series, k-means), behaviour (the same with a "
                    "contrastive embedding), fthc (the paper's), pooled, dtc, lstm, fcnn or vae.")
@@ -313,12 +332,15 @@ def _config(preset_name, config_file, overrides):
 @click.option("--pretrain-batches", type=click.IntRange(0), help="Override the training budget.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @precision_option
+@click.option("--sample", type=click.IntRange(2), default=200_000, show_default=True,
+              help="A partitioned Parquet dataset (folder or glob) is fitted on about this many customers; all "
+                   "are scored.")
 @click.option("--allow-fewer", is_flag=True,
               help="Accept a result with fewer non-empty segments than k (otherwise exit code 2).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/segments"), show_default=True)
 @mapping_options
-def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, allow_fewer,
-                out, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, sample,
+                allow_fewer, out, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                 date_format, lenient) -> None:
     """Fit a clusterer on all customers; write assignments, the model, profiles, risk separation and plots."""
     from .config import preset_representation
@@ -341,7 +363,7 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
     with showing_progress():
-        result = segment(default_data(data), out, config, k, representation, m, lenient)
+        result = segment(default_data(data), out, config, k, representation, m, lenient, sample=sample)
     print_segments(result)
     console.print(f"segments: {out} (assignments.csv, model/, profile.csv, segments.md, segments.png, profile.png)")
     filled = int((result["profile"]["customers"] > 0).sum())
@@ -371,15 +393,27 @@ def print_segments(r: dict, title: str = "segments") -> None:
 @main.command("assign")
 @click.option("--model", "model_dir", type=click.Path(path_type=Path, exists=True), required=True)
 @click.option("--data", type=click.Path(path_type=Path), required=True)
-@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="A .csv or .parquet file; with --engine spark, a folder (assignments/ and features/).")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="local: this process (bucket by bucket for a Parquet folder or glob); spark: PySpark.")
+@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL (--engine spark).")
 @mapping_options
-def assign_cmd(model_dir, data, out, mapping, customer_col, time_col, amount_col, direction_col, balance_col,
-               category_col, date_format, lenient) -> None:
+def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col, time_col, amount_col,
+               direction_col, balance_col, category_col, date_format, lenient) -> None:
     """Score customers with a saved model and the same preprocessing."""
     from .segments.segment import assign
 
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
+    if engine == "spark":
+        from .engines.spark import assign_spark
+
+        r = assign_spark(model_dir, data, out, m, master=spark_master, lenient=lenient)
+        console.print(f"assigned {r['customers']:,} customers in {r['seconds']:.0f} s "
+                      f"({r['customers'] / max(r['seconds'], 1e-9):,.0f} per second) with Spark {spark_master}: "
+                      f"{out / 'assignments'} and {out / 'features'}")
+        return
     with showing_progress():
         result = assign(model_dir, data, out, m, lenient)
     console.print(f"assigned {len(result):,} customers to segments: {out}")

@@ -118,6 +118,11 @@ class ColumnMapping:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def columns(self) -> list[str]:
+        """The columns a table must have under this mapping."""
+        return [self.customer_id, self.timestamp, self.amount] + [
+            c for c in (self.direction, self.balance, self.category, self.transaction_id) if c]
+
     @classmethod
     def from_dict(cls, data: dict) -> "ColumnMapping":
         """The mapping `to_dict` gave (JSON turns its tuples into lists), e.g. as stored with a model."""
@@ -130,15 +135,18 @@ def read_transactions(path: str | Path, mapping: ColumnMapping | None = None, *,
     """Read a CSV (any common separator) or Parquet transaction table into canonical form."""
     path = Path(path)
     mapping = mapping or ColumnMapping()
-    needed = [mapping.customer_id, mapping.timestamp, mapping.amount]
-    optional = [c for c in (mapping.direction, mapping.balance, mapping.category, mapping.transaction_id) if c]
     if path.suffix.lower() == ".parquet":
         raw = read_parquet_table(path)
-        check_columns(raw.columns, needed + optional, path, ",")
+        check_columns(raw.columns, mapping.columns(), path, ",")
     else:
-        raw = read_text_table(path, sniff_separator(path) if path.exists() else ",", required=needed + optional)
-    checker = RowChecker(path, lenient=lenient, report=report)
+        raw = read_text_table(path, sniff_separator(path) if path.exists() else ",", required=mapping.columns())
+    return canonical_transactions(raw, mapping, RowChecker(path, lenient=lenient, report=report))
 
+
+def canonical_transactions(raw: pd.DataFrame, mapping: ColumnMapping, checker: RowChecker) -> pd.DataFrame:
+    """A raw table (text or typed columns, with its LINE numbers) in canonical form: the checks of every
+    reader, whether the rows come from one file or from one record batch of a partitioned dataset."""
+    path, lenient = checker.path, checker.lenient
     spec = {mapping.customer_id: ("str", False), mapping.timestamp: ("datetime", False),
             mapping.amount: ("float", False)}
     if mapping.direction:

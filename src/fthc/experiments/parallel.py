@@ -129,4 +129,10 @@ def run_workers(store_url: str | None, data: Path, workers: int | None, max_runs
                     p.join()
     with open_store(store_url) as store:
         c = store.counts()
+        now = store.now()
+        held = [r.lease_expires - now for r in store.runs() if r.status == "running" and r.lease_expires
+                and r.lease_expires >= now]
     console.print("runs: " + ", ".join(f"{k} {v}" for k, v in c.items() if v))
+    if held:  # e.g. right after a crash: their leases must lapse before anyone may take them
+        console.print(f"{len(held)} run(s) are still held under a worker's lease (another worker's, or one that "
+                      f"died); if nobody renews it, `fthc run` can take them in {max(held):.0f} s")

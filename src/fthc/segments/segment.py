@@ -12,6 +12,7 @@ import pandas as pd
 from ..clustering import HEADS
 from ..config import ClustererConfig, make_head
 from ..data import SeriesSpec, build_series, load_source
+from ..data.source import Source
 from ..errors import DataError
 from ..progress import announce, report
 from .profile import berka_context, customer_behaviour, describe, profile_segments
@@ -101,9 +102,17 @@ MAX_STEPS = 1000  # a segment run's series keep each customer's latest 1,000 ste
 SHORT_HISTORY = 3  # customers with fewer transactions are segmented like the others and flagged
 
 
+SAMPLE_CUSTOMERS = 200_000  # a partitioned dataset is fitted on about this many customers, then all are scored
+
+
 def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto", representation: str = "amounts",
-            mapping=None, lenient: bool = False, ks=range(2, 9)) -> dict:
-    """Fit on all customers and write assignments, the model, profiles, risk separation and plots to `out`."""
+            mapping=None, lenient: bool = False, ks=range(2, 9), sample: int = SAMPLE_CUSTOMERS,
+            rows_per_bucket: int = 2_000_000) -> dict:
+    """Fit and write assignments, the model, profiles, risk separation and plots to `out`. A table or Berka
+    folder is fitted on all its customers; a partitioned Parquet dataset (a folder or glob of files) is split
+    into customer buckets on disk, fitted on whole buckets until about `sample` customers (a hash-random
+    sample), and every customer is then scored and profiled bucket by bucket."""
+    from ..data.partitioned import bucket_transactions, is_partitioned
     from ..estimator import Clusterer, FrozenEstimator
 
     if k != "auto":  # a k that cannot be fitted fails before anything is read or written
@@ -111,7 +120,14 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     announce(f"reading {path}")
-    source = load_source(path, mapping, lenient=lenient)
+    buckets, sampled = None, None
+    if is_partitioned(path):
+        buckets = bucket_transactions(path, out / "buckets", mapping, lenient=lenient,
+                                      rows_per_bucket=rows_per_bucket)
+        tx, sampled = _sample(buckets, sample)
+        source = Source(tx, None, buckets.report)
+    else:
+        source = load_source(path, mapping, lenient=lenient)
     tx, berka = source.transactions, source.berka
     announce(f"building {representation} series of {tx['customer_id'].nunique():,} customers "
              f"({len(tx):,} transactions)")
@@ -125,16 +141,17 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
     reuse = FrozenEstimator(encoders[config.seed]) if config.seed in encoders else None  # trained once
     announce(f"fitting k={k}" + (" (the encoder trained while choosing k is reused)" if reuse else ""))
     model = Clusterer(config.replace(k=int(k)), encoder=reuse).fit(series)
-    proba = model.predict_proba(series)
-    labels = pd.Series(model.labels_, index=pd.Index(series.ids, name="customer_id"), name="segment")
-    assignments = pd.DataFrame({"customer_id": series.ids, "segment": model.labels_,
-                                "confidence": proba[np.arange(len(proba)), model.labels_],
-                                "transactions": history, "short_history": history < SHORT_HISTORY})
-    assignments.to_csv(out / "assignments.csv", index=False)
     model.column_mapping_ = mapping.to_dict() if mapping is not None and berka is None else None
     model.save(out / "model")  # with the column mapping: assign reads new tables the same way
+    if buckets is None:
+        assignments, behaviour = _score(model, series, history), customer_behaviour(tx)
+    else:  # every customer, bucket by bucket, with the model fitted on the sample
+        parts = [_score_bucket(model, buckets, i) for i in range(len(buckets.files))]
+        assignments = pd.concat([a for a, _ in parts], ignore_index=True)
+        behaviour = pd.concat([b for _, b in parts])
+    assignments.to_csv(out / "assignments.csv", index=False)
+    labels = assignments.set_index("customer_id")["segment"]
     announce("profiles, risk separation and plots")
-    behaviour = customer_behaviour(tx)
     context = berka_context(berka, series.ids) if berka is not None else None
     profile = profile_segments(behaviour, labels, context)
     descriptions = describe(profile)
@@ -149,12 +166,43 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
         baseline_auc = _summary_kmeans_auc(tx, default, int(k), config.seed)
     from ..reports.segment_plots import plot_profile, plot_typical_series
 
-    plot_typical_series(series, model.labels_, out / "segments.png")
+    plot_typical_series(series, labels.reindex(series.ids).to_numpy(), out / "segments.png")
     plot_profile(profile, out / "profile.png")
-    notes = source.report.warnings + history_notes(history, series)
+    notes = source.report.warnings + history_notes(assignments["transactions"].to_numpy(), series)
+    if sampled is not None:
+        notes.insert(0, f"fitted on {sampled:,} of {buckets.customers:,} customers (whole hash buckets of "
+                        f"customers: a random sample); every customer was scored and profiled")
     _write_markdown(out, profile, descriptions, risk, auc, baseline_auc, choice, model, notes)
     return {"k": int(k), "out": out, "profile": profile, "risk": risk, "auc": auc, "baseline_auc": baseline_auc,
             "k_choice": choice, "degenerate": model.degenerate_, "notes": notes}
+
+
+def _score(model, series, history: np.ndarray) -> pd.DataFrame:
+    proba = model.predict_proba(series)
+    labels = proba.argmax(1)
+    return pd.DataFrame({"customer_id": series.ids, "segment": labels, "confidence": proba.max(1),
+                         "transactions": history, "short_history": history < SHORT_HISTORY})
+
+
+def _score_bucket(model, buckets, i: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Assignments and behaviour of one bucket's customers, built with the model's series settings."""
+    tx = buckets.read(i)
+    report("scoring buckets", i + 1, len(buckets.files))
+    series = build_series(tx, replace(model.series_spec_, seq_len=model.seq_len_),
+                          scaling=model.series_scaling_ or None)
+    history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
+    return _score(model, series, history), customer_behaviour(tx)
+
+
+def _sample(buckets, sample: int) -> tuple[pd.DataFrame, int]:
+    """Whole buckets (customers are hashed into them, so they are random) until at least `sample` customers."""
+    parts, n = [], 0
+    for i in range(len(buckets.files)):
+        parts.append(buckets.read(i))
+        n += parts[-1]["customer_id"].nunique()
+        if n >= sample:
+            break
+    return pd.concat(parts, ignore_index=True), n
 
 
 def history_notes(history: np.ndarray, series) -> list[str]:
@@ -210,6 +258,18 @@ def assign(model_dir: Path, path: Path, out: Path | None = None, mapping=None, l
         from ..data.transactions import ColumnMapping
 
         mapping = ColumnMapping.from_dict(model.column_mapping_)
+    from ..data.partitioned import bucket_transactions, is_partitioned
+
+    if is_partitioned(path):  # bucket by bucket: memory depends on the bucket size, not the data size
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="fthc-buckets-", dir=Path(out).parent if out else None) as tmp:
+            buckets = bucket_transactions(path, tmp, mapping, lenient=lenient)
+            result = pd.concat([_score_bucket(model, buckets, i)[0] for i in range(len(buckets.files))],
+                               ignore_index=True)[["customer_id", "segment", "confidence"]]
+        if out is not None:
+            result.to_parquet(out, index=False) if str(out).endswith(".parquet") else result.to_csv(out, index=False)
+        return result
     announce(f"reading {path}")
     tx = load_source(path, mapping, lenient=lenient).transactions
     spec = replace(model.series_spec_, seq_len=model.seq_len_)
@@ -222,5 +282,5 @@ def assign(model_dir: Path, path: Path, out: Path | None = None, mapping=None, l
     labels = proba.argmax(1)
     result = pd.DataFrame({"customer_id": series.ids, "segment": labels, "confidence": proba.max(1)})
     if out is not None:
-        result.to_csv(out, index=False)
+        result.to_parquet(out, index=False) if str(out).endswith(".parquet") else result.to_csv(out, index=False)
     return result

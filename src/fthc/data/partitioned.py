@@ -1,0 +1,215 @@
+"""Transaction tables too large for one pandas frame: a folder or glob of Parquet files (hive-style partitions
+allowed) is streamed record batch by record batch, each batch checked like a single file, and its rows are
+spilled into customer buckets (hash of the customer id) that each fit in memory. Series and summary features
+are then built bucket by bucket, with the series length and the channels' scaling fitted globally in a first
+pass, so the result equals the in-memory path's (to float32 rounding), whatever the bucket count.
+
+    buckets = bucket_transactions("lake/transactions/", tmp / "buckets", mapping, rows_per_bucket=2_000_000)
+    for series in bucketed_series(buckets, SeriesSpec("events")): ...   # one SeriesSet per bucket
+
+Peak memory depends on the batch and bucket sizes, not on the data size (benchmarks/bench_scale.py).
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from ..errors import DataError
+from .errors import ReadReport
+from .series import SeriesSet, SeriesSpec, build_series
+from .tables import LINE, RowChecker, check_columns
+from .transactions import KINDS, ColumnMapping, canonical_transactions
+
+
+def parquet_files(source: str | Path) -> list[Path]:
+    """The Parquet files of a folder (searched recursively, hive partitions included) or a glob pattern."""
+    text = str(source)
+    if any(ch in text for ch in "*?["):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if p.endswith(".parquet"))
+    elif Path(source).is_dir():
+        files = sorted(Path(source).rglob("*.parquet"))
+    else:
+        files = [Path(source)]
+    if not files:
+        raise DataError("no Parquet files found", file=source, expected="a folder or glob of .parquet files")
+    return files
+
+
+def is_partitioned(source: str | Path) -> bool:
+    """A folder of Parquet files (not a Berka folder) or a glob pattern: read with the streaming path."""
+    text = str(source)
+    if any(ch in text for ch in "*?["):
+        return True
+    path = Path(source)
+    return path.is_dir() and any(path.rglob("*.parquet"))
+
+
+def _dataset(files: list[Path], mapping: ColumnMapping, root: Path | None) -> ds.Dataset:
+    """One dataset over every file, after checking that each file has the mapped columns with the same types."""
+    first_schema = None
+    for f in files:
+        try:
+            schema = pq.read_schema(f)
+        except Exception as exc:  # pyarrow raises several types for files that are not Parquet
+            raise DataError(f"cannot read as Parquet: {exc}", file=f) from exc
+        partition_keys = {part.split("=", 1)[0] for part in f.parts if "=" in part}
+        check_columns(list(schema.names) + sorted(partition_keys), mapping.columns(), f, ",")
+        if first_schema is None:
+            first_schema, first_file = schema, f
+            continue
+        for name in mapping.columns():
+            if name in schema.names and name in first_schema.names and \
+                    schema.field(name).type != first_schema.field(name).type:
+                raise DataError(f"column {name!r} is {schema.field(name).type} here but "
+                                f"{first_schema.field(name).type} in {first_file}", file=f, column=name,
+                                expected="the same column types in every file of the dataset")
+    partitioning = "hive" if any("=" in part for f in files for part in f.parts) else None
+    return ds.dataset([str(f) for f in files], format="parquet", partitioning=partitioning,
+                      partition_base_dir=str(root) if root is not None else None)
+
+
+@dataclass
+class Buckets:
+    """Canonical transactions spilled into files, every customer's rows in exactly one of them."""
+
+    files: list[Path]
+    customers: int
+    transactions: int
+    numeric_ids: bool  # every customer id is a whole number (ids are then ints, as the in-memory reader makes them)
+    report: ReadReport
+
+    def read(self, i: int) -> pd.DataFrame:
+        """Bucket i as canonical transactions (customer_id, ts, amount, balance, kind, ...)."""
+        df = pq.read_table(self.files[i]).to_pandas()
+        df["ts"] = df["ts"].astype("datetime64[ns]")
+        df["customer_id"] = df["customer_id"].astype("int64") if self.numeric_ids else \
+            df["customer_id"].astype(object)
+        df["kind"] = pd.Categorical(df["kind"], categories=KINDS)
+        return df.sort_values(["customer_id", "ts"], kind="stable").reset_index(drop=True)
+
+
+def bucket_of(customer_ids: pd.Series, n_buckets: int) -> np.ndarray:
+    """A stable bucket per customer id (pandas' keyed hash of its text), the same in every process."""
+    return (pd.util.hash_array(customer_ids.astype(str).to_numpy(dtype=object)) % np.uint64(n_buckets)) \
+        .astype(np.int64)
+
+
+def bucket_transactions(source: str | Path, folder: str | Path, mapping: ColumnMapping | None = None, *,
+                        rows_per_bucket: int = 2_000_000, batch_rows: int = 500_000, lenient: bool = False,
+                        report: ReadReport | None = None) -> Buckets:
+    """Stream a Parquet dataset, check each record batch like a single file (errors name the file and its row),
+    and spill canonical rows into ceil(rows / rows_per_bucket) customer buckets under `folder`."""
+    mapping = mapping or ColumnMapping()
+    report = report if report is not None else ReadReport()
+    files = parquet_files(source)
+    root = Path(source) if Path(source).is_dir() else None
+    dataset = _dataset(files, mapping, root)
+    total = dataset.count_rows()
+    if total == 0:
+        raise DataError("the dataset has no rows", file=source, expected="at least one transaction")
+    n_buckets = max(1, math.ceil(total / rows_per_bucket))
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"bucket-{i:05d}.parquet" for i in range(n_buckets)]
+    writers: list[pq.ParquetWriter | None] = [None] * n_buckets
+    numeric, customers, rows = True, set(), 0
+    date_format = mapping.date_format
+    try:
+        for fragment in dataset.get_fragments():
+            path = Path(fragment.path)
+            offset = 0
+            for batch in fragment.to_batches(columns=mapping.columns(), batch_size=batch_rows):
+                raw = batch.to_pandas()
+                raw[LINE] = np.arange(offset + 1, offset + len(raw) + 1)  # Parquet rows count from 1 per file
+                offset += len(raw)
+                if raw.empty:
+                    continue
+                checker = RowChecker(path, lenient=lenient, report=report)
+                tx = canonical_transactions(raw, replace(mapping, date_format=date_format), checker)
+                if date_format is None and not pd.api.types.is_datetime64_any_dtype(raw[mapping.timestamp]):
+                    date_format = _format_used(raw[mapping.timestamp], tx)  # one format for the whole dataset
+                ids = pd.Series(tx["customer_id"]).astype(str)
+                numeric &= bool(ids.str.fullmatch(r"-?\d+").all())
+                customers.update(ids.unique())
+                rows += len(tx)
+                out = tx.assign(customer_id=ids.to_numpy(dtype=object), kind=tx["kind"].astype(str))
+                which = bucket_of(ids, n_buckets)
+                for b in np.unique(which):
+                    table = pa.Table.from_pandas(out[which == b], preserve_index=False)
+                    if writers[b] is None:
+                        writers[b] = pq.ParquetWriter(paths[b], table.schema)
+                    writers[b].write_table(table.cast(writers[b].schema))
+    finally:
+        for w in writers:
+            if w is not None:
+                w.close()
+    kept = [p for p, w in zip(paths, writers) if w is not None]
+    return Buckets(kept, len(customers), rows, numeric, report)
+
+
+def _format_used(raw_dates: pd.Series, tx: pd.DataFrame) -> str | None:
+    """The date format the first batch was read with, so later batches cannot be read with another."""
+    from .dates import DATE_PARTS, TIMES, as_date_text
+
+    text = as_date_text(raw_dates)
+    text = (text if text is not None else raw_dates).astype("string").dropna().head(200)
+    for fmt in [d + t for d in DATE_PARTS for t in TIMES]:
+        if pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
+            return fmt
+    return None
+
+
+def _moments(series: SeriesSet) -> dict[str, tuple[float, float, float]]:
+    """Per channel: count, sum and sum of squares of the unscaled values the scaling is fitted on."""
+    out = {}
+    for i, name in enumerate(series.channels):
+        if name not in series.scaling:
+            continue
+        mu, sd = series.scaling[name]
+        v = series.X[:, i][series.mask].astype(np.float64) * sd + mu  # back to the values the scaling saw
+        out[name] = (float(len(v)), float(v.sum()), float((v ** 2).sum()))
+    return out
+
+
+def global_series_settings(buckets: Buckets, spec: SeriesSpec) -> tuple[SeriesSpec, dict[str, list[float]]]:
+    """The series length (longest history or span over all buckets) and the channels' global scaling."""
+    longest = max(_longest(buckets.read(i), spec) for i in range(len(buckets.files)))
+    fixed = replace(spec, seq_len=spec.length(longest))
+    totals: dict[str, np.ndarray] = {}
+    for i in range(len(buckets.files)):
+        for name, m in _moments(build_series(buckets.read(i), fixed)).items():
+            totals[name] = totals.get(name, np.zeros(3)) + np.array(m)
+    scaling = {}
+    for name, (n, s1, s2) in totals.items():
+        mu = s1 / n if n else 0.0
+        sd = math.sqrt(max(s2 / n - mu * mu, 0.0)) if n else 1.0
+        scaling[name] = [mu, sd if sd > 1e-12 else 1.0]
+    return fixed, scaling
+
+
+def _longest(tx: pd.DataFrame, spec: SeriesSpec) -> int:
+    if spec.representation != "calendar":
+        return int(tx.groupby("customer_id").size().max())
+    unit = "M" if spec.period == "month" else "D"
+    p = pd.Series(tx["ts"].to_numpy().astype(f"datetime64[{unit}]").astype(np.int64))
+    g = p.groupby(tx["customer_id"].to_numpy())
+    return int(((g.max() - g.min()) // (7 if spec.period == "week" else 1)).max()) + 1
+
+
+def bucketed_series(buckets: Buckets, spec: SeriesSpec, scaling: dict | None = None) -> Iterator[SeriesSet]:
+    """One SeriesSet per bucket, all with the same length and the global scaling (fitted here unless given)."""
+    if scaling is None or spec.seq_len is None:
+        spec, fitted = global_series_settings(buckets, spec)
+        scaling = scaling or fitted
+    for i in range(len(buckets.files)):
+        yield build_series(buckets.read(i), spec, scaling=scaling)

@@ -1,0 +1,1 @@
+"""Engines that run fthc's data-parallel stages beyond one process (Spark)."""

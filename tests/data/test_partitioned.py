@@ -1,0 +1,115 @@
+"""Partitioned Parquet, out of core: the same series and features as the in-memory path, whatever the buckets."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fthc.data import SeriesSpec, build_series
+from fthc.data.partitioned import bucket_transactions, bucketed_series, is_partitioned, parquet_files
+from fthc.data.transactions import ColumnMapping, read_transactions
+from fthc.errors import DataError
+from fthc.features import summary_features
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    """A hive-partitioned dataset (month=...), every customer's rows spread over several files, one customer
+    with a single transaction, and its in-memory twin as one Parquet file."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for c in range(40):
+        n = 1 if c == 7 else int(rng.integers(5, 60))
+        for _ in range(n):
+            rows.append({"cust": c * 11, "when": pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(rng.integers(0, 365))),
+                         "value": round(float(rng.normal(0, 200)), 2), "bal": round(float(rng.normal(1000, 500)), 2),
+                         "cat": str(rng.choice(["salary", "atm", "shop"]))})
+    df = pd.DataFrame(rows)
+    root = tmp_path_factory.mktemp("lake")
+    for month, part in df.groupby(df["when"].dt.strftime("%Y-%m")):
+        folder = root / "tx" / f"month={month}"
+        folder.mkdir(parents=True)
+        half = len(part) // 2
+        for j, chunk in enumerate((part.iloc[:half], part.iloc[half:])):
+            chunk.to_parquet(folder / f"part-{j}.parquet", index=False)
+    df.to_parquet(root / "whole.parquet", index=False)
+    return root
+
+
+MAPPING = ColumnMapping(customer_id="cust", timestamp="when", amount="value", balance="bal", category="cat",
+                        category_kinds={"salary": "incoming_transfer", "atm": "cash_withdrawal"})
+
+
+@pytest.mark.parametrize("representation", ["events", "calendar", "amounts"])
+@pytest.mark.parametrize("rows_per_bucket", [10**9, 300, 37])
+def test_bucketed_series_equal_the_in_memory_series(lake, tmp_path, representation, rows_per_bucket):
+    assert is_partitioned(lake / "tx") and len(parquet_files(lake / "tx")) == 24
+    whole = build_series(read_transactions(lake / "whole.parquet", MAPPING), SeriesSpec(representation))
+    buckets = bucket_transactions(lake / "tx", tmp_path / "b", MAPPING, rows_per_bucket=rows_per_bucket,
+                                  batch_rows=50)
+    assert buckets.customers == 40 and buckets.transactions == whole.report["transactions"]
+    parts = list(bucketed_series(buckets, SeriesSpec(representation)))
+    assert len(parts) == len(buckets.files) >= (1 if rows_per_bucket > 10**6 else 2)
+    ids = np.concatenate([p.ids for p in parts])
+    X = np.concatenate([p.X for p in parts])[np.argsort(ids)]
+    mask = np.concatenate([p.mask for p in parts])[np.argsort(ids)]
+    assert np.array_equal(np.sort(ids), whole.ids) and ids.dtype == whole.ids.dtype
+    assert np.array_equal(mask, whole.mask)
+    np.testing.assert_allclose(X, whole.X, rtol=1e-5, atol=1e-5)  # float32 rounding of the global scaling
+    for name, (mu, sd) in whole.scaling.items():
+        np.testing.assert_allclose(parts[0].scaling[name], [mu, sd], rtol=1e-6)
+
+
+def test_bucketed_features_equal_the_in_memory_features(lake, tmp_path):
+    whole = summary_features(read_transactions(lake / "whole.parquet", MAPPING))
+    buckets = bucket_transactions(lake / "tx", tmp_path / "b", MAPPING, rows_per_bucket=200, batch_rows=64)
+    parts = pd.concat([summary_features(buckets.read(i)) for i in range(len(buckets.files))]).sort_index()
+    pd.testing.assert_frame_equal(parts, whole, check_exact=False, rtol=1e-9)
+
+
+def test_files_that_disagree_are_errors_naming_the_file(lake, tmp_path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    good = pd.read_parquet(lake / "whole.parquet")
+    good.head(10).to_parquet(folder / "a.parquet", index=False)
+    good.tail(10).drop(columns=["value"]).to_parquet(folder / "b.parquet", index=False)
+    with pytest.raises(DataError, match=r"b\.parquet.*missing column 'value'"):
+        bucket_transactions(folder, tmp_path / "b1", MAPPING)
+    good.tail(10).astype({"value": str}).to_parquet(folder / "b.parquet", index=False)
+    with pytest.raises(DataError, match=r"b\.parquet.*column 'value' is (large_)?string here but double"):
+        bucket_transactions(folder, tmp_path / "b2", MAPPING)
+    (folder / "b.parquet").unlink()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="no Parquet files found"):
+        bucket_transactions(empty, tmp_path / "b3", MAPPING)
+
+
+def test_a_bad_row_in_one_file_names_that_file_and_its_row(lake, tmp_path):
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    df = pd.read_parquet(lake / "whole.parquet").head(20).astype({"value": object})
+    df.to_parquet(folder / "a.parquet", index=False)
+    df.loc[5, "value"] = "twelve"
+    df.astype({"value": str}).to_parquet(folder / "b.parquet", index=False)
+    (folder / "a.parquet").unlink()
+    with pytest.raises(DataError, match=r"b\.parquet, row 6, column 'value'"):
+        bucket_transactions(folder, tmp_path / "b", MAPPING)
+
+
+def test_segment_fits_a_sample_of_buckets_and_scores_every_customer(lake, tmp_path):
+    from fthc.config import preset
+    from fthc.segments.segment import assign, segment
+
+    r = segment(lake / "tx", tmp_path / "seg", preset("features"), 3, "events", MAPPING, sample=15,
+                rows_per_bucket=300)
+    fitted = pd.read_csv(tmp_path / "seg" / "assignments.csv")
+    assert len(fitted) == 40 and fitted["customer_id"].is_unique  # all scored, though fitted on fewer
+    sampled = int(r["notes"][0].split()[2])
+    assert r["notes"][0].startswith("fitted on ") and 15 <= sampled < 40 and "of 40 customers" in r["notes"][0]
+    assert int(r["profile"]["customers"].sum()) == 40
+    again = assign(tmp_path / "seg" / "model", lake / "tx", tmp_path / "a.parquet")
+    merged = fitted.merge(pd.read_parquet(tmp_path / "a.parquet"), on="customer_id")
+    assert len(merged) == 40 and (merged["segment_x"] == merged["segment_y"]).all()
+    whole = assign(tmp_path / "seg" / "model", lake / "whole.parquet")  # the same customers, in memory
+    assert whole.set_index("customer_id")["segment"].equals(
+        again.set_index("customer_id")["segment"].reindex(whole["customer_id"]))
