@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from fthc.data.synth import write_synthetic_berka
@@ -24,3 +26,27 @@ def synth_berka(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("synth_berka")
     write_synthetic_berka(folder, n_accounts=80, seed=7)
     return folder
+
+
+@pytest.fixture(scope="session")
+def parquet_lake(tmp_path_factory) -> Path:
+    """A hive-partitioned transaction dataset (tx/month=YYYY-MM/{a,b}.parquet): 40 customers, each one's rows
+    spread over several files, one customer with a single transaction; its twin as one file, whole.parquet.
+    Columns cust, when, value, bal (balance) and cat (category)."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for c in range(40):
+        for _ in range(1 if c == 7 else int(rng.integers(5, 60))):
+            rows.append({"cust": c * 11, "when": pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(rng.integers(0, 365))),
+                         "value": round(float(rng.normal(0, 200)), 2), "bal": round(float(rng.normal(1000, 500)), 2),
+                         "cat": str(rng.choice(["salary", "atm", "shop"]))})
+    df = pd.DataFrame(rows)
+    root = tmp_path_factory.mktemp("lake")
+    for month, part in df.groupby(df["when"].dt.strftime("%Y-%m")):
+        folder = root / "tx" / f"month={month}"
+        folder.mkdir(parents=True)
+        half = len(part) // 2
+        part.iloc[:half].to_parquet(folder / "a.parquet", index=False)
+        part.iloc[half:].to_parquet(folder / "b.parquet", index=False)
+    df.to_parquet(root / "whole.parquet", index=False)
+    return root

@@ -11,28 +11,9 @@ from fthc.errors import DataError
 from fthc.features import summary_features
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    """A hive-partitioned dataset (month=...), every customer's rows spread over several files, one customer
-    with a single transaction, and its in-memory twin as one Parquet file."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for c in range(40):
-        n = 1 if c == 7 else int(rng.integers(5, 60))
-        for _ in range(n):
-            rows.append({"cust": c * 11, "when": pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(rng.integers(0, 365))),
-                         "value": round(float(rng.normal(0, 200)), 2), "bal": round(float(rng.normal(1000, 500)), 2),
-                         "cat": str(rng.choice(["salary", "atm", "shop"]))})
-    df = pd.DataFrame(rows)
-    root = tmp_path_factory.mktemp("lake")
-    for month, part in df.groupby(df["when"].dt.strftime("%Y-%m")):
-        folder = root / "tx" / f"month={month}"
-        folder.mkdir(parents=True)
-        half = len(part) // 2
-        for j, chunk in enumerate((part.iloc[:half], part.iloc[half:])):
-            chunk.to_parquet(folder / f"part-{j}.parquet", index=False)
-    df.to_parquet(root / "whole.parquet", index=False)
-    return root
+@pytest.fixture
+def lake(parquet_lake):
+    return parquet_lake
 
 
 MAPPING = ColumnMapping(customer_id="cust", timestamp="when", amount="value", balance="bal", category="cat",

@@ -17,40 +17,25 @@ MAPPING = ColumnMapping(customer_id="cust", timestamp="when", amount="value", ba
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    """Hive partitions by month, each customer spread over several files, one customer with one transaction."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for c in range(30):
-        for _ in range(1 if c == 3 else int(rng.integers(5, 40))):
-            rows.append({"cust": c, "when": pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(rng.integers(0, 200))),
-                         "value": round(float(rng.normal(0, 200)), 2), "bal": round(float(rng.normal(900, 400)), 2),
-                         "cat": str(rng.choice(["salary", "atm", "shop"]))})
-    df = pd.DataFrame(rows)
-    root = tmp_path_factory.mktemp("lake")
-    for month, part in df.groupby(df["when"].dt.strftime("%Y-%m")):
-        folder = root / "tx" / f"month={month}"
-        folder.mkdir(parents=True)
-        half = len(part) // 2
-        part.iloc[:half].to_parquet(folder / "a.parquet", index=False)
-        part.iloc[half:].to_parquet(folder / "b.parquet", index=False)
-    df.to_parquet(root / "whole.parquet", index=False)
-    segment(root / "whole.parquet", root / "seg", preset("features"), 3, "events", MAPPING)
-    return root
+def lake(parquet_lake):
+    """The shared dataset, and the default method fitted on it (in memory) under seg/model."""
+    if not (parquet_lake / "seg" / "model").exists():
+        segment(parquet_lake / "whole.parquet", parquet_lake / "seg", preset("features"), 3, "events", MAPPING)
+    return parquet_lake
 
 
 def test_spark_assignments_equal_the_in_memory_ones(lake, tmp_path):
     expected = assign(lake / "seg" / "model", lake / "whole.parquet").set_index("customer_id")
     # more partitions than customers: empty partitions and partitions of one customer
-    r = assign_spark(lake / "seg" / "model", lake / "tx", tmp_path / "out", master="local[2]", partitions=40)
+    r = assign_spark(lake / "seg" / "model", lake / "tx", tmp_path / "out", master="local[2]", partitions=60)
     got = pd.read_parquet(tmp_path / "out" / "assignments")
     got = got.assign(customer_id=got["customer_id"].astype(int), segment=got["segment"].astype(int))
     got = got.set_index("customer_id").sort_index()
-    assert r["customers"] == 30 and len(got) == 30
+    assert r["customers"] == 40 and len(got) == 40
     assert got["segment"].equals(expected["segment"].reindex(got.index).astype(int))
     np.testing.assert_allclose(got["confidence"], expected["confidence"].reindex(got.index), rtol=1e-6)
     features = pd.read_parquet(tmp_path / "out" / "features")
-    assert len(features) == 30 and "monthly_credit" in features
+    assert len(features) == 40 and "monthly_credit" in features
 
 
 def test_a_file_missing_a_column_is_an_error_naming_it(lake, tmp_path):
@@ -67,7 +52,7 @@ def test_a_seeded_sample_of_customers_keeps_whole_histories(lake, tmp_path):
     r = sample_customers(lake / "tx", tmp_path / "s", 10, MAPPING, seed=1, master="local[2]")
     s = pd.read_parquet(tmp_path / "s")
     whole = pd.read_parquet(lake / "whole.parquet")
-    assert r["customers"] == 10 and r["of"] == 30 and s["cust"].nunique() == 10
+    assert r["customers"] == 10 and r["of"] == 40 and s["cust"].nunique() == 10
     assert s.groupby("cust").size().equals(whole[whole["cust"].isin(s["cust"])].groupby("cust").size())
     again = sample_customers(lake / "tx", tmp_path / "s2", 10, MAPPING, seed=1, master="local[2]")
     assert again["customers"] == 10 and set(pd.read_parquet(tmp_path / "s2")["cust"]) == set(s["cust"])
