@@ -53,6 +53,15 @@ def generate(folder: Path, transactions: int, per_customer: int = 250, months: i
     return customers
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: that survives fork and exec, so a child
+    would report its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_path(path: str, folder: str, representation: str, rows_per_bucket: int) -> dict:
     from fthc.data import SeriesSpec, build_series
     from fthc.data.partitioned import bucket_transactions, bucketed_series, parquet_files
@@ -75,7 +84,7 @@ def run_path(path: str, folder: str, representation: str, rows_per_bucket: int) 
             else:
                 customers = len(assign(model, folder, Path(tmp) / "a.parquet"))
         return {"seconds": time.perf_counter() - t0, "customers": customers, "seq_len": "",
-                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+                "peak_mb": peak_mb()}
     if path == "in-memory":
         raw = pd.concat([pd.read_parquet(f) for f in parquet_files(folder)], ignore_index=True)
         raw[LINE] = np.arange(1, len(raw) + 1)
@@ -89,12 +98,13 @@ def run_path(path: str, folder: str, representation: str, rows_per_bucket: int) 
         with tempfile.TemporaryDirectory() as tmp:
             buckets = bucket_transactions(folder, tmp, mapping, rows_per_bucket=rows_per_bucket)
             customers, steps = 0, 0
-            for i, series in enumerate(bucketed_series(buckets, SeriesSpec(representation))):
-                summary_features(buckets.read(i)).to_parquet(Path(tmp) / f"features-{i:05d}.parquet")
+            for i, (tx, series) in enumerate(bucketed_series(buckets, SeriesSpec(representation),
+                                                             with_transactions=True)):
+                summary_features(tx).to_parquet(Path(tmp) / f"features-{i:05d}.parquet")
                 customers += len(series)
                 steps = int(series.X.shape[2])
     return {"seconds": time.perf_counter() - t0, "customers": customers, "seq_len": steps,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_mb": peak_mb()}
 
 
 def main() -> None:

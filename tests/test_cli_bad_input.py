@@ -150,3 +150,22 @@ def test_a_grid_reads_a_mapped_table_the_way_init_db_was_told(tmp_path):
     assert r.exit_code == 0 and "done 1" in r.output, r.output
     r = CliRunner().invoke(main, ["init-db", "--store", db, "--grid", grid, "--customer-col", "other"])
     assert r.exit_code == 2 and "use a new store for another mapping" in r.output, r.output
+
+
+def test_report_and_export_on_a_store_with_no_finished_runs(tmp_path):
+    _init(tmp_path)
+    db = str(tmp_path / "g.db")
+    r = CliRunner().invoke(main, ["report", "--store", db, "--out", str(tmp_path / "rep")])
+    assert r.exit_code == 0 and "0 to go" not in r.output and "runs finished" in r.output, r.output
+    assert "No finished runs yet" in (tmp_path / "rep" / "report.md").read_text()
+    r = CliRunner().invoke(main, ["export", "--store", db, "--out", str(tmp_path / "r.csv")])
+    assert r.exit_code == 0, r.output
+
+
+def test_k_auto_on_five_customers_caps_k(tmp_path):
+    rows = [f"C{c},2023-{m:02d}-0{1 + c % 5},{(c + 1) * 10 * (-1) ** m}" for c in range(5) for m in range(1, 13)]
+    path = write(tmp_path / "five.csv", "customer_id,timestamp,amount\n" + "\n".join(rows) + "\n")
+    r = CliRunner().invoke(main, ["segment", "--data", path, "--out", str(tmp_path / "seg"), "--allow-fewer"])
+    assert r.exit_code == 0, r.output
+    k = int(r.output.split("segments (k=")[1].split(")")[0])
+    assert 2 <= k <= 4

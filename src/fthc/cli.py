@@ -234,7 +234,8 @@ def status_cmd(store_url, workers) -> None:
 
     with open_store(store_url, create=False) as store:
         s = status_summary(store, workers)
-    t = Table(title=f"runs ({s['complete']:.0%} complete)")
+    failed = s["counts"]["failed"]
+    t = Table(title=f"runs ({s['complete']:.0%} finished" + (f", {failed:,} of them failed" if failed else "") + ")")
     for status in s["counts"]:
         t.add_column(status, justify="right")
     t.add_row(*[f"{v:,}" for v in s["counts"].values()])

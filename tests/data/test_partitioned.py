@@ -94,3 +94,14 @@ def test_segment_fits_a_sample_of_buckets_and_scores_every_customer(lake, tmp_pa
     whole = assign(tmp_path / "seg" / "model", lake / "whole.parquet")  # the same customers, in memory
     assert whole.set_index("customer_id")["segment"].equals(
         again.set_index("customer_id")["segment"].reindex(whole["customer_id"]))
+
+
+def test_capped_lengths_keep_the_latest_steps_like_the_in_memory_path(lake, tmp_path):
+    spec = SeriesSpec("events", max_steps=20)  # shorter than the longest history: the kept steps depend on it
+    whole = build_series(read_transactions(lake / "whole.parquet", MAPPING), spec)
+    buckets = bucket_transactions(lake / "tx", tmp_path / "b", MAPPING, rows_per_bucket=300, batch_rows=50)
+    parts = list(bucketed_series(buckets, spec))
+    ids = np.concatenate([p.ids for p in parts])
+    X = np.concatenate([p.X for p in parts])[np.argsort(ids)]
+    assert X.shape == whole.X.shape and X.shape[2] == 20
+    np.testing.assert_allclose(X, whole.X, rtol=1e-5, atol=1e-5)

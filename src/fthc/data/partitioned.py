@@ -182,13 +182,25 @@ def _moments(series: SeriesSet) -> dict[str, tuple[float, float, float]]:
 
 
 def global_series_settings(buckets: Buckets, spec: SeriesSpec) -> tuple[SeriesSpec, dict[str, list[float]]]:
-    """The series length (longest history or span over all buckets) and the channels' global scaling."""
-    longest = max(_longest(buckets.read(i), spec) for i in range(len(buckets.files)))
-    fixed = replace(spec, seq_len=spec.length(longest))
+    """The series length (longest history or span over all buckets) and the channels' global scaling.
+
+    One read of each bucket: its series are built at its own longest length, which keeps every step, so its
+    moments are those of all its values; only where the length is capped (`max_steps` or `seq_len` shorter than
+    the longest history) are the moments taken again at the global length, whose steps depend on it."""
     totals: dict[str, np.ndarray] = {}
+    longest = 0
     for i in range(len(buckets.files)):
-        for name, m in _moments(build_series(buckets.read(i), fixed)).items():
+        tx = buckets.read(i)
+        n = _longest(tx, spec)
+        longest = max(longest, n)
+        for name, m in _moments(build_series(tx, replace(spec, seq_len=n, max_steps=None))).items():
             totals[name] = totals.get(name, np.zeros(3)) + np.array(m)
+    fixed = replace(spec, seq_len=spec.length(longest))
+    if fixed.seq_len < longest:  # capped: the kept steps depend on the global length
+        totals = {}
+        for i in range(len(buckets.files)):
+            for name, m in _moments(build_series(buckets.read(i), fixed)).items():
+                totals[name] = totals.get(name, np.zeros(3)) + np.array(m)
     scaling = {}
     for name, (n, s1, s2) in totals.items():
         mu = s1 / n if n else 0.0
@@ -206,10 +218,14 @@ def _longest(tx: pd.DataFrame, spec: SeriesSpec) -> int:
     return int(((g.max() - g.min()) // (7 if spec.period == "week" else 1)).max()) + 1
 
 
-def bucketed_series(buckets: Buckets, spec: SeriesSpec, scaling: dict | None = None) -> Iterator[SeriesSet]:
-    """One SeriesSet per bucket, all with the same length and the global scaling (fitted here unless given)."""
+def bucketed_series(buckets: Buckets, spec: SeriesSpec, scaling: dict | None = None,
+                    with_transactions: bool = False) -> Iterator:
+    """One SeriesSet per bucket (or (transactions, SeriesSet) pairs), all with the same length and the global
+    scaling (fitted here unless given)."""
     if scaling is None or spec.seq_len is None:
         spec, fitted = global_series_settings(buckets, spec)
         scaling = scaling or fitted
     for i in range(len(buckets.files)):
-        yield build_series(buckets.read(i), spec, scaling=scaling)
+        tx = buckets.read(i)
+        series = build_series(tx, spec, scaling=scaling)
+        yield (tx, series) if with_transactions else series
