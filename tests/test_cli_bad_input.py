@@ -156,7 +156,7 @@ def test_report_and_export_on_a_store_with_no_finished_runs(tmp_path):
     _init(tmp_path)
     db = str(tmp_path / "g.db")
     r = CliRunner().invoke(main, ["report", "--store", db, "--out", str(tmp_path / "rep")])
-    assert r.exit_code == 0 and "0 to go" not in r.output and "runs finished" in r.output, r.output
+    assert r.exit_code == 0 and "0% of 1 runs finished" in r.output and "1 to go" in r.output, r.output
     assert "No finished runs yet" in (tmp_path / "rep" / "report.md").read_text()
     r = CliRunner().invoke(main, ["export", "--store", db, "--out", str(tmp_path / "r.csv")])
     assert r.exit_code == 0, r.output

@@ -73,8 +73,8 @@ class ProgressReporter(Reporter):
         self._tasks: dict[str, int] = {}  # stage -> its rich task (one bar per stage)
         self._started: dict[str, tuple[float, int]] = {}  # stage -> (time, done) at this pass's first step
         self._last_done: dict[str, int] = {}
-        self._last_line = -float("inf")
         self._t0 = clock()
+        self._last_line = self._t0  # the first line comes after `every` seconds: quick stages print nothing
 
     @property
     def live(self) -> bool:

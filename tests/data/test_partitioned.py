@@ -84,6 +84,7 @@ def test_segment_fits_a_sample_of_buckets_and_scores_every_customer(lake, tmp_pa
     r = segment(lake / "tx", tmp_path / "seg", preset("features"), 3, "events", MAPPING, sample=15,
                 rows_per_bucket=300)
     fitted = pd.read_csv(tmp_path / "seg" / "assignments.csv")
+    assert not (tmp_path / "seg" / ".buckets").exists()  # the spilled copy of the data is removed
     assert len(fitted) == 40 and fitted["customer_id"].is_unique  # all scored, though fitted on fewer
     sampled = int(r["notes"][0].split()[2])
     assert r["notes"][0].startswith("fitted on ") and 15 <= sampled < 40 and "of 40 customers" in r["notes"][0]

@@ -38,6 +38,9 @@ def runs_frame(store: Store) -> pd.DataFrame:
         row["option"] = option_label(row)
         row["label"] = f"{row['autoencoder']}+{row['pretext']}+{row['option']}"
         rows.append(row)
+    if not rows:  # nothing finished yet: the columns every figure expects, no rows
+        return pd.DataFrame(columns=COMPONENTS + ["k", "config_id", "run", "status", "train_seconds", "option",
+                                                 "label"])
     return pd.DataFrame(rows)
 
 

@@ -3,6 +3,7 @@ plots; score new customers with a saved model; choose k when asked to."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -112,6 +113,13 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
     folder is fitted on all its customers; a partitioned Parquet dataset (a folder or glob of files) is split
     into customer buckets on disk, fitted on whole buckets until about `sample` customers (a hash-random
     sample), and every customer is then scored and profiled bucket by bucket."""
+    try:
+        return _segment(path, out, config, k, representation, mapping, lenient, ks, sample, rows_per_bucket)
+    finally:  # a partitioned dataset's spilled copy goes, whether the run succeeded or not
+        shutil.rmtree(Path(out) / ".buckets", ignore_errors=True)
+
+
+def _segment(path, out, config, k, representation, mapping, lenient, ks, sample, rows_per_bucket) -> dict:
     from ..data.partitioned import bucket_transactions, is_partitioned
     from ..estimator import Clusterer, FrozenEstimator
 
@@ -122,8 +130,8 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
     announce(f"reading {path}")
     buckets, sampled = None, None
     if is_partitioned(path):
-        buckets = bucket_transactions(path, out / "buckets", mapping, lenient=lenient,
-                                      rows_per_bucket=rows_per_bucket)
+        spill = out / ".buckets"  # as large as the input: removed once every customer is scored
+        buckets = bucket_transactions(path, spill, mapping, lenient=lenient, rows_per_bucket=rows_per_bucket)
         tx, sampled = _sample(buckets, sample)
         source = Source(tx, None, buckets.report)
     else:
@@ -147,6 +155,7 @@ def segment(path: Path, out: Path, config: ClustererConfig, k: int | str = "auto
         assignments, behaviour = _score(model, series, history), customer_behaviour(tx)
     else:  # every customer, bucket by bucket, with the model fitted on the sample
         parts = [_score_bucket(model, buckets, i) for i in range(len(buckets.files))]
+        shutil.rmtree(spill, ignore_errors=True)
         assignments = pd.concat([a for a, _ in parts], ignore_index=True)
         behaviour = pd.concat([b for _, b in parts])
     assignments.to_csv(out / "assignments.csv", index=False)
