@@ -2,7 +2,7 @@
 buckets spilled to disk) against the in-memory path, with peak resident memory and seconds for each.
 
     python benchmarks/bench_scale.py --transactions 10_000_000            # both paths (in-memory needs RAM)
-    python benchmarks/bench_scale.py --transactions 100_000_000 --skip-in-memory
+    python benchmarks/bench_scale.py --transactions 100_000_000 --skip-in-memory --scoring --skip-local-assign
     python benchmarks/bench_scale.py --transactions 10_000_000 --scoring  # + assign bucket by bucket and on Spark
 
 The dataset is generated streamed (one month of ~250-transaction histories at a time, so a customer's rows
@@ -119,6 +119,7 @@ def main() -> None:
     ap.add_argument("--scoring", action="store_true", help="also score every customer: bucket by bucket in one "
                     "process, and with Spark local[2] (needs fthc[spark])")
     ap.add_argument("--sample", type=int, default=20_000, help="customers the scoring model is fitted on")
+    ap.add_argument("--skip-local-assign", action="store_true", help="with --scoring: Spark only")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="fthc-scale-")) / "transactions"
     t0 = time.perf_counter()
@@ -140,7 +141,7 @@ def main() -> None:
                       f"{time.perf_counter() - t1:.0f} s")
     rows = {}
     paths = (["out-of-core"] if args.skip_in_memory else ["in-memory", "out-of-core"]) + \
-        (["assign-local", "assign-spark"] if args.scoring else [])
+        ((["assign-spark"] if args.skip_local_assign else ["assign-local", "assign-spark"]) if args.scoring else [])
     for path in paths:
         out = subprocess.run([sys.executable, __file__, "--one", path, str(folder), args.representation,
                               str(args.rows_per_bucket)], capture_output=True, text=True)

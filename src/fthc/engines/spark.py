@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
+import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -21,6 +23,7 @@ from ..errors import DataError, FthcError
 
 MODEL_FILES = ("manifest.json", "manifest.sha256", "weights.pt", "clustering.npz")
 _loaded: dict[str, object] = {}  # per Python worker process: model checksum -> loaded model
+ROWS_PER_PARTITION = 500_000
 
 
 def spark_session(master: str = "local[*]", app: str = "fthc"):
@@ -31,6 +34,7 @@ def spark_session(master: str = "local[*]", app: str = "fthc"):
     session = (SparkSession.builder.master(master).appName(app)
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.memory", os.environ.get("FTHC_SPARK_DRIVER_MEMORY", "4g"))
             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     return session
@@ -162,7 +166,8 @@ def assign_spark(model_dir: Path, source, out: Path, mapping=None, *, master: st
     spark = spark_session(master)
     t0 = time.perf_counter()
     df = _read(spark, source, mapping)
-    parts = partitions or max(2 * spark.sparkContext.defaultParallelism, 1)
+    # partitions of about ROWS_PER_PARTITION rows: each one is concatenated into one pandas frame on an executor
+    parts = partitions or max(2 * spark.sparkContext.defaultParallelism, math.ceil(df.count() / ROWS_PER_PARTITION))
     blob = spark.sparkContext.broadcast(_model_bytes(model_dir))
     scored = (df.repartition(parts, mapping.customer_id)
               .mapInPandas(score_partitions(blob.value, mapping.to_dict(), lenient, features), _schema(features)))
