@@ -50,3 +50,14 @@ def parquet_lake(tmp_path_factory) -> Path:
         part.iloc[half:].to_parquet(folder / "b.parquet", index=False)
     df.to_parquet(root / "whole.parquet", index=False)
     return root
+
+
+@pytest.fixture
+def lake_missing_a_column(parquet_lake, tmp_path) -> Path:
+    """Two files of the lake's rows, the second without its 'value' column."""
+    folder = tmp_path / "missing"
+    folder.mkdir()
+    whole = pd.read_parquet(parquet_lake / "whole.parquet")
+    whole.head(50).to_parquet(folder / "a.parquet", index=False)
+    whole.tail(50).drop(columns=["value"]).to_parquet(folder / "b.parquet", index=False)
+    return folder

@@ -53,6 +53,10 @@ def test_on_a_terminal_one_bar_per_stage():
     assert "pretext" in text and "3/3" in text and "loss 0.5" in text and "dtc" in text
 
 
-def test_nothing_is_reported_unless_asked():
-    report("pretext", 1, 10)  # the default reporter does nothing
+def test_nothing_is_reported_unless_asked(capsys):
+    from fthc.progress import Reporter, current
+
+    assert type(current()) is Reporter  # outside `reporting`, the do-nothing reporter
+    report("pretext", 1, 10)
     announce("nothing")
+    assert capsys.readouterr() == ("", "")

@@ -38,14 +38,9 @@ def test_spark_assignments_equal_the_in_memory_ones(lake, tmp_path):
     assert len(features) == 40 and "monthly_credit" in features
 
 
-def test_a_file_missing_a_column_is_an_error_naming_it(lake, tmp_path):
-    folder = tmp_path / "bad"
-    folder.mkdir()
-    whole = pd.read_parquet(lake / "whole.parquet")
-    whole.head(50).to_parquet(folder / "a.parquet", index=False)
-    whole.tail(50).drop(columns=["value"]).to_parquet(folder / "b.parquet", index=False)
+def test_a_file_missing_a_column_is_an_error_naming_it(lake, lake_missing_a_column, tmp_path):
     with pytest.raises(DataError, match=r"b\.parquet.*'value'"):
-        assign_spark(lake / "seg" / "model", folder, tmp_path / "out", master="local[2]")
+        assign_spark(lake / "seg" / "model", lake_missing_a_column, tmp_path / "out", master="local[2]")
 
 
 def test_a_seeded_sample_of_customers_keeps_whole_histories(lake, tmp_path):

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from ..errors import DataError
 from .errors import ReadReport
 from .series import SeriesSet, SeriesSpec, build_series
-from .tables import LINE, RowChecker, check_columns
+from .tables import LINE, RowChecker, check_columns, column_date_format
 from .transactions import KINDS, ColumnMapping, canonical_transactions
 
 
@@ -134,10 +134,10 @@ def bucket_transactions(source: str | Path, folder: str | Path, mapping: ColumnM
                 offset += len(raw)
                 if raw.empty:
                     continue
+                if date_format is None and not pd.api.types.is_datetime64_any_dtype(raw[mapping.timestamp]):
+                    date_format = column_date_format(raw, mapping.timestamp, path)  # one for the whole dataset
                 checker = RowChecker(path, lenient=lenient, report=report)
                 tx = canonical_transactions(raw, replace(mapping, date_format=date_format), checker)
-                if date_format is None and not pd.api.types.is_datetime64_any_dtype(raw[mapping.timestamp]):
-                    date_format = _format_used(raw[mapping.timestamp], tx)  # one format for the whole dataset
                 ids = pd.Series(tx["customer_id"]).astype(str)
                 numeric &= bool(ids.str.fullmatch(r"-?\d+").all())
                 customers.update(ids.unique())
@@ -155,18 +155,6 @@ def bucket_transactions(source: str | Path, folder: str | Path, mapping: ColumnM
                 w.close()
     kept = [p for p, w in zip(paths, writers) if w is not None]
     return Buckets(kept, len(customers), rows, numeric, report)
-
-
-def _format_used(raw_dates: pd.Series, tx: pd.DataFrame) -> str | None:
-    """The date format the first batch was read with, so later batches cannot be read with another."""
-    from .dates import DATE_PARTS, TIMES, as_date_text
-
-    text = as_date_text(raw_dates)
-    text = (text if text is not None else raw_dates).astype("string").dropna().head(200)
-    for fmt in [d + t for d in DATE_PARTS for t in TIMES]:
-        if pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
-            return fmt
-    return None
 
 
 def _moments(series: SeriesSet) -> dict[str, tuple[float, float, float]]:

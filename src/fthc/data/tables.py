@@ -259,10 +259,7 @@ def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], ch
         fmt = (date_formats or {}).get(col)
         if kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(raw):
             raw = as_date_text(raw) if as_date_text(raw) is not None else raw  # 20230123 stored as a number
-            if fmt is None:
-                text = raw.astype("string").str.strip()
-                text = text.mask(text.isin(["", "?", "nan", "NaN", "None", "null", "NULL"]))
-                fmt = infer_date_format(text, df[LINE].to_numpy(), checker.path, col)
+            fmt = fmt or column_date_format(df, col, checker.path)
         df[col], bad = parse_values(raw, kind, fmt)
         expected = {
             "int": "a whole number", "float": "a number", "str": "text",
@@ -273,6 +270,14 @@ def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], ch
         if not nullable:
             df = checker.flag(df, df[col].isna().to_numpy(), col, "missing value", expected)
     return df[[*spec, LINE]]
+
+
+def column_date_format(df: pd.DataFrame, column: str, path: Path) -> str:
+    """The one date format of a text (or YYYYMMDD number) column, inferred from all its values."""
+    raw = df[column]
+    text = (as_date_text(raw) if as_date_text(raw) is not None else raw).astype("string").str.strip()
+    text = text.mask(text.isin(["", "?", "nan", "NaN", "None", "null", "NULL"]))
+    return infer_date_format(text, df[LINE].to_numpy(), path, column)
 
 
 def read_toml(path: Path, what: str) -> dict:

@@ -90,7 +90,7 @@ def score_partitions(model_blob: bytes, mapping_dict: dict, lenient: bool, with_
     def score(batches):
         import numpy as np
 
-        from ..data.series import build_series
+        from ..segments.segment import model_series
         from ..data.tables import LINE, RowChecker
         from ..data.transactions import ColumnMapping, canonical_transactions
         from ..features import summary_features
@@ -106,8 +106,7 @@ def score_partitions(model_blob: bytes, mapping_dict: dict, lenient: bool, with_
         tx = pd.concat([canonical_transactions(raw[files == f].reset_index(drop=True), mapping,
                                                RowChecker(Path(f.removeprefix("file:")), lenient=lenient))
                         for f in np.unique(files)], ignore_index=True)
-        spec = model.series_spec_.__class__(**{**model.series_spec_.to_dict(), "seq_len": model.seq_len_})
-        series = build_series(tx, spec, scaling=model.series_scaling_ or None)
+        series = model_series(model, tx)
         proba = model.predict_proba(series)
         out = pd.DataFrame({"customer_id": series.ids.astype(str), "segment": proba.argmax(1).astype("int32"),
                             "confidence": proba.max(1)})

@@ -193,12 +193,20 @@ def _score(model, series, history: np.ndarray) -> pd.DataFrame:
                          "transactions": history, "short_history": history < SHORT_HISTORY})
 
 
+def model_series(model, tx: pd.DataFrame):
+    """New customers' series built exactly as the model's were (its spec, length and scaling)."""
+    series = build_series(tx, replace(model.series_spec_, seq_len=model.seq_len_),
+                          scaling=model.series_scaling_ or None)
+    if series.channels != model.channels_:
+        raise DataError(f"series channels {series.channels} differ from the model's {model.channels_}")
+    return series
+
+
 def _score_bucket(model, buckets, i: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Assignments and behaviour of one bucket's customers, built with the model's series settings."""
     tx = buckets.read(i)
     report("scoring buckets", i + 1, len(buckets.files))
-    series = build_series(tx, replace(model.series_spec_, seq_len=model.seq_len_),
-                          scaling=model.series_scaling_ or None)
+    series = model_series(model, tx)
     history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
     return _score(model, series, history), customer_behaviour(tx)
 
@@ -281,15 +289,11 @@ def assign(model_dir: Path, path: Path, out: Path | None = None, mapping=None, l
         return result
     announce(f"reading {path}")
     tx = load_source(path, mapping, lenient=lenient).transactions
-    spec = replace(model.series_spec_, seq_len=model.seq_len_)
     announce(f"building series of {tx['customer_id'].nunique():,} customers")
-    series = build_series(tx, spec, scaling=model.series_scaling_ or None)
-    if series.channels != model.channels_:
-        raise DataError(f"{path}: series channels {series.channels} differ from the model's {model.channels_}")
+    series = model_series(model, tx)
     announce(f"scoring {len(series):,} customers")
-    proba = model.predict_proba(series)
-    labels = proba.argmax(1)
-    result = pd.DataFrame({"customer_id": series.ids, "segment": labels, "confidence": proba.max(1)})
+    history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
+    result = _score(model, series, history)[["customer_id", "segment", "confidence"]]
     if out is not None:
         result.to_parquet(out, index=False) if str(out).endswith(".parquet") else result.to_csv(out, index=False)
     return result
