@@ -95,6 +95,27 @@ def test_k_auto_finds_an_obvious_k():
     assert table.loc[3, "prediction_strength"] >= 0.8 > table.loc[[4, 5], "prediction_strength"].max()
 
 
+def test_k_auto_with_dtc_trains_one_encoder_and_judges_the_starting_partition(monkeypatch):
+    from fthc.clustering.heads import DTCHead
+    from fthc.data.series import SeriesSet, SeriesSpec
+    from fthc.segments.segment import choose_k
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(0, 8, size=(3, 12))
+    X = np.concatenate([c + rng.normal(0, 0.3, size=(30, 12)) for c in centres])[:, None, :].astype(np.float32)
+    series = SeriesSet(X, np.ones((90, 12), bool), np.arange(90), ["x"], SeriesSpec())
+    cfg = ClustererConfig(autoencoder="fcnn", clustering="dtc", pretrain_batches=5, latent_dim=4,
+                          arch={"hidden": [16, 16, 16]}, device="cpu", seed=3)
+    trained = []
+    fit = DTCHead._train
+    monkeypatch.setattr(DTCHead, "_train", lambda self, *a: trained.append(self.batches) or fit(self, *a))
+    best, table, why, encoders = choose_k(series, cfg, ks=range(2, 5))
+    assert best == 3, table
+    assert list(encoders) == [3]  # one encoder, the config's seed: the final fit reuses it
+    assert trained and set(trained) == {0}  # every fit stops at the partition the fine-tuning starts from
+    assert "before fine-tuning" in why and "7 fits" in why  # the full fit and 6 resamples
+
+
 @pytest.mark.parametrize("planted", [4, 5, 6])
 def test_choose_k_finds_the_planted_number_of_segments(planted):
     from fthc.segments.segment import choose_k

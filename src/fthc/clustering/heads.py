@@ -137,8 +137,8 @@ class DTCHead(Head):
                                              rng, min_size)
                 layer = DTCLayer(centroids_from_labels(zt, labels, self.k), self.distance, self.alpha).to(device)
                 losses = self._train(encoder, layer, data, gen)
-                with torch.no_grad():
-                    q = layer(encoder.embed(data))
+                with torch.no_grad():  # no step taken (0 batches): the network is unchanged, its latents are z
+                    q = layer(encoder.embed(data) if losses else zt)
                 if not torch.isfinite(q).all():  # the last step produced non-finite weights: back to the start
                     self.history_["dtc_diverged"] = True
                     network.load_state_dict(start)
