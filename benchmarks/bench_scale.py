@@ -3,6 +3,8 @@ buckets spilled to disk) against the in-memory path, with peak resident memory a
 
     python benchmarks/bench_scale.py --transactions 10_000_000            # both paths (in-memory needs RAM)
     python benchmarks/bench_scale.py --transactions 100_000_000 --skip-in-memory --scoring --skip-local-assign
+    python benchmarks/bench_scale.py --transactions 100_000_000 --skip-in-memory --skip-out-of-core --scoring \
+        --skip-local-assign                                                 # Spark's scoring alone at 100M
     python benchmarks/bench_scale.py --transactions 10_000_000 --scoring  # + assign bucket by bucket and on Spark
 
 The dataset is generated streamed (one month of ~250-transaction histories at a time, so a customer's rows
@@ -116,6 +118,7 @@ def main() -> None:
     ap.add_argument("--representation", default="calendar", choices=["calendar", "events", "amounts"])
     ap.add_argument("--rows-per-bucket", type=int, default=2_000_000)
     ap.add_argument("--skip-in-memory", action="store_true")
+    ap.add_argument("--skip-out-of-core", action="store_true", help="e.g. to measure only Spark's scoring at 100M")
     ap.add_argument("--scoring", action="store_true", help="also score every customer: bucket by bucket in one "
                     "process, and with Spark local[2] (needs fthc[spark])")
     ap.add_argument("--sample", type=int, default=20_000, help="customers the scoring model is fitted on")
@@ -140,7 +143,7 @@ def main() -> None:
         console.print(f"fitted the default method on a sample of about {args.sample:,} customers in "
                       f"{time.perf_counter() - t1:.0f} s")
     rows = {}
-    paths = (["out-of-core"] if args.skip_in_memory else ["in-memory", "out-of-core"]) + \
+    paths = ([] if args.skip_in_memory else ["in-memory"]) + ([] if args.skip_out_of_core else ["out-of-core"]) + \
         ((["assign-spark"] if args.skip_local_assign else ["assign-local", "assign-spark"]) if args.scoring else [])
     for path in paths:
         out = subprocess.run([sys.executable, __file__, "--one", path, str(folder), args.representation,

@@ -8,6 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from fthc.cli import main
+from fthc.data.series import SeriesSpec
+from fthc.experiments.grid import Grid
+from fthc.experiments.store import open_store
 
 TABLE = "customer_id,timestamp,amount\nA,2023-01-05,10\nA,2023-02-05,-3\nB,2023-01-07,5\nB,2023-03-01,-2\n"
 
@@ -146,6 +149,11 @@ def test_a_grid_reads_a_mapped_table_the_way_init_db_was_told(tmp_path):
     flags = ["--customer-col", "cust", "--time-col", "when", "--amount-col", "value"]
     r = CliRunner().invoke(main, ["init-db", "--store", db, "--grid", grid, *flags])
     assert r.exit_code == 0, r.output
+    with open_store(db) as store:  # the stored grid reads back as the Grid, with how to read the table
+        stored = store.grid()
+    assert isinstance(stored, Grid) and stored.autoencoder == ("fcnn",)
+    assert stored.column_mapping["customer_id"] == "cust"
+    assert stored.series_spec() == SeriesSpec("amounts") and not stored.lenient
     r = CliRunner().invoke(main, ["run", "--store", db, "--data", str(tmp_path / "t.csv"), "--workers", "1"])
     assert r.exit_code == 0 and "done 1" in r.output, r.output
     r = CliRunner().invoke(main, ["init-db", "--store", db, "--grid", grid, "--customer-col", "other"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sys
 from contextlib import contextmanager
 import time
@@ -181,13 +183,15 @@ def init_db(store_url, grid_file, mapping, customer_col, time_col, amount_col, d
     entries = expand(grid)
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
-    reading = {"column_mapping": m.to_dict() if m else None, "lenient": lenient}
+    grid = dataclasses.replace(grid, column_mapping=m.to_dict() if m else None, lenient=lenient)
     with open_store(store_url) as store:
         stored = store.grid()
-        if stored is not None and {k: stored.get(k) for k in reading} != reading and (m or lenient):
-            raise FthcError(f"{mask_url(store.url)} already holds a grid that reads the data with "
-                            f"{ {k: stored.get(k) for k in reading} }; use a new store for another mapping")
-        added, existing = store.init_grid(entries, grid.runs, {**grid.to_dict(), **reading})
+        reading = (grid.column_mapping, grid.lenient)
+        if stored is not None and (stored.column_mapping, stored.lenient) != reading and (m or lenient):
+            raise FthcError(f"{mask_url(store.url)} already holds a grid that reads the data with column mapping "
+                            f"{stored.column_mapping} (lenient: {stored.lenient}); use a new store for another "
+                            "mapping")
+        added, existing = store.init_grid(entries, grid.runs, grid.to_dict())
         skipped = sum(e.skipped is not None for e in entries)
         console.print(f"{mask_url(store.url)}: {added} configurations added, {existing} already present "
                       f"({len(entries)} in the grid, {skipped} skipped as incompatible), {grid.runs} runs each")

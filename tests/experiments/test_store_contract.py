@@ -32,7 +32,8 @@ def test_init_twice_adds_nothing(any_store_url):
         assert len(store.configs()) == 4 and len(store.runs()) == 8
         c = store.counts()
         assert c["pending"] == 6 and c["skipped"] == 2
-        assert store.grid() == {"runs": 2}
+        assert store.grid_settings() == {"runs": 2}
+        assert store.grid() == Grid(runs=2)  # read back as the Grid it stands for
         skipped = [r for r in store.runs() if r.status == "skipped"]
         assert all(r.error == "incompatible" for r in skipped)
 

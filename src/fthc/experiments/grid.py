@@ -14,8 +14,12 @@ from typing import Any
 from ..clustering import HEADS
 from ..config import ClustererConfig
 from ..errors import DataError
+from ..data.series import SeriesSpec
 from ..data.tables import check_keys, read_toml
 from ..errors import FthcError, IncompatibleConfigError, UnknownComponentError
+
+
+READING = {"column_mapping", "lenient"}  # set by init-db's flags, not by the grid file
 
 
 @dataclass(frozen=True)
@@ -41,16 +45,32 @@ class Grid:
     representation: str = "amounts"
     seq_len: int | None = None
     arch: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-autoencoder size overrides
+    # how every worker reads a transaction table: set by init-db's mapping flags, stored with the grid
+    column_mapping: dict[str, Any] | None = None
+    lenient: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def series_spec(self) -> SeriesSpec:
+        """How every run of the grid builds its series."""
+        return SeriesSpec(self.representation, seq_len=self.seq_len)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "the stored grid") -> "Grid":
+        """A grid read back from a store (JSON lists become tuples again)."""
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise FthcError(f"{source} has settings this version of fthc does not know: {sorted(unknown)} "
+                            "(written by a newer fthc?)")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
     @classmethod
     def from_toml(cls, path: str | Path) -> "Grid":
         path = Path(path)
         data = read_toml(path, "grid")
         data = data.get("grid", data)
-        check_keys(data, {f.name for f in fields(cls)}, path, "[grid]")
+        check_keys(data, {f.name for f in fields(cls)} - READING, path, "[grid]")
         for name, value in data.items():
             _check_type(name, value, path)
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..progress import ProgressReporter, reporting
 from ..errors import FthcError
+from .grid import Grid
 from .runner import Dataset, Worker, parse_filter
 from .store import mask_url, open_store
 
@@ -90,11 +91,10 @@ def run_workers(store_url: str | None, data: Path, workers: int | None, max_runs
         if todo == 0:
             console.print("nothing to run: every run is finished (see fthc status)")
             return
-        grid = store.grid() or {}
-        rep = grid.get("representation", "amounts")
+        grid = store.grid() or Grid()
+        rep = grid.representation
         console.print(f"checking the data once before any run is claimed: {data}")
-        dataset = Dataset(data, rep, grid.get("seq_len"), grid.get("column_mapping"),
-                          grid.get("lenient", False)).load()  # a bad path or file fails here, not in 675 runs
+        dataset = Dataset(data, grid.series_spec(), grid.column_mapping, grid.lenient).load()  # a bad path or file fails here, not in 675 runs
         with _progress(console) as progress:
             task = progress.add_task("runs", total=todo)
             if workers == 1:

@@ -26,7 +26,9 @@ import torch
 
 from .. import __version__
 from ..config import ClustererConfig
+from ..data.series import SeriesSpec
 from ..progress import reporting
+from .grid import Grid
 from .heartbeat import Heartbeat, LeaseLost, log
 from .store import Run, Store
 
@@ -55,8 +57,7 @@ class Dataset:
     """Series of every customer, built once per worker and representation; ground truth where known."""
 
     path: Path
-    representation: str
-    seq_len: int | None
+    spec: SeriesSpec  # the grid's
     column_mapping: dict | None = None  # as stored with the grid by init-db
     lenient: bool = False
     series: Any = None
@@ -67,14 +68,14 @@ class Dataset:
         """Read and build once; later calls return at once."""
         if self.series is not None:
             return self
-        from ..data import SeriesSpec, build_series, load_source
+        from ..data import build_series, load_source
         from ..data.synth import read_ground_truth
 
         from ..data.transactions import ColumnMapping
 
         mapping = ColumnMapping.from_dict(self.column_mapping) if self.column_mapping else None
         tx = load_source(self.path, mapping, lenient=self.lenient).transactions
-        self.series = build_series(tx, SeriesSpec(self.representation, seq_len=self.seq_len))
+        self.series = build_series(tx, self.spec)
         truth_file = self.path / "ground_truth.csv" if self.path.is_dir() else None
         if truth_file is not None and truth_file.exists():
             t = read_ground_truth(self.path).set_index("account_id")["segment"]
@@ -195,8 +196,8 @@ class Worker:
     abandoned: int = 0  # runs given up because their lease was lost
 
     def run(self, max_runs: int | None = None, only: str | None = None) -> int:
-        grid = self.store.grid() or {}
-        test_fraction = float(grid.get("test_fraction", 0.5))
+        grid = self.store.grid() or Grid()
+        test_fraction = grid.test_fraction
         keep = parse_filter(only)
         config_ids = [cid for cid, cfg, _ in self.store.configs() if keep(cfg)] if only else None
         datasets = self.datasets
@@ -209,10 +210,9 @@ class Worker:
                 run = dataclasses.replace(run, config={**run.config, "precision": self.precision})
             try:
                 with Heartbeat(self.store, run.id, self.worker_id, self.lease_seconds) as beat, reporting(beat):
-                    rep = grid.get("representation", "amounts")
-                    if rep not in datasets:
-                        datasets[rep] = Dataset(self.data_path, rep, grid.get("seq_len"), grid.get("column_mapping"),
-                                                grid.get("lenient", False))  # loaded on first use
+                    rep = grid.representation
+                    if rep not in datasets:  # loaded on first use
+                        datasets[rep] = Dataset(self.data_path, grid.series_spec(), grid.column_mapping, grid.lenient)
                     result = self.executor(run, datasets[rep], self.store, test_fraction, self._pretext)
                     status = result.pop("status")
                     self._pretext = result.pop("_pretext", None)

@@ -109,8 +109,15 @@ class Store(ABC):
     def get_artefact(self, key: str) -> bytes | None: ...
 
     @abstractmethod
-    def grid(self) -> dict[str, Any] | None:
-        """The grid settings stored by init_grid."""
+    def grid_settings(self) -> dict[str, Any] | None:
+        """The grid settings stored by init_grid, as stored (JSON)."""
+
+    def grid(self):
+        """The stored grid as a `Grid` (None before init_grid)."""
+        from ..grid import Grid
+
+        settings = self.grid_settings()
+        return None if settings is None else Grid.from_dict(settings, f"the grid stored in {mask_url(self.url)}")
 
     @abstractmethod
     def now(self) -> float:

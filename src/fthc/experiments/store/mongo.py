@@ -101,7 +101,7 @@ class MongoStore(Store):
 
         return self._call(go, "writing the grid")
 
-    def grid(self):
+    def grid_settings(self):
         doc = self._call(lambda: self.db["meta"].find_one({"_id": "grid"}), "reading the grid")
         return doc["grid"] if doc else None
 

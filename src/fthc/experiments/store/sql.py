@@ -162,7 +162,7 @@ class SQLStore(Store):
 
         return self._tx(go, "writing the grid")
 
-    def grid(self) -> dict[str, Any] | None:
+    def grid_settings(self) -> dict[str, Any] | None:
         value = self._tx(lambda c: c.execute(sa.select(META.c.value).where(META.c.key == "grid")).scalar(),
                          "reading the grid")
         return json.loads(value) if value else None
