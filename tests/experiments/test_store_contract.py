@@ -70,6 +70,37 @@ def test_claim_heartbeat_finish_release(any_store_url):
         assert done.status == "done" and done.metrics == {"train": {"sc": 0.5}} and done.train_seconds == 1.0
 
 
+def test_claim_tries_preferred_runs_first(any_store_url):
+    with open_store(any_store_url) as store:
+        store.init_grid(entries(4), runs=1, grid={})
+        ids = [r.id for r in sorted(store.runs(), key=lambda r: r.config_id)]
+        first = store.claim("w1", 60, prefer=[[ids[2]], [ids[3], ids[1]]])
+        assert first.id == ids[2]  # the first tier
+        second = store.claim("w1", 60, prefer=[[ids[2]], [ids[3], ids[1]]])
+        assert second.id == ids[1]  # the first tier is taken: the second, in claim order
+        assert store.claim("w1", 60, prefer=[[], [ids[1]]]).id == ids[0]  # nothing preferred left: the usual order
+        assert store.claim("w1", 60, prefer=[[ids[0]]]).id == ids[3]
+
+
+def test_workers_take_different_pretext_stages(any_store_url):
+    """Claims in run order alone give two workers consecutive runs of one stage, and both train its encoder."""
+    from fthc.experiments.runner import preferred_runs, stage_of
+
+    two_stages = [GridEntry(ClustererConfig(autoencoder=ae, clustering="kmeans", k=k))
+                  for ae in ("fcnn", "resnet") for k in (2, 3, 4)]
+    with open_store(any_store_url) as store:
+        store.init_grid(two_stages, runs=1, grid={})
+
+        def claim(worker, held):
+            return store.claim(worker, 60, prefer=preferred_runs(store.runs(), worker, held, store.now()))
+
+        a = claim("A", None)
+        b = claim("B", None)
+        assert stage_of(a) != stage_of(b)  # B keeps off the stage A is training
+        a2, b2 = claim("A", stage_of(a)), claim("B", stage_of(b))
+        assert (stage_of(a2), stage_of(b2)) == (stage_of(a), stage_of(b))  # each keeps to the encoder it holds
+
+
 def test_expired_lease_is_reclaimed(any_store_url):
     with open_store(any_store_url) as store:
         store.init_grid(entries(1), runs=1, grid={})

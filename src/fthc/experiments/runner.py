@@ -38,6 +38,27 @@ PRETEXT_FIELDS = ("autoencoder", "pretext", "embedding", "latent_dim", "pretrain
                   "vae_beta", "arch")
 
 
+def stage_of(run: Run) -> str:
+    """The pretext stage a run needs: runs of one stage share one trained encoder (on one data set)."""
+    d = run.config
+    return json.dumps({**{k: d.get(k) for k in PRETEXT_FIELDS}, "run": run.run_index, "seed": run.seed},
+                      sort_keys=True)
+
+
+def preferred_runs(runs: list[Run], worker: str, held: str | None, now: float) -> tuple[list, list]:
+    """Run ids to claim first: those of the stage this worker holds (its encoder is in memory), then those
+    of stages no other worker is on, so that two workers do not train one encoder at the same time (claims in
+    run-index order alone hand consecutive runs of one stage to every worker: each trains it)."""
+    def claimable(r: Run) -> bool:
+        return r.status == "pending" or (r.status == "running" and (r.lease_expires or 0) < now)
+
+    busy = {stage_of(r) for r in runs if r.status == "running" and r.worker != worker
+            and (r.lease_expires or 0) >= now}
+    open_runs = [(r, stage_of(r)) for r in runs if claimable(r)]
+    return ([r.id for r, st in open_runs if st == held],
+            [r.id for r, st in open_runs if st not in busy])
+
+
 def split(ids: np.ndarray, run_index: int, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """The seeded train/test split of customers for run i, identical for every configuration."""
     rng = np.random.default_rng(10_000 + run_index)
@@ -202,10 +223,13 @@ class Worker:
         config_ids = [cid for cid, cfg, _ in self.store.configs() if keep(cfg)] if only else None
         datasets = self.datasets
         done = 0
+        held = None  # the stage of the last run: its encoder is this worker's cached pretext
         while max_runs is None or done < max_runs:
-            run = self.store.claim(self.worker_id, self.lease_seconds, config_ids)
+            prefer = preferred_runs(self.store.runs(), self.worker_id, held, self.store.now())
+            run = self.store.claim(self.worker_id, self.lease_seconds, config_ids, prefer=prefer)
             if run is None:
                 break
+            held = stage_of(run)
             if self.precision:
                 run = dataclasses.replace(run, config={**run.config, "precision": self.precision})
             try:

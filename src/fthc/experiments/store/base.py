@@ -10,7 +10,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from ...errors import FthcError
 
@@ -21,6 +21,9 @@ T = TypeVar("T")
 
 class StoreError(FthcError):
     """The store cannot be reached, or holds something fthc did not write."""
+
+
+PREFER_LIMIT = 500  # run ids per preference tier sent to the database (the first ones in claim order)
 
 
 def mask_url(url: str) -> str:
@@ -74,8 +77,10 @@ class Store(ABC):
         """Add the grid's configurations and their runs; returns (configs added, configs already present)."""
 
     @abstractmethod
-    def claim(self, worker: str, lease_seconds: float, config_ids: list | None = None) -> Run | None:
-        """Atomically take one pending (or lease-expired) run; None when nothing is left to claim."""
+    def claim(self, worker: str, lease_seconds: float, config_ids: list | None = None,
+              prefer: Sequence[Sequence[Any]] = ()) -> Run | None:
+        """Atomically take one pending (or lease-expired) run; None when nothing is left to claim. `prefer`:
+        tiers of run ids tried in turn before any other run (each in the usual order: run index, config)."""
 
     @abstractmethod
     def heartbeat(self, run_id, worker: str, lease_seconds: float) -> bool:

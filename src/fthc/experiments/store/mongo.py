@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import time
 from datetime import timezone
-from typing import Any
+from typing import Any, Sequence
 from urllib.parse import quote_plus
 
 from ... import __version__
-from .base import SCHEMA_VERSION, Run, Store, StoreError, mask_url, retry
+from .base import PREFER_LIMIT, SCHEMA_VERSION, Run, Store, StoreError, mask_url, retry
 
 DB_NAME = "result_db"
 _MOCK_SERVERS: dict = {}  # mongomock://name -> one in-memory server per name for this process (tests)
@@ -112,17 +112,23 @@ class MongoStore(Store):
         local = self._call(lambda: self.db.command("hello")["localTime"], "reading the server's clock")
         return local.replace(tzinfo=timezone.utc).timestamp()
 
-    def claim(self, worker: str, lease_seconds: float, config_ids: list | None = None) -> Run | None:
+    def claim(self, worker: str, lease_seconds: float, config_ids: list | None = None,
+              prefer: Sequence[Sequence[Any]] = ()) -> Run | None:
         def go():
             now = self.now()
             query: dict[str, Any] = {"$or": [{"status": "pending"},
                                              {"status": "running", "lease_expires": {"$lt": now}}]}
             if config_ids is not None:
                 query["config_id"] = {"$in": list(config_ids)}
-            doc = self.db["result"].find_one_and_update(
-                query, {"$set": {"status": "running", "worker": worker, "lease_expires": now + lease_seconds,
-                                 "started_at": now, "error": None}, "$inc": {"attempts": 1}},
-                sort=[("run_index", 1), ("config_id", 1)], return_document=self._pymongo.ReturnDocument.AFTER)
+            doc = None
+            for tier in [*(list(t)[:PREFER_LIMIT] for t in prefer if len(t)), None]:
+                doc = self.db["result"].find_one_and_update(
+                    query if tier is None else {**query, "_id": {"$in": tier}},
+                    {"$set": {"status": "running", "worker": worker, "lease_expires": now + lease_seconds,
+                              "started_at": now, "error": None}, "$inc": {"attempts": 1}},
+                    sort=[("run_index", 1), ("config_id", 1)], return_document=self._pymongo.ReturnDocument.AFTER)
+                if doc is not None:
+                    break
             return None if doc is None else self._run(doc)
 
         return self._call(go, "claiming a run")

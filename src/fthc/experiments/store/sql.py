@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ... import __version__
-from .base import SCHEMA_VERSION, Run, Store, StoreError, mask_url, retry
+from .base import PREFER_LIMIT, SCHEMA_VERSION, Run, Store, StoreError, mask_url, retry
 
 metadata = sa.MetaData()
 META = sa.Table("fthc_meta", metadata, sa.Column("key", sa.String(64), primary_key=True),
@@ -171,18 +171,25 @@ class SQLStore(Store):
     def now(self) -> float:
         return float(self._tx(lambda c: c.execute(sa.select(self.clock)).scalar(), "reading the database clock"))
 
-    def claim(self, worker: str, lease_seconds: float, config_ids: list | None = None) -> Run | None:
+    def claim(self, worker: str, lease_seconds: float, config_ids: list | None = None,
+              prefer: Sequence[Sequence[Any]] = ()) -> Run | None:
         def go(conn):
             now = time.time()
             claimable = sa.or_(RUNS.c.status == "pending",
                                sa.and_(RUNS.c.status == "running", RUNS.c.lease_expires < self.clock))
-            q = sa.select(RUNS.c.id).where(claimable)
-            if config_ids is not None:
-                q = q.where(RUNS.c.config_id.in_(config_ids))
-            q = q.order_by(RUNS.c.run_index, RUNS.c.config_id).limit(1)
-            if not self.sqlite:
-                q = q.with_for_update(skip_locked=True)
-            run_id = conn.execute(q).scalar()
+            run_id = None
+            for tier in [*(list(t)[:PREFER_LIMIT] for t in prefer if len(t)), None]:
+                q = sa.select(RUNS.c.id).where(claimable)
+                if config_ids is not None:
+                    q = q.where(RUNS.c.config_id.in_(config_ids))
+                if tier is not None:
+                    q = q.where(RUNS.c.id.in_(tier))
+                q = q.order_by(RUNS.c.run_index, RUNS.c.config_id).limit(1)
+                if not self.sqlite:
+                    q = q.with_for_update(skip_locked=True)
+                run_id = conn.execute(q).scalar()
+                if run_id is not None:
+                    break
             if run_id is None:
                 return None
             conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(
