@@ -232,3 +232,25 @@ def test_grid_expansion_and_toml(tmp_path):
 
     with pytest.raises(DataError, match=r"unknown keys in \[grid\]"):
         Grid.from_toml(toml)
+
+
+def test_two_worker_processes_share_one_store(store_url, synth_berka, tmp_path):
+    """`fthc run --workers 2`: two processes, each with its own copy of the data, against one store. Each may
+    take at most half the runs, so the grid completes only if both worked; every run is recorded once."""
+    from click.testing import CliRunner
+
+    from fthc.cli import main
+
+    (tmp_path / "grid.toml").write_text(
+        '[grid]\nautoencoder = ["fcnn"]\npretext = ["mse", "vae"]\nclustering = ["kmeans"]\nk = [2, 3]\n'
+        'reduction = ["none"]\nruns = 2\npretrain_batches = 10\nrepresentation = "calendar"\n'
+        'arch = { fcnn = { hidden = [8, 8, 16] } }\n')
+    r = CliRunner().invoke(main, ["init-db", "--store", store_url, "--grid", str(tmp_path / "grid.toml")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["run", "--store", store_url, "--data", str(synth_berka), "--workers", "2",
+                                  "--max-runs", "4"])
+    assert r.exit_code == 0, r.output
+    with open_store(store_url) as store:
+        runs = store.runs()
+        assert len(runs) == 8 and all(x.status in ("done", "invalid") for x in runs), [x.status for x in runs]
+        assert len({x.worker for x in runs}) == 2 and all(x.attempts == 1 for x in runs)
