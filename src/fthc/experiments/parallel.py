@@ -31,8 +31,8 @@ def available_cores() -> int:
 
 
 def default_workers(cores: int | None = None) -> int:
-    """The layout measured fastest for the grid (bench_grid.py --layouts): one single-thread worker per core,
-    since small batches keep two threads of one worker waiting on each other."""
+    """The layout measured fastest for the grid (bench_workers.py, bench_grid.py --variants): one single-thread
+    worker per core, since small batches keep two threads of one worker waiting on each other."""
     return max(1, cores or available_cores())
 
 
