@@ -92,16 +92,28 @@ class Buckets:
         """Bucket i as canonical transactions (customer_id, ts, amount, balance, kind, ...)."""
         df = pq.read_table(self.files[i]).to_pandas()
         df["ts"] = df["ts"].astype("datetime64[ns]")
-        df["customer_id"] = df["customer_id"].astype("int64") if self.numeric_ids else \
-            df["customer_id"].astype(object)
-        df["kind"] = pd.Categorical(df["kind"], categories=KINDS)
-        return df.sort_values(["customer_id", "ts"], kind="stable").reset_index(drop=True)
+        df["kind"] = pd.Categorical.from_codes(df["kind"].to_numpy(np.int8), KINDS)  # spilled as codes
+        if not self.numeric_ids:
+            df["customer_id"] = df["customer_id"].astype(object)
+            return df.sort_values(["customer_id", "ts"], kind="stable").reset_index(drop=True)
+        ids = df["customer_id"].astype("int64").to_numpy()
+        order = np.lexsort((df["ts"].to_numpy().view(np.int64), ids))  # stable, like the in-memory sort
+        df["customer_id"] = ids
+        return df.take(order).reset_index(drop=True)
 
 
 def bucket_of(customer_ids: pd.Series, n_buckets: int) -> np.ndarray:
     """A stable bucket per customer id (pandas' keyed hash of its text), the same in every process."""
     return (pd.util.hash_array(customer_ids.astype(str).to_numpy(dtype=object)) % np.uint64(n_buckets)) \
         .astype(np.int64)
+
+
+def _ids_as_text(customer_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A batch's distinct customer ids as text, and each row's index into them: the text (and its hash, the
+    bucket) is computed once per customer, not once per row."""
+    uniq, inverse = np.unique(customer_id if customer_id.dtype != object else customer_id.astype(str),
+                              return_inverse=True)
+    return uniq.astype(str).astype(object), inverse.reshape(-1)
 
 
 def bucket_transactions(source: str | Path, folder: str | Path, mapping: ColumnMapping | None = None, *,
@@ -138,12 +150,12 @@ def bucket_transactions(source: str | Path, folder: str | Path, mapping: ColumnM
                     date_format = column_date_format(raw, mapping.timestamp, path)  # one for the whole dataset
                 checker = RowChecker(path, lenient=lenient, report=report)
                 tx = canonical_transactions(raw, replace(mapping, date_format=date_format), checker)
-                ids = pd.Series(tx["customer_id"]).astype(str)
-                numeric &= bool(ids.str.fullmatch(r"-?\d+").all())
-                customers.update(ids.unique())
+                uniq, row_id = _ids_as_text(tx["customer_id"].to_numpy())
+                numeric &= tx["customer_id"].dtype != object or bool(pd.Series(uniq).str.fullmatch(r"-?\d+").all())
+                customers.update(uniq)
                 rows += len(tx)
-                out = tx.assign(customer_id=ids.to_numpy(dtype=object), kind=tx["kind"].astype(str))
-                which = bucket_of(ids, n_buckets)
+                out = tx.assign(customer_id=uniq[row_id], kind=tx["kind"].cat.codes.astype(np.int8))
+                which = bucket_of(pd.Series(uniq), n_buckets)[row_id]
                 for b in np.unique(which):
                     table = pa.Table.from_pandas(out[which == b], preserve_index=False)
                     if writers[b] is None:
