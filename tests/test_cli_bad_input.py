@@ -177,3 +177,26 @@ def test_k_auto_on_five_customers_caps_k(tmp_path):
     assert r.exit_code == 0, r.output
     k = int(r.output.split("segments (k=")[1].split(")")[0])
     assert 2 <= k <= 4
+
+
+def test_series_for_a_model_name_the_data_when_their_channels_differ(tmp_path):
+    """A model whose channels the data cannot give (an artefact from another version, say) is refused with the
+    data's name, not scored."""
+    from fthc.config import preset
+    from fthc.data import load_source
+    from fthc.errors import DataError
+    from fthc.estimator import Clusterer
+    from fthc.segments.segment import model_series, segment
+
+    rng = np.random.default_rng(3)
+    rows = [{"customer_id": c, "timestamp": f"2023-{m:02d}-{d:02d}", "amount": float(rng.normal(0, 50) + 40 * (c % 2))}
+            for c in range(30) for m in range(1, 7) for d in (3, 17)]
+    pd.DataFrame(rows).to_csv(tmp_path / "t.csv", index=False)
+    segment(tmp_path / "t.csv", tmp_path / "seg", preset("features"), 2, "events")
+    model = Clusterer.load(tmp_path / "seg" / "model")
+    tx = load_source(tmp_path / "t.csv").transactions
+    assert model_series(model, tx, tmp_path / "t.csv").channels == model.channels_
+    model.channels_ = model.channels_ + ["is_crypto"]
+    with pytest.raises(DataError, match=r"t\.csv.*missing: \['is_crypto'\]") as err:
+        model_series(model, tx, tmp_path / "t.csv")
+    assert err.value.file.endswith("t.csv")

@@ -106,7 +106,7 @@ def score_partitions(model_blob: bytes, mapping_dict: dict, lenient: bool, with_
         tx = pd.concat([canonical_transactions(raw[files == f].reset_index(drop=True), mapping,
                                                RowChecker(Path(f.removeprefix("file:")), lenient=lenient))
                         for f in np.unique(files)], ignore_index=True)
-        series = model_series(model, tx)
+        series = model_series(model, tx, ", ".join(f.removeprefix("file:") for f in np.unique(files)))
         proba = model.predict_proba(series)
         out = pd.DataFrame({"customer_id": series.ids.astype(str), "segment": proba.argmax(1).astype("int32"),
                             "confidence": proba.max(1)})

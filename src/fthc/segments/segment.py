@@ -172,7 +172,7 @@ def _segment(path, out, config, k, representation, mapping, lenient, ks, sample,
     if buckets is None:
         assignments, behaviour = _score(model, series, history), customer_behaviour(tx)
     else:  # every customer, bucket by bucket, with the model fitted on the sample
-        parts = [_score_bucket(model, buckets, i) for i in range(len(buckets.files))]
+        parts = [_score_bucket(model, buckets, i, path) for i in range(len(buckets.files))]
         shutil.rmtree(spill, ignore_errors=True)
         assignments = pd.concat([a for a, _ in parts], ignore_index=True)
         behaviour = pd.concat([b for _, b in parts])
@@ -211,20 +211,24 @@ def _score(model, series, history: np.ndarray) -> pd.DataFrame:
                          "transactions": history, "short_history": history < SHORT_HISTORY})
 
 
-def model_series(model, tx: pd.DataFrame):
-    """New customers' series built exactly as the model's were (its spec, length and scaling)."""
+def model_series(model, tx: pd.DataFrame, source=None):
+    """New customers' series built exactly as the model's were (its spec, length and scaling); `source` names
+    the data in an error."""
     series = build_series(tx, replace(model.series_spec_, seq_len=model.seq_len_),
                           scaling=model.series_scaling_ or None)
     if series.channels != model.channels_:
-        raise DataError(f"series channels {series.channels} differ from the model's {model.channels_}")
+        missing = sorted(set(model.channels_) - set(series.channels))
+        raise DataError(f"series channels {series.channels} differ from the model's {model.channels_}"
+                        + (f" (missing: {missing})" if missing else ""), file=source,
+                        expected="the channels the model was fitted on (a model saved by another fthc version?)")
     return series
 
 
-def _score_bucket(model, buckets, i: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _score_bucket(model, buckets, i: int, source) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Assignments and behaviour of one bucket's customers, built with the model's series settings."""
     tx = buckets.read(i)
     report("scoring buckets", i + 1, len(buckets.files))
-    series = model_series(model, tx)
+    series = model_series(model, tx, source)
     history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
     return _score(model, series, history), customer_behaviour(tx)
 
@@ -300,7 +304,7 @@ def assign(model_dir: Path, path: Path, out: Path | None = None, mapping=None, l
 
         with tempfile.TemporaryDirectory(prefix="fthc-buckets-", dir=Path(out).parent if out else None) as tmp:
             buckets = bucket_transactions(path, tmp, mapping, lenient=lenient)
-            result = pd.concat([_score_bucket(model, buckets, i)[0] for i in range(len(buckets.files))],
+            result = pd.concat([_score_bucket(model, buckets, i, path)[0] for i in range(len(buckets.files))],
                                ignore_index=True)[["customer_id", "segment", "confidence"]]
         if out is not None:
             result.to_parquet(out, index=False) if str(out).endswith(".parquet") else result.to_csv(out, index=False)
@@ -308,7 +312,7 @@ def assign(model_dir: Path, path: Path, out: Path | None = None, mapping=None, l
     announce(f"reading {path}")
     tx = load_source(path, mapping, lenient=lenient).transactions
     announce(f"building series of {tx['customer_id'].nunique():,} customers")
-    series = model_series(model, tx)
+    series = model_series(model, tx, path)
     announce(f"scoring {len(series):,} customers")
     history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
     result = _score(model, series, history)[["customer_id", "segment", "confidence"]]
