@@ -12,7 +12,7 @@ import math
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import pack_padded_sequence
 
 from ..registry import Registry
 
@@ -157,13 +157,30 @@ def _lengths(mask: torch.Tensor) -> torch.Tensor | None:
 
 
 def _run_lstm(lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor | None):
-    """Run over the valid steps only (packed) when lengths are known."""
+    """A one-layer bidirectional LSTM over the valid steps only, when lengths are known: what a packed sequence
+    gives (outputs at padding are 0, final states at each series' own end), computed without packing.
+
+    Each direction runs over a padded batch in which padding only ever follows the valid steps: the forward one
+    over x, the backward one over each series reversed within its own length. On CPU that runs oneDNN's LSTM,
+    about 4x faster to train than the packed path, which has none (bench_models --parts speed)."""
     if lengths is None:
         return lstm(x)
-    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-    out, state = lstm(packed)
-    out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-    return out, state
+    n, steps = x.shape[0], x.shape[1]
+    length = lengths.to(x.device)
+    t = torch.arange(steps, device=x.device)[None, :]
+    valid = t < length[:, None]
+    reverse = torch.where(valid, length[:, None] - 1 - t, t)  # reverses each series' valid steps, in place
+    h0 = x.new_zeros(1, n, lstm.hidden_size)
+    outputs = []
+    for suffix, seq in (("", x), ("_reverse", x.gather(1, reverse[..., None].expand_as(x)))):
+        weights = [getattr(lstm, f"{w}_l0{suffix}") for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        out = torch.lstm(seq, (h0, h0), weights, True, 1, 0.0, lstm.training, False, True)[0]
+        outputs.append(out)
+    last = (length - 1)[:, None, None].expand(-1, 1, lstm.hidden_size)
+    h_n = torch.stack([o.gather(1, last)[:, 0] for o in outputs])  # each direction's state at the series' end
+    backward = outputs[1].gather(1, reverse[..., None].expand_as(outputs[1]))  # back to time order
+    out = torch.cat([outputs[0], backward], dim=2) * valid[..., None]
+    return out, (h_n, None)
 
 
 @AUTOENCODERS.register("lstm", native_latent=True, recurrent=True, supports_multi_rec=False, supports_vae=True,
