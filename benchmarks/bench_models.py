@@ -114,6 +114,8 @@ def part_speed(args) -> None:
                 "default", "speed-up vs fp32 full", "peak RSS MB"):
         table.add_column(col)
     for a, p in valid_pairs():
+        if args.speed_pairs and f"{a}:{p}" not in args.speed_pairs:
+            continue
         variable = AUTOENCODERS.get(a).flag("variable_length")
         cells, best = {}, {}
         for precision, buckets in settings:
@@ -309,6 +311,8 @@ def main() -> None:
     ap.add_argument("--speed-batches", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--pairs", nargs="+", default=None, help="autoencoder:pretext pairs for the quality part")
+    ap.add_argument("--speed-pairs", nargs="+", default=None, help="autoencoder:pretext pairs for the speed part "
+                                                                   "(default: every valid pair)")
     ap.add_argument("--presets", nargs="+", default=["fthc", "fcnn"])
     ap.add_argument("--precision-pairs", nargs="+", default=["resnet:mse", "resnet_pool:mse", "fcnn:mse"],
                     help="autoencoder:pretext pairs for the precision part")
