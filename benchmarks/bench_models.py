@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from memory import peak_mb
 from rich.console import Console
 from rich.table import Table
 
@@ -88,15 +88,6 @@ def speed_one(autoencoder: str, pretext: str, batches: int, seq_len: int, precis
         encoder.fit(X, mask)
     per_batch = (times.times[-1] - times.times[0]) / (len(times.times) - 1)  # the first batch warms up
     return {"seconds_per_1000": per_batch * 1000, "peak_mb": peak_mb()}
-
-
-def peak_mb() -> float:
-    """This process's peak resident memory (VmHWM). Not ru_maxrss: that survives fork and exec, so a child
-    would report its parent's peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 SPEED_SETTINGS = [("fp32", False), ("fp32", True), ("bf16", False), ("bf16", True)]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from memory import peak_mb
 from rich.console import Console
 from rich.table import Table
 
@@ -53,15 +53,6 @@ def generate(folder: Path, transactions: int, per_customer: int = 250, months: i
         for j, part in enumerate(np.array_split(np.arange(per_month), 4)):  # several files per month
             frame.iloc[part].to_parquet(out / f"part-{j}.parquet", index=False)
     return customers
-
-
-def peak_mb() -> float:
-    """This process's peak resident memory (VmHWM). Not ru_maxrss: that survives fork and exec, so a child
-    would report its parent's peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_path(path: str, folder: str, representation: str, rows_per_bucket: int) -> dict:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import sys
 from contextlib import contextmanager
 import time
@@ -176,6 +174,8 @@ def init_db(store_url, grid_file, mapping, customer_col, time_col, amount_col, d
             category_col, date_format, lenient) -> None:
     """Write the grid of configurations and their runs into the store (adds only what is missing). Mapping
     flags are stored with the grid, so that every worker reads a transaction table the same way."""
+    from dataclasses import replace
+
     from .experiments.grid import Grid, expand
     from .experiments.store import open_store, mask_url
 
@@ -183,7 +183,7 @@ def init_db(store_url, grid_file, mapping, customer_col, time_col, amount_col, d
     entries = expand(grid)
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
-    grid = dataclasses.replace(grid, column_mapping=m.to_dict() if m else None, lenient=lenient)
+    grid = replace(grid, column_mapping=m.to_dict() if m else None, lenient=lenient)
     with open_store(store_url) as store:
         stored = store.grid()
         reading = (grid.column_mapping, grid.lenient)

@@ -8,6 +8,10 @@ import pandas as pd
 from .data.transactions import KINDS, validate_canonical
 
 
+SUMMARY_FEATURES = ["transactions_per_month", "monthly_credit", "monthly_debit", "mean_amount", "std_amount",
+                    "balance_mean", "balance_std", "negative_balance_share"] + [f"share_{k}" for k in KINDS]
+
+
 def summary_features(tx: pd.DataFrame) -> pd.DataFrame:
     """One row per customer (sorted ids): activity, monthly income and spending, balance level and volatility,
     share of negative balances, and the mix of transaction kinds."""
@@ -28,7 +32,7 @@ def summary_features(tx: pd.DataFrame) -> pd.DataFrame:
     })
     kinds = pd.crosstab(tx["customer_id"], tx["kind"], normalize="index").reindex(columns=KINDS, fill_value=0)
     kinds.columns = [f"share_{k}" for k in kinds.columns]
-    return out.join(kinds).fillna(0)
+    return out.join(kinds).fillna(0)[SUMMARY_FEATURES]  # the columns the Spark engine declares
 
 
 def standardise(features: pd.DataFrame) -> np.ndarray:

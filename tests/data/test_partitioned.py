@@ -11,21 +11,16 @@ from fthc.errors import DataError
 from fthc.features import summary_features
 
 
-@pytest.fixture
-def lake(parquet_lake):
-    return parquet_lake
-
-
 MAPPING = ColumnMapping(customer_id="cust", timestamp="when", amount="value", balance="bal", category="cat",
                         category_kinds={"salary": "incoming_transfer", "atm": "cash_withdrawal"})
 
 
 @pytest.mark.parametrize("representation", ["events", "calendar", "amounts"])
 @pytest.mark.parametrize("rows_per_bucket", [10**9, 300, 37])
-def test_bucketed_series_equal_the_in_memory_series(lake, tmp_path, representation, rows_per_bucket):
-    assert is_partitioned(lake / "tx") and len(parquet_files(lake / "tx")) == 24
-    whole = build_series(read_transactions(lake / "whole.parquet", MAPPING), SeriesSpec(representation))
-    buckets = bucket_transactions(lake / "tx", tmp_path / "b", MAPPING, rows_per_bucket=rows_per_bucket,
+def test_bucketed_series_equal_the_in_memory_series(parquet_lake, tmp_path, representation, rows_per_bucket):
+    assert is_partitioned(parquet_lake / "tx") and len(parquet_files(parquet_lake / "tx")) == 24
+    whole = build_series(read_transactions(parquet_lake / "whole.parquet", MAPPING), SeriesSpec(representation))
+    buckets = bucket_transactions(parquet_lake / "tx", tmp_path / "b", MAPPING, rows_per_bucket=rows_per_bucket,
                                   batch_rows=50)
     assert buckets.customers == 40 and buckets.transactions == whole.report["transactions"]
     parts = list(bucketed_series(buckets, SeriesSpec(representation)))
@@ -40,16 +35,16 @@ def test_bucketed_series_equal_the_in_memory_series(lake, tmp_path, representati
         np.testing.assert_allclose(parts[0].scaling[name], [mu, sd], rtol=1e-6)
 
 
-def test_bucketed_features_equal_the_in_memory_features(lake, tmp_path):
-    whole = summary_features(read_transactions(lake / "whole.parquet", MAPPING))
-    buckets = bucket_transactions(lake / "tx", tmp_path / "b", MAPPING, rows_per_bucket=200, batch_rows=64)
+def test_bucketed_features_equal_the_in_memory_features(parquet_lake, tmp_path):
+    whole = summary_features(read_transactions(parquet_lake / "whole.parquet", MAPPING))
+    buckets = bucket_transactions(parquet_lake / "tx", tmp_path / "b", MAPPING, rows_per_bucket=200, batch_rows=64)
     parts = pd.concat([summary_features(buckets.read(i)) for i in range(len(buckets.files))]).sort_index()
     pd.testing.assert_frame_equal(parts, whole, check_exact=False, rtol=1e-9)
 
 
-def test_files_that_disagree_are_errors_naming_the_file(lake, lake_missing_a_column, tmp_path):
+def test_files_that_disagree_are_errors_naming_the_file(parquet_lake, lake_missing_a_column, tmp_path):
     folder = lake_missing_a_column
-    good = pd.read_parquet(lake / "whole.parquet")
+    good = pd.read_parquet(parquet_lake / "whole.parquet")
     with pytest.raises(DataError, match=r"b\.parquet.*missing column 'value'"):
         bucket_transactions(folder, tmp_path / "b1", MAPPING)
     good.tail(10).astype({"value": str}).to_parquet(folder / "b.parquet", index=False)
@@ -62,10 +57,10 @@ def test_files_that_disagree_are_errors_naming_the_file(lake, lake_missing_a_col
         bucket_transactions(empty, tmp_path / "b3", MAPPING)
 
 
-def test_a_bad_row_in_one_file_names_that_file_and_its_row(lake, tmp_path):
+def test_a_bad_row_in_one_file_names_that_file_and_its_row(parquet_lake, tmp_path):
     folder = tmp_path / "rows"
     folder.mkdir()
-    df = pd.read_parquet(lake / "whole.parquet").head(20).astype({"value": object})
+    df = pd.read_parquet(parquet_lake / "whole.parquet").head(20).astype({"value": object})
     df.to_parquet(folder / "a.parquet", index=False)
     df.loc[5, "value"] = "twelve"
     df.astype({"value": str}).to_parquet(folder / "b.parquet", index=False)
@@ -74,11 +69,11 @@ def test_a_bad_row_in_one_file_names_that_file_and_its_row(lake, tmp_path):
         bucket_transactions(folder, tmp_path / "b", MAPPING)
 
 
-def test_segment_fits_a_sample_of_buckets_and_scores_every_customer(lake, tmp_path):
+def test_segment_fits_a_sample_of_buckets_and_scores_every_customer(parquet_lake, tmp_path):
     from fthc.config import preset
     from fthc.segments.segment import assign, segment
 
-    r = segment(lake / "tx", tmp_path / "seg", preset("features"), 3, "events", MAPPING, sample=15,
+    r = segment(parquet_lake / "tx", tmp_path / "seg", preset("features"), 3, "events", MAPPING, sample=15,
                 rows_per_bucket=300)
     fitted = pd.read_csv(tmp_path / "seg" / "assignments.csv")
     assert not (tmp_path / "seg" / ".buckets").exists()  # the spilled copy of the data is removed
@@ -86,18 +81,18 @@ def test_segment_fits_a_sample_of_buckets_and_scores_every_customer(lake, tmp_pa
     sampled = int(r["notes"][0].split()[2])
     assert r["notes"][0].startswith("fitted on ") and 15 <= sampled < 40 and "of 40 customers" in r["notes"][0]
     assert int(r["profile"]["customers"].sum()) == 40
-    again = assign(tmp_path / "seg" / "model", lake / "tx", tmp_path / "a.parquet")
+    again = assign(tmp_path / "seg" / "model", parquet_lake / "tx", tmp_path / "a.parquet")
     merged = fitted.merge(pd.read_parquet(tmp_path / "a.parquet"), on="customer_id")
     assert len(merged) == 40 and (merged["segment_x"] == merged["segment_y"]).all()
-    whole = assign(tmp_path / "seg" / "model", lake / "whole.parquet")  # the same customers, in memory
+    whole = assign(tmp_path / "seg" / "model", parquet_lake / "whole.parquet")  # the same customers, in memory
     assert whole.set_index("customer_id")["segment"].equals(
         again.set_index("customer_id")["segment"].reindex(whole["customer_id"]))
 
 
-def test_capped_lengths_keep_the_latest_steps_like_the_in_memory_path(lake, tmp_path):
+def test_capped_lengths_keep_the_latest_steps_like_the_in_memory_path(parquet_lake, tmp_path):
     spec = SeriesSpec("events", max_steps=20)  # shorter than the longest history: the kept steps depend on it
-    whole = build_series(read_transactions(lake / "whole.parquet", MAPPING), spec)
-    buckets = bucket_transactions(lake / "tx", tmp_path / "b", MAPPING, rows_per_bucket=300, batch_rows=50)
+    whole = build_series(read_transactions(parquet_lake / "whole.parquet", MAPPING), spec)
+    buckets = bucket_transactions(parquet_lake / "tx", tmp_path / "b", MAPPING, rows_per_bucket=300, batch_rows=50)
     parts = list(bucketed_series(buckets, spec))
     ids = np.concatenate([p.ids for p in parts])
     X = np.concatenate([p.X for p in parts])[np.argsort(ids)]

@@ -31,11 +31,14 @@ from .tables import LINE, RowChecker, check_columns, column_date_format
 from .transactions import KINDS, ColumnMapping, canonical_transactions
 
 
+def is_glob(source: str | Path) -> bool:
+    return any(ch in str(source) for ch in "*?[")
+
+
 def parquet_files(source: str | Path) -> list[Path]:
     """The Parquet files of a folder (searched recursively, hive partitions included) or a glob pattern."""
-    text = str(source)
-    if any(ch in text for ch in "*?["):
-        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if p.endswith(".parquet"))
+    if is_glob(source):
+        files = sorted(Path(p) for p in glob.glob(str(source), recursive=True) if p.endswith(".parquet"))
     elif Path(source).is_dir():
         files = sorted(Path(source).rglob("*.parquet"))
     else:
@@ -47,8 +50,7 @@ def parquet_files(source: str | Path) -> list[Path]:
 
 def is_partitioned(source: str | Path) -> bool:
     """A folder of Parquet files (not a Berka folder) or a glob pattern: read with the streaming path."""
-    text = str(source)
-    if any(ch in text for ch in "*?["):
+    if is_glob(source):
         return True
     path = Path(source)
     return path.is_dir() and any(path.rglob("*.parquet"))

@@ -258,8 +258,8 @@ def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], ch
         raw = df[col]
         fmt = (date_formats or {}).get(col)
         if kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(raw):
-            raw = as_date_text(raw) if as_date_text(raw) is not None else raw  # 20230123 stored as a number
-            fmt = fmt or column_date_format(df, col, checker.path)
+            raw = _date_text(raw)
+            fmt = fmt or _infer_format(raw, df[LINE], checker.path, col)
         df[col], bad = parse_values(raw, kind, fmt)
         expected = {
             "int": "a whole number", "float": "a number", "str": "text",
@@ -274,10 +274,19 @@ def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], ch
 
 def column_date_format(df: pd.DataFrame, column: str, path: Path) -> str:
     """The one date format of a text (or YYYYMMDD number) column, inferred from all its values."""
-    raw = df[column]
-    text = (as_date_text(raw) if as_date_text(raw) is not None else raw).astype("string").str.strip()
+    return _infer_format(_date_text(df[column]), df[LINE], path, column)
+
+
+def _date_text(raw: pd.Series) -> pd.Series:
+    """Dates as text; 20230123 stored as a number becomes its text."""
+    text = as_date_text(raw)
+    return raw if text is None else text
+
+
+def _infer_format(raw: pd.Series, lines: pd.Series, path: Path, column: str) -> str:
+    text = raw.astype("string").str.strip()
     text = text.mask(text.isin(["", "?", "nan", "NaN", "None", "null", "NULL"]))
-    return infer_date_format(text, df[LINE].to_numpy(), path, column)
+    return infer_date_format(text, lines.to_numpy(), path, column)
 
 
 def read_toml(path: Path, what: str) -> dict:

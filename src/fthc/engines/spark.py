@@ -72,8 +72,9 @@ def _read(spark, source, mapping):
             else spark.read.parquet(str(source))
     except Exception as exc:  # Spark's AnalysisException: the path or its files
         raise DataError(f"Spark cannot read the dataset: {str(exc).splitlines()[0]}", file=source) from exc
-    if Path(str(source)).exists() or any(ch in str(source) for ch in "*?["):  # local files: check each one
-        from ..data.partitioned import _dataset, parquet_files
+    from ..data.partitioned import _dataset, is_glob, parquet_files
+
+    if Path(str(source)).exists() or is_glob(source):  # local files: check each one
 
         _dataset(parquet_files(source), mapping, Path(str(source)) if Path(str(source)).is_dir() else None)
     missing = [c for c in mapping.columns() if c not in df.columns]
@@ -103,10 +104,11 @@ def score_partitions(model_blob: bytes, mapping_dict: dict, lenient: bool, with_
         raw = pd.concat(batches, ignore_index=True)
         files = raw.pop("__file__").astype(str).to_numpy()
         raw[LINE] = raw.pop("__row__").to_numpy()
+        names = np.unique(files)
         tx = pd.concat([canonical_transactions(raw[files == f].reset_index(drop=True), mapping,
                                                RowChecker(Path(f.removeprefix("file:")), lenient=lenient))
-                        for f in np.unique(files)], ignore_index=True)
-        series = model_series(model, tx, ", ".join(f.removeprefix("file:") for f in np.unique(files)))
+                        for f in names], ignore_index=True)
+        series = model_series(model, tx, ", ".join(f.removeprefix("file:") for f in names))
         proba = model.predict_proba(series)
         out = pd.DataFrame({"customer_id": series.ids.astype(str), "segment": proba.argmax(1).astype("int32"),
                             "confidence": proba.max(1)})
@@ -138,14 +140,12 @@ class _executor_errors:
 def _schema(with_features: bool):
     from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType
 
-    from ..data.transactions import KINDS
+    from ..features import SUMMARY_FEATURES
 
     fields = [StructField("customer_id", StringType()), StructField("segment", IntegerType()),
               StructField("confidence", DoubleType())]
     if with_features:
-        names = ["transactions_per_month", "monthly_credit", "monthly_debit", "mean_amount", "std_amount",
-                 "balance_mean", "balance_std", "negative_balance_share"] + [f"share_{k}" for k in KINDS]
-        fields += [StructField(n, DoubleType()) for n in names]
+        fields += [StructField(n, DoubleType()) for n in SUMMARY_FEATURES]
     return StructType(fields)
 
 

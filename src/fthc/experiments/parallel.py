@@ -94,7 +94,8 @@ def run_workers(store_url: str | None, data: Path, workers: int | None, max_runs
         grid = store.grid() or Grid()
         rep = grid.representation
         console.print(f"checking the data once before any run is claimed: {data}")
-        dataset = Dataset(data, grid.series_spec(), grid.column_mapping, grid.lenient).load()  # a bad path or file fails here, not in 675 runs
+        # a bad path or file fails here, not in 675 runs
+        dataset = Dataset(data, grid.series_spec(), grid.column_mapping, grid.lenient).load()
         with _progress(console) as progress:
             task = progress.add_task("runs", total=todo)
             if workers == 1:

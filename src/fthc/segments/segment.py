@@ -224,13 +224,14 @@ def model_series(model, tx: pd.DataFrame, source=None):
     return series
 
 
-def _score_bucket(model, buckets, i: int, source) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Assignments and behaviour of one bucket's customers, built with the model's series settings."""
+def _score_bucket(model, buckets, i: int, source,
+                  behaviour: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Assignments (and, for profiles, behaviour) of one bucket's customers, with the model's series settings."""
     tx = buckets.read(i)
     report("scoring buckets", i + 1, len(buckets.files))
     series = model_series(model, tx, source)
     history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
-    return _score(model, series, history), customer_behaviour(tx)
+    return _score(model, series, history), customer_behaviour(tx) if behaviour else None
 
 
 def _sample(buckets, sample: int) -> tuple[pd.DataFrame, int]:
@@ -304,18 +305,16 @@ def assign(model_dir: Path, path: Path, out: Path | None = None, mapping=None, l
 
         with tempfile.TemporaryDirectory(prefix="fthc-buckets-", dir=Path(out).parent if out else None) as tmp:
             buckets = bucket_transactions(path, tmp, mapping, lenient=lenient)
-            result = pd.concat([_score_bucket(model, buckets, i, path)[0] for i in range(len(buckets.files))],
-                               ignore_index=True)[["customer_id", "segment", "confidence"]]
-        if out is not None:
-            result.to_parquet(out, index=False) if str(out).endswith(".parquet") else result.to_csv(out, index=False)
-        return result
-    announce(f"reading {path}")
-    tx = load_source(path, mapping, lenient=lenient).transactions
-    announce(f"building series of {tx['customer_id'].nunique():,} customers")
-    series = model_series(model, tx, path)
-    announce(f"scoring {len(series):,} customers")
-    history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
-    result = _score(model, series, history)[["customer_id", "segment", "confidence"]]
+            result = pd.concat([_score_bucket(model, buckets, i, path, behaviour=False)[0]
+                                for i in range(len(buckets.files))], ignore_index=True)
+    else:
+        announce(f"reading {path}")
+        tx = load_source(path, mapping, lenient=lenient).transactions
+        announce(f"building series of {tx['customer_id'].nunique():,} customers")
+        series = model_series(model, tx, path)
+        announce(f"scoring {len(series):,} customers")
+        result = _score(model, series, tx.groupby("customer_id").size().reindex(series.ids).to_numpy())
+    result = result[["customer_id", "segment", "confidence"]]
     if out is not None:
         result.to_parquet(out, index=False) if str(out).endswith(".parquet") else result.to_csv(out, index=False)
     return result
