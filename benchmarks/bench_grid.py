@@ -61,8 +61,8 @@ def measure(args, entries, setting: str) -> dict:
     X = (rng.normal(size=(args.n, 1, args.seq_len)) * mask[:, None, :]).astype(np.float32)
     data = as_inputs(X, mask)
     batch_s, pass_s, models = {}, {}, {}
-    for ae, pre in sorted({(e.config.autoencoder, e.config.pretext) for e in entries}):
-        cfg = ClustererConfig(autoencoder=ae, pretext=pre, clustering="kmeans", pretrain_batches=3, device="cpu",
+    for ae, pre in sorted({(e.config.encoder.autoencoder, e.config.encoder.pretext) for e in entries}):
+        cfg = ClustererConfig.of(autoencoder=ae, pretext=pre, clustering="kmeans", pretrain_batches=3, device="cpu",
                               precision=precision)
         make_encoder(cfg).set_params(length_buckets=buckets).fit(data)  # warm-up
         m2 = make_encoder(cfg.replace(pretrain_batches=args.timed_batches)).set_params(length_buckets=buckets)
@@ -109,14 +109,15 @@ def project(entries, runs: int, t: dict) -> tuple[dict, dict]:
 
     def run_seconds(cfg: ClustererConfig, reuse: bool, first: bool) -> float:
         """first: the first run of its pretext stage (same autoencoder, pretext loss and run index)."""
-        pre = 0.0 if (reuse and not first) else 1000 * batch_s[(cfg.autoencoder, cfg.pretext)]
-        p = pass_s[cfg.autoencoder]  # one latent pass over the training (or test) customers
-        if cfg.clustering == "kmeans":  # latents of train and test customers, cached per pretext stage
-            clu = max(km[cfg.reduction], 0) + (0.0 if (reuse and not first) else 2 * p)
+        e, h = cfg.encoder, cfg.head
+        batch = batch_s[(e.autoencoder, e.pretext)]
+        pre = 0.0 if (reuse and not first) else 1000 * batch
+        p = pass_s[e.autoencoder]  # one latent pass over the training (or test) customers
+        if h.clustering == "kmeans":  # latents of train and test customers, cached per pretext stage
+            clu = max(km[h.reduction], 0) + (0.0 if (reuse and not first) else 2 * p)
         else:  # initialisation pass, refreshes of the target every 50 of 100 batches, final labels, then
-            updates = -(-cfg.dtc_batches // cfg.dtc_update_interval)  # transform train + test and predict test
-            clu = init[cfg.distance] + cfg.dtc_batches * batch_s[(cfg.autoencoder, cfg.pretext)] * 1.1 \
-                + (2 + updates) * p + 3 * p
+            updates = -(-h.dtc_batches // h.dtc_update_interval)  # transform train + test and predict test
+            clu = init[h.distance] + h.dtc_batches * batch * 1.1 + (2 + updates) * p + 3 * p
         return pre + clu + 2 * eval_s
 
     totals = {}
@@ -124,13 +125,13 @@ def project(entries, runs: int, t: dict) -> tuple[dict, dict]:
     for reuse in (False, True):
         total, seen = 0.0, set()
         for e in entries:
-            key = (e.config.autoencoder, e.config.pretext)
+            key = (e.config.encoder.autoencoder, e.config.encoder.pretext)
             for run in range(runs):
                 first = (key, run) not in seen
                 seen.add((key, run))
                 s = run_seconds(e.config, reuse, first)
                 total += s
-                per_ae[e.config.autoencoder][int(reuse)] += s
+                per_ae[e.config.encoder.autoencoder][int(reuse)] += s
         totals[reuse] = total
     workers = t.get("workers", 1)  # the runs are shared between the workers
     return {r: v / workers for r, v in totals.items()}, {ae: [v / workers for v in vs] for ae, vs in per_ae.items()}

@@ -42,7 +42,7 @@ def valid_pairs() -> list[tuple[str, str]]:
     for a in AUTOENCODERS.names():
         for p in PRETEXT_LOSSES.names():
             try:
-                ClustererConfig(autoencoder=a, pretext=p, clustering="kmeans").validate()
+                ClustererConfig.of(autoencoder=a, pretext=p, clustering="kmeans").validate()
                 out.append((a, p))
             except Exception:
                 pass
@@ -79,7 +79,7 @@ def speed_one(autoencoder: str, pretext: str, batches: int, seq_len: int, precis
     lengths = history_lengths(512, seq_len, rng)
     mask = np.arange(seq_len)[None, :] < lengths[:, None]
     X = (rng.normal(size=(512, channels, seq_len)) * mask[:, None, :]).astype(np.float32)
-    cfg = ClustererConfig(autoencoder=autoencoder, pretext=pretext, clustering="kmeans", pretrain_batches=batches,
+    cfg = ClustererConfig.of(autoencoder=autoencoder, pretext=pretext, clustering="kmeans", pretrain_batches=batches,
                           batch_size=32, device="cpu", precision=precision,
                           **({"feature_weight": 0.0} if pretext == "contrastive" else {}))
     encoder = make_encoder(cfg).set_params(length_buckets=buckets)
@@ -191,7 +191,7 @@ def fit_options(series, truth, base: ClustererConfig, ks, seeds, options):
 def part_quality(args, tx, truth) -> None:
     seeds = list(range(args.seeds))
     for a, p in args.pairs:
-        base = ClustererConfig(autoencoder=a, pretext=p, pretrain_batches=args.batches, dtc_batches=args.dtc_batches,
+        base = ClustererConfig.of(autoencoder=a, pretext=p, pretrain_batches=args.batches, dtc_batches=args.dtc_batches,
                                device="cpu", arch=args.arch.get(a, {}))
         series = build_series(tx, SeriesSpec(args.representation))
         rows = fit_options(series, truth, base, (2, 4, 6), seeds, OPTIONS)
@@ -238,7 +238,7 @@ def part_precision(args, tx, truth) -> None:
         res = {}
         for precision in ("fp32", "bf16"):
             for s in seeds:
-                cfg = ClustererConfig(autoencoder=a, pretext=p, clustering="kmeans", k=6, seed=s, device="cpu",
+                cfg = ClustererConfig.of(autoencoder=a, pretext=p, clustering="kmeans", k=6, seed=s, device="cpu",
                                       pretrain_batches=args.batches, precision=precision, arch=args.arch.get(a, {}))
                 m = Clusterer(cfg).fit(series)
                 loss = float(np.mean(m.history_["pretext_loss"][-20:]))

@@ -38,7 +38,7 @@ def _cycle(url: str, worker: str, ready=None, go=None) -> int:
 
 def measure(url: str, runs: int, workers: int) -> float:
     with open_store(url) as store:
-        store.init_grid([GridEntry(ClustererConfig(k=2 + i)) for i in range(runs // 4)], 4, {})
+        store.init_grid([GridEntry(ClustererConfig.of(k=2 + i)) for i in range(runs // 4)], 4, {})
     if workers == 1:
         t0 = time.perf_counter()
         _cycle(url, "w0")

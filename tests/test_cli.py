@@ -1,3 +1,4 @@
+import pytest
 from click.testing import CliRunner
 
 from fthc.cli import main
@@ -33,13 +34,16 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path):
     assert "missing column 'customer_id'" in result.output and "Traceback" not in result.output
 
 
-def test_segment_keeps_a_config_files_k_unless_the_flag_overrides_it(tmp_path, synth_berka):
+@pytest.mark.parametrize("layout", ["flat", "by section"])
+def test_segment_keeps_a_config_files_k_unless_the_flag_overrides_it(tmp_path, synth_berka, layout):
     import json
+    from dataclasses import asdict
 
     from fthc.config import preset
 
-    config = preset("features", k=4).to_dict()
-    (tmp_path / "c.json").write_text(json.dumps(config))
+    config = preset("features", k=4)
+    data = config.to_dict() if layout == "flat" else {"encoder": asdict(config.encoder), "head": asdict(config.head)}
+    (tmp_path / "c.json").write_text(json.dumps(data))
     for extra, k in (([], 4), (["--k", "3"], 3)):
         out = tmp_path / f"out{k}"
         result = CliRunner().invoke(main, ["segment", "--data", str(synth_berka), "--config", str(tmp_path / "c.json"),

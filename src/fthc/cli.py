@@ -319,7 +319,10 @@ def _config(preset_name, config_file, overrides):
             data = json.loads(Path(config_file).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise click.BadParameter(f"{config_file}: {exc}") from exc
-        return ClustererConfig.from_dict({**data, **overrides}).validate()
+        if not isinstance(data, dict):
+            raise click.BadParameter(f"{config_file}: expected a JSON object of config fields, flat or by section "
+                                     '(e.g. {"encoder": {"autoencoder": "resnet"}, "head": {"k": 6}})')
+        return ClustererConfig.from_dict(data).replace(**overrides).validate()
     return preset(preset_name, **overrides)
 
 
@@ -329,7 +332,8 @@ def _config(preset_name, config_file, overrides):
 @click.option("--preset", "preset_name", default="features", show_default=True,
               help="features (behaviour features read off the series, k-means), behaviour (the same with a "
                    "contrastive embedding), fthc (the paper's), pooled, dtc, lstm, fcnn or vae.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True), help="JSON ClustererConfig.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True),
+              help="JSON ClustererConfig: fields flat, or by section (encoder, head).")
 @click.option("--k", "k", help="Number of segments, or auto [default: the --config file's k, else auto].")
 @click.option("--representation", type=click.Choice(["amounts", "events", "calendar"]),
               help="Series representation [default: the preset's: events for features, behaviour and pooled, else "
@@ -359,7 +363,7 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
     config = _config(preset_name, config_file, overrides)
     representation = representation or preset_representation(preset_name)
     if k is None:  # a config file states its k; the flag overrides it
-        k = config.k if config_file else "auto"
+        k = config.head.k if config_file else "auto"
     if k != "auto":
         try:
             k = int(k)

@@ -1,4 +1,7 @@
-"""One frozen, typed config per clusterer (like nanoGPT's GPTConfig); its dict is the key stored in a database.
+"""One frozen, typed config per clusterer, split by component: `EncoderConfig` (network, pretext loss,
+embedding, pretext training budget), `HeadConfig` (clustering, k, its options and fine-tuning budget), and where
+it runs (seed, device, precision). Its flat dict is the row stored in a database and, like nanoGPT's GPTConfig,
+serialises in one step; `make_encoder` and `make_head` build the components from their sections.
 
 Which combinations are valid is read from the registries' capability flags (`validate`, `valid_configs`).
 """
@@ -16,55 +19,104 @@ from .models import AUTOENCODERS, EMBEDDINGS, ENCODERS, PRETEXT_LOSSES
 from .models.precision import PRECISIONS
 
 
-@dataclass(frozen=True)
-class ClustererConfig:
-    """Everything that determines a fitted clusterer, given the data and the seed."""
+def _canonical(value: Any) -> Any:
+    """JSON-canonical (sorted keys, tuples as lists), so a config read back from a store or artefact compares
+    equal to the one written."""
+    return json.loads(json.dumps(value, sort_keys=True))
 
-    autoencoder: str = "resnet"  # fcnn | resnet | lstm | dtc
-    pretext: str = "mse"  # mse | multi_rec | vae
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """The pretext encoder: network, pretext loss, embedding, and its training budget. Runs that share it (and
+    the seed) share one trained encoder: the grid's pretext stages, `--k auto`'s candidate heads."""
+
+    autoencoder: str = "resnet"  # fcnn | resnet | lstm | dtc | resnet_pool | gru
+    pretext: str = "mse"  # mse | multi_rec | vae | contrastive
     embedding: str | None = None  # identity | vector | vae; None: the natural one for autoencoder + pretext
-    clustering: str = "dtc"  # kmeans | dtc
-    distance: str = "eucl"  # eucl | cid | cor (dtc only)
-    reduction: str = "none"  # none | pca | umap (kmeans only)
-    k: int = 4
     latent_dim: int = 10
-    reduced_dim: int = 5
-    pretrain_batches: int = 1000
-    batch_size: int = 32
-    lr: float = 1e-3
-    dtc_batches: int = 100
-    dtc_lr: float = 1e-5
-    dtc_update_interval: int = 50  # batches between refreshes of the target distribution (one latent pass each)
-    dtc_recon_weight: float = 1.0
-    alpha: float = 1.0  # Student's t degrees of freedom
-    init: str = "robust"  # complete (the reference) | robust | kmeans++
-    max_restarts: int = 2  # DTC retries from a new initialisation when it collapses
+    arch: dict[str, Any] = field(default_factory=dict)  # architecture size overrides, e.g. {"filters": 16}
     vae_beta: float = 1.0
     feature_weight: float = 0.0  # contrastive encoder: share of the latent's variance given to behaviour features
-    arch: dict[str, Any] = field(default_factory=dict)  # architecture size overrides, e.g. {"filters": 16}
-    seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda
-    precision: str = "auto"  # auto | fp32 | bf16: the networks' forward passes (auto: bf16 where native)
+    pretrain_batches: int = 1000
+    batch_size: int = 32  # also the batch of a head that fine-tunes the encoder (DTC)
+    lr: float = 1e-3
 
     def __post_init__(self) -> None:
         if self.embedding is None:
             object.__setattr__(self, "embedding", default_embedding(self.autoencoder, self.pretext))
-        # JSON-canonical (tuples become lists), so a config read back from a store or artefact compares equal
-        object.__setattr__(self, "arch", json.loads(json.dumps(dict(sorted(self.arch.items())))))
+        object.__setattr__(self, "arch", _canonical(dict(self.arch)))
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(asdict(self), sort_keys=True))
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    """The clustering head: k-means (after an optional reduction), a Gaussian mixture, or the DTC layer (with
+    its distance and fine-tuning budget)."""
+
+    clustering: str = "dtc"  # kmeans | dtc | gmm
+    k: int = 4
+    distance: str = "eucl"  # eucl | cid | cor (dtc only)
+    reduction: str = "none"  # none | pca | umap (kmeans only)
+    reduced_dim: int = 5
+    alpha: float = 1.0  # Student's t degrees of freedom
+    init: str = "robust"  # complete (the reference) | robust | kmeans++
+    max_restarts: int = 2  # DTC retries from a new initialisation when it collapses
+    dtc_batches: int = 100
+    dtc_lr: float = 1e-5
+    dtc_update_interval: int = 50  # batches between refreshes of the target distribution (one latent pass each)
+    dtc_recon_weight: float = 1.0
+
+
+SECTIONS: dict[str, type] = {"encoder": EncoderConfig, "head": HeadConfig}
+SECTION_OF: dict[str, str] = {f.name: s for s, cls in SECTIONS.items() for f in fields(cls)}  # field -> section
+
+
+@dataclass(frozen=True)
+class ClustererConfig:
+    """Everything that determines a fitted clusterer, given the data and the seed: the encoder's section, the
+    head's, and where it runs. Its flat dict (every field by its own name) is the row a store keeps and the
+    key of every stored run; `from_dict` reads that row, or a file written by section."""
+
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    head: HeadConfig = field(default_factory=HeadConfig)
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+    precision: str = "auto"  # auto | fp32 | bf16: the networks' forward passes (auto: bf16 where native)
 
     def __hash__(self) -> int:
         return hash(self.key())
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The flat row: {autoencoder, ..., k, ..., seed, device, precision}."""
+        return {**asdict(self.encoder), **asdict(self.head), "seed": self.seed, "device": self.device,
+                "precision": self.precision}
+
+    @classmethod
+    def of(cls, **fields_: Any) -> "ClustererConfig":
+        """From fields by their own names: `ClustererConfig.of(autoencoder="lstm", k=6)`."""
+        return cls().replace(**fields_)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ClustererConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
+        """From the flat row, or by section ({"encoder": {...}, "head": {...}, "seed": 0}), or both mixed."""
+        flat: dict[str, Any] = {}
+        for name, value in data.items():
+            if name in SECTIONS and isinstance(value, dict):
+                flat.update(value)
+            else:
+                flat[name] = value
+        top = {f.name for f in fields(cls)} - set(SECTIONS)
+        unknown = set(flat) - top - set(SECTION_OF)
         if unknown:
-            raise IncompatibleConfigError(f"unknown config fields {sorted(unknown)}; valid: {sorted(known)}")
-        return cls(**data)
+            raise IncompatibleConfigError(f"unknown config fields {sorted(unknown)}; valid: "
+                                          f"{sorted(top | set(SECTION_OF))}")
+        misplaced = sorted(f"{n} (in {s})" for s, v in data.items() if s in SECTIONS and isinstance(v, dict)
+                           for n in v if SECTION_OF.get(n) != s)
+        if misplaced:
+            raise IncompatibleConfigError(f"config fields in the wrong section: {', '.join(misplaced)}")
+        return cls().replace(**flat)
 
     def key(self) -> str:
         """Canonical JSON of the fields that define the model. Where it runs does not: the device, and the
@@ -75,55 +127,74 @@ class ClustererConfig:
         return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
     def replace(self, **changes: Any) -> "ClustererConfig":
+        """A copy with fields changed by their own names (`k=6`, `autoencoder="lstm"`) or whole sections.
+        Changing the autoencoder or pretext re-derives the embedding unless it is given too."""
+        top = {n: changes.pop(n) for n in list(changes) if n not in SECTION_OF}
         if "autoencoder" in changes or "pretext" in changes:
             changes.setdefault("embedding", None)
-        return replace(self, **changes)
+        sections = {s: top.pop(s, getattr(self, s)) for s in SECTIONS}
+        for s in SECTIONS:
+            mine = {n: v for n, v in changes.items() if SECTION_OF[n] == s}
+            if mine:
+                sections[s] = replace(sections[s], **mine)
+        try:
+            return replace(self, **sections, **top)
+        except TypeError:
+            raise IncompatibleConfigError(f"unknown config fields {sorted(top)}; valid: "
+                                          f"{sorted(SECTION_OF)} and seed, device, precision") from None
+
+    @staticmethod
+    def row_fields() -> tuple[str, ...]:
+        """The names of the flat row's fields (what `--only` filters and stores keep)."""
+        return (*SECTION_OF, "seed", "device", "precision")
 
     def validate(self) -> "ClustererConfig":
         """Raise UnknownComponentError or IncompatibleConfigError before any training."""
-        ae = AUTOENCODERS.get(self.autoencoder)
-        emb = EMBEDDINGS.get(self.embedding)
-        pre = PRETEXT_LOSSES.get(self.pretext)
-        clu = HEADS.get(self.clustering)
-        DISTANCES.get(self.distance)
-        REDUCTIONS.get(self.reduction)
+        e, h = self.encoder, self.head
+        ae = AUTOENCODERS.get(e.autoencoder)
+        emb = EMBEDDINGS.get(e.embedding)
+        pre = PRETEXT_LOSSES.get(e.pretext)
+        clu = HEADS.get(h.clustering)
+        DISTANCES.get(h.distance)
+        REDUCTIONS.get(h.reduction)
         problems = []
         if pre.flag("needs_layer_pairs") and not ae.flag("supports_multi_rec"):
-            problems.append(f"pretext {self.pretext!r} needs mirrored layers, which the recurrent "
-                            f"{self.autoencoder!r} autoencoder does not have")
+            problems.append(f"pretext {e.pretext!r} needs mirrored layers, which the recurrent "
+                            f"{e.autoencoder!r} autoencoder does not have")
         if pre.flag("needs_decoder") and not ae.flag("has_decoder"):
-            problems.append(f"the {self.autoencoder!r} encoder has no decoder: it trains with a contrastive pretext, "
-                            f"not {self.pretext!r}")
+            problems.append(f"the {e.autoencoder!r} encoder has no decoder: it trains with a contrastive pretext, "
+                            f"not {e.pretext!r}")
         if pre.flag("needs_variable_length") and not ae.flag("variable_length"):
-            problems.append(f"pretext {self.pretext!r} trains on sub-histories, which the fixed-length "
-                            f"{self.autoencoder!r} autoencoder cannot take")
+            problems.append(f"pretext {e.pretext!r} trains on sub-histories, which the fixed-length "
+                            f"{e.autoencoder!r} autoencoder cannot take")
         if pre.flag("needs_variational") != emb.flag("variational"):
-            problems.append(f"pretext {self.pretext!r} and embedding {self.embedding!r} do not match "
+            problems.append(f"pretext {e.pretext!r} and embedding {e.embedding!r} do not match "
                             "(the vae loss needs the vae embedding and vice versa)")
         if emb.flag("variational") and not ae.flag("supports_vae"):
-            problems.append(f"the {self.autoencoder!r} autoencoder does not support a variational embedding")
+            problems.append(f"the {e.autoencoder!r} autoencoder does not support a variational embedding")
         if emb.flag("requires_native_latent") and not ae.flag("native_latent"):
-            problems.append(f"embedding {self.embedding!r} needs an autoencoder that outputs its latent itself")
-        if ae.flag("temporal_latent") and self.embedding != "identity":
-            problems.append(f"the {self.autoencoder!r} autoencoder's latent is a time series: embedding "
+            problems.append(f"embedding {e.embedding!r} needs an autoencoder that outputs its latent itself")
+        if ae.flag("temporal_latent") and e.embedding != "identity":
+            problems.append(f"the {e.autoencoder!r} autoencoder's latent is a time series: embedding "
                             "must be 'identity'")
         if clu.flag("refines_encoder") and not pre.flag("needs_decoder"):
-            problems.append(f"clustering {self.clustering!r} fine-tunes the encoder with its reconstruction loss, "
-                            f"which pretext {self.pretext!r} does not have")
-        if not clu.flag("uses_distance") and self.distance != "eucl":
-            problems.append(f"clustering {self.clustering!r} does not use a distance (got {self.distance!r})")
-        if not clu.flag("uses_reduction") and self.reduction != "none":
-            problems.append(f"clustering {self.clustering!r} does not use dimension reduction "
-                            f"(got {self.reduction!r})")
+            problems.append(f"clustering {h.clustering!r} fine-tunes the encoder with its reconstruction loss, "
+                            f"which pretext {e.pretext!r} does not have")
+        if not clu.flag("uses_distance") and h.distance != "eucl":
+            problems.append(f"clustering {h.clustering!r} does not use a distance (got {h.distance!r})")
+        if not clu.flag("uses_reduction") and h.reduction != "none":
+            problems.append(f"clustering {h.clustering!r} does not use dimension reduction "
+                            f"(got {h.reduction!r})")
+        flat = self.to_dict()
         for name in ("k", "latent_dim", "reduced_dim", "batch_size"):
-            if getattr(self, name) < (2 if name == "k" else 1):
+            if flat[name] < (2 if name == "k" else 1):
                 problems.append(f"{name} must be at least {2 if name == 'k' else 1}")
-        if self.pretrain_batches < 0 or self.dtc_batches < 0:
+        if e.pretrain_batches < 0 or h.dtc_batches < 0:
             problems.append("training budgets cannot be negative")
         if self.precision not in PRECISIONS:
             problems.append(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
-        if self.init not in ("complete", "robust", "kmeans++"):
-            problems.append(f"unknown init {self.init!r}; valid: complete, robust, kmeans++")
+        if h.init not in ("complete", "robust", "kmeans++"):
+            problems.append(f"unknown init {h.init!r}; valid: complete, robust, kmeans++")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             problems.append(f"unknown device {self.device!r}")
         if problems:
@@ -132,18 +203,16 @@ class ClustererConfig:
 
 
 def make_encoder(config: ClustererConfig):
-    """The config's pretext encoder (unfitted), built by the ENCODERS factory."""
+    """The config's pretext encoder (unfitted), built by the ENCODERS factory from the encoder section."""
     c = config.validate()
-    cls = ENCODERS.get(PRETEXT_LOSSES.get(c.pretext).flag("encoder")).build
-    params = dict(autoencoder=c.autoencoder, pretext=c.pretext, embedding=c.embedding, latent_dim=c.latent_dim,
-                  batches=c.pretrain_batches, batch_size=c.batch_size, lr=c.lr, vae_beta=c.vae_beta,
-                  feature_weight=c.feature_weight, arch=dict(c.arch), seed=c.seed, device=c.device,
-                  precision=c.precision)
+    cls = ENCODERS.get(PRETEXT_LOSSES.get(c.encoder.pretext).flag("encoder")).build
+    params = asdict(c.encoder) | {"batches": c.encoder.pretrain_batches, "seed": c.seed, "device": c.device,
+                                  "precision": c.precision}
     names = cls._get_param_names()
     return cls(**{k: v for k, v in params.items() if k in names})
 
 
-HEAD_PARAMS = {  # head parameter -> config field; each head takes the ones its constructor names
+HEAD_PARAMS = {  # head parameter -> config field (head section, or shared); each head takes those it names
     "k": "k", "reduction": "reduction", "reduced_dim": "reduced_dim", "alpha": "alpha", "seed": "seed",
     "distance": "distance", "init": "init", "max_restarts": "max_restarts", "batches": "dtc_batches",
     "lr": "dtc_lr", "update_interval": "dtc_update_interval", "recon_weight": "dtc_recon_weight",
@@ -154,9 +223,10 @@ HEAD_PARAMS = {  # head parameter -> config field; each head takes the ones its 
 def make_head(config: ClustererConfig, k: int | None = None):
     """The config's clustering head (unfitted), built by the HEADS factory; `k` overrides the config's."""
     c = config.validate()
-    cls = HEADS.get(c.clustering).build
+    cls = HEADS.get(c.head.clustering).build
     names = cls._get_param_names()
-    params = {name: getattr(c, field) for name, field in HEAD_PARAMS.items() if name in names}
+    flat = c.to_dict()
+    params = {name: flat[field] for name, field in HEAD_PARAMS.items() if name in names}
     if k is not None:
         params["k"] = k
     return cls(**params)
@@ -235,4 +305,4 @@ def preset(name: str, **overrides: Any) -> ClustererConfig:
     """A named configuration, with any field overridden."""
     if name not in PRESETS:
         raise UnknownComponentError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
-    return ClustererConfig(**{**PRESETS[name], **overrides}).validate()
+    return ClustererConfig.from_dict({**PRESETS[name], **overrides}).validate()

@@ -166,6 +166,7 @@ class Clusterer(Pipeline):
 
     def __repr__(self) -> str:
         c = self.config or ClustererConfig()
-        return (f"Clusterer({c.autoencoder}+{c.pretext}+{c.clustering}"
-                f"{'/' + c.distance if HEADS.get(c.clustering).flag('uses_distance') else ''}"
-                f"{'/' + c.reduction if c.reduction != 'none' else ''}, k={c.k}, seed={c.seed})")
+        e, h = c.encoder, c.head
+        return (f"Clusterer({e.autoencoder}+{e.pretext}+{h.clustering}"
+                f"{'/' + h.distance if HEADS.get(h.clustering).flag('uses_distance') else ''}"
+                f"{'/' + h.reduction if h.reduction != 'none' else ''}, k={h.k}, seed={c.seed})")

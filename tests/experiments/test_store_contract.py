@@ -18,8 +18,8 @@ from fthc.experiments.store import StoreError, open_store
 
 
 def entries(n: int, skipped: int = 0) -> list[GridEntry]:
-    out = [GridEntry(ClustererConfig(k=2 + i, clustering="kmeans")) for i in range(n)]
-    out += [GridEntry(ClustererConfig(k=2 + n + i, autoencoder="lstm", pretext="multi_rec"), skipped="incompatible")
+    out = [GridEntry(ClustererConfig.of(k=2 + i, clustering="kmeans")) for i in range(n)]
+    out += [GridEntry(ClustererConfig.of(k=2 + n + i, autoencoder="lstm", pretext="multi_rec"), skipped="incompatible")
             for i in range(skipped)]
     return out
 
@@ -86,7 +86,7 @@ def test_workers_take_different_pretext_stages(any_store_url):
     """Claims in run order alone give two workers consecutive runs of one stage, and both train its encoder."""
     from fthc.experiments.runner import preferred_runs, stage_of
 
-    two_stages = [GridEntry(ClustererConfig(autoencoder=ae, clustering="kmeans", k=k))
+    two_stages = [GridEntry(ClustererConfig.of(autoencoder=ae, clustering="kmeans", k=k))
                   for ae in ("fcnn", "resnet") for k in (2, 3, 4)]
     with open_store(any_store_url) as store:
         store.init_grid(two_stages, runs=1, grid={})
@@ -225,8 +225,8 @@ def test_grid_expansion_and_toml(tmp_path):
                     'k = [3]\nruns = 2\npretrain_batches = 10\n')
     g = Grid.from_toml(toml)
     e = expand(g)
-    assert {x.config.distance for x in e if x.config.clustering == "dtc"} == {"eucl", "cid", "cor"}
-    assert len(e) == 3 + 3 and all(x.config.pretrain_batches == 10 for x in e)
+    assert {x.config.head.distance for x in e if x.config.head.clustering == "dtc"} == {"eucl", "cid", "cor"}
+    assert len(e) == 3 + 3 and all(x.config.encoder.pretrain_batches == 10 for x in e)
     toml.write_text("[grid]\nlayers = 3\n")
     from fthc.errors import DataError
 

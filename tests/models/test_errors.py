@@ -18,9 +18,9 @@ def X(n=8, length=12):
 
 def test_unknown_component_lists_valid_names():
     with pytest.raises(UnknownComponentError, match=r"unknown autoencoder .resnett.; valid: dtc, fcnn, gru, lstm, resnet"):
-        ClustererConfig(autoencoder="resnett").validate()
+        ClustererConfig.of(autoencoder="resnett").validate()
     with pytest.raises(UnknownComponentError, match="unknown distance 'dtw'"):
-        ClustererConfig(distance="dtw").validate()
+        ClustererConfig.of(distance="dtw").validate()
     with pytest.raises(UnknownComponentError, match="unknown preset"):
         preset("best")
 
@@ -36,11 +36,11 @@ def test_unknown_component_lists_valid_names():
 ])
 def test_incompatible_combinations_are_rejected_before_training(changes, message):
     with pytest.raises(IncompatibleConfigError, match=message):
-        Clusterer(ClustererConfig(**changes)).fit(X())
+        Clusterer(ClustererConfig.of(**changes)).fit(X())
 
 
 def test_bad_inputs():
-    model = Clusterer(ClustererConfig(**TINY))
+    model = Clusterer(ClustererConfig.of(**TINY))
     with pytest.raises(DataError, match="3 dimensions"):
         model.fit(np.zeros((2, 2, 2, 2)))
     with pytest.raises(DataError, match="numeric"):
@@ -54,11 +54,11 @@ def test_bad_inputs():
     with pytest.raises(DataError, match="mask shape"):
         model.fit(X(), mask=np.ones((3, 3), dtype=bool))
     with pytest.raises(DataError, match="too short for the 'dtc' autoencoder"):
-        Clusterer(ClustererConfig(autoencoder="dtc", k=2)).fit(X(length=12))
+        Clusterer(ClustererConfig.of(autoencoder="dtc", k=2)).fit(X(length=12))
 
 
 def test_predict_before_fit_and_shape_mismatch():
-    model = Clusterer(ClustererConfig(**TINY))
+    model = Clusterer(ClustererConfig.of(**TINY))
     with pytest.raises(NotFittedError):
         model.predict(X())
     model.fit(X())
@@ -67,7 +67,7 @@ def test_predict_before_fit_and_shape_mismatch():
 
 
 def test_corrupted_or_foreign_artefacts(tmp_path):
-    model = Clusterer(ClustererConfig(**TINY)).fit(X())
+    model = Clusterer(ClustererConfig.of(**TINY)).fit(X())
     folder = model.save(tmp_path / "m")
     with open(folder / "weights.pt", "ab") as fh:
         fh.write(b"tampered")
@@ -106,23 +106,23 @@ def _edit(folder, change, checksum=True):
     (lambda m: m.update(config={"k": "two"}), True, "does not match its manifest"),
 ])
 def test_edited_manifests_are_refused_with_one_clear_error(tmp_path, edit, checksum, message):
-    folder = Clusterer(ClustererConfig(**TINY)).fit(X()).save(tmp_path / "m")
+    folder = Clusterer(ClustererConfig.of(**TINY)).fit(X()).save(tmp_path / "m")
     _edit(folder, edit, checksum)
     with pytest.raises(ArtefactError, match=message):
         Clusterer.load(folder)
 
 
 def test_a_missing_manifest_checksum_is_refused(tmp_path):
-    folder = Clusterer(ClustererConfig(**TINY)).fit(X()).save(tmp_path / "m")
+    folder = Clusterer(ClustererConfig.of(**TINY)).fit(X()).save(tmp_path / "m")
     (folder / "manifest.sha256").unlink()
     with pytest.raises(ArtefactError, match="manifest.sha256 is missing"):
         Clusterer.load(folder)
 
 
 def test_sklearn_conventions():
-    model = Clusterer(ClustererConfig(**TINY))
+    model = Clusterer(ClustererConfig.of(**TINY))
     assert not hasattr(model, "labels_")  # the constructor only stores the config
-    assert model.get_params()["config"].k == 2
-    assert model.set_params(k=3).config.k == 3
+    assert model.get_params()["config"].head.k == 2
+    assert model.set_params(k=3).config.head.k == 3
     assert model.fit(X()) is model
-    assert preset("fthc").autoencoder == "resnet" and preset("fthc").clustering == "dtc"
+    assert preset("fthc").encoder.autoencoder == "resnet" and preset("fthc").head.clustering == "dtc"

@@ -10,9 +10,9 @@ from fthc.estimator import Clusterer
 from fthc.clustering import HEADS
 from fthc.models import AUTOENCODERS, PRETEXT_LOSSES
 
-BASE = ClustererConfig(k=3, latent_dim=4, reduced_dim=2, pretrain_batches=6, dtc_batches=4, dtc_update_interval=2,
+BASE = ClustererConfig.of(k=3, latent_dim=4, reduced_dim=2, pretrain_batches=6, dtc_batches=4, dtc_update_interval=2,
                        batch_size=8, dtc_lr=1e-3, device="cpu")
-CONFIGS = [c.replace(arch=AUTOENCODERS.get(c.autoencoder).flag("test_params"))
+CONFIGS = [c.replace(arch=AUTOENCODERS.get(c.encoder.autoencoder).flag("test_params"))
            for c in valid_configs(BASE, ks=(3,))]
 
 
@@ -31,27 +31,32 @@ def data():
 
 
 def test_the_suite_covers_every_registered_component():
-    names = {(c.autoencoder, c.pretext, c.clustering, c.distance, c.reduction) for c in CONFIGS}
+    names = {(c.encoder.autoencoder, c.encoder.pretext, c.head.clustering, c.head.distance, c.head.reduction)
+             for c in CONFIGS}
     assert {n[0] for n in names} == set(AUTOENCODERS.names())
     assert {n[1] for n in names} == set(PRETEXT_LOSSES.names())
     assert {n[2] for n in names} == set(HEADS.names())
     assert {n[3] for n in names} == {"eucl", "cid", "cor"} and {n[4] for n in names} == {"none", "pca", "umap"}
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.autoencoder}-{c.pretext}-{c.clustering}-"
-                                                        f"{c.distance if c.clustering == 'dtc' else c.reduction}")
+def _id(c: ClustererConfig) -> str:
+    e, h = c.encoder, c.head
+    return f"{e.autoencoder}-{e.pretext}-{h.clustering}-{h.distance if h.clustering == 'dtc' else h.reduction}"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_id)
 def test_fit_predict_save_load_and_seed(config, data, tmp_path):
     X, mask = data
     model = Clusterer(config).fit(X, mask)
     labels = model.labels_
-    assert labels.shape == (len(X),) and labels.min() >= 0 and labels.max() < config.k
+    assert labels.shape == (len(X),) and labels.min() >= 0 and labels.max() < config.head.k
     assert np.array_equal(model.predict(X, mask), labels)
     proba = model.predict_proba(X, mask)
-    assert proba.shape == (len(X), config.k) and np.allclose(proba.sum(1), 1)
+    assert proba.shape == (len(X), config.head.k) and np.allclose(proba.sum(1), 1)
     z = model.transform(X, mask)
     assert z.ndim == 2 and len(z) == len(X) and np.isfinite(z).all()
     assert all(np.isfinite(model.history_["pretext_loss"]))
-    assert model.degenerate_ == (np.bincount(labels, minlength=config.k) == 0).any()
+    assert model.degenerate_ == (np.bincount(labels, minlength=config.head.k) == 0).any()
 
     loaded = Clusterer.load(model.save(tmp_path / "model"))
     assert np.array_equal(loaded.predict(X, mask), model.predict(X, mask))

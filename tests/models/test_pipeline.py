@@ -59,7 +59,7 @@ def _series(n=30, length=20, seed=0):
 
 
 def test_refit_resets_fitted_state_and_not_fitted_errors():
-    model = Clusterer(ClustererConfig(autoencoder="fcnn", clustering="dtc", k=3, latent_dim=4, pretrain_batches=3,
+    model = Clusterer(ClustererConfig.of(autoencoder="fcnn", clustering="dtc", k=3, latent_dim=4, pretrain_batches=3,
                                       dtc_batches=2, dtc_update_interval=1, batch_size=8,
                                       arch={"hidden": [8, 8, 8]}, device="cpu"))
     with pytest.raises(SklearnNotFitted):
@@ -98,7 +98,7 @@ def torch_equal(a, b):
 
 
 def test_a_clusterer_refuses_an_encoder_fitted_with_other_settings():
-    config = ClustererConfig(autoencoder="fcnn", clustering="kmeans", k=2, latent_dim=4, pretrain_batches=3,
+    config = ClustererConfig.of(autoencoder="fcnn", clustering="kmeans", k=2, latent_dim=4, pretrain_batches=3,
                              batch_size=8, arch={"hidden": [8, 8, 8]}, device="cpu")
     encoder = make_encoder(config.replace(latent_dim=3)).fit(_series())
     with pytest.raises(IncompatibleConfigError, match="latent_dim"):
@@ -130,4 +130,4 @@ def test_typed_flags_and_factories():
         HEADS.get("kmeans").flag("uses_reductoin")
     with pytest.raises(TypeError, match="unknown capability flags"):
         HEADS.register("other", KMeansHead, uses_reductoin=True)
-    assert make_head(preset("fthc"), k=7).k == 7 and preset("fthc").k == 4
+    assert make_head(preset("fthc"), k=7).k == 7 and preset("fthc").head.k == 4

@@ -66,7 +66,7 @@ def test_risk_separation_on_a_constructed_case():
 def test_segment_assign_round_trip_and_k_auto(synth_berka, tmp_path):
     from fthc.segments.segment import assign, segment
 
-    cfg = ClustererConfig(autoencoder="fcnn", clustering="kmeans", pretrain_batches=5, arch={"hidden": [8, 8, 16]},
+    cfg = ClustererConfig.of(autoencoder="fcnn", clustering="kmeans", pretrain_batches=5, arch={"hidden": [8, 8, 16]},
                           device="cpu")
     r = segment(synth_berka, tmp_path / "seg", cfg, k=3, representation="calendar")
     out = tmp_path / "seg"
@@ -87,7 +87,7 @@ def test_k_auto_finds_an_obvious_k():
     centres = rng.normal(0, 8, size=(3, 12))
     X = np.concatenate([c + rng.normal(0, 0.3, size=(30, 12)) for c in centres])[:, None, :].astype(np.float32)
     series = SeriesSet(X, np.ones((90, 12), bool), np.arange(90), ["x"], SeriesSpec())
-    cfg = ClustererConfig(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=4,
+    cfg = ClustererConfig.of(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=4,
                           arch={"hidden": [16, 16, 16]}, device="cpu")
     best, table, why, _ = choose_k(series, cfg, ks=range(2, 6))
     assert best == 3, table
@@ -104,7 +104,7 @@ def test_k_auto_with_dtc_trains_one_encoder_and_judges_the_starting_partition(mo
     centres = rng.normal(0, 8, size=(3, 12))
     X = np.concatenate([c + rng.normal(0, 0.3, size=(30, 12)) for c in centres])[:, None, :].astype(np.float32)
     series = SeriesSet(X, np.ones((90, 12), bool), np.arange(90), ["x"], SeriesSpec())
-    cfg = ClustererConfig(autoencoder="fcnn", clustering="dtc", pretrain_batches=5, latent_dim=4,
+    cfg = ClustererConfig.of(autoencoder="fcnn", clustering="dtc", pretrain_batches=5, latent_dim=4,
                           arch={"hidden": [16, 16, 16]}, device="cpu", seed=3)
     trained = []
     fit = DTCHead._train
@@ -124,7 +124,7 @@ def test_choose_k_finds_the_planted_number_of_segments(planted):
     centres = rng.normal(0, 6, size=(planted, 10))
     X = np.concatenate([c + rng.normal(0, 1.0, size=(40, 10)) for c in centres])[:, None, :].astype(np.float32)
     series = SeriesSet(X, np.ones(X.shape[::2], bool), np.arange(len(X)), ["x"], SeriesSpec())
-    cfg = ClustererConfig(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=6,
+    cfg = ClustererConfig.of(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=6,
                           arch={"hidden": [16, 16, 16]}, device="cpu")
     assert choose_k(series, cfg, ks=range(2, 9))[0] == planted
 
@@ -133,7 +133,7 @@ def test_choose_k_caps_k_at_the_customers_and_refuses_identical_ones():
     from fthc.errors import DataError
     from fthc.segments.segment import choose_k
 
-    cfg = ClustererConfig(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=3,
+    cfg = ClustererConfig.of(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=3,
                           arch={"hidden": [8, 8, 8]}, device="cpu")
     X = np.random.default_rng(0).normal(size=(5, 1, 6)).astype(np.float32)
     _, table, _, _ = choose_k(SeriesSet(X, np.ones((5, 6), bool), np.arange(5), ["x"], SeriesSpec()), cfg)
@@ -150,7 +150,7 @@ def test_report_renders_from_a_fixture_store(tmp_path):
 
     rng = np.random.default_rng(0)
     with open_store(str(tmp_path / "s.db")) as store:
-        entries = [GridEntry(ClustererConfig(autoencoder=a, clustering=c, k=k))
+        entries = [GridEntry(ClustererConfig.of(autoencoder=a, clustering=c, k=k))
                    for a in ("fcnn", "resnet") for c in ("kmeans", "dtc") for k in (2, 4)]
         store.init_grid(entries, runs=2, grid={"runs": 2})
         for i in range(12):  # 12 of 16 runs finished: a partial grid

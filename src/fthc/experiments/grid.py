@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..clustering import HEADS
-from ..config import ClustererConfig
+from ..config import ClustererConfig, EncoderConfig, HeadConfig
 from ..errors import DataError
 from ..data.series import SeriesSpec
 from ..data.tables import check_keys, read_toml
@@ -32,16 +32,16 @@ class Grid:
     distance: tuple[str, ...] = ("eucl", "cid")
     k: tuple[int, ...] = (2, 4, 6)
     reduction: tuple[str, ...] = ("none", "pca", "umap")
-    # training settings default to ClustererConfig's (the paper's), so there is one source for them
-    latent_dim: int = ClustererConfig.latent_dim
-    reduced_dim: int = ClustererConfig.reduced_dim
+    # training settings default to the config sections' (the paper's), so there is one source for them
+    latent_dim: int = EncoderConfig.latent_dim
+    reduced_dim: int = HeadConfig.reduced_dim
     runs: int = 5
     test_fraction: float = 0.5
-    pretrain_batches: int = ClustererConfig.pretrain_batches
-    batch_size: int = ClustererConfig.batch_size
-    lr: float = ClustererConfig.lr
-    dtc_batches: int = ClustererConfig.dtc_batches
-    dtc_lr: float = ClustererConfig.dtc_lr
+    pretrain_batches: int = EncoderConfig.pretrain_batches
+    batch_size: int = EncoderConfig.batch_size
+    lr: float = EncoderConfig.lr
+    dtc_batches: int = HeadConfig.dtc_batches
+    dtc_lr: float = HeadConfig.dtc_lr
     representation: str = "amounts"
     seq_len: int | None = None
     arch: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-autoencoder size overrides
@@ -131,10 +131,10 @@ def expand(grid: Grid) -> list[GridEntry]:
         reductions = grid.reduction if comp.flag("uses_reduction") else ("none",)
         for dist, red in itertools.product(distances, reductions):
             cfg = ClustererConfig(
-                autoencoder=ae, pretext=pre, clustering=clu, distance=dist, reduction=red, k=k,
-                latent_dim=grid.latent_dim, reduced_dim=grid.reduced_dim, pretrain_batches=grid.pretrain_batches,
-                batch_size=grid.batch_size, lr=grid.lr, dtc_batches=grid.dtc_batches, dtc_lr=grid.dtc_lr,
-                arch=grid.arch.get(ae, {}), device="auto")
+                EncoderConfig(autoencoder=ae, pretext=pre, latent_dim=grid.latent_dim, arch=grid.arch.get(ae, {}),
+                              pretrain_batches=grid.pretrain_batches, batch_size=grid.batch_size, lr=grid.lr),
+                HeadConfig(clustering=clu, k=k, distance=dist, reduction=red, reduced_dim=grid.reduced_dim,
+                           dtc_batches=grid.dtc_batches, dtc_lr=grid.dtc_lr))
             try:
                 cfg.validate()
                 entry = GridEntry(cfg)

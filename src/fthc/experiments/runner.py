@@ -17,7 +17,7 @@ import socket
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..config import ClustererConfig
+from ..config import ClustererConfig, EncoderConfig
 from ..data.series import SeriesSpec
 from ..progress import reporting
 from .grid import Grid
@@ -33,9 +33,7 @@ from .heartbeat import Heartbeat, LeaseLost, log
 from .store import Run, Store
 
 LEASE_SECONDS = 120.0
-PRETEXT_FIELDS = ("autoencoder", "pretext", "embedding", "latent_dim", "pretrain_batches", "batch_size", "lr",
-                  "feature_weight",
-                  "vae_beta", "arch")
+PRETEXT_FIELDS = tuple(f.name for f in fields(EncoderConfig))  # a run's pretext stage: its encoder section
 
 
 def stage_of(run: Run) -> str:
@@ -68,8 +66,7 @@ def split(ids: np.ndarray, run_index: int, test_fraction: float) -> tuple[np.nda
 
 
 def pretext_key(config: ClustererConfig, data_fingerprint: str, run_index: int, seed: int) -> str:
-    d = config.to_dict()
-    parts = {k: d[k] for k in PRETEXT_FIELDS} | {"data": data_fingerprint, "run": run_index, "seed": seed}
+    parts = asdict(config.encoder) | {"data": data_fingerprint, "run": run_index, "seed": seed}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -167,7 +164,7 @@ def execute(run: Run, data: Dataset, store: Store, test_fraction: float,
     for name, part, idx, labels, z in (("train", train, train_idx, head.labels_, z_train),
                                        ("test", test, test_idx, test_labels, z_test)):
         truth = data.truth[idx] if data.truth is not None else None
-        metrics[name] = evaluate(part.X.numpy().reshape(len(part), -1), z, labels, config.k, truth, run.seed)
+        metrics[name] = evaluate(part.X.numpy().reshape(len(part), -1), z, labels, config.head.k, truth, run.seed)
     degenerate = metrics["train"]["degenerate"] or metrics["test"]["degenerate"]
     metrics["runtime"] = {"precision": pre.encoder.precision_, "device": str(pre.encoder.device_),
                           "threads": torch.get_num_threads()}  # how it ran: not part of the config's key
@@ -181,11 +178,9 @@ def parse_filter(text: str | None) -> Callable[[dict[str, Any]], bool]:
     """'autoencoder=fcnn,k=2' -> a predicate on config dicts (values compared as text)."""
     if not text:
         return lambda cfg: True
-    from dataclasses import fields as dataclass_fields
-
     from ..errors import FthcError
 
-    known = {f.name for f in dataclass_fields(ClustererConfig)}
+    known = set(ClustererConfig.row_fields())
     wanted = []
     for part in text.split(","):
         if "=" not in part:

@@ -107,7 +107,7 @@ def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=None, resamp
 
 
 def refines(config: ClustererConfig) -> bool:
-    return HEADS.get(config.clustering).flag("refines_encoder")
+    return HEADS.get(config.head.clustering).flag("refines_encoder")
 
 
 def starting_head(config: ClustererConfig, k: int):
