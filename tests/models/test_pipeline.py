@@ -131,3 +131,14 @@ def test_typed_flags_and_factories():
     with pytest.raises(TypeError, match="unknown capability flags"):
         HEADS.register("other", KMeansHead, uses_reductoin=True)
     assert make_head(preset("fthc"), k=7).k == 7 and preset("fthc").head.k == 4
+
+
+@pytest.mark.parametrize("name", HEADS.names())
+def test_every_head_has_a_starting_point_that_is_an_unfitted_copy(name):
+    head = HEADS.get(name).build(k=3)
+    start = head.starting_point()
+    assert start is not head and type(start) is type(head) and not hasattr(start, "labels_")
+    if HEADS.get(name).flag("refines_encoder"):  # the partition DTC starts from: no fine-tuning
+        assert start.get_params() == {**head.get_params(), "batches": 0}
+    else:
+        assert start.get_params() == head.get_params()

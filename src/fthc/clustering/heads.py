@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 import torch
+from sklearn.base import clone
 
 from ..base import FthcEstimator
 from ..progress import report
@@ -44,6 +45,11 @@ class Head(FthcEstimator):
 
     def predict(self, z: np.ndarray) -> np.ndarray:
         return self.predict_proba(z).argmax(1)
+
+    def starting_point(self) -> "Head":
+        """An unfitted copy that stops where fitting this head starts: the head itself, unless it fine-tunes the
+        encoder (then the partition it would refine, without the fine-tuning). `--k auto` judges k with it."""
+        return clone(self)
 
 
 @HEADS.register("kmeans", uses_reduction=True, doc="k-means on the latent space, optionally after PCA or UMAP")
@@ -113,6 +119,10 @@ class DTCHead(Head):
         self.recon_weight = recon_weight
         self.batch_size = batch_size
         self.seed = seed
+
+    def starting_point(self) -> "DTCHead":
+        """Fitted for 0 batches: the initial partition of the latents, with the encoder unchanged."""
+        return clone(self).set_params(batches=0)
 
     def fit(self, z, encoder=None, data=None) -> "DTCHead":
         if encoder is None or data is None:

@@ -113,8 +113,7 @@ def refines(config: ClustererConfig) -> bool:
 def starting_head(config: ClustererConfig, k: int):
     """The config's head at k; one that fine-tunes the encoder is set to fine-tune for 0 batches, so that it
     returns the partition the full fit starts from."""
-    head = make_head(config, k=k)
-    return head.set_params(batches=0) if refines(config) else head
+    return make_head(config, k=k).starting_point()
 
 
 MAX_STEPS = 1000  # a segment run's series keep each customer's latest 1,000 steps (memory grows with the longest)
