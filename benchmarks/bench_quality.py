@@ -1,12 +1,15 @@
-"""Segment quality against planted segments: summary-feature k-means, the paper's FTHC, `pooled`, and the
-contrastive behaviour encoder with its ablations (embedding only, features only, hybrid with k-means or a
-Gaussian mixture), on `--difficulty hard` (and `standard`) synthetic Berka at k = 6.
+"""Segment quality against planted segments: summary-feature k-means, the paper's FTHC, `pooled`, CoLES through
+pytorch-lifestream, and the contrastive behaviour encoder with its ablations (embedding only, features only,
+hybrid with k-means or a Gaussian mixture), on `--difficulty hard` (and `standard`) synthetic Berka at k = 6.
 
+    pip install -e ".[bench]"   # pytorch-lifestream, for the CoLES row (left out, with a message, without it)
     python benchmarks/bench_quality.py --data-seeds 0 1 2 --model-seeds 0 1 --accounts 4500
 
 Prints one table: ARI and NMI against the planted segments, degenerate fits, fit seconds, per method (mean over
 data x model seeds), with the supervised accuracy of a classifier on the summary features (are the segments
-learnable?) as the ceiling; with --k-auto, the k that `fthc segment --k auto` chooses and its criterion table. The paper's FTHC at its full budget takes ~10 min per fit here: `--fthc-batches`.
+learnable?) as the ceiling; with --k-auto, the k that `fthc segment --k auto` chooses and its criterion table.
+The paper's FTHC at its full budget takes ~10 min per fit here: `--fthc-batches`. CoLES (GRU of 64, 12 epochs)
+takes 6-9 min per fit.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 from sklearn.cluster import KMeans
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.model_selection import cross_val_score
@@ -35,6 +39,11 @@ from fthc.segments.profile import berka_context
 from fthc.segments.risk import segment_auc
 from fthc.segments.segment import choose_k
 from fthc.features import standardise, summary_features
+
+import ptls_coles
+
+
+PTLS_ROW = "CoLES through pytorch-lifestream (GRU 64, k-means)"
 
 
 def methods(args):
@@ -70,25 +79,28 @@ def main() -> None:
     ap.add_argument("--behaviour-batches", type=int, default=300)
     ap.add_argument("--pooled-batches", type=int, default=100)
     ap.add_argument("--fthc-batches", type=int, default=100)
+    ap.add_argument("--ptls-epochs", type=int, default=12, help="CoLES (pytorch-lifestream) training epochs")
     ap.add_argument("--skip", nargs="*", default=[], help="substrings of method names to leave out")
     ap.add_argument("--k-auto", action="store_true", help="also run the default preset's choice of k (2-10) on "
                                                           "each data seed")
     args = ap.parse_args()
     torch.set_num_threads(2)
     rows: dict[str, list[dict]] = {}
-    ceiling, k_auto = [], []
+    ceiling, ceilings, k_auto = [], [], []
     for ds in args.data_seeds:
         with tempfile.TemporaryDirectory() as d:
             write_synthetic_berka(Path(d), args.accounts, ds, args.difficulty)
             source = load_source(d)
             tx = source.transactions
-            truth = read_ground_truth(d).set_index("account_id")["segment"]
+            planted = read_ground_truth(d).set_index("account_id")
+            truth = planted["segment"]
         context = berka_context(source.berka, truth.index)
         default = context["loan_default"]  # B/D loan outcomes, never used for fitting
         f = summary_features(tx)
         X, y = standardise(f), truth.reindex(f.index).to_numpy()
         ceiling.append(cross_val_score(HistGradientBoostingClassifier(random_state=0), X, y, cv=5).mean())
         series = {rep: build_series(tx, SeriesSpec(rep)) for rep in ("events", "amounts")}
+        ceilings.append(label_ceilings(planted, series["events"]))
         if args.k_auto:
             t = time.perf_counter()
             best, table, _, _ = choose_k(series["events"], preset(DEFAULT_PRESET, device="cpu"), ks=range(2, 11))
@@ -97,6 +109,16 @@ def main() -> None:
             lab, seconds, peak = measured(lambda: KMeans(6, n_init=10, random_state=ms).fit_predict(X))
             rows.setdefault("k-means on summary features (baseline)", []).append(
                 score(y, lab, seconds, peak, pd.Series(lab, index=f.index), default))
+            if ptls_coles.available() and not any(s in PTLS_ROW for s in args.skip):
+                def coles():  # pytorch-lifestream's CoLES on the transactions, k-means on its embeddings
+                    ids, z = ptls_coles.coles_embeddings(tx, ms, hidden=64, epochs=args.ptls_epochs)
+                    return ids, KMeans(6, n_init=10, random_state=ms).fit_predict(z)
+                (ids, lab), seconds, peak = measured(coles)
+                rows.setdefault(PTLS_ROW, []).append(
+                    score(truth.reindex(ids).to_numpy(), lab, seconds, peak, pd.Series(lab, index=ids), default))
+            elif ds == args.data_seeds[0] and ms == args.model_seeds[0]:
+                Console().log(f"{PTLS_ROW}: left out (pip install -e '.[bench]' installs pytorch-lifestream)",
+                              markup=False)
             for name, (rep, fit) in methods(args).items():
                 if any(s in name for s in args.skip):
                     continue
@@ -116,8 +138,27 @@ def main() -> None:
                       f"{np.nanmean([r['auc'] for r in rs]):.3f}", f"{sum(r['degenerate'] for r in rs)}/{len(rs)}",
                       f"{np.median([r['s'] for r in rs]):.1f}", f"{np.median([r['peak'] for r in rs]):,.0f}")
     Console(width=160).print(table)
+    c = pd.DataFrame(ceilings).mean()
+    Console(width=160).print(
+        f"What the labels allow (ARI; mean over data seeds): every customer labelled by its dominant habits (the "
+        f"second segment where it blends in more than half) {c['dominant']:.3f}; k-means after a projection chosen "
+        f"with the labels (LDA of the default's behaviour features) {c['lda']:.3f}; the default itself "
+        f"{c['default']:.3f}.")
     for ds, best, seconds, kt in k_auto:
         Console(width=160).print(f"data seed {ds}: --k auto chose k={best} ({seconds:.0f} s)\n{kt.round(3).to_string()}")
+
+
+def label_ceilings(planted: pd.DataFrame, events) -> dict[str, float]:
+    """Upper bounds that use the planted labels, so the table can be read against what the data allows: a
+    customer that blends in more than half of a second segment's habits is still labelled with its first."""
+    dominant = np.where(planted["blend"] > 0.5, planted["second_segment"], planted["segment"])
+    y = planted["segment"].reindex(events.ids).to_numpy()
+    z = Clusterer(preset(DEFAULT_PRESET, k=6, device="cpu")).fit(events)
+    features = z.transform(events)
+    lda = LinearDiscriminantAnalysis(n_components=5).fit(features, y).transform(features)
+    return {"dominant": adjusted_rand_score(planted["segment"], dominant),
+            "lda": adjusted_rand_score(y, KMeans(6, n_init=10, random_state=0).fit_predict(lda)),
+            "default": adjusted_rand_score(y, z.labels_)}
 
 
 def measured(fit):
