@@ -130,6 +130,10 @@ class ClustererConfig:
         """A copy with fields changed by their own names (`k=6`, `autoencoder="lstm"`) or whole sections.
         Changing the autoencoder or pretext re-derives the embedding unless it is given too."""
         top = {n: changes.pop(n) for n in list(changes) if n not in SECTION_OF}
+        unknown = sorted(set(top) - {f.name for f in fields(self)})
+        if unknown:
+            raise IncompatibleConfigError(f"unknown config fields {unknown}; valid: {sorted(self.row_fields())} "
+                                          f"and the sections {sorted(SECTIONS)}")
         if "autoencoder" in changes or "pretext" in changes:
             changes.setdefault("embedding", None)
         sections = {s: top.pop(s, getattr(self, s)) for s in SECTIONS}
@@ -137,11 +141,7 @@ class ClustererConfig:
             mine = {n: v for n, v in changes.items() if SECTION_OF[n] == s}
             if mine:
                 sections[s] = replace(sections[s], **mine)
-        try:
-            return replace(self, **sections, **top)
-        except TypeError:
-            raise IncompatibleConfigError(f"unknown config fields {sorted(top)}; valid: "
-                                          f"{sorted(SECTION_OF)} and seed, device, precision") from None
+        return replace(self, **sections, **top)
 
     @staticmethod
     def row_fields() -> tuple[str, ...]:
