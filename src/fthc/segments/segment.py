@@ -149,7 +149,7 @@ def _segment(path, out, config, k, representation, mapping, lenient, ks, sample,
     if is_partitioned(path):
         spill = out / ".buckets"  # as large as the input: removed once every customer is scored
         buckets = bucket_transactions(path, spill, mapping, lenient=lenient, rows_per_bucket=rows_per_bucket)
-        tx, sampled = _sample(buckets, sample)
+        tx, sampled, sampled_buckets = _sample(buckets, sample)
         source = Source(tx, None, buckets.report)
     else:
         source = load_source(path, mapping, lenient=lenient)
@@ -168,13 +168,12 @@ def _segment(path, out, config, k, representation, mapping, lenient, ks, sample,
     model = Clusterer(config.replace(k=int(k)), encoder=reuse).fit(series)
     model.column_mapping_ = mapping.to_dict() if mapping is not None and berka is None else None
     model.save(out / "model")  # with the column mapping: assign reads new tables the same way
-    if buckets is None:
-        assignments, behaviour = _score(model, series, history), customer_behaviour(tx)
-    else:  # every customer, bucket by bucket, with the model fitted on the sample
-        parts = [_score_bucket(model, buckets, i, path) for i in range(len(buckets.files))]
+    assignments, behaviour = _score(model, series, history), customer_behaviour(tx)  # the fitted customers
+    if buckets is not None:  # and every other customer, bucket by bucket (the sample's buckets are done)
+        parts = [_score_bucket(model, buckets, i, path) for i in range(sampled_buckets, len(buckets.files))]
         shutil.rmtree(spill, ignore_errors=True)
-        assignments = pd.concat([a for a, _ in parts], ignore_index=True)
-        behaviour = pd.concat([b for _, b in parts])
+        assignments = pd.concat([assignments, *(a for a, _ in parts)], ignore_index=True)
+        behaviour = pd.concat([behaviour, *(b for _, b in parts)])
     assignments.to_csv(out / "assignments.csv", index=False)
     labels = assignments.set_index("customer_id")["segment"]
     announce("profiles, risk separation and plots")
@@ -233,15 +232,16 @@ def _score_bucket(model, buckets, i: int, source,
     return _score(model, series, history), customer_behaviour(tx) if behaviour else None
 
 
-def _sample(buckets, sample: int) -> tuple[pd.DataFrame, int]:
-    """Whole buckets (customers are hashed into them, so they are random) until at least `sample` customers."""
+def _sample(buckets, sample: int) -> tuple[pd.DataFrame, int, int]:
+    """Whole buckets (customers are hashed into them, so they are random) until at least `sample` customers:
+    their transactions, the number of customers and of buckets."""
     parts, n = [], 0
     for i in range(len(buckets.files)):
         parts.append(buckets.read(i))
         n += parts[-1]["customer_id"].nunique()
         if n >= sample:
             break
-    return pd.concat(parts, ignore_index=True), n
+    return pd.concat(parts, ignore_index=True), n, len(parts)
 
 
 def history_notes(history: np.ndarray, series) -> list[str]:
