@@ -63,7 +63,7 @@ def measure(args, entries, setting: str) -> dict:
     batch_s, pass_s, models = {}, {}, {}
     for ae, pre in sorted({(e.config.encoder.autoencoder, e.config.encoder.pretext) for e in entries}):
         cfg = ClustererConfig.of(autoencoder=ae, pretext=pre, clustering="kmeans", pretrain_batches=3, device="cpu",
-                              precision=precision)
+                                 precision=precision)
         make_encoder(cfg).set_params(length_buckets=buckets).fit(data)  # warm-up
         m2 = make_encoder(cfg.replace(pretrain_batches=args.timed_batches)).set_params(length_buckets=buckets)
         m2.fit(data)

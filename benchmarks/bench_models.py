@@ -80,8 +80,8 @@ def speed_one(autoencoder: str, pretext: str, batches: int, seq_len: int, precis
     mask = np.arange(seq_len)[None, :] < lengths[:, None]
     X = (rng.normal(size=(512, channels, seq_len)) * mask[:, None, :]).astype(np.float32)
     cfg = ClustererConfig.of(autoencoder=autoencoder, pretext=pretext, clustering="kmeans", pretrain_batches=batches,
-                          batch_size=32, device="cpu", precision=precision,
-                          **({"feature_weight": 0.0} if pretext == "contrastive" else {}))
+                             batch_size=32, device="cpu", precision=precision,
+                             **({"feature_weight": 0.0} if pretext == "contrastive" else {}))
     encoder = make_encoder(cfg).set_params(length_buckets=buckets)
     times = StepTimes()
     with reporting(times):
@@ -192,7 +192,7 @@ def part_quality(args, tx, truth) -> None:
     seeds = list(range(args.seeds))
     for a, p in args.pairs:
         base = ClustererConfig.of(autoencoder=a, pretext=p, pretrain_batches=args.batches, dtc_batches=args.dtc_batches,
-                               device="cpu", arch=args.arch.get(a, {}))
+                                  device="cpu", arch=args.arch.get(a, {}))
         series = build_series(tx, SeriesSpec(args.representation))
         rows = fit_options(series, truth, base, (2, 4, 6), seeds, OPTIONS)
         table = Table(title=f"{a} + {p} on synthetic Berka ({len(series):,} accounts, {args.representation}, "
@@ -239,7 +239,7 @@ def part_precision(args, tx, truth) -> None:
         for precision in ("fp32", "bf16"):
             for s in seeds:
                 cfg = ClustererConfig.of(autoencoder=a, pretext=p, clustering="kmeans", k=6, seed=s, device="cpu",
-                                      pretrain_batches=args.batches, precision=precision, arch=args.arch.get(a, {}))
+                                         pretrain_batches=args.batches, precision=precision, arch=args.arch.get(a, {}))
                 m = Clusterer(cfg).fit(series)
                 loss = float(np.mean(m.history_["pretext_loss"][-20:]))
                 res.setdefault(precision, []).append((loss, adjusted_rand_score(y, m.labels_), m.fit_seconds_))

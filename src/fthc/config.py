@@ -107,16 +107,11 @@ class ClustererConfig:
                 flat.update(value)
             else:
                 flat[name] = value
-        top = {f.name for f in fields(cls)} - set(SECTIONS)
-        unknown = set(flat) - top - set(SECTION_OF)
-        if unknown:
-            raise IncompatibleConfigError(f"unknown config fields {sorted(unknown)}; valid: "
-                                          f"{sorted(top | set(SECTION_OF))}")
         misplaced = sorted(f"{n} (in {s})" for s, v in data.items() if s in SECTIONS and isinstance(v, dict)
                            for n in v if SECTION_OF.get(n) != s)
         if misplaced:
             raise IncompatibleConfigError(f"config fields in the wrong section: {', '.join(misplaced)}")
-        return cls().replace(**flat)
+        return cls().replace(**flat)  # which names unknown fields
 
     def key(self) -> str:
         """Canonical JSON of the fields that define the model. Where it runs does not: the device, and the

@@ -37,7 +37,7 @@ def test_malformed_csv_rows_give_a_data_error_or_a_table(rows, lenient):
 def saved(tmp_path_factory):
     X = np.random.default_rng(0).normal(size=(20, 1, 12)).astype(np.float32)
     cfg = ClustererConfig.of(autoencoder="fcnn", clustering="kmeans", k=2, latent_dim=2, pretrain_batches=2,
-                          batch_size=8, arch={"hidden": [4, 4, 4]}, device="cpu")
+                             batch_size=8, arch={"hidden": [4, 4, 4]}, device="cpu")
     folder = Clusterer(cfg).fit(X).save(tmp_path_factory.mktemp("m") / "model")
     return json.loads((folder / "manifest.json").read_text()), folder
 

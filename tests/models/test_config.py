@@ -9,16 +9,21 @@ import pytest
 from fthc.config import PRESETS, ClustererConfig, EncoderConfig, HeadConfig, make_encoder, make_head, preset
 from fthc.errors import IncompatibleConfigError
 
-GOLDEN = json.loads((Path(__file__).parent / "golden_labels.json").read_text())
+HERE = Path(__file__).parent
+GOLDEN = json.loads((HERE / "golden_labels.json").read_text())
+KEYS_BEFORE = json.loads((HERE / "config_keys_before_split.json").read_text())  # preset -> key, flat config
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
-def test_rows_stored_before_the_split_read_back_to_the_same_row_and_key(name):
+def test_rows_stored_before_the_split_read_back_to_the_same_row(name):
     row = GOLDEN[name]["config"]  # written by the flat config (no precision, feature_weight: older fields)
     config = ClustererConfig.from_dict(row)
     assert {k: v for k, v in config.to_dict().items() if k in row} == row
-    key = {k: v for k, v in config.to_dict().items() if k not in ("device", "precision")}
-    assert config.key() == json.dumps(key, sort_keys=True, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("name", sorted(KEYS_BEFORE))
+def test_every_preset_keeps_the_key_it_had_before_the_split(name):
+    assert preset(name).key() == KEYS_BEFORE[name]  # stored runs are found again by their key
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

@@ -11,7 +11,7 @@ from fthc.clustering import HEADS
 from fthc.models import AUTOENCODERS, PRETEXT_LOSSES
 
 BASE = ClustererConfig.of(k=3, latent_dim=4, reduced_dim=2, pretrain_batches=6, dtc_batches=4, dtc_update_interval=2,
-                       batch_size=8, dtc_lr=1e-3, device="cpu")
+                          batch_size=8, dtc_lr=1e-3, device="cpu")
 CONFIGS = [c.replace(arch=AUTOENCODERS.get(c.encoder.autoencoder).flag("test_params"))
            for c in valid_configs(BASE, ks=(3,))]
 

@@ -60,8 +60,8 @@ def _series(n=30, length=20, seed=0):
 
 def test_refit_resets_fitted_state_and_not_fitted_errors():
     model = Clusterer(ClustererConfig.of(autoencoder="fcnn", clustering="dtc", k=3, latent_dim=4, pretrain_batches=3,
-                                      dtc_batches=2, dtc_update_interval=1, batch_size=8,
-                                      arch={"hidden": [8, 8, 8]}, device="cpu"))
+                                         dtc_batches=2, dtc_update_interval=1, batch_size=8,
+                                         arch={"hidden": [8, 8, 8]}, device="cpu"))
     with pytest.raises(SklearnNotFitted):
         check_is_fitted(model)
     with pytest.raises(NotFittedError, match="not fitted yet"):  # fthc's, also scikit-learn's
@@ -99,7 +99,7 @@ def torch_equal(a, b):
 
 def test_a_clusterer_refuses_an_encoder_fitted_with_other_settings():
     config = ClustererConfig.of(autoencoder="fcnn", clustering="kmeans", k=2, latent_dim=4, pretrain_batches=3,
-                             batch_size=8, arch={"hidden": [8, 8, 8]}, device="cpu")
+                                batch_size=8, arch={"hidden": [8, 8, 8]}, device="cpu")
     encoder = make_encoder(config.replace(latent_dim=3)).fit(_series())
     with pytest.raises(IncompatibleConfigError, match="latent_dim"):
         Clusterer(config, encoder=FrozenEstimator(encoder)).fit(_series())

@@ -67,7 +67,7 @@ def test_segment_assign_round_trip_and_k_auto(synth_berka, tmp_path):
     from fthc.segments.segment import assign, segment
 
     cfg = ClustererConfig.of(autoencoder="fcnn", clustering="kmeans", pretrain_batches=5, arch={"hidden": [8, 8, 16]},
-                          device="cpu")
+                             device="cpu")
     r = segment(synth_berka, tmp_path / "seg", cfg, k=3, representation="calendar")
     out = tmp_path / "seg"
     for name in ("assignments.csv", "profile.csv", "segments.md", "segments.png", "profile.png", "risk.csv"):
@@ -88,7 +88,7 @@ def test_k_auto_finds_an_obvious_k():
     X = np.concatenate([c + rng.normal(0, 0.3, size=(30, 12)) for c in centres])[:, None, :].astype(np.float32)
     series = SeriesSet(X, np.ones((90, 12), bool), np.arange(90), ["x"], SeriesSpec())
     cfg = ClustererConfig.of(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=4,
-                          arch={"hidden": [16, 16, 16]}, device="cpu")
+                             arch={"hidden": [16, 16, 16]}, device="cpu")
     best, table, why, _ = choose_k(series, cfg, ks=range(2, 6))
     assert best == 3, table
     assert "k=3" in why and set(table.index) == {2, 3, 4, 5}
@@ -105,7 +105,7 @@ def test_k_auto_with_dtc_trains_one_encoder_and_judges_the_starting_partition(mo
     X = np.concatenate([c + rng.normal(0, 0.3, size=(30, 12)) for c in centres])[:, None, :].astype(np.float32)
     series = SeriesSet(X, np.ones((90, 12), bool), np.arange(90), ["x"], SeriesSpec())
     cfg = ClustererConfig.of(autoencoder="fcnn", clustering="dtc", pretrain_batches=5, latent_dim=4,
-                          arch={"hidden": [16, 16, 16]}, device="cpu", seed=3)
+                             arch={"hidden": [16, 16, 16]}, device="cpu", seed=3)
     trained = []
     fit = DTCHead._train
     monkeypatch.setattr(DTCHead, "_train", lambda self, *a: trained.append(self.batches) or fit(self, *a))
@@ -125,7 +125,7 @@ def test_choose_k_finds_the_planted_number_of_segments(planted):
     X = np.concatenate([c + rng.normal(0, 1.0, size=(40, 10)) for c in centres])[:, None, :].astype(np.float32)
     series = SeriesSet(X, np.ones(X.shape[::2], bool), np.arange(len(X)), ["x"], SeriesSpec())
     cfg = ClustererConfig.of(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=6,
-                          arch={"hidden": [16, 16, 16]}, device="cpu")
+                             arch={"hidden": [16, 16, 16]}, device="cpu")
     assert choose_k(series, cfg, ks=range(2, 9))[0] == planted
 
 
@@ -134,7 +134,7 @@ def test_choose_k_caps_k_at_the_customers_and_refuses_identical_ones():
     from fthc.segments.segment import choose_k
 
     cfg = ClustererConfig.of(autoencoder="fcnn", clustering="kmeans", pretrain_batches=0, latent_dim=3,
-                          arch={"hidden": [8, 8, 8]}, device="cpu")
+                             arch={"hidden": [8, 8, 8]}, device="cpu")
     X = np.random.default_rng(0).normal(size=(5, 1, 6)).astype(np.float32)
     _, table, _, _ = choose_k(SeriesSet(X, np.ones((5, 6), bool), np.arange(5), ["x"], SeriesSpec()), cfg)
     assert list(table.index) == [2, 3, 4]  # k < 5 customers

@@ -75,7 +75,6 @@ def _read(spark, source, mapping):
     from ..data.partitioned import _dataset, is_glob, parquet_files
 
     if Path(str(source)).exists() or is_glob(source):  # local files: check each one
-
         _dataset(parquet_files(source), mapping, Path(str(source)) if Path(str(source)).is_dir() else None)
     missing = [c for c in mapping.columns() if c not in df.columns]
     if missing:

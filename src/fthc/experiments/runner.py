@@ -17,7 +17,7 @@ import socket
 import time
 import traceback
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..config import ClustererConfig, EncoderConfig
+from ..config import ClustererConfig
 from ..data.series import SeriesSpec
 from ..progress import reporting
 from .grid import Grid
@@ -33,14 +33,17 @@ from .heartbeat import Heartbeat, LeaseLost, log
 from .store import Run, Store
 
 LEASE_SECONDS = 120.0
-PRETEXT_FIELDS = tuple(f.name for f in fields(EncoderConfig))  # a run's pretext stage: its encoder section
+
+
+def _stage(config: ClustererConfig, run_index: int, seed: int) -> dict[str, Any]:
+    """A pretext stage: the encoder section, the run and its seed. Runs of one stage share one trained encoder
+    (on one data set)."""
+    return asdict(config.encoder) | {"run": run_index, "seed": seed}
 
 
 def stage_of(run: Run) -> str:
-    """The pretext stage a run needs: runs of one stage share one trained encoder (on one data set)."""
-    d = run.config
-    return json.dumps({**{k: d.get(k) for k in PRETEXT_FIELDS}, "run": run.run_index, "seed": run.seed},
-                      sort_keys=True)
+    """The pretext stage a stored run needs."""
+    return json.dumps(_stage(ClustererConfig.from_dict(run.config), run.run_index, run.seed), sort_keys=True)
 
 
 def preferred_runs(runs: list[Run], worker: str, held: str | None, now: float) -> tuple[list, list]:
@@ -66,7 +69,8 @@ def split(ids: np.ndarray, run_index: int, test_fraction: float) -> tuple[np.nda
 
 
 def pretext_key(config: ClustererConfig, data_fingerprint: str, run_index: int, seed: int) -> str:
-    parts = asdict(config.encoder) | {"data": data_fingerprint, "run": run_index, "seed": seed}
+    """The stage on one data set: the key of a trained encoder."""
+    parts = _stage(config, run_index, seed) | {"data": data_fingerprint}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 

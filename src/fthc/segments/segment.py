@@ -78,14 +78,14 @@ def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=None, resamp
         report("choosing k", i + 1, len(ks))
         labels, sil, dbi = [], [], []
         for s in seeds:
-            head = starting_head(config.replace(seed=s), k).fit(latents[s], encoder=encoders[s], data=data)
+            head = make_head(config.replace(seed=s), k).starting_point().fit(latents[s], encoder=encoders[s], data=data)
             met = internal(latents[s], head.labels_, seed=s)
             labels.append(head.labels_)
             sil.append(met["silhouette"])
             dbi.append(met["davies_bouldin"])
         first, encoder = latents[seeds[0]], encoders[seeds[0]]
         for r, idx in enumerate(subsets):  # the head refitted on resampled customers predicts every customer
-            head = starting_head(config.replace(seed=config.seed + 1 + r), min(k, len(idx) - 1))
+            head = make_head(config.replace(seed=config.seed + 1 + r), min(k, len(idx) - 1)).starting_point()
             labels.append(head.fit(first[idx], encoder=encoder, data=data.subset(idx)).predict(first))
         pairs = list(permutations(labels, 2))
         rows.append({"k": k, "prediction_strength": np.mean([prediction_strength(a, b) for a, b in pairs]),
@@ -108,12 +108,6 @@ def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=None, resamp
 
 def refines(config: ClustererConfig) -> bool:
     return HEADS.get(config.head.clustering).flag("refines_encoder")
-
-
-def starting_head(config: ClustererConfig, k: int):
-    """The config's head at k; one that fine-tunes the encoder is set to fine-tune for 0 batches, so that it
-    returns the partition the full fit starts from."""
-    return make_head(config, k=k).starting_point()
 
 
 MAX_STEPS = 1000  # a segment run's series keep each customer's latest 1,000 steps (memory grows with the longest)
@@ -157,7 +151,6 @@ def _segment(path, out, config, k, representation, mapping, lenient, ks, sample,
     announce(f"building {representation} series of {tx['customer_id'].nunique():,} customers "
              f"({len(tx):,} transactions)")
     series = build_series(tx, SeriesSpec(representation, max_steps=MAX_STEPS))
-    history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
     choice, encoders = None, {}
     if k == "auto":
         k, table, why, encoders = choose_k(series, config, ks)
@@ -168,7 +161,7 @@ def _segment(path, out, config, k, representation, mapping, lenient, ks, sample,
     model = Clusterer(config.replace(k=int(k)), encoder=reuse).fit(series)
     model.column_mapping_ = mapping.to_dict() if mapping is not None and berka is None else None
     model.save(out / "model")  # with the column mapping: assign reads new tables the same way
-    assignments, behaviour = _score(model, series, history), customer_behaviour(tx)  # the fitted customers
+    assignments, behaviour = _score(model, series, tx), customer_behaviour(tx)  # the fitted customers
     if buckets is not None:  # and every other customer, bucket by bucket (the sample's buckets are done)
         parts = [_score_bucket(model, buckets, i, path) for i in range(sampled_buckets, len(buckets.files))]
         shutil.rmtree(spill, ignore_errors=True)
@@ -202,7 +195,9 @@ def _segment(path, out, config, k, representation, mapping, lenient, ks, sample,
             "k_choice": choice, "degenerate": model.degenerate_, "notes": notes}
 
 
-def _score(model, series, history: np.ndarray) -> pd.DataFrame:
+def _score(model, series, tx: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's segment and confidence, with the number of transactions its series was built from."""
+    history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
     proba = model.predict_proba(series)
     labels = proba.argmax(1)
     return pd.DataFrame({"customer_id": series.ids, "segment": labels, "confidence": proba.max(1),
@@ -228,8 +223,7 @@ def _score_bucket(model, buckets, i: int, source,
     tx = buckets.read(i)
     report("scoring buckets", i + 1, len(buckets.files))
     series = model_series(model, tx, source)
-    history = tx.groupby("customer_id").size().reindex(series.ids).to_numpy()
-    return _score(model, series, history), customer_behaviour(tx) if behaviour else None
+    return _score(model, series, tx), customer_behaviour(tx) if behaviour else None
 
 
 def _sample(buckets, sample: int) -> tuple[pd.DataFrame, int, int]:
@@ -312,7 +306,7 @@ def assign(model_dir: Path, path: Path, out: Path | None = None, mapping=None, l
         announce(f"building series of {tx['customer_id'].nunique():,} customers")
         series = model_series(model, tx, path)
         announce(f"scoring {len(series):,} customers")
-        result = _score(model, series, tx.groupby("customer_id").size().reindex(series.ids).to_numpy())
+        result = _score(model, series, tx)
     result = result[["customer_id", "segment", "confidence"]]
     if out is not None:
         result.to_parquet(out, index=False) if str(out).endswith(".parquet") else result.to_csv(out, index=False)

@@ -120,12 +120,12 @@ class MongoStore(Store):
                                              {"status": "running", "lease_expires": {"$lt": now}}]}
             if config_ids is not None:
                 query["config_id"] = {"$in": list(config_ids)}
+            update = {"$set": {"status": "running", "worker": worker, "lease_expires": now + lease_seconds,
+                               "started_at": now, "error": None}, "$inc": {"attempts": 1}}
             doc = None
             for tier in [*(list(t)[:PREFER_LIMIT] for t in prefer if len(t)), None]:
                 doc = self.db["result"].find_one_and_update(
-                    query if tier is None else {**query, "_id": {"$in": tier}},
-                    {"$set": {"status": "running", "worker": worker, "lease_expires": now + lease_seconds,
-                              "started_at": now, "error": None}, "$inc": {"attempts": 1}},
+                    query if tier is None else {**query, "_id": {"$in": tier}}, update,
                     sort=[("run_index", 1), ("config_id", 1)], return_document=self._pymongo.ReturnDocument.AFTER)
                 if doc is not None:
                     break

@@ -177,17 +177,14 @@ class SQLStore(Store):
             now = time.time()
             claimable = sa.or_(RUNS.c.status == "pending",
                                sa.and_(RUNS.c.status == "running", RUNS.c.lease_expires < self.clock))
+            base = sa.select(RUNS.c.id).where(claimable).order_by(RUNS.c.run_index, RUNS.c.config_id).limit(1)
+            if config_ids is not None:
+                base = base.where(RUNS.c.config_id.in_(config_ids))
+            if not self.sqlite:
+                base = base.with_for_update(skip_locked=True)
             run_id = None
             for tier in [*(list(t)[:PREFER_LIMIT] for t in prefer if len(t)), None]:
-                q = sa.select(RUNS.c.id).where(claimable)
-                if config_ids is not None:
-                    q = q.where(RUNS.c.config_id.in_(config_ids))
-                if tier is not None:
-                    q = q.where(RUNS.c.id.in_(tier))
-                q = q.order_by(RUNS.c.run_index, RUNS.c.config_id).limit(1)
-                if not self.sqlite:
-                    q = q.with_for_update(skip_locked=True)
-                run_id = conn.execute(q).scalar()
+                run_id = conn.execute(base if tier is None else base.where(RUNS.c.id.in_(tier))).scalar()
                 if run_id is not None:
                     break
             if run_id is None:
