@@ -5,8 +5,10 @@ hybrid with k-means or a Gaussian mixture), on `--difficulty hard` (and `standar
     pip install -e ".[bench]"   # pytorch-lifestream, for the CoLES row (left out, with a message, without it)
     python benchmarks/bench_quality.py --data-seeds 0 1 2 --model-seeds 0 1 --accounts 4500
 
-Prints one table: ARI and NMI against the planted segments, degenerate fits, fit seconds, per method (mean over
-data x model seeds), with the supervised accuracy of a classifier on the summary features (are the segments
+Prints one table: ARI and NMI against the planted segments, the silhouette of the segments in the space each
+method clusters (its latent space: standardised summary features, embeddings, the behaviour features), the
+cross-validated AUC of scoring loan default by segment, degenerate fits, fit seconds and peak memory, per method
+(mean over data x model seeds), with the supervised accuracy of a classifier on the summary features (are the segments
 learnable?) as the ceiling; with --k-auto, the k that `fthc segment --k auto` chooses and its criterion table.
 The paper's FTHC at its full budget takes ~10 min per fit here: `--fthc-batches`. CoLES (GRU of 64, 12 epochs)
 takes about 3.5 min per fit (median 198 s on hard data, 2 cores).
@@ -39,29 +41,31 @@ from fthc.segments.profile import berka_context
 from fthc.segments.risk import segment_auc
 from fthc.segments.segment import choose_k
 from fthc.features import standardise, summary_features
+from fthc.metrics import internal
 
 import ptls_coles
 
 
 PTLS_ROW = "CoLES through pytorch-lifestream (GRU 64, k-means)"
+DEFAULT_ROW = "features (the default preset: behaviour features only, no training)"
 
 
 def methods(args):
-    """name -> (representation, function(series, seed) -> labels)."""
+    """name -> (representation, function(series, seed) -> fitted Clusterer)."""
     k = 6
 
     def deep(name, **over):
-        return lambda s, seed: Clusterer(preset(name, k=k, seed=seed, device="cpu", **over)).fit(s).labels_
+        return lambda s, seed: Clusterer(preset(name, k=k, seed=seed, device="cpu", **over)).fit(s)
 
     def behaviour(weight, head):
         # features only (weight 1) need no training of the contrastive encoder
         batches = 0 if weight == 1 else args.behaviour_batches
         return lambda s, seed: Clusterer(preset("behaviour", k=k, seed=seed, device="cpu", clustering=head,
-                                                feature_weight=weight, pretrain_batches=batches)).fit(s).labels_
+                                                feature_weight=weight, pretrain_batches=batches)).fit(s)
 
     return {
         "behaviour (features 0.8 + contrastive embedding 0.2, k-means)": ("events", behaviour(0.8, "kmeans")),
-        "features (the default preset: behaviour features only, no training)": ("events", behaviour(1.0, "kmeans")),
+        DEFAULT_ROW: ("events", behaviour(1.0, "kmeans")),
         "  ablation: contrastive embedding only (CoLES-style GRU)": ("events", behaviour(0.0, "kmeans")),
         "  ablation: equal weights (0.5)": ("events", behaviour(0.5, "kmeans")),
         "  ablation: Gaussian-mixture head": ("events", behaviour(0.8, "gmm")),
@@ -100,22 +104,22 @@ def main() -> None:
         X, y = standardise(f), truth.reindex(f.index).to_numpy()
         ceiling.append(cross_val_score(HistGradientBoostingClassifier(random_state=0), X, y, cv=5).mean())
         series = {rep: build_series(tx, SeriesSpec(rep)) for rep in ("events", "amounts")}
-        ceilings.append(label_ceilings(planted, series["events"]))
         if args.k_auto:
             t = time.perf_counter()
             best, table, _, _ = choose_k(series["events"], preset(DEFAULT_PRESET, device="cpu"), ks=range(2, 11))
             k_auto.append((ds, best, time.perf_counter() - t, table))
+        fitted_default = None
         for ms in args.model_seeds:
             lab, seconds, peak = measured(lambda: KMeans(6, n_init=10, random_state=ms).fit_predict(X))
             rows.setdefault("k-means on summary features (baseline)", []).append(
-                score(y, lab, seconds, peak, pd.Series(lab, index=f.index), default))
+                score(y, lab, X, seconds, peak, pd.Series(lab, index=f.index), default))
             if ptls_coles.available() and not any(s in PTLS_ROW for s in args.skip):
                 def coles():  # pytorch-lifestream's CoLES on the transactions, k-means on its embeddings
                     ids, z = ptls_coles.coles_embeddings(tx, ms, hidden=64, epochs=args.ptls_epochs)
-                    return ids, KMeans(6, n_init=10, random_state=ms).fit_predict(z)
-                (ids, lab), seconds, peak = measured(coles)
+                    return ids, z, KMeans(6, n_init=10, random_state=ms).fit_predict(z)
+                (ids, z, lab), seconds, peak = measured(coles)
                 rows.setdefault(PTLS_ROW, []).append(
-                    score(truth.reindex(ids).to_numpy(), lab, seconds, peak, pd.Series(lab, index=ids), default))
+                    score(truth.reindex(ids).to_numpy(), lab, z, seconds, peak, pd.Series(lab, index=ids), default))
             elif ds == args.data_seeds[0] and ms == args.model_seeds[0]:
                 Console().log(f"{PTLS_ROW}: left out (pip install -e '.[bench]' installs pytorch-lifestream)",
                               markup=False)
@@ -124,18 +128,24 @@ def main() -> None:
                     continue
                 s = series[rep]
                 y_s = truth.reindex(s.ids).to_numpy()
-                lab, seconds, peak = measured(lambda: fit(s, ms))
-                rows.setdefault(name, []).append(score(y_s, lab, seconds, peak, pd.Series(lab, index=s.ids), default))
+                model, seconds, peak = measured(lambda: fit(s, ms))
+                lab, latent = model.labels_, model.transform(s)
+                if name == DEFAULT_ROW and ms == args.model_seeds[0]:
+                    fitted_default = (latent, lab)  # the label bounds read the default's features from this fit
+                rows.setdefault(name, []).append(
+                    score(y_s, lab, latent, seconds, peak, pd.Series(lab, index=s.ids), default))
                 Console().log(f"data seed {ds}, model seed {ms}: {name} ARI {rows[name][-1]['ari']:.3f}")
+        ceilings.append(label_ceilings(planted, series["events"], fitted_default))
     table = Table(title=f"{args.difficulty} synthetic Berka, {args.accounts} accounts, k=6, data seeds "
                         f"{args.data_seeds} x model seeds {args.model_seeds} (supervised accuracy on summary "
                         f"features: {np.mean(ceiling):.3f})")
-    for col in ("method", "ARI", "ARI min-max", "NMI", "default AUC", "degenerate", "fit s", "peak MB"):
+    for col in ("method", "ARI", "ARI min-max", "NMI", "latent silhouette", "default AUC", "degenerate", "fit s",
+                "peak MB"):
         table.add_column(col, justify="left" if col == "method" else "right")
     for name, rs in rows.items():
         a = [r["ari"] for r in rs]
         table.add_row(name, f"{np.mean(a):.3f}", f"{min(a):.3f}-{max(a):.3f}", f"{np.mean([r['nmi'] for r in rs]):.3f}",
-                      f"{np.nanmean([r['auc'] for r in rs]):.3f}", f"{sum(r['degenerate'] for r in rs)}/{len(rs)}",
+                      f"{np.mean([r['silhouette'] for r in rs]):.3f}", f"{np.nanmean([r['auc'] for r in rs]):.3f}", f"{sum(r['degenerate'] for r in rs)}/{len(rs)}",
                       f"{np.median([r['s'] for r in rs]):.1f}", f"{np.median([r['peak'] for r in rs]):,.0f}")
     Console(width=160).print(table)
     c = pd.DataFrame(ceilings).mean()
@@ -143,22 +153,32 @@ def main() -> None:
         f"What the labels allow (ARI; mean over data seeds): every customer labelled by its dominant habits (the "
         f"second segment where it blends in more than half) {c['dominant']:.3f}; k-means after a projection chosen "
         f"with the labels (LDA of the default's behaviour features) {c['lda']:.3f}; the default itself "
-        f"{c['default']:.3f}.")
+        f"{c['default']:.3f}, and each customer given the nearest centroid of the pure customers of each planted "
+        f"segment in the default's own space {c['centroids']:.3f}.")
     for ds, best, seconds, kt in k_auto:
         Console(width=160).print(f"data seed {ds}: --k auto chose k={best} ({seconds:.0f} s)\n{kt.round(3).to_string()}")
 
 
-def label_ceilings(planted: pd.DataFrame, events) -> dict[str, float]:
-    """Upper bounds that use the planted labels, so the table can be read against what the data allows: a
-    customer that blends in more than half of a second segment's habits is still labelled with its first."""
+def label_ceilings(planted: pd.DataFrame, events, fitted_default=None) -> dict[str, float]:
+    """Bounds that use the planted labels, so the table can be read against what the data allows: a customer
+    that blends in more than half of a second segment's habits is still labelled with its first.
+    `fitted_default`: (features, labels) of the default's fit on these series (fitted here when its row is skipped)."""
     dominant = np.where(planted["blend"] > 0.5, planted["second_segment"], planted["segment"])
-    y = planted["segment"].reindex(events.ids).to_numpy()
-    z = Clusterer(preset(DEFAULT_PRESET, k=6, device="cpu")).fit(events)
-    features = z.transform(events)
+    p = planted.reindex(events.ids)
+    y = p["segment"].to_numpy()
+    if fitted_default is None:
+        z = Clusterer(preset(DEFAULT_PRESET, k=6, device="cpu")).fit(events)
+        fitted_default = (z.transform(events), z.labels_)
+    features, labels = fitted_default
     lda = LinearDiscriminantAnalysis(n_components=5).fit(features, y).transform(features)
+    pure = ((p["blend"] == 0) & (p["switched_to"] == "")).to_numpy()
+    segments = np.unique(y)
+    centres = np.stack([features[pure & (y == s)].mean(0) for s in segments])
+    nearest = ((features[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
     return {"dominant": adjusted_rand_score(planted["segment"], dominant),
             "lda": adjusted_rand_score(y, KMeans(6, n_init=10, random_state=0).fit_predict(lda)),
-            "default": adjusted_rand_score(y, z.labels_)}
+            "centroids": adjusted_rand_score(y, nearest),
+            "default": adjusted_rand_score(y, labels)}
 
 
 def measured(fit):
@@ -185,9 +205,11 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def score(y, labels, seconds, peak, segments, default) -> dict:
-    """Agreement with the planted segments, and the cross-validated AUC of scoring loan default by segment."""
+def score(y, labels, latent, seconds, peak, segments, default) -> dict:
+    """Agreement with the planted segments, the segments' silhouette in the space the method clusters, and the
+    cross-validated AUC of scoring loan default by segment."""
     return {"ari": adjusted_rand_score(y, labels), "nmi": normalized_mutual_info_score(y, labels),
+            "silhouette": internal(latent, labels)["silhouette"],
             "auc": segment_auc(segments, default.reindex(segments.index)),
             "degenerate": int(len(np.unique(labels)) < 6), "s": seconds, "peak": peak}
 
