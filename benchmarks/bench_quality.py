@@ -8,16 +8,15 @@ hybrid with k-means or a Gaussian mixture), on `--difficulty hard` (and `standar
 Prints one table: ARI and NMI against the planted segments, the silhouette of the segments in the space each
 method clusters (its latent space: standardised summary features, embeddings, the behaviour features), the
 cross-validated AUC of scoring loan default by segment, degenerate fits, fit seconds and peak memory, per method
-(mean over data x model seeds), with the supervised accuracy of a classifier on the summary features (are the segments
-learnable?) as the ceiling; with --k-auto, the k that `fthc segment --k auto` chooses and its criterion table.
+(mean over data x model seeds), with the supervised accuracy of a classifier on the summary features (are the
+segments learnable?) as the ceiling; with --k-auto, the k that `fthc segment --k auto` chooses and its criterion table.
 The paper's FTHC at its full budget takes ~10 min per fit here: `--fthc-batches`. CoLES (GRU of 64, 12 epochs)
-takes about 3.5 min per fit (median 198 s on hard data, 2 cores).
+takes about 3.5 min per fit (median 197 s on hard data, 2 cores, in the latest run).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
 import threading
 import tempfile
 import time
@@ -44,6 +43,7 @@ from fthc.features import standardise, summary_features
 from fthc.metrics import internal
 
 import ptls_coles
+from memory import rss_mb
 
 
 PTLS_ROW = "CoLES through pytorch-lifestream (GRU 64, k-means)"
@@ -145,7 +145,8 @@ def main() -> None:
     for name, rs in rows.items():
         a = [r["ari"] for r in rs]
         table.add_row(name, f"{np.mean(a):.3f}", f"{min(a):.3f}-{max(a):.3f}", f"{np.mean([r['nmi'] for r in rs]):.3f}",
-                      f"{np.mean([r['silhouette'] for r in rs]):.3f}", f"{np.nanmean([r['auc'] for r in rs]):.3f}", f"{sum(r['degenerate'] for r in rs)}/{len(rs)}",
+                      f"{np.mean([r['silhouette'] for r in rs]):.3f}", f"{np.nanmean([r['auc'] for r in rs]):.3f}",
+                      f"{sum(r['degenerate'] for r in rs)}/{len(rs)}",
                       f"{np.median([r['s'] for r in rs]):.1f}", f"{np.median([r['peak'] for r in rs]):,.0f}")
     Console(width=160).print(table)
     c = pd.DataFrame(ceilings).mean()
@@ -184,11 +185,11 @@ def label_ceilings(planted: pd.DataFrame, events, fitted_default=None) -> dict[s
 def measured(fit):
     """`fit()`'s result, seconds, and peak resident memory above the level before it (sampled every 5 ms by a
     thread, so each method's memory is its own and not the process's history)."""
-    base, peak, stop = _rss_mb(), [0.0], threading.Event()
+    base, peak, stop = rss_mb(), [0.0], threading.Event()
 
     def sample():
         while not stop.wait(0.005):
-            peak[0] = max(peak[0], _rss_mb())
+            peak[0] = max(peak[0], rss_mb())
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -197,12 +198,7 @@ def measured(fit):
     seconds = time.perf_counter() - t
     stop.set()
     sampler.join()
-    return out, seconds, max(peak[0], _rss_mb()) - base
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+    return out, seconds, max(peak[0], rss_mb()) - base
 
 
 def score(y, labels, latent, seconds, peak, segments, default) -> dict:

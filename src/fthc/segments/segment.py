@@ -78,7 +78,8 @@ def choose_k(series, config: ClustererConfig, ks=range(2, 9), seeds=None, resamp
         report("choosing k", i + 1, len(ks))
         labels, sil, dbi = [], [], []
         for s in seeds:
-            head = make_head(config.replace(seed=s), k).starting_point().fit(latents[s], encoder=encoders[s], data=data)
+            head = make_head(config.replace(seed=s), k).starting_point()
+            head.fit(latents[s], encoder=encoders[s], data=data)
             met = internal(latents[s], head.labels_, seed=s)
             labels.append(head.labels_)
             sil.append(met["silhouette"])
