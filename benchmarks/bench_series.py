@@ -36,7 +36,7 @@ def make_transactions(scale: float, seed: int = 0) -> pd.DataFrame:
     customer = rng.choice(n_cust, size=n, p=weights / weights.sum())
     ts = np.datetime64("1993-01-01", "ns") + rng.integers(0, 6 * 365, n).astype("timedelta64[D]")
     amount = np.round(rng.normal(0, 5000, n), 2)
-    df = pd.DataFrame({"customer_id": customer, "ts": ts, "amount": amount,
+    df = pd.DataFrame({"customer_id": customer, "timestamp": ts, "amount": amount,
                        "balance": np.round(rng.normal(40000, 20000, n), 2),
                        "kind": pd.Categorical.from_codes(rng.integers(0, len(KINDS), n), KINDS)})
     return df  # deliberately unsorted: the builder must sort
@@ -47,7 +47,7 @@ def reference_amounts(tx: pd.DataFrame, seq_len: int) -> np.ndarray:
     ids = np.sort(tx["customer_id"].unique())
     X = np.zeros((len(ids), 1, seq_len), dtype=np.float32)
     for i, cid in enumerate(ids):
-        rows = tx[tx["customer_id"] == cid].sort_values("ts", kind="stable")
+        rows = tx[tx["customer_id"] == cid].sort_values("timestamp", kind="stable")
         a = rows["amount"].to_numpy()[-seq_len:]
         sd = a.std()
         z = (a - a.mean()) / sd if sd > 0 else np.zeros_like(a)

@@ -29,8 +29,8 @@ def available() -> bool:
 
 def records(tx: pd.DataFrame) -> tuple[np.ndarray, list[dict]]:
     """Customer ids and one ptls feature dict per customer (event_time in days, kind code >= 1, amounts)."""
-    tx = tx.sort_values(["customer_id", "ts"], kind="stable")
-    days = (tx["ts"] - pd.Timestamp("1990-01-01")).dt.days.to_numpy(np.float32)
+    tx = tx.sort_values(["customer_id", "timestamp"], kind="stable")
+    days = (tx["timestamp"] - pd.Timestamp("1990-01-01")).dt.days.to_numpy(np.float32)
     kind = tx["kind"].cat.codes.to_numpy(np.int64) + 1  # 0 is ptls' padding
     amount = (np.sign(tx["amount"]) * np.log1p(tx["amount"].abs())).to_numpy(np.float32)
     balance = (np.sign(tx["balance"]) * np.log1p(tx["balance"].abs())).to_numpy(np.float32)

@@ -17,7 +17,7 @@ def summary_features(tx: pd.DataFrame) -> pd.DataFrame:
     share of negative balances, and the mix of transaction kinds."""
     validate_canonical(tx)
     g = tx.groupby("customer_id", sort=True)
-    months = ((g["ts"].max() - g["ts"].min()).dt.days / 30.44).clip(lower=1)
+    months = ((g["timestamp"].max() - g["timestamp"].min()).dt.days / 30.44).clip(lower=1)
     credit = tx["amount"].clip(lower=0)
     debit = (-tx["amount"]).clip(lower=0)
     out = pd.DataFrame({

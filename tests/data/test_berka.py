@@ -43,7 +43,7 @@ def test_synthetic_round_trip(synth_berka):
     running = trans.groupby("account_id")["signed"].cumsum()
     assert np.allclose(running, trans["balance"], atol=0.011)
     tx = to_transactions(data)
-    assert tx["ts"].is_monotonic_increasing or tx.groupby("customer_id")["ts"].apply(
+    assert tx["timestamp"].is_monotonic_increasing or tx.groupby("customer_id")["timestamp"].apply(
         lambda s: s.is_monotonic_increasing).all()
     vyber = data["trans"]["type"] == "VYBER"
     assert vyber.any(), "synthetic data carries Berka's rare third type"

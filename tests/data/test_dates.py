@@ -26,7 +26,7 @@ def table(tmp_path, dates, name="t.csv", parquet=False):
                                  "%Y-%m-%dT%H:%M:%S"])
 def test_one_format_per_column_is_inferred_from_every_value(tmp_path, fmt):
     tx = read_transactions(table(tmp_path, DATES.strftime(fmt)))
-    assert sorted(tx["ts"]) == list(DATES)
+    assert sorted(tx["timestamp"]) == list(DATES)
 
 
 def test_a_consistent_dd_mm_file_is_read_as_dd_mm_everywhere(tmp_path):
@@ -36,7 +36,7 @@ def test_a_consistent_dd_mm_file_is_read_as_dd_mm_everywhere(tmp_path):
                        "amount": 1.0})
     df.to_csv(tmp_path / "eu.csv", index=False)
     tx = read_transactions(tmp_path / "eu.csv")
-    assert sorted(tx["ts"]) == list(dates)
+    assert sorted(tx["timestamp"]) == list(dates)
 
 
 def test_ambiguous_dates_are_an_error_until_a_format_is_given(tmp_path):
@@ -45,7 +45,7 @@ def test_ambiguous_dates_are_an_error_until_a_format_is_given(tmp_path):
         read_transactions(path)
     assert "date-format" in str(e.value) and "'timestamp'" in str(e.value) and str(path) in str(e.value)
     tx = read_transactions(path, ColumnMapping(date_format="%d/%m/%Y"))
-    assert tx["ts"].min() == pd.Timestamp("2023-01-03")
+    assert tx["timestamp"].min() == pd.Timestamp("2023-01-03")
 
 
 def test_mixed_formats_are_an_error_naming_rows_and_formats(tmp_path):
@@ -67,13 +67,13 @@ def test_integer_dates_in_parquet_and_csv_are_yyyymmdd_not_1970(tmp_path):
     ints = DATES.strftime("%Y%m%d").astype(int)
     for path in (table(tmp_path, ints, "i.parquet", parquet=True), table(tmp_path, ints, "i.csv")):
         tx = read_transactions(path)
-        assert sorted(tx["ts"]) == list(DATES), path
+        assert sorted(tx["timestamp"]) == list(DATES), path
 
 
 @pytest.mark.parametrize("values", [DATES, DATES.tz_localize("Europe/Prague"), DATES.date])
 def test_parquet_dates_and_timestamps_need_no_format(tmp_path, values):
     tx = read_transactions(table(tmp_path, values, "d.parquet", parquet=True))
-    assert len(tx) == 6 and tx["ts"].dt.year.min() == 2023
+    assert len(tx) == 6 and tx["timestamp"].dt.year.min() == 2023
 
 
 def test_dates_far_outside_the_bulk_warn_and_are_left_out_only_when_lenient(tmp_path):

@@ -21,14 +21,14 @@ def tables(draw):
     kinds = draw(st.lists(st.sampled_from(KINDS), min_size=n, max_size=n))
     with_balance = draw(st.booleans())
     balance = draw(st.lists(st.floats(-1e4, 1e4), min_size=n, max_size=n)) if with_balance else None
-    return canonical_frame(customer_id=customers, ts=pd.Timestamp("1995-01-30") + pd.to_timedelta(days, unit="D"),
+    return canonical_frame(customer_id=customers, timestamp=pd.Timestamp("1995-01-30") + pd.to_timedelta(days, unit="D"),
                            amount=amounts, balance=balance, kind=kinds)
 
 
 def history(tx, cid):
     """One customer's rows in date order (file order on ties): the reference's own sort."""
     rows = tx[tx["customer_id"] == cid]
-    return rows.iloc[np.lexsort((np.arange(len(rows)), rows["ts"].to_numpy()))]
+    return rows.iloc[np.lexsort((np.arange(len(rows)), rows["timestamp"].to_numpy()))]
 
 
 def reference_amounts(tx, L, padding):
@@ -64,7 +64,7 @@ def reference_events(tx, L, scaling):
         bal = h["balance"].to_numpy()
         if np.isnan(bal).any():
             bal = np.where(np.isnan(bal), np.cumsum(h["amount"].to_numpy()), bal)
-        days = (h["ts"] - h["ts"].iloc[0]).dt.days.to_numpy().astype(float)
+        days = (h["timestamp"] - h["timestamp"].iloc[0]).dt.days.to_numpy().astype(float)
         gap = np.diff(days, prepend=days[0])
         feats = [signed_log(h["amount"].to_numpy()), signed_log(bal), np.log1p(gap)]
         for c, name in enumerate(["log_amount", "log_balance", "log_days_since_previous"]):
@@ -98,9 +98,9 @@ def reference_calendar(tx, period, L):
         if np.isnan(bal).any():
             bal = np.where(np.isnan(bal), np.cumsum(h["amount"].to_numpy()), bal)
         if period == "month":
-            p = (h["ts"].dt.year * 12 + h["ts"].dt.month).to_numpy()
+            p = (h["timestamp"].dt.year * 12 + h["timestamp"].dt.month).to_numpy()
         else:
-            days = (h["ts"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy()
+            days = (h["timestamp"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy()
             p = days if period == "day" else (days - days[0]) // 7 + days[0]
         rel = p - p[0]
         last_bal = 0.0
@@ -128,7 +128,7 @@ def test_calendar_matches_reference(tx, period, L):
 
 
 def test_defined_results_for_degenerate_customers():
-    tx = canonical_frame(customer_id=[1, 2, 2, 3, 3, 3], ts=pd.to_datetime(["1995-01-01"] * 6),
+    tx = canonical_frame(customer_id=[1, 2, 2, 3, 3, 3], timestamp=pd.to_datetime(["1995-01-01"] * 6),
                          amount=[5.0, 2.0, 2.0, 1.0, 2.0, 3.0])
     s = build_series(tx, SeriesSpec("amounts"), customers=[1, 2, 3, 4])
     assert np.isfinite(s.X).all()
@@ -138,14 +138,14 @@ def test_defined_results_for_degenerate_customers():
 
 
 def test_truncation_keeps_the_most_recent():
-    tx = canonical_frame(customer_id=[1] * 5, ts=pd.date_range("1995-01-01", periods=5), amount=[1, 2, 3, 4, 50.0])
+    tx = canonical_frame(customer_id=[1] * 5, timestamp=pd.date_range("1995-01-01", periods=5), amount=[1, 2, 3, 4, 50.0])
     s = build_series(tx, SeriesSpec("amounts", seq_len=2))
     assert s.report["truncated"] == 1
     assert s.X[0, 0, 1] > s.X[0, 0, 0]  # 50 is the most recent, kept last
 
 
 def test_scaling_is_reused_for_new_customers():
-    tx = canonical_frame(customer_id=[1, 1, 2, 2], ts=pd.date_range("1995-01-01", periods=4),
+    tx = canonical_frame(customer_id=[1, 1, 2, 2], timestamp=pd.date_range("1995-01-01", periods=4),
                          amount=[100.0, -50.0, 3000.0, -20.0], balance=[100, 50, 3000, 2980.0])
     fitted = build_series(tx, SeriesSpec("events"))
     new = tx[tx["customer_id"] == 2]

@@ -25,8 +25,8 @@ def test_signed_csv_with_mapping_flags(tmp_path):
                       category_kinds={"salary": "incoming_transfer", "atm": "cash_withdrawal"})
     tx = read_transactions(path, m)
     assert len(tx) == len(df)
-    assert pd.api.types.is_string_dtype(tx["customer_id"]) and tx["ts"].dtype == "datetime64[ns]"
-    assert tx.groupby("customer_id")["ts"].apply(lambda s: s.is_monotonic_increasing).all()
+    assert pd.api.types.is_string_dtype(tx["customer_id"]) and tx["timestamp"].dtype == "datetime64[ns]"
+    assert tx.groupby("customer_id")["timestamp"].apply(lambda s: s.is_monotonic_increasing).all()
     assert np.isclose(tx["amount"].sum(), df["value"].sum())
     kinds = dict(zip(tx["category"], tx["kind"].astype(str)))
     assert kinds["salary"] == "incoming_transfer" and kinds["shop"] == "other"

@@ -65,13 +65,13 @@ def test_contrastive_pretext_rejects_encoders_it_cannot_train():
 
 def test_series_features_match_a_direct_computation():
     tx = pd.DataFrame({"customer_id": [1, 1, 1, 2, 2], "amount": [100.0, -40.0, -10.0, 50.0, -80.0],
-                       "ts": pd.to_datetime(["2020-01-01", "2020-01-11", "2020-03-01", "2020-01-01", "2020-01-02"]),
+                       "timestamp": pd.to_datetime(["2020-01-01", "2020-01-11", "2020-03-01", "2020-01-01", "2020-01-02"]),
                        "balance": [100.0, 60.0, 50.0, 50.0, -30.0], "kind": ["pension", "card_payment",
                                                                                "cash_withdrawal", "cash_deposit",
                                                                                "cash_withdrawal"]})
     from fthc.data.transactions import canonical_frame
 
-    tx = canonical_frame(customer_id=tx.customer_id, ts=tx.ts.to_numpy(), amount=tx.amount.to_numpy(),
+    tx = canonical_frame(customer_id=tx.customer_id, timestamp=tx.timestamp.to_numpy(), amount=tx.amount.to_numpy(),
                          balance=tx.balance.to_numpy(), kind=tx.kind)
     s = build_series(tx, SeriesSpec("events"))
     F, names = series_features(s.X, s.mask, s.channels, s.scaling)

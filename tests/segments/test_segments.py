@@ -23,7 +23,7 @@ def hand_made():
     rows += [(2, "1995-01-03", 50.0, 50.0, "cash_deposit"), (2, "1995-01-20", -80.0, -30.0, "cash_withdrawal"),
              (2, "1995-02-03", 70.0, 40.0, "cash_deposit")]
     c, ts, a, b, k = zip(*rows)
-    return canonical_frame(customer_id=c, ts=pd.to_datetime(ts), amount=a, balance=b, kind=k)
+    return canonical_frame(customer_id=c, timestamp=pd.to_datetime(ts), amount=a, balance=b, kind=k)
 
 
 def test_profile_arithmetic_on_a_hand_made_table():

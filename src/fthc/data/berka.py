@@ -250,6 +250,6 @@ def to_transactions(data: BerkaData) -> pd.DataFrame:
         "operation": t["operation"], "k_symbol": t["k_symbol"], "partner_bank": t["bank"],
     }
     return canonical_frame(
-        customer_id=t["account_id"].to_numpy(), ts=t["date"].to_numpy(), amount=t["amount"].to_numpy() * sign,
+        customer_id=t["account_id"].to_numpy(), timestamp=t["date"].to_numpy(), amount=t["amount"].to_numpy() * sign,
         balance=t["balance"].to_numpy(), kind=berka_kind(t), extras=extras,
     )

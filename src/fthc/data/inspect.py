@@ -34,7 +34,7 @@ def inspect_source(path: str | Path, mapping: ColumnMapping | None = None, lenie
     per = tx.groupby("customer_id", sort=False).size().to_numpy()
     out.update({
         "transactions": int(len(tx)), "customers": int(len(per)),
-        "date_min": str(tx["ts"].min().date()), "date_max": str(tx["ts"].max().date()),
+        "date_min": str(tx["timestamp"].min().date()), "date_max": str(tx["timestamp"].max().date()),
         "per_customer": {q: float(np.percentile(per, p)) for q, p in
                          (("min", 0), ("p25", 25), ("median", 50), ("mean", None), ("p75", 75), ("max", 100))
                          if p is not None} | {"mean": float(per.mean())},

@@ -93,13 +93,13 @@ class Buckets:
     def read(self, i: int) -> pd.DataFrame:
         """Bucket i as canonical transactions (customer_id, ts, amount, balance, kind, ...)."""
         df = pq.read_table(self.files[i]).to_pandas()
-        df["ts"] = df["ts"].astype("datetime64[ns]")
+        df["timestamp"] = df["timestamp"].astype("datetime64[ns]")
         df["kind"] = pd.Categorical.from_codes(df["kind"].to_numpy(np.int8), KINDS)  # spilled as codes
         if not self.numeric_ids:
             df["customer_id"] = df["customer_id"].astype(object)
-            return df.sort_values(["customer_id", "ts"], kind="stable").reset_index(drop=True)
+            return df.sort_values(["customer_id", "timestamp"], kind="stable").reset_index(drop=True)
         ids = df["customer_id"].astype("int64").to_numpy()
-        order = np.lexsort((df["ts"].to_numpy().view(np.int64), ids))  # stable, like the in-memory sort
+        order = np.lexsort((df["timestamp"].to_numpy().view(np.int64), ids))  # stable, like the in-memory sort
         df["customer_id"] = ids
         return df.take(order).reset_index(drop=True)
 
@@ -215,7 +215,7 @@ def _longest(tx: pd.DataFrame, spec: SeriesSpec) -> int:
     if spec.representation != "calendar":
         return int(tx.groupby("customer_id").size().max())
     unit = "M" if spec.period == "month" else "D"
-    p = pd.Series(tx["ts"].to_numpy().astype(f"datetime64[{unit}]").astype(np.int64))
+    p = pd.Series(tx["timestamp"].to_numpy().astype(f"datetime64[{unit}]").astype(np.int64))
     g = p.groupby(tx["customer_id"].to_numpy())
     return int(((g.max() - g.min()) // (7 if spec.period == "week" else 1)).max()) + 1
 

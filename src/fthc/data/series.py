@@ -147,7 +147,7 @@ def _group(tx: pd.DataFrame, customers: np.ndarray | None) -> tuple[pd.DataFrame
         if (codes < 0).any():
             tx = tx.loc[codes >= 0]
             codes = codes[codes >= 0]
-    order = _sort_order(codes, tx["ts"].to_numpy())
+    order = _sort_order(codes, tx["timestamp"].to_numpy())
     if order is not None:
         codes = codes[order]
     length = np.bincount(codes, minlength=len(ids))
@@ -256,7 +256,7 @@ def _events(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesSe
     n = len(g.ids)
     fitted: dict[str, list[float]] = {}
     bal, derived = _balance(tx, g)
-    days = g.column(tx, "ts").astype("datetime64[s]").astype(np.int64) / 86400.0
+    days = g.column(tx, "timestamp").astype("datetime64[s]").astype(np.int64) / 86400.0
     gap = np.diff(days, prepend=days[:1] if len(days) else days)
     gap[g.pos == 0] = 0.0  # first transaction of each customer has no predecessor
     kinds = g.column(tx, "kind")  # category codes, in KINDS order
@@ -280,7 +280,7 @@ def _events(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesSe
 def _calendar(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesSet:
     n = len(g.ids)
     unit = "M" if spec.period == "month" else "D"
-    p = g.column(tx, "ts").astype(f"datetime64[{unit}]").astype(np.int64)
+    p = g.column(tx, "timestamp").astype(f"datetime64[{unit}]").astype(np.int64)
     has = g.length > 0
     first = np.zeros(n, dtype=np.int64)
     first[has] = p[g.start[has]]

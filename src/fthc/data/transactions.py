@@ -1,8 +1,8 @@
 """The canonical transaction table, and a reader that maps any CSV/Parquet transaction table onto it.
 
-Canonical form (one pandas DataFrame, sorted by customer_id, ts, then original order):
+Canonical form (one pandas DataFrame, sorted by customer_id, timestamp, then original order):
     customer_id  any hashable id (int or string)
-    ts           datetime64[ns]
+    timestamp    datetime64[ns]
     amount       float64, signed: credits positive, debits negative
     balance      float64, balance after the transaction, NaN where the source has none
     kind         categorical, one of KINDS
@@ -26,16 +26,16 @@ from .tables import (LINE, RowChecker, check_columns, check_keys, parse_columns,
 
 KINDS = ["incoming_transfer", "cash_deposit", "cash_withdrawal", "card_payment", "outgoing_transfer",
          "interest_fees", "pension", "loan_payment", "other"]
-CANONICAL = ["customer_id", "ts", "amount", "balance", "kind"]
+CANONICAL = ["customer_id", "timestamp", "amount", "balance", "kind"]
 
 
-def canonical_frame(*, customer_id, ts, amount, balance=None, kind=None,
+def canonical_frame(*, customer_id, timestamp, amount, balance=None, kind=None,
                     extras: dict | None = None) -> pd.DataFrame:
     """Assemble and sort a canonical transaction table (stable: same-day rows keep their file order)."""
     n = len(amount)
     df = pd.DataFrame({
         "customer_id": np.asarray(customer_id),
-        "ts": pd.to_datetime(np.asarray(ts)).astype("datetime64[ns]"),
+        "timestamp": pd.to_datetime(np.asarray(timestamp)).astype("datetime64[ns]"),
         "amount": np.asarray(amount, dtype="float64"),
         "balance": np.full(n, np.nan) if balance is None else np.asarray(balance, dtype="float64"),
         "kind": pd.Categorical(["other"] * n, categories=KINDS) if kind is None
@@ -43,7 +43,7 @@ def canonical_frame(*, customer_id, ts, amount, balance=None, kind=None,
     })
     for name, values in (extras or {}).items():
         df[name] = values.array if isinstance(values, pd.Series) else values
-    order = np.lexsort((np.arange(n), df["ts"].to_numpy(), pd.factorize(df["customer_id"], sort=True)[0]))
+    order = np.lexsort((np.arange(n), df["timestamp"].to_numpy(), pd.factorize(df["customer_id"], sort=True)[0]))
     return df.iloc[order].reset_index(drop=True)
 
 
@@ -53,8 +53,8 @@ def validate_canonical(df: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise DataError(f"not a canonical transaction table: missing columns {missing}",
                         expected=f"columns {CANONICAL}")
-    if not pd.api.types.is_datetime64_any_dtype(df["ts"]):
-        raise DataError("column 'ts' is not a datetime column", column="ts")
+    if not pd.api.types.is_datetime64_any_dtype(df["timestamp"]):
+        raise DataError("column 'timestamp' is not a datetime column", column="timestamp")
     for col in ("amount", "balance"):
         if not pd.api.types.is_float_dtype(df[col]):
             raise DataError(f"column {col!r} is not float", column=col)
@@ -206,7 +206,7 @@ def canonical_transactions(raw: pd.DataFrame, mapping: ColumnMapping, checker: R
     if mapping.transaction_id:
         extras["transaction_id"] = df[mapping.transaction_id].to_numpy(dtype=object)
     return canonical_frame(
-        customer_id=customer, ts=df[mapping.timestamp].to_numpy(), amount=amount,
+        customer_id=customer, timestamp=df[mapping.timestamp].to_numpy(), amount=amount,
         balance=df[mapping.balance].to_numpy(dtype=float) if mapping.balance else None,
         kind=kind, extras=extras,
     )

@@ -17,7 +17,7 @@ def customer_behaviour(tx: pd.DataFrame) -> pd.DataFrame:
     """One row per customer: monthly income and spending, balance level and volatility, share of months ending
     negative, transactions per month, cash/card/transfer mix, salary-like and pension-like regular credits."""
     validate_canonical(tx)
-    t = tx.assign(month=tx["ts"].dt.to_period("M"), credit=tx["amount"].clip(lower=0),
+    t = tx.assign(month=tx["timestamp"].dt.to_period("M"), credit=tx["amount"].clip(lower=0),
                   debit=(-tx["amount"]).clip(lower=0))
     monthly = t.groupby(["customer_id", "month"], sort=True).agg(
         credit=("credit", "sum"), debit=("debit", "sum"), n=("amount", "size"), balance=("balance", "last"))
