@@ -75,3 +75,27 @@ def test_categories_named_like_kinds_map_to_themselves(tmp_path):
     path.write_text("customer_id,timestamp,amount,cat\n1,2020-01-01,-5,cash_withdrawal\n1,2020-01-02,9,salary\n")
     tx = read_transactions(path, ColumnMapping(category="cat"))
     assert tx["kind"].astype(str).tolist() == ["cash_withdrawal", "other"]
+
+
+@pytest.mark.parametrize("ids, expected", [
+    (["001", "1", "01"], ["001", "01", "1"]),  # leading zeros: three customers, their text kept
+    (["12345678901234567890", "12345678901234567891"], ["12345678901234567890", "12345678901234567891"]),
+    ([str(10**24 + i) for i in range(3)], [str(10**24 + i) for i in range(3)]),  # 25 digits, all distinct
+    (["7", "-3", "12"], [-3, 7, 12]),  # every value round-trips: integers
+    (["A1", "7"], ["7", "A1"]),
+])
+def test_csv_customer_ids_keep_their_text(tmp_path, ids, expected):
+    path = tmp_path / "t.csv"
+    path.write_text("customer_id,timestamp,amount\n" + "".join(f"{c},2020-01-0{i + 1},5\n" for i, c in enumerate(ids)))
+    tx = read_transactions(path)
+    assert sorted(tx["customer_id"].unique().tolist(), key=str) == sorted(expected, key=str)
+    assert tx["customer_id"].nunique() == len(set(ids))
+
+
+def test_parquet_ids_keep_their_column_type(tmp_path):
+    frame = pd.DataFrame({"customer_id": ["1", "2"], "timestamp": pd.to_datetime(["2020-01-01", "2020-01-02"]),
+                          "amount": [1.0, 2.0]})
+    frame.to_parquet(tmp_path / "text.parquet")
+    assert read_transactions(tmp_path / "text.parquet")["customer_id"].tolist() == ["1", "2"]  # text stays text
+    frame.assign(customer_id=[10**17, 2]).to_parquet(tmp_path / "int.parquet")
+    assert read_transactions(tmp_path / "int.parquet")["customer_id"].tolist() == [2, 10**17]

@@ -87,7 +87,7 @@ class Buckets:
     files: list[Path]
     customers: int
     transactions: int
-    numeric_ids: bool  # every customer id is a whole number (ids are then ints, as the in-memory reader makes them)
+    numeric_ids: bool  # the ids are integers (`fthc.data.ids`: the dataset's id column is an integer column)
     report: ReadReport
 
     def read(self, i: int) -> pd.DataFrame:
@@ -97,10 +97,8 @@ class Buckets:
         df["kind"] = pd.Categorical.from_codes(df["kind"].to_numpy(np.int8), KINDS)  # spilled as codes
         if not self.numeric_ids:
             df["customer_id"] = df["customer_id"].astype(object)
-            return df.sort_values(["customer_id", "timestamp"], kind="stable").reset_index(drop=True)
-        ids = df["customer_id"].astype("int64").to_numpy()
-        order = np.lexsort((df["timestamp"].to_numpy().view(np.int64), ids))  # stable, like the in-memory sort
-        df["customer_id"] = ids
+        codes = pd.factorize(df["customer_id"], sort=True)[0]
+        order = np.lexsort((df["timestamp"].to_numpy().view(np.int64), codes))  # stable, like the in-memory sort
         return df.take(order).reset_index(drop=True)
 
 
@@ -151,12 +149,12 @@ def bucket_transactions(source: str | Path, folder: str | Path, mapping: ColumnM
                 if date_format is None and not pd.api.types.is_datetime64_any_dtype(raw[mapping.timestamp]):
                     date_format = column_date_format(raw, mapping.timestamp, path)  # one for the whole dataset
                 checker = RowChecker(path, lenient=lenient, report=report)
-                tx = canonical_transactions(raw, replace(mapping, date_format=date_format), checker)
+                tx = canonical_transactions(raw, replace(mapping, date_format=date_format), checker, typed=True)
                 uniq, row_id = _ids_as_text(tx["customer_id"].to_numpy())
-                numeric &= tx["customer_id"].dtype != object or bool(pd.Series(uniq).str.fullmatch(r"-?\d+").all())
+                numeric &= tx["customer_id"].dtype != object  # a typed column: the same type in every batch
                 customers.update(uniq)
                 rows += len(tx)
-                out = tx.assign(customer_id=uniq[row_id], kind=tx["kind"].cat.codes.astype(np.int8))
+                out = tx.assign(kind=tx["kind"].cat.codes.astype(np.int8))
                 which = bucket_of(pd.Series(uniq), n_buckets)[row_id]
                 for b in np.unique(which):
                     table = pa.Table.from_pandas(out[which == b], preserve_index=False)

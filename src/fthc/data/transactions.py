@@ -21,6 +21,7 @@ import pandas as pd
 from ..errors import DataError
 from .dates import EARLIEST, outside_bulk
 from .errors import ReadReport
+from .ids import customer_ids
 from .tables import (LINE, RowChecker, check_columns, check_keys, parse_columns, read_parquet_table,
                      read_text_table, read_toml, sniff_separator)
 
@@ -140,12 +141,15 @@ def read_transactions(path: str | Path, mapping: ColumnMapping | None = None, *,
         check_columns(raw.columns, mapping.columns(), path, ",")
     else:
         raw = read_text_table(path, sniff_separator(path) if path.exists() else ",", required=mapping.columns())
-    return canonical_transactions(raw, mapping, RowChecker(path, lenient=lenient, report=report))
+    return canonical_transactions(raw, mapping, RowChecker(path, lenient=lenient, report=report),
+                                  typed=path.suffix.lower() == ".parquet")
 
 
-def canonical_transactions(raw: pd.DataFrame, mapping: ColumnMapping, checker: RowChecker) -> pd.DataFrame:
+def canonical_transactions(raw: pd.DataFrame, mapping: ColumnMapping, checker: RowChecker,
+                           typed: bool = False) -> pd.DataFrame:
     """A raw table (text or typed columns, with its LINE numbers) in canonical form: the checks of every
-    reader, whether the rows come from one file or from one record batch of a partitioned dataset."""
+    reader, whether the rows come from one file or from one record batch of a partitioned dataset. `typed`:
+    the columns have types of their own (Parquet, a DataFrame), which the customer ids keep (`fthc.data.ids`)."""
     path, lenient = checker.path, checker.lenient
     spec = {mapping.customer_id: ("str", False), mapping.timestamp: ("datetime", False),
             mapping.amount: ("float", False)}
@@ -188,12 +192,7 @@ def canonical_transactions(raw: pd.DataFrame, mapping: ColumnMapping, checker: R
         debit = df[mapping.direction].astype("string").isin(mapping.debit_values).to_numpy(dtype=bool)
         amount = np.where(debit, -amount, amount)
 
-    customer = df[mapping.customer_id].astype("string")
-    as_int = pd.to_numeric(customer, errors="coerce")
-    if as_int.notna().all() and (as_int % 1 == 0).all():
-        customer = as_int.astype("int64").to_numpy()
-    else:
-        customer = customer.to_numpy(dtype=object)
+    customer = customer_ids(raw.loc[df.index, mapping.customer_id] if typed else df[mapping.customer_id], typed)
 
     kind = None
     extras = {"source_row": df[LINE].to_numpy()}
