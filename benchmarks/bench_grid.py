@@ -34,7 +34,8 @@ from rich.table import Table
 from fthc.clustering.dtc import initial_labels
 from fthc.config import ClustererConfig, make_encoder
 from fthc.clustering.heads import KMeansHead
-from fthc.estimator import FrozenEstimator, Pipeline, as_inputs
+from fthc.estimator import FrozenEstimator, Pipeline
+from fthc.models.inputs import as_inputs
 from fthc.experiments.grid import Grid, expand
 from fthc.metrics import evaluate
 

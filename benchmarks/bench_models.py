@@ -30,7 +30,8 @@ from fthc.clustering.distances import DISTANCES
 from fthc.clustering.dtc import centroids_from_labels, initial_labels
 from fthc.config import ClustererConfig, make_encoder, option_label, preset
 from fthc.data import SeriesSpec, build_series, read_berka, read_ground_truth, to_transactions, write_synthetic_berka
-from fthc.estimator import Clusterer, FrozenEstimator, as_inputs
+from fthc.estimator import Clusterer, FrozenEstimator
+from fthc.models.inputs import as_inputs
 from fthc.features import standardise, summary_features
 from fthc.metrics import evaluate
 from fthc.models import AUTOENCODERS, PRETEXT_LOSSES

@@ -13,10 +13,9 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Iterator
 
-from .clustering import DISTANCES, HEADS, REDUCTIONS
+from .clustering import HEADS, REDUCTIONS
 from .errors import IncompatibleConfigError, UnknownComponentError
-from .models import AUTOENCODERS, EMBEDDINGS, ENCODERS, PRETEXT_LOSSES
-from .models.precision import PRECISIONS
+from .models.registries import ENCODERS, PRECISIONS
 
 
 def _canonical(value: Any) -> Any:
@@ -30,8 +29,8 @@ class EncoderConfig:
     """The pretext encoder: network, pretext loss, embedding, and its training budget. Runs that share it (and
     the seed) share one trained encoder: the grid's pretext stages, `--k auto`'s candidate heads."""
 
-    autoencoder: str = "resnet"  # fcnn | resnet | lstm | dtc | resnet_pool | gru
-    pretext: str = "mse"  # mse | multi_rec | vae | contrastive
+    autoencoder: str = "resnet"  # fcnn | resnet | lstm | dtc | resnet_pool | gru, or features (no network)
+    pretext: str = "mse"  # mse | multi_rec | vae | contrastive; none for an encoder that trains no network
     embedding: str | None = None  # identity | vector | vae; None: the natural one for autoencoder + pretext
     latent_dim: int = 10
     arch: dict[str, Any] = field(default_factory=dict)  # architecture size overrides, e.g. {"filters": 16}
@@ -96,7 +95,20 @@ class ClustererConfig:
     @classmethod
     def of(cls, **fields_: Any) -> "ClustererConfig":
         """From fields by their own names: `ClustererConfig.of(autoencoder="lstm", k=6)`."""
-        return cls().replace(**fields_)
+        return cls._build(dict(fields_))
+
+    @classmethod
+    def _build(cls, flat: dict[str, Any]) -> "ClustererConfig":
+        """From flat fields, each section built from its own (the defaults of a section are never built first,
+        so a features config never derives a network's embedding, nor imports PyTorch)."""
+        unknown = sorted(set(flat) - set(SECTION_OF) - {f.name for f in fields(cls)} - set(SECTIONS))
+        if unknown:
+            raise IncompatibleConfigError(f"unknown config fields {unknown}; valid: {sorted(cls.row_fields())} "
+                                          f"and the sections {sorted(SECTIONS)}")
+        sections = {s: flat.pop(s) if isinstance(flat.get(s), section) else
+                    section(**{n: flat.pop(n) for n in list(flat) if SECTION_OF.get(n) == s})
+                    for s, section in SECTIONS.items()}
+        return cls(**sections, **flat)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ClustererConfig":
@@ -111,7 +123,7 @@ class ClustererConfig:
                            for n in v if SECTION_OF.get(n) != s)
         if misplaced:
             raise IncompatibleConfigError(f"config fields in the wrong section: {', '.join(misplaced)}")
-        return cls().replace(**flat)  # which names unknown fields
+        return cls._build(flat)  # which names unknown fields
 
     def key(self) -> str:
         """Canonical JSON of the fields that define the model. Where it runs does not: the device, and the
@@ -146,37 +158,22 @@ class ClustererConfig:
     def validate(self) -> "ClustererConfig":
         """Raise UnknownComponentError or IncompatibleConfigError before any training."""
         e, h = self.encoder, self.head
-        ae = AUTOENCODERS.get(e.autoencoder)
-        emb = EMBEDDINGS.get(e.embedding)
-        pre = PRETEXT_LOSSES.get(e.pretext)
         clu = HEADS.get(h.clustering)
-        DISTANCES.get(h.distance)
         REDUCTIONS.get(h.reduction)
-        problems = []
-        if pre.flag("needs_layer_pairs") and not ae.flag("supports_multi_rec"):
-            problems.append(f"pretext {e.pretext!r} needs mirrored layers, which the recurrent "
-                            f"{e.autoencoder!r} autoencoder does not have")
-        if pre.flag("needs_decoder") and not ae.flag("has_decoder"):
-            problems.append(f"the {e.autoencoder!r} encoder has no decoder: it trains with a contrastive pretext, "
-                            f"not {e.pretext!r}")
-        if pre.flag("needs_variable_length") and not ae.flag("variable_length"):
-            problems.append(f"pretext {e.pretext!r} trains on sub-histories, which the fixed-length "
-                            f"{e.autoencoder!r} autoencoder cannot take")
-        if pre.flag("needs_variational") != emb.flag("variational"):
-            problems.append(f"pretext {e.pretext!r} and embedding {e.embedding!r} do not match "
-                            "(the vae loss needs the vae embedding and vice versa)")
-        if emb.flag("variational") and not ae.flag("supports_vae"):
-            problems.append(f"the {e.autoencoder!r} autoencoder does not support a variational embedding")
-        if emb.flag("requires_native_latent") and not ae.flag("native_latent"):
-            problems.append(f"embedding {e.embedding!r} needs an autoencoder that outputs its latent itself")
-        if ae.flag("temporal_latent") and e.embedding != "identity":
-            problems.append(f"the {e.autoencoder!r} autoencoder's latent is a time series: embedding "
-                            "must be 'identity'")
-        if clu.flag("refines_encoder") and not pre.flag("needs_decoder"):
+        problems = network_problems(e) if encoder_component(self).flag("trains_network") else \
+            featureless_problems(e)
+        if clu.flag("uses_distance"):
+            from .clustering import DISTANCES
+
+            DISTANCES.get(h.distance)
+        elif h.distance != "eucl":
+            problems.append(f"clustering {h.clustering!r} does not use a distance (got {h.distance!r})")
+        if clu.flag("refines_encoder") and not encoder_component(self).flag("trains_network"):
+            problems.append(f"clustering {h.clustering!r} fine-tunes a network, which the {e.autoencoder!r} "
+                            "encoder does not have")
+        elif clu.flag("refines_encoder") and not _pretext(e.pretext).flag("needs_decoder"):
             problems.append(f"clustering {h.clustering!r} fine-tunes the encoder with its reconstruction loss, "
                             f"which pretext {e.pretext!r} does not have")
-        if not clu.flag("uses_distance") and h.distance != "eucl":
-            problems.append(f"clustering {h.clustering!r} does not use a distance (got {h.distance!r})")
         if not clu.flag("uses_reduction") and h.reduction != "none":
             problems.append(f"clustering {h.clustering!r} does not use dimension reduction "
                             f"(got {h.reduction!r})")
@@ -197,10 +194,77 @@ class ClustererConfig:
         return self
 
 
+NETWORK_FIELDS = ("embedding", "latent_dim", "arch", "vae_beta", "feature_weight", "pretrain_batches", "batch_size",
+                  "lr")  # what only an encoder that trains a network takes (besides its pretext)
+
+
+def featureless_problems(e: EncoderConfig) -> list[str]:
+    """An encoder that trains no network takes no pretext options: each one given is named."""
+    default = EncoderConfig(autoencoder=e.autoencoder, pretext="none")
+    given = [n for n in NETWORK_FIELDS if getattr(e, n) != getattr(default, n)]
+    problems = [f"the {e.autoencoder!r} encoder trains no network, so it takes no pretext loss "
+                f"(got pretext={e.pretext!r}; use 'none')"] if e.pretext != "none" else []
+    if given:
+        problems.append(f"the {e.autoencoder!r} encoder trains no network, so it takes no pretext options "
+                        f"(got {', '.join(f'{n}={getattr(e, n)!r}' for n in given)})")
+    return problems
+
+
+def network_problems(e: EncoderConfig) -> list[str]:
+    """What does not fit together among network, pretext loss and embedding (read off their flags)."""
+    from .models import AUTOENCODERS, EMBEDDINGS
+
+    ae = AUTOENCODERS.get(e.autoencoder)
+    emb = EMBEDDINGS.get(e.embedding)
+    pre = _pretext(e.pretext)
+    problems = []
+    if pre.flag("needs_layer_pairs") and not ae.flag("supports_multi_rec"):
+        problems.append(f"pretext {e.pretext!r} needs mirrored layers, which the recurrent "
+                        f"{e.autoencoder!r} autoencoder does not have")
+    if pre.flag("needs_decoder") and not ae.flag("has_decoder"):
+        problems.append(f"the {e.autoencoder!r} encoder has no decoder: it trains with a contrastive pretext, "
+                        f"not {e.pretext!r}")
+    if pre.flag("needs_variable_length") and not ae.flag("variable_length"):
+        problems.append(f"pretext {e.pretext!r} trains on sub-histories, which the fixed-length "
+                        f"{e.autoencoder!r} autoencoder cannot take")
+    if pre.flag("needs_variational") != emb.flag("variational"):
+        problems.append(f"pretext {e.pretext!r} and embedding {e.embedding!r} do not match "
+                        "(the vae loss needs the vae embedding and vice versa)")
+    if emb.flag("variational") and not ae.flag("supports_vae"):
+        problems.append(f"the {e.autoencoder!r} autoencoder does not support a variational embedding")
+    if emb.flag("requires_native_latent") and not ae.flag("native_latent"):
+        problems.append(f"embedding {e.embedding!r} needs an autoencoder that outputs its latent itself")
+    if ae.flag("temporal_latent") and e.embedding != "identity":
+        problems.append(f"the {e.autoencoder!r} autoencoder's latent is a time series: embedding "
+                        "must be 'identity'")
+    return problems
+
+
+def _pretext(name: str):
+    from .models import PRETEXT_LOSSES
+
+    return PRETEXT_LOSSES.get(name)
+
+
+def encoder_component(config: ClustererConfig):
+    """The ENCODERS entry of a config: the one its `autoencoder` names (features), else the one its pretext
+    loss trains with (autoencoder, contrastive)."""
+    e = config.encoder
+    if networkless(e.autoencoder):
+        return ENCODERS.get(e.autoencoder)
+    return ENCODERS.get(_pretext(e.pretext).flag("encoder"))
+
+
+def networkless(autoencoder: str) -> bool:
+    """`autoencoder` names an encoder that trains no network (features), not a network architecture."""
+    ENCODERS.get("features")  # imports the light encoders' module (never PyTorch)
+    return ENCODERS.registered(autoencoder) and not ENCODERS.get(autoencoder).flag("trains_network")
+
+
 def make_encoder(config: ClustererConfig):
     """The config's pretext encoder (unfitted), built by the ENCODERS factory from the encoder section."""
     c = config.validate()
-    cls = ENCODERS.get(PRETEXT_LOSSES.get(c.encoder.pretext).flag("encoder")).build
+    cls = encoder_component(c).build
     params = asdict(c.encoder) | {"batches": c.encoder.pretrain_batches, "seed": c.seed, "device": c.device,
                                   "precision": c.precision}
     names = cls._get_param_names()
@@ -236,7 +300,12 @@ def option_label(config: dict[str, Any]) -> str:
 
 
 def default_embedding(autoencoder: str, pretext: str) -> str:
-    """The variational embedding for a variational pretext; none for an encoder with its own latent."""
+    """The variational embedding for a variational pretext; none for an encoder with its own latent (or with
+    no network)."""
+    if networkless(autoencoder):  # an encoder that is not a network: no embedding
+        return "identity"
+    from .models import AUTOENCODERS, EMBEDDINGS, PRETEXT_LOSSES
+
     if pretext in PRETEXT_LOSSES and PRETEXT_LOSSES.get(pretext).flag("needs_variational"):
         return next(e.name for e in EMBEDDINGS if e.flag("variational"))
     if autoencoder in AUTOENCODERS and AUTOENCODERS.get(autoencoder).flag("native_latent"):
@@ -246,7 +315,10 @@ def default_embedding(autoencoder: str, pretext: str) -> str:
 
 def valid_configs(base: ClustererConfig | None = None, *, ks=(4,), distances=None,
                   reductions=None) -> Iterator[ClustererConfig]:
-    """Every valid combination of registered components (options that do not apply collapse)."""
+    """Every valid combination of registered network components (options that do not apply collapse)."""
+    from .clustering import DISTANCES
+    from .models import AUTOENCODERS, PRETEXT_LOSSES
+
     base = base or ClustererConfig()
     distances = distances or DISTANCES.names()
     reductions = reductions or REDUCTIONS.names()
@@ -265,39 +337,59 @@ def valid_configs(base: ClustererConfig | None = None, *, ks=(4,), distances=Non
                 yield cfg
 
 
-PRESETS: dict[str, dict[str, Any]] = {
+@dataclass(frozen=True)
+class Preset:
+    """A named method: its config fields, the input its encoder reads (behaviour measures, or series of a
+    representation), and the number of segments it makes when none is asked for."""
+
+    name: str
+    fields: dict[str, Any]
+    representation: str  # behaviour | amounts | events | calendar
+    k: int
+    doc: str
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in [
+    # behaviour features, k-means: no network; on hard synthetic data better than every network here, in seconds
+    Preset("features", dict(autoencoder="features", pretext="none", clustering="kmeans"), "behaviour", 6,
+           "behaviour features of each customer, k-means (the default: no network)"),
+    # the same features joined with a contrastive embedding (CoLES: GRU on random sub-histories, NT-Xent) that
+    # has a fifth of the variance; k-means on the joint space
+    Preset("behaviour", dict(autoencoder="gru", pretext="contrastive", clustering="kmeans", latent_dim=32,
+                             pretrain_batches=300, batch_size=64, lr=2e-3, feature_weight=0.8), "events", 4,
+           "behaviour features + a contrastive GRU embedding of the transaction sequence, k-means"),
     # the paper's best: ResNet autoencoder, MSE pretext, DTC layer with Euclidean distance
-    "fthc": dict(autoencoder="resnet", pretext="mse", clustering="dtc", distance="eucl"),
+    Preset("fthc", dict(autoencoder="resnet", pretext="mse", clustering="dtc", distance="eucl"), "amounts", 4,
+           "the paper's: ResNet autoencoder (MSE), Deep Temporal Clustering layer"),
     # the paper's baselines
-    "dtc": dict(autoencoder="dtc", pretext="mse", clustering="dtc", distance="eucl"),
-    "lstm": dict(autoencoder="lstm", pretext="mse", clustering="kmeans"),
-    "fcnn": dict(autoencoder="fcnn", pretext="mse", clustering="kmeans"),
-    "vae": dict(autoencoder="fcnn", pretext="vae", clustering="kmeans"),
+    Preset("dtc", dict(autoencoder="dtc", pretext="mse", clustering="dtc", distance="eucl"), "amounts", 4,
+           "the paper's DTC baseline: its recurrent autoencoder and clustering layer"),
+    Preset("lstm", dict(autoencoder="lstm", pretext="mse", clustering="kmeans"), "amounts", 4,
+           "the paper's LSTM autoencoder, k-means"),
+    Preset("fcnn", dict(autoencoder="fcnn", pretext="mse", clustering="kmeans"), "amounts", 4,
+           "the paper's fully connected autoencoder, k-means"),
+    Preset("vae", dict(autoencoder="fcnn", pretext="vae", clustering="kmeans"), "amounts", 4,
+           "the paper's variational autoencoder, k-means"),
     # this project's length-invariant encoder: pooled residual features, k-means on the latent space
-    "pooled": dict(autoencoder="resnet_pool", pretext="mse", clustering="kmeans", arch={"filters": 32}),
-    # behaviour features read off the events series (monthly rates of each kind, money in and out, income
-    # regularity, balance), joined with a contrastive embedding (CoLES: GRU on random sub-histories, NT-Xent)
-    # that has a fifth of the variance; k-means on the joint space
-    "behaviour": dict(autoencoder="gru", pretext="contrastive", clustering="kmeans", latent_dim=32,
-                      pretrain_batches=300, batch_size=64, lr=2e-3, feature_weight=0.8),
-    # the behaviour features alone (no network is trained): on hard synthetic data as good as `behaviour`, in a
-    # tenth of the time (benchmarks/bench_quality.py), so the default
-    "features": dict(autoencoder="gru", pretext="contrastive", clustering="kmeans", latent_dim=32,
-                     pretrain_batches=0, feature_weight=1.0),
-}
-
-
-# the series representation each preset is made for; the paper's presets use its per-customer z-scored amounts
-PRESET_REPRESENTATIONS: dict[str, str] = {"behaviour": "events", "features": "events", "pooled": "events"}
+    Preset("pooled", dict(autoencoder="resnet_pool", pretext="mse", clustering="kmeans", arch={"filters": 32}),
+           "events", 4, "a length-invariant residual autoencoder (pooled), k-means"),
+]}
 DEFAULT_PRESET = "features"
 
 
 def preset_representation(name: str) -> str:
-    return PRESET_REPRESENTATIONS.get(name, "amounts")
+    """The input a preset's encoder reads: 'behaviour' (measures) or a series representation."""
+    return get_preset(name).representation
+
+
+def get_preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise UnknownComponentError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
+    return PRESETS[name]
 
 
 def preset(name: str, **overrides: Any) -> ClustererConfig:
-    """A named configuration, with any field overridden."""
-    if name not in PRESETS:
-        raise UnknownComponentError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
-    return ClustererConfig.from_dict({**PRESETS[name], **overrides}).validate()
+    """A named configuration (k: the preset's unless given: 6 for features, the paper grid's middle value 4 for
+    the network presets), with any field overridden."""
+    p = get_preset(name)
+    return ClustererConfig.from_dict({**p.fields, "k": p.k, **overrides}).validate()

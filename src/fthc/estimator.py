@@ -1,5 +1,6 @@
-"""`Pipeline` (a pretext encoder composed with a clustering head) and `Clusterer` (the same, built from one
-`ClustererConfig`): what users fit, predict, save and load.
+"""`Pipeline` (an encoder composed with a clustering head) and `Clusterer` (the same, built from one
+`ClustererConfig`): the model inside a `fthc.Segmenter`, which the grid and the library fit, predict, save and
+load. The encoder reads what it is made for (`as_input`): behaviour measures, series, or both.
 
 scikit-learn conventions: the constructor only stores its parameters, `fit` returns self and starts from a
 clean state, fitted attributes end in `_`, `sklearn.base.clone` works. An encoder fitted once (the grid's
@@ -18,14 +19,11 @@ from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 
 from .clustering import HEADS
-from .artefact import read_artefact, write_artefact
 from .base import FthcEstimator
-from .config import ClustererConfig, make_encoder, make_head, preset
+from .config import ClustererConfig, encoder_component, make_encoder, make_head, preset
 from .errors import ArtefactError, DataError, IncompatibleConfigError, NotFittedError, TrainingError
-from .models.inputs import Inputs, as_inputs
 
-__all__ = ["ArtefactError", "Clusterer", "FrozenEstimator", "Inputs", "NotFittedError", "Pipeline", "TrainingError",
-           "as_inputs"]
+__all__ = ["ArtefactError", "Clusterer", "FrozenEstimator", "NotFittedError", "Pipeline", "TrainingError"]
 
 
 def fitted_estimator(estimator):
@@ -55,8 +53,8 @@ class Pipeline(FthcEstimator):
         return clone(self.encoder), clone(self.head)
 
     def fit(self, X, mask=None) -> "Pipeline":
-        data = as_inputs(X, mask)
         encoder, head = self._components()
+        data = fitted_estimator(encoder).as_input(X, mask)
         if len(data) < head.k:
             raise DataError(f"{len(data)} series cannot form {head.k} clusters",
                             expected=f"at least k={head.k} series")
@@ -70,7 +68,8 @@ class Pipeline(FthcEstimator):
         self.pretrain_seconds_ = t1 - t0
         self.clustering_seconds_ = time.perf_counter() - t1
         self.fit_seconds_ = time.perf_counter() - t0
-        self.series_spec_, self.series_scaling_, self.channels_ = data.spec, data.scaling, data.channels
+        self.series_spec_, self.series_scaling_, self.channels_ = (getattr(data, a, None) for a in
+                                                                   ("spec", "scaling", "channels"))
         return self
 
     def fit_predict(self, X, mask=None) -> np.ndarray:
@@ -91,16 +90,17 @@ class Pipeline(FthcEstimator):
         return self.head_.degenerate_
 
     @property
-    def n_channels_(self) -> int:
-        return self.encoder_.n_channels_
+    def n_channels_(self) -> int | None:
+        return getattr(self.encoder_, "n_channels_", None)
 
     @property
-    def seq_len_(self) -> int:
-        return self.encoder_.seq_len_
+    def seq_len_(self) -> int | None:
+        return getattr(self.encoder_, "seq_len_", None)
 
     @property
     def history_(self) -> dict[str, Any]:
-        return {**self.encoder_.history_, **getattr(self.head_, "history_", {"dtc_loss": []})}
+        return {**getattr(self.encoder_, "history_", {"pretext_loss": []}),
+                **getattr(self.head_, "history_", {"dtc_loss": []})}
 
     def transform(self, X, mask=None) -> np.ndarray:
         """Latent vectors [n, d] from the fitted encoder."""
@@ -116,13 +116,18 @@ class Pipeline(FthcEstimator):
         return self.head_.predict(self.transform(X, mask))
 
     def save(self, folder) -> Path:
-        """One folder: manifest.json (components, input, checksums), weights.pt, clustering.npz."""
+        """One folder: manifest.json (components, input, checksums), clustering.npz, and weights.pt for an
+        encoder that trains a network."""
+        from .artefact import write_artefact
+
         self.check_fitted()
         return write_artefact(self, folder)
 
     @classmethod
     def load(cls, folder) -> "Pipeline":
         """A saved model: a `Clusterer` when it was saved with a config, else a `Pipeline` of its components."""
+        from .artefact import read_artefact
+
         art = read_artefact(folder)
         model = Clusterer(art.config) if art.config is not None else Pipeline(art.encoder, art.head)
         model.encoder_, model.head_ = art.encoder, art.head
@@ -167,6 +172,9 @@ class Clusterer(Pipeline):
     def __repr__(self) -> str:
         c = self.config or ClustererConfig()
         e, h = c.encoder, c.head
+        if not encoder_component(c).flag("trains_network"):  # no network, no pretext loss
+            return (f"Clusterer({e.autoencoder}+{h.clustering}"
+                    f"{'/' + h.reduction if h.reduction != 'none' else ''}, k={h.k}, seed={c.seed})")
         return (f"Clusterer({e.autoencoder}+{e.pretext}+{h.clustering}"
                 f"{'/' + h.distance if HEADS.get(h.clustering).flag('uses_distance') else ''}"
                 f"{'/' + h.reduction if h.reduction != 'none' else ''}, k={h.k}, seed={c.seed})")

@@ -4,10 +4,14 @@ Like timm's model registry and aeon's distance registry: a typo lists the valid 
 None, and which combinations are valid is read from the flags, not from if/elif chains. Each registry
 declares the flags its family has, with their defaults, so a misspelt flag is an error in `register` and in
 `flag`, never a silent default. `create(name, **params)` is the one factory of a family.
+
+A family whose members live in heavy modules (PyTorch) names them in `lazy`: they are imported the first time a
+name is not found or the whole family is listed, so that choosing a light member never loads the heavy ones.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, TypeVar
 
@@ -34,10 +38,16 @@ class Component(Generic[T]):
 class Registry(Generic[T]):
     """A named table of components of one family (encoders, pretext losses, distances, heads, ...)."""
 
-    def __init__(self, family: str, flags: dict[str, Any] | None = None) -> None:
+    def __init__(self, family: str, flags: dict[str, Any] | None = None, lazy: tuple[str, ...] = ()) -> None:
         self.family = family
         self.flag_defaults = dict(flags or {})
         self._items: dict[str, Component[T]] = {}
+        self._lazy = list(lazy)
+
+    def _load_lazy(self, until: str | None = None) -> None:
+        """Import the lazy modules in order: all of them, or until one has registered `until`."""
+        while self._lazy and (until is None or until not in self._items):
+            importlib.import_module(self._lazy.pop(0))
 
     def register(self, name: str, build: Callable[..., T] | None = None, *, doc: str = "", **flags: Any):
         """Register `build` under `name`; without `build`, return a decorator that does."""
@@ -56,6 +66,8 @@ class Registry(Generic[T]):
         return add if build is None else add(build)
 
     def get(self, name: str) -> Component[T]:
+        if self._lazy and (not isinstance(name, str) or name not in self._items):
+            self._load_lazy(name if isinstance(name, str) else None)
         try:
             return self._items[name]
         except (KeyError, TypeError):
@@ -67,10 +79,18 @@ class Registry(Generic[T]):
         return self.get(name).build(*args, **params)
 
     def names(self) -> list[str]:
+        self._load_lazy()
         return list(self._items)
 
+    def registered(self, name: str) -> bool:
+        """Whether `name` is registered already, without importing the lazy modules."""
+        return name in self._items
+
     def __contains__(self, name: str) -> bool:
+        if name not in self._items:
+            self._load_lazy(name)
         return name in self._items
 
     def __iter__(self):
-        return iter(self._items.values())
+        self._load_lazy()
+        return iter(list(self._items.values()))

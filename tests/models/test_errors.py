@@ -74,7 +74,7 @@ def test_corrupted_or_foreign_artefacts(tmp_path):
     with pytest.raises(ArtefactError, match="weights.pt is missing or corrupted"):
         Clusterer.load(folder)
     folder = model.save(tmp_path / "m2")
-    manifest = (folder / "manifest.json").read_text().replace('"format": 3', '"format": 99')
+    manifest = (folder / "manifest.json").read_text().replace('"format": 4', '"format": 99')
     (folder / "manifest.json").write_text(manifest)
     with pytest.raises(ArtefactError, match="artefact format 99"):
         Clusterer.load(folder)

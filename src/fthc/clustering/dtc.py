@@ -42,10 +42,26 @@ class DTCLayer(nn.Module):
         return soft_assignment(self.fn(z, self.centroids), self.alpha)
 
 
-def complete_linkage_labels(z: torch.Tensor, k: int, distance: str) -> np.ndarray:
-    """The reference initialisation: complete-linkage agglomerative clustering on pairwise distances."""
-    tree = linkage(condensed(z, distance), method="complete")
-    return fcluster(tree, t=k, criterion="maxclust") - 1
+LINKAGE_SAMPLE = 4000  # complete linkage keeps n^2 / 2 distances: above this many points it runs on a sample
+
+
+def complete_linkage_labels(z: torch.Tensor, k: int, distance: str,
+                            rng: np.random.Generator | None = None) -> np.ndarray:
+    """The reference initialisation: complete-linkage agglomerative clustering on pairwise distances. Above
+    LINKAGE_SAMPLE points the linkage runs on a seeded sample of that size and every point takes the nearest of
+    the sample's cluster means (memory and time bounded, not growing as n^2)."""
+    n = len(z)
+    if n <= LINKAGE_SAMPLE:
+        tree = linkage(condensed(z, distance), method="complete")
+        return fcluster(tree, t=k, criterion="maxclust") - 1
+    rng = rng if rng is not None else np.random.default_rng(0)
+    sample = np.sort(rng.choice(n, LINKAGE_SAMPLE, replace=False))
+    zs = z[torch.as_tensor(sample, device=z.device)]
+    labels = fcluster(linkage(condensed(zs, distance), method="complete"), t=k, criterion="maxclust") - 1
+    centres = centroids_from_labels(zs, labels, k)
+    fn = DISTANCES.get(distance).build
+    with torch.no_grad():
+        return torch.cat([fn(z[i: i + 8192], centres).argmin(1) for i in range(0, n, 8192)]).cpu().numpy()
 
 
 def centroids_from_labels(z: torch.Tensor, labels: np.ndarray, k: int) -> torch.Tensor:
@@ -91,7 +107,7 @@ def initial_labels(z: torch.Tensor, k: int, distance: str, method: str, rng: np.
     if method not in ("complete", "robust", "kmeans++"):
         raise ValueError(f"unknown init {method!r}; valid: complete, robust, kmeans++")
     if method in ("complete", "robust"):
-        labels = complete_linkage_labels(z, k, distance)
+        labels = complete_linkage_labels(z, k, distance, rng)
         if method == "complete" or np.bincount(labels, minlength=k).min() >= min_size:
             return labels, "complete"
     return kmeans_pp_labels(z, k, distance, rng), "kmeans++"

@@ -1,9 +1,11 @@
 """Clustering heads: what turns latents into segments. Each owns fit, predict, predict_proba and its saved
 arrays, and is created by name from `HEADS` (like aeon's deep clusterers take `estimator=`).
 
-A head's `fit(z, encoder=None, data=None)` sees the latents; a head flagged `refines_encoder` (DTC) also
-fine-tunes a copy of the encoder on the data and keeps it as `encoder_`, leaving the given encoder untouched,
-so one fitted encoder can serve every head and k of a grid.
+Every head is a scikit-learn clusterer (`check_estimator` passes for each registered one: tests/models/
+test_heads.py): `fit(X, y=None)` on an array of latents, `labels_`, `predict`, `predict_proba`, inputs checked
+by scikit-learn's `validate_data`. A head flagged `refines_encoder` (DTC) also takes `encoder=` and `data=`: it
+then fine-tunes a copy of the encoder on the data and keeps it as `encoder_`, leaving the given encoder
+untouched, so one fitted encoder can serve every head and k of a grid; on plain arrays it trains its layer alone.
 """
 
 from __future__ import annotations
@@ -11,13 +13,12 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-import torch
-from sklearn.base import clone
+from sklearn.base import ClusterMixin, clone
+from sklearn.utils.validation import validate_data
 
 from ..base import FthcEstimator
 from ..progress import report
 from ..registry import Registry
-from .dtc import DTCLayer, centroids_from_labels, initial_labels, kl_divergence, target_distribution
 from .reductions import REDUCTIONS
 
 HEADS: Registry = Registry("clustering", flags={
@@ -33,23 +34,39 @@ def student_t(d2: np.ndarray, alpha: float) -> np.ndarray:
     return q / q.sum(1, keepdims=True)
 
 
-class Head(FthcEstimator):
-    """Shared behaviour: fitted-state checks, sizes, and the degenerate flag (an empty cluster)."""
+class Head(ClusterMixin, FthcEstimator):
+    """Shared behaviour: input checks, fitted-state checks, sizes, and the degenerate flag (an empty cluster)."""
 
     fitted_attribute = "labels_"
 
+    def _checked(self, X, reset: bool) -> np.ndarray:
+        """X as a finite float64 matrix (scikit-learn's checks: no sparse, complex, NaN or inf input; on predict,
+        the number of features seen in fit)."""
+        if not reset:
+            self.check_fitted()
+        return validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_samples=1 if not reset else
+                             max(2, getattr(self, "k", 2)))
+
     def _finish(self, labels: np.ndarray) -> None:
-        self.labels_ = np.asarray(labels)
+        self.labels_ = np.asarray(labels, dtype=np.int64)
         self.cluster_sizes_ = np.bincount(self.labels_, minlength=self.k)
         self.degenerate_ = bool((self.cluster_sizes_ == 0).any())
 
-    def predict(self, z: np.ndarray) -> np.ndarray:
-        return self.predict_proba(z).argmax(1)
+    def predict(self, X) -> np.ndarray:
+        return self.predict_proba(X).argmax(1)
+
+    def resample_fit(self, X) -> "Head":
+        """A copy fitted on other customers in the same space, starting where this head ended when it can (the
+        segments' stability, `fthc.segments.stability`, refits on resampled customers this way)."""
+        return clone(self).fit(X)
 
     def starting_point(self) -> "Head":
         """An unfitted copy that stops where fitting this head starts: the head itself, unless it fine-tunes the
         encoder (then the partition it would refine, without the fine-tuning). `--k auto` judges k with it."""
         return clone(self)
+
+
+INIT_SAMPLE = 50_000  # k-means starts are compared on at most this many customers, the best then runs on all
 
 
 @HEADS.register("kmeans", uses_reduction=True, doc="k-means on the latent space, optionally after PCA or UMAP")
@@ -63,28 +80,40 @@ class KMeansHead(Head):
         self.n_init = n_init
         self.seed = seed
 
-    def fit(self, z: np.ndarray, encoder=None, data=None) -> "KMeansHead":
+    def fit(self, X, y=None, encoder=None, data=None, init=None) -> "KMeansHead":
+        """k-means (the best of `n_init` k-means++ starts; or one run from `init` centres). Above INIT_SAMPLE
+        customers the starts are compared on a seeded sample of that size and the best one is run on all."""
         from sklearn.cluster import KMeans
 
+        z = self._checked(X, reset=True)
         self._reset()
-        z = np.asarray(z, dtype=np.float64)
+        self.n_features_in_ = z.shape[1]
         self.reducer_ = REDUCTIONS.create(self.reduction, self.reduced_dim, self.seed).fit(z)
         r = self.reducer_.transform(z)
-        self.cluster_centers_ = KMeans(self.k, n_init=self.n_init, random_state=self.seed).fit(r).cluster_centers_
+        if init is None and len(r) > INIT_SAMPLE:
+            rows = np.random.default_rng(self.seed).choice(len(r), INIT_SAMPLE, replace=False)
+            init = KMeans(self.k, n_init=self.n_init, random_state=self.seed).fit(r[rows]).cluster_centers_
+        km = KMeans(self.k, n_init=self.n_init if init is None else 1, random_state=self.seed,
+                    init="k-means++" if init is None else np.asarray(init, dtype=np.float64))
+        self.cluster_centers_ = km.fit(r).cluster_centers_
         self._finish(self._sq_dist(r).argmin(1))
         return self
+
+    def resample_fit(self, X) -> "KMeansHead":
+        return clone(self).fit(X, init=self.cluster_centers_)
 
     def _sq_dist(self, r: np.ndarray) -> np.ndarray:
         return ((r[:, None, :] - self.cluster_centers_[None, :, :]) ** 2).sum(-1)
 
-    def predict(self, z: np.ndarray) -> np.ndarray:
-        self.check_fitted()
-        return self._sq_dist(self.reducer_.transform(np.asarray(z, dtype=np.float64))).argmin(1)
+    def predict(self, X) -> np.ndarray:
+        z = self._checked(X, reset=False)
+        return self._sq_dist(self.reducer_.transform(z)).argmin(1)
 
-    def predict_proba(self, z: np.ndarray) -> np.ndarray:
-        """A Student's t kernel on the distances to the centroids."""
-        self.check_fitted()
-        return student_t(self._sq_dist(self.reducer_.transform(np.asarray(z, dtype=np.float64))), self.alpha)
+    def predict_proba(self, X) -> np.ndarray:
+        """Soft membership: a Student's t kernel on the distances to the centroids (not a probability of being
+        right: `fthc.segments.stability` gives that)."""
+        z = self._checked(X, reset=False)
+        return student_t(self._sq_dist(self.reducer_.transform(z)), self.alpha)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"cluster_centers": self.cluster_centers_,
@@ -95,6 +124,10 @@ class KMeansHead(Head):
         self.reducer_ = REDUCTIONS.create(self.reduction, self.reduced_dim, self.seed).load_arrays(
             {k[len("reducer."):]: v for k, v in arrays.items() if k.startswith("reducer.")})
         self._finish(arrays["labels"])
+        if "n_features_in" in arrays:  # formats 1-3 did not record it: the input is then not checked for it
+            self.n_features_in_ = int(arrays["n_features_in"])
+        elif self.reduction == "none":
+            self.n_features_in_ = self.cluster_centers_.shape[1]
         return self
 
 
@@ -124,52 +157,71 @@ class DTCHead(Head):
         """Fitted for 0 batches: the initial partition of the latents, with the encoder unchanged."""
         return clone(self).set_params(batches=0)
 
-    def fit(self, z, encoder=None, data=None) -> "DTCHead":
-        if encoder is None or data is None:
-            raise TypeError("the dtc head fine-tunes the encoder: fit(z, encoder=..., data=...)")
+    def fit(self, X, y=None, encoder=None, data=None) -> "DTCHead":
+        """With `encoder` and `data`: DTC as the paper trains it (a copy of the encoder fine-tuned with the layer).
+        On latents alone: the layer's centroids trained on KL(P||Q) with the latents held fixed."""
+        import torch
+
+        from .dtc import DTCLayer, centroids_from_labels, initial_labels
+
+        if (encoder is None) != (data is None):
+            raise TypeError("the dtc head fine-tunes an encoder on its data: give both encoder= and data=, or neither")
+        z = self._checked(X, reset=True)
         self._reset()
-        encoder = copy.deepcopy(encoder)  # the caller's encoder stays as it was
-        network, device = encoder.network_, encoder.device_
+        self.n_features_in_ = z.shape[1]
+        if encoder is not None:
+            encoder = copy.deepcopy(encoder)  # the caller's encoder stays as it was
+            network, device, shape = encoder.network_, encoder.device_, encoder.network_.embedding.latent_shape
+            start = copy.deepcopy(network.state_dict())
+        else:
+            network, device, shape, start = None, torch.device("cpu"), (z.shape[1],), None
         rng = np.random.default_rng(self.seed)
-        start = copy.deepcopy(network.state_dict())
         # the latents of the starting encoder, as the given z: every attempt starts from them
-        zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=device).view(
-            len(z), *network.embedding.latent_shape)
-        min_size = max(2, int(0.01 * len(data.X)))
+        zt = torch.as_tensor(z.astype(np.float32), device=device).view(len(z), *shape)
+        min_size = max(2, int(0.01 * len(z)))
         self.history_ = {"dtc_loss": [], "dtc_diverged": False}
         attempts = []
         for attempt in range(self.max_restarts + 1):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(self.seed + 1000 * (attempt + 1))
                 gen = torch.Generator().manual_seed(self.seed + 1000 * (attempt + 1))
-                network.load_state_dict(start)
+                if network is not None:
+                    network.load_state_dict(start)
                 labels, how = initial_labels(zt, self.k, self.distance, self.init if attempt == 0 else "kmeans++",
                                              rng, min_size)
                 layer = DTCLayer(centroids_from_labels(zt, labels, self.k), self.distance, self.alpha).to(device)
-                losses = self._train(encoder, layer, data, gen)
+                losses = self._train(encoder, layer, data, gen) if encoder is not None else \
+                    self._train_layer(layer, zt, gen)
                 with torch.no_grad():  # no step taken (0 batches): the network is unchanged, its latents are z
-                    q = layer(encoder.embed(data) if losses else zt)
+                    q = layer(encoder.embed(data) if losses and encoder is not None else zt)
                 if not torch.isfinite(q).all():  # the last step produced non-finite weights: back to the start
                     self.history_["dtc_diverged"] = True
-                    network.load_state_dict(start)
+                    if network is not None:
+                        network.load_state_dict(start)
                     layer = DTCLayer(centroids_from_labels(zt, labels, self.k), self.distance, self.alpha).to(device)
                     with torch.no_grad():
                         q = layer(zt)
             labels = q.argmax(1).cpu().numpy()
             filled = int((np.bincount(labels, minlength=self.k) > 0).sum())
-            attempts.append((filled, attempt, copy.deepcopy(network.state_dict()), layer, labels, how, losses))
+            state = copy.deepcopy(network.state_dict()) if network is not None else None
+            attempts.append((filled, attempt, state, layer, labels, how, losses))
             if filled == self.k:
                 break
         filled, attempt, state, layer, labels, how, losses = max(attempts, key=lambda a: (a[0], -a[1]))
-        network.load_state_dict(state)
-        network.eval()
+        if network is not None:
+            network.load_state_dict(state)
+            network.eval()
         self.encoder_, self.layer_ = encoder, layer
         self.init_method_, self.restarts_ = how, len(attempts) - 1
         self.history_["dtc_loss"] = losses
         self._finish(labels)
         return self
 
-    def _train(self, encoder, layer: DTCLayer, data, gen: torch.Generator) -> list[float]:
+    def _train(self, encoder, layer, data, gen) -> list[float]:
+        import torch
+
+        from .dtc import kl_divergence, target_distribution
+
         if self.batches == 0:
             return []
         network = encoder.network_
@@ -193,11 +245,38 @@ class DTCHead(Head):
             report("dtc", len(losses), self.batches, losses[-1])
         return losses
 
-    def predict_proba(self, z: np.ndarray) -> np.ndarray:
-        """The DTC layer's soft assignments q (the latents must come from `encoder_`)."""
-        self.check_fitted()
+    def _train_layer(self, layer, zt, gen) -> list[float]:
+        """The centroids alone trained on KL(P||Q), the latents held fixed (no encoder to fine-tune)."""
+        import torch
+
+        from ..models.inputs import shuffled_batches
+        from .dtc import kl_divergence, target_distribution
+
+        if self.batches == 0:
+            return []
+        opt = torch.optim.Adam(layer.parameters(), lr=self.lr)
+        losses, p_all = [], None
+        for b, idx in enumerate(shuffled_batches(len(zt), self.batches, self.batch_size, gen)):
+            if b % self.update_interval == 0:
+                with torch.no_grad():
+                    p_all = target_distribution(layer(zt))
+            loss = kl_divergence(p_all[idx], layer(zt[idx]))
+            if not torch.isfinite(loss):
+                self.history_["dtc_diverged"] = True
+                break
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+        return losses
+
+    def predict_proba(self, X) -> np.ndarray:
+        """The DTC layer's soft assignments q (the latents must come from `encoder_` where there is one)."""
+        import torch
+
+        z = self._checked(X, reset=False)
         with torch.no_grad():
-            zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self.layer_.centroids.device)
+            zt = torch.as_tensor(z.astype(np.float32), device=self.layer_.centroids.device)
             zt = zt.view(len(zt), *self.layer_.centroids.shape[1:])
             return self.layer_(zt).cpu().numpy().astype(np.float64)
 
@@ -205,9 +284,14 @@ class DTCHead(Head):
         return {"centroids": self.layer_.centroids.detach().cpu().numpy()}
 
     def load_arrays(self, arrays: dict[str, np.ndarray], encoder=None) -> "DTCHead":
+        import torch
+
+        from .dtc import DTCLayer
+
         self.layer_ = DTCLayer(torch.as_tensor(arrays["centroids"]), self.distance, self.alpha)
         self.encoder_ = encoder
         self._finish(arrays["labels"])
+        self.n_features_in_ = int(np.prod(arrays["centroids"].shape[1:]))
         return self
 
 
@@ -223,15 +307,18 @@ class GMMHead(Head):
         self.n_init = n_init
         self.seed = seed
 
-    def fit(self, z: np.ndarray, encoder=None, data=None) -> "GMMHead":
+    def fit(self, X, y=None, encoder=None, data=None, init=None) -> "GMMHead":
+        """`init`: means to start one run from (a refit on resampled customers), instead of k-means starts."""
         from sklearn.cluster import KMeans
         from sklearn.mixture import GaussianMixture
 
+        z = self._checked(X, reset=True)
         self._reset()
-        z = np.asarray(z, dtype=np.float64)
+        self.n_features_in_ = z.shape[1]
         best = None
-        for start in range(self.n_init):
-            km = KMeans(self.k, n_init=1, random_state=self.seed + start).fit(z)
+        for start in range(self.n_init if init is None else 1):
+            km = KMeans(self.k, n_init=1, random_state=self.seed + start,
+                        init="k-means++" if init is None else np.asarray(init)).fit(z)
             weights = np.maximum(np.bincount(km.labels_, minlength=self.k), 1e-6)
             gm = GaussianMixture(self.k, covariance_type=self.covariance, random_state=self.seed + start,
                                  weights_init=weights / weights.sum(), means_init=km.cluster_centers_,
@@ -248,9 +335,12 @@ class GMMHead(Head):
             self.centers_ = km.cluster_centers_
         return self
 
-    def predict_proba(self, z: np.ndarray) -> np.ndarray:
-        self.check_fitted()
-        z = np.asarray(z, dtype=np.float64)
+    def resample_fit(self, X) -> "GMMHead":
+        return clone(self).fit(X, init=self.centers_ if self.fallback_ else self.mixture_.means_)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """The mixture's posterior probability of each component."""
+        z = self._checked(X, reset=False)
         if self.fallback_:
             return student_t(((z[:, None, :] - self.centers_[None]) ** 2).sum(-1), 1.0)
         return self.mixture_.predict_proba(z)
@@ -271,4 +361,5 @@ class GMMHead(Head):
         if self.fallback_:
             self.centers_ = arrays["centers"]
         self._finish(arrays["labels"])
+        self.n_features_in_ = gm.means_.shape[1]
         return self

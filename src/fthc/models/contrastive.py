@@ -6,9 +6,10 @@ customer together and pushes other customers away, so the embedding keeps what i
 behaviour (timing, regularity, the rhythm of kinds), whatever window is seen.
 
 Contrastive learning alone separates *customers*, not segments, and misses levels that any window shares
-(issue 9 measured CoLES alone at a quarter of summary features' ARI). So `transform` returns a hybrid view:
-the standardised behaviour features read off the same series (levels, mix, balance, regularity) and the
-standardised embedding, each block scaled to a stated share of the total variance (`feature_weight`).
+(issue 9 measured CoLES alone at a quarter of summary features' ARI). So with `feature_weight` > 0 `transform`
+returns a hybrid view: the behaviour features of the same customers (`fthc.models.feature_encoder`: levels, mix,
+balance, regularity) and the standardised embedding, each block scaled to a stated share of the total variance.
+The hybrid reads both the series and the behaviour measures (`CustomerInputs`).
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ import time
 import numpy as np
 import torch
 
-from ..errors import TrainingError
+from ..errors import ArtefactError, TrainingError
 from ..progress import report
 from .encoders import ENCODERS, PretextEncoder
+from ..errors import DataError
+from .feature_encoder import FeatureEncoder
 from .inputs import Inputs, as_inputs, shuffled_batches
 from .losses import PRETEXT_LOSSES
 from .network import Network
 from .precision import autocast
-from .series_features import series_features
+from .registries import CustomerInputs
 
 
 def right_aligned(data: Inputs) -> tuple[torch.Tensor, torch.Tensor]:
@@ -67,6 +70,15 @@ class ContrastiveEncoder(PretextEncoder):
     def build_network(self, n_channels: int, seq_len: int) -> Network:
         return Network(self.autoencoder, self.embedding, n_channels, seq_len, self.latent_dim, self.arch)
 
+    def as_input(self, X, mask=None):
+        """Series alone (embedding only), or `CustomerInputs` with the behaviour measures (the hybrid view)."""
+        if isinstance(X, CustomerInputs):
+            return CustomerInputs(as_inputs(X.series, mask), X.behaviour)
+        if self.feature_weight > 0:
+            raise DataError("the hybrid view (feature_weight > 0) reads the behaviour measures beside the series",
+                            expected="CustomerInputs(series, behaviour measures): fthc.Segmenter builds them")
+        return as_inputs(X, mask)
+
     def _views(self, X: torch.Tensor, lengths: torch.Tensor, gen: torch.Generator):
         """One random slice per customer: start and length drawn per customer, then augmented."""
         n = len(X)
@@ -90,7 +102,8 @@ class ContrastiveEncoder(PretextEncoder):
         return x * mask[:, None, :], mask
 
     def fit(self, X, mask=None) -> "ContrastiveEncoder":
-        data = as_inputs(X, mask)
+        given = self.as_input(X, mask)
+        data = given.series if isinstance(given, CustomerInputs) else given
         self._reset()
         t0 = time.perf_counter()
         Xr, lengths = right_aligned(data)
@@ -120,25 +133,19 @@ class ContrastiveEncoder(PretextEncoder):
                 report("contrastive", len(self.history_["pretext_loss"]), self.batches,
                        self.history_["pretext_loss"][-1])
         self.network_ = network.eval()
-        self._fit_scales(data)
+        self._fit_scales(given)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
-    def _features(self, data: Inputs) -> np.ndarray:
-        F, _ = series_features(data.X.numpy(), data.mask.numpy(), data.channels or self.channels_,
-                               data.scaling or self.scaling_)
-        return F
-
-    def _fit_scales(self, data: Inputs) -> None:
+    def _fit_scales(self, given) -> None:
         """Standardisation of both blocks, fitted on the training customers and stored with the model."""
+        data = given.series if isinstance(given, CustomerInputs) else given
         self.channels_, self.scaling_ = data.channels, data.scaling
         if self.feature_weight < 1:  # the embedding is part of the view
             z = self._embedding(data)
             self.embedding_mean_, self.embedding_scale_ = z.mean(0), max(float(np.sqrt(z.var(0).sum())), 1e-12)
         if self.feature_weight > 0:
-            F = self._features(data)
-            sd = F.std(0)
-            self.feature_mean_, self.feature_sd_ = F.mean(0), np.where(sd > 1e-9, sd, 1.0)
+            self.features_ = FeatureEncoder().fit(given.behaviour)
 
     def _embedding(self, data: Inputs) -> np.ndarray:
         X, _ = right_aligned(data)
@@ -147,13 +154,14 @@ class ContrastiveEncoder(PretextEncoder):
 
     def transform(self, X, mask=None) -> np.ndarray:
         """[embedding * sqrt(1 - w) | features * sqrt(w)], each block standardised to unit total variance."""
-        data = self._check_shape(as_inputs(X, mask))
+        given = self.as_input(X, mask)
+        data = self._check_shape(given.series if isinstance(given, CustomerInputs) else given)
         blocks = []
         if self.feature_weight < 1:
             z = (self._embedding(data) - self.embedding_mean_) / self.embedding_scale_
             blocks.append(np.sqrt(1 - self.feature_weight) * z)
         if self.feature_weight > 0:
-            F = (self._features(data) - self.feature_mean_) / self.feature_sd_
+            F = self.features_.transform(given.behaviour)
             blocks.append(np.sqrt(self.feature_weight / F.shape[1]) * F)
         return np.hstack(blocks).astype(np.float32)
 
@@ -162,14 +170,18 @@ class ContrastiveEncoder(PretextEncoder):
         if self.feature_weight < 1:
             out |= {"embedding_mean": self.embedding_mean_, "embedding_scale": np.array(self.embedding_scale_)}
         if self.feature_weight > 0:
-            out |= {"feature_mean": self.feature_mean_, "feature_sd": self.feature_sd_}
+            out |= {f"features.{k}": v for k, v in self.features_.arrays().items()}
         return out
 
     def load_arrays(self, arrays: dict[str, np.ndarray], channels=None, scaling=None) -> "ContrastiveEncoder":
         if self.feature_weight < 1:
             self.embedding_mean_, self.embedding_scale_ = arrays["embedding_mean"], float(arrays["embedding_scale"])
         if self.feature_weight > 0:
-            self.feature_mean_, self.feature_sd_ = arrays["feature_mean"], arrays["feature_sd"]
+            if "feature_mean" in arrays:  # fthc 0.1 read its features off the series, which this one does not
+                raise ArtefactError("this model's behaviour features were read off its series by fthc 0.1; this "
+                                    "fthc defines them from the transactions: refit it with `fthc segment`")
+            self.features_ = FeatureEncoder().load_arrays(
+                {k[len("features."):]: v for k, v in arrays.items() if k.startswith("features.")})
         self.channels_, self.scaling_ = channels, scaling
         return self
 

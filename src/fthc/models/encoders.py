@@ -15,21 +15,25 @@ import torch
 
 from ..base import FthcEstimator
 from ..errors import DataError, TrainingError
-from ..registry import Registry
 from ..progress import report
 from .autoencoders import AUTOENCODERS
 from .inputs import Inputs, as_inputs, length_bucketed_batches, resolve_device, shuffled_batches
 from .losses import PRETEXT_LOSSES
 from .network import Forward, Network
 from .precision import autocast, resolve_precision
+from .registries import ENCODERS
 
-ENCODERS: Registry = Registry("pretext encoder")
 
 
 class PretextEncoder(FthcEstimator):
     """Shared behaviour of the pretext encoders: fitted-state checks, input checks, batched embedding."""
 
     fitted_attribute = "network_"
+
+    @staticmethod
+    def as_input(X, mask=None) -> Inputs:
+        """What `fit` and `transform` read: a SeriesSet or an array of series, as checked tensors."""
+        return as_inputs(X, mask)
 
     @property
     def device_(self) -> torch.device:

@@ -14,8 +14,7 @@ from pathlib import Path
 import torch
 
 from ..errors import IncompatibleConfigError
-
-PRECISIONS = ("auto", "fp32", "bf16")
+from .registries import PRECISIONS
 
 
 @functools.cache

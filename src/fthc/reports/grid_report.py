@@ -144,7 +144,8 @@ def fig_invalid(df: pd.DataFrame, out: Path) -> Path | None:
 
 def fig_presets(df: pd.DataFrame, out: Path) -> Path | None:
     rows = []
-    for name, fields in PRESETS.items():
+    for name, fields in ((n, p.fields) for n, p in PRESETS.items() if "pretext" in p.fields and
+                         p.fields["pretext"] != "none"):
         m = df[(df["status"] == "done")]
         for key, value in fields.items():
             if key in m.columns:  # sizes (arch) are not part of the comparison

@@ -256,8 +256,9 @@ def _summary_kmeans_auc(tx, default, k, seed) -> float:
     from sklearn.cluster import KMeans
 
     from ..features import standardise, summary_features
+    from ..features.reference import behaviour_sums
 
-    f = summary_features(tx)
+    f = summary_features(behaviour_sums(tx))
     lab = pd.Series(KMeans(k, n_init=10, random_state=seed).fit_predict(standardise(f)), index=f.index)
     return segment_auc(lab, default)
 

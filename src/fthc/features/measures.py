@@ -1,0 +1,313 @@
+"""The behaviour measures, each defined once: what the default model clusters on, what a segment's profile
+reports and what the summary-feature baseline uses are read off one per-customer table.
+
+How it is computed, in three steps:
+1. `CUSTOMER_MONTH` (SQL): canonical transactions -> one row per customer and calendar month: counts per kind,
+   money in and out, sums of log amounts, the largest regular-looking credits, and the last known balance.
+2. `CUSTOMER` (SQL): customer-months -> one row per customer of sums, counts and quantiles (`SUMS`). Every
+   aggregate is algebraic (a sum or a count) except the quantiles of month-end balances, which read one value per
+   customer-month, never one per transaction: memory does not grow with the length of a history.
+3. `measures` (numpy): those sums -> the named measures (`MEASURES`: per month, shares, regularity, balance).
+
+The SQL is written once, in the dialect DuckDB and Spark share; the two constructs they spell differently (an
+exact quantile and the last non-null value of a window) are macros that `render` fills in per dialect. The
+pandas engine (`fthc.features.reference`) computes the same sums and is the reference both are tested against.
+
+Definitions worth knowing:
+- *months* are calendar months, from the customer's first transaction's month to the last's, inclusive: a salary
+  on the 1st of each of 24 months is 24 months with income, and its income varies by 0;
+- the *balance* of a month is the balance after its last transaction (ties in time keep the input order); a
+  transaction without a balance carries the last known one forward; without any balance column nothing about
+  balances is measured (the measures are missing, not invented);
+- a *regular* credit is an incoming transfer (or pension) in at least 75% of the months, its monthly largest
+  amount varying by less than 20% (coefficient of variation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..data.transactions import KINDS
+
+EVENT_KINDS = KINDS[:-1]  # 'other' is what no kind names
+REGULAR_MONTHS, REGULAR_CV = 0.75, 0.2
+
+# -- SQL, written once ------------------------------------------------------------------------------------------
+DIALECTS = {
+    # exact quantile (linear interpolation, as numpy's default), last non-null value over a window
+    "duckdb": {"quantile": "quantile_cont({x}, {p})", "last_known": "last_value({x} IGNORE NULLS)"},
+    "spark": {"quantile": "percentile({x}, {p})", "last_known": "last_value({x}, true)"},
+}
+
+
+def _kind_counts() -> str:
+    return ",\n       ".join(f"count(CASE WHEN kind = '{k}' THEN 1 END) AS n_{k}" for k in EVENT_KINDS)
+
+
+# canonical transactions: customer_id, timestamp, amount (signed), balance (may be null), kind (text), seq (the
+# input order: ties in time are broken by it)
+CUSTOMER_MONTH = f"""
+SELECT customer_id,
+       year(timestamp) * 12 + month(timestamp) - 1 AS month,
+       count(*) AS transactions,
+       sum(amount) AS amount_sum,
+       sum(amount * amount) AS amount_sq,
+       sum(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS credit,
+       sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS debit,
+       count(CASE WHEN amount > 0 THEN 1 END) AS credits,
+       count(CASE WHEN amount < 0 THEN 1 END) AS debits,
+       sum(CASE WHEN amount > 0 THEN ln(1 + amount) END) AS log_credit,
+       sum(CASE WHEN amount < 0 THEN ln(1 - amount) END) AS log_debit,
+       {_kind_counts()},
+       max(CASE WHEN kind = 'incoming_transfer' AND amount > 0 THEN amount END) AS top_transfer_in,
+       max(CASE WHEN kind = 'pension' AND amount > 0 THEN amount END) AS top_pension,
+       max_by(balance, seq) FILTER (WHERE balance IS NOT NULL) AS last_balance
+FROM {{source}}
+GROUP BY customer_id, year(timestamp) * 12 + month(timestamp) - 1
+"""
+
+# each month's balance: its last known one, carried forward from earlier months where a month has none
+MONTH_BALANCE = """
+SELECT *, {last_known(last_balance)} OVER (PARTITION BY customer_id ORDER BY month
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS balance
+FROM {source}
+"""
+MONTH_BALANCE_NO_GAPS = "SELECT *, last_balance AS balance FROM {source}"  # every month knows its balance
+
+
+def _sum_kinds() -> str:
+    return ",\n       ".join(f"sum(n_{k}) AS n_{k}" for k in EVENT_KINDS)
+
+
+CUSTOMER = f"""
+SELECT customer_id,
+       sum(transactions) AS transactions,
+       min(month) AS first_month,
+       max(month) - min(month) + 1 AS months,
+       count(*) AS active_months,
+       sum(amount_sum) AS amount_sum,
+       sum(amount_sq) AS amount_sq,
+       sum(credit) AS credit,
+       sum(debit) AS debit,
+       sum(credit * credit) AS credit_sq,
+       count(CASE WHEN credit > 0 THEN 1 END) AS months_with_credit,
+       sum(credits) AS credits,
+       sum(debits) AS debits,
+       sum(log_credit) AS log_credit,
+       sum(log_debit) AS log_debit,
+       {_sum_kinds()},
+       count(top_transfer_in) AS transfer_in_months,
+       sum(top_transfer_in) AS transfer_in_sum,
+       sum(top_transfer_in * top_transfer_in) AS transfer_in_sq,
+       count(top_pension) AS pension_months,
+       sum(top_pension) AS pension_sum,
+       sum(top_pension * top_pension) AS pension_sq,
+       count(balance) AS balance_months,
+       {{quantile(balance, 0.5)}} AS balance_median,
+       {{quantile(balance, 0.1)}} AS balance_p10,
+       avg(balance) AS balance_mean,
+       stddev_pop(balance) AS balance_sd,
+       count(CASE WHEN balance < 0 THEN 1 END) AS negative_months,
+       regr_slope(balance, month) AS balance_slope
+FROM {{source}}
+GROUP BY customer_id
+"""
+
+SUMS = ["transactions", "first_month", "months", "active_months", "amount_sum", "amount_sq", "credit", "debit",
+        "credit_sq", "months_with_credit", "credits", "debits", "log_credit", "log_debit",
+        *[f"n_{k}" for k in EVENT_KINDS], "transfer_in_months", "transfer_in_sum", "transfer_in_sq",
+        "pension_months", "pension_sum", "pension_sq", "balance_months", "balance_median", "balance_p10",
+        "balance_mean", "balance_sd", "negative_months", "balance_slope"]
+
+
+def render(sql: str, dialect: str, source: str) -> str:
+    """The SQL for one engine: its macros filled in, reading from `source` (a table, view or subquery)."""
+    import re
+
+    macros = DIALECTS[dialect]
+
+    def fill(match: re.Match) -> str:
+        name, args = match.group(1), [a.strip() for a in match.group(2).split(",")]
+        return macros[name].format(**dict(zip(("x", "p"), args)))
+
+    return re.sub(r"\{(quantile|last_known)\(([^)]*)\)\}", fill, sql).replace("{source}", source)
+
+
+# -- the named measures ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    compute: Callable[[pd.DataFrame], pd.Series]
+    doc: str
+    unit: str = ""  # 'money', 'share', 'per month', 'months', '' (a flag or a number)
+    needs: str = ""  # 'balance' or 'kinds': missing where the data has none
+
+
+def _per_month(col: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda s: s[col] / s["months"]
+
+
+def _share_of_transactions(*kinds: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda s: sum(s[f"n_{k}"] for k in kinds) / s["transactions"]
+
+
+def _cv(months: str, total: str, squares: str) -> Callable[[pd.DataFrame], pd.Series]:
+    """Coefficient of variation (population) of the monthly largest credit, over the months that have one."""
+    def f(s):
+        n = s[months].where(s[months] > 0)
+        mean = s[total] / n
+        var = (s[squares] / n - mean ** 2).clip(lower=0)
+        return np.sqrt(var) / mean
+    return f
+
+
+def _regular(months: str, total: str, squares: str) -> Callable[[pd.DataFrame], pd.Series]:
+    cv = _cv(months, total, squares)
+    return lambda s: ((s[months] / s["months"] >= REGULAR_MONTHS) & (cv(s) < REGULAR_CV)).astype(float)
+
+
+def _income_variation(s: pd.DataFrame) -> pd.Series:
+    """Standard deviation of money in per calendar month (months without any counted as 0) over its mean + 1."""
+    mean = s["credit"] / s["months"]
+    var = (s["credit_sq"] / s["months"] - mean ** 2).clip(lower=0)
+    return np.sqrt(var) / (mean + 1)
+
+
+MEASURES: dict[str, Measure] = {m.name: m for m in [
+    Measure("transactions_per_month", _per_month("transactions"), "transactions per calendar month", "per month"),
+    *[Measure(f"{k}_per_month", _per_month(f"n_{k}"), f"{k.replace('_', ' ')} transactions per month",
+              "per month", "kinds") for k in EVENT_KINDS],
+    Measure("income_per_month", _per_month("credit"), "money in per calendar month", "money"),
+    Measure("spending_per_month", _per_month("debit"), "money out per calendar month", "money"),
+    Measure("spending_to_income", lambda s: np.log((s["debit"] + 1) / (s["credit"] + 1)),
+            "log of (money out + 1) / (money in + 1): above 0 spends more than comes in"),
+    Measure("months_with_income", lambda s: s["months_with_credit"] / s["months"],
+            "share of calendar months with any money in", "share"),
+    Measure("income_variation", _income_variation, "how much money in varies from month to month"),
+    Measure("typical_credit", lambda s: np.expm1(s["log_credit"] / s["credits"]),
+            "typical credit (geometric mean of the amounts in)", "money"),
+    Measure("typical_debit", lambda s: np.expm1(s["log_debit"] / s["debits"]),
+            "typical debit (geometric mean of the amounts out)", "money"),
+    Measure("mean_amount", lambda s: s["amount_sum"] / s["transactions"], "mean signed amount", "money"),
+    Measure("amount_sd", lambda s: np.sqrt((s["amount_sq"] / s["transactions"]
+                                            - (s["amount_sum"] / s["transactions"]) ** 2).clip(lower=0)),
+            "standard deviation of the signed amounts", "money"),
+    Measure("balance_level", lambda s: s["balance_median"], "median month-end balance", "money", "balance"),
+    Measure("balance_low", lambda s: s["balance_p10"], "10th percentile of month-end balances", "money", "balance"),
+    Measure("balance_mean", lambda s: s["balance_mean"], "mean month-end balance", "money", "balance"),
+    Measure("balance_volatility", lambda s: s["balance_sd"], "standard deviation of month-end balances", "money",
+            "balance"),
+    Measure("negative_month_share", lambda s: s["negative_months"] / s["balance_months"],
+            "share of months ending with a negative balance", "share", "balance"),
+    Measure("balance_trend", lambda s: s["balance_slope"].fillna(0) * 12 / (s["credit"] / s["months"] + 1),
+            "yearly change of the month-end balance, in months of income", "", "balance"),
+    Measure("cash_share", _share_of_transactions("cash_deposit", "cash_withdrawal"),
+            "share of transactions in cash", "share", "kinds"),
+    Measure("card_share", _share_of_transactions("card_payment"), "share of transactions by card", "share", "kinds"),
+    Measure("transfer_share", _share_of_transactions("incoming_transfer", "outgoing_transfer"),
+            "share of transactions that are transfers", "share", "kinds"),
+    Measure("loan_payment_share", _share_of_transactions("loan_payment"), "share of transactions that pay a loan",
+            "share", "kinds"),
+    Measure("salary_like", _regular("transfer_in_months", "transfer_in_sum", "transfer_in_sq"),
+            "a regular monthly incoming transfer (1) or not (0)", "", "kinds"),
+    Measure("pension_like", _regular("pension_months", "pension_sum", "pension_sq"),
+            "a regular monthly pension (1) or not (0)", "", "kinds"),
+    Measure("months", lambda s: s["months"].astype(float), "calendar months of history", "months"),
+]}
+
+
+@dataclass(frozen=True)
+class Available:
+    """What the data can tell: a balance column with values, transaction kinds other than 'other'."""
+
+    balance: bool
+    kinds: bool
+
+
+def available(sums: pd.DataFrame) -> Available:
+    kinds = sums[[f"n_{k}" for k in EVENT_KINDS]].to_numpy().sum() > 0 if len(sums) else False
+    return Available(balance=bool(len(sums) and sums["balance_months"].sum() > 0), kinds=bool(kinds))
+
+
+def measures(sums: pd.DataFrame, what: Available | None = None) -> pd.DataFrame:
+    """The named measures of every customer (index: customer id) from the `CUSTOMER` sums; a measure the data
+    cannot give (balances without a balance column, kinds without categories) is missing (NaN)."""
+    what = what or available(sums)
+    s = sums.astype("float64")
+    out = {}
+    with np.errstate(all="ignore"):
+        for m in MEASURES.values():
+            known = not m.needs or getattr(what, m.needs)
+            out[m.name] = m.compute(s).astype("float64") if known else pd.Series(np.nan, index=s.index)
+    return pd.DataFrame(out, index=sums.index)
+
+
+# -- the default model's features: the measures on scales k-means can compare ---------------------------------
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    compute: Callable[[pd.DataFrame], pd.Series]  # from the measures
+    needs: str = ""
+
+
+def _signed_log(x: pd.Series) -> pd.Series:
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+MODEL_FEATURES: list[Feature] = [
+    *[Feature(f"rate_{k}", lambda m, k=k: np.log1p(m[f"{k}_per_month"]), "kinds") for k in EVENT_KINDS],
+    Feature("log_income_per_month", lambda m: np.log1p(m["income_per_month"])),
+    Feature("log_spending_per_month", lambda m: np.log1p(m["spending_per_month"])),
+    Feature("spending_to_income", lambda m: m["spending_to_income"]),
+    Feature("months_with_income", lambda m: m["months_with_income"]),
+    Feature("income_variation", lambda m: m["income_variation"]),
+    Feature("log_typical_credit", lambda m: np.log1p(m["typical_credit"].fillna(0))),
+    Feature("log_typical_debit", lambda m: np.log1p(m["typical_debit"].fillna(0))),
+    Feature("balance_level", lambda m: _signed_log(m["balance_level"]), "balance"),
+    Feature("balance_low", lambda m: _signed_log(m["balance_low"]), "balance"),
+    Feature("negative_month_share", lambda m: m["negative_month_share"], "balance"),
+]
+FEATURE_NAMES = [f.name for f in MODEL_FEATURES]
+
+
+def model_features(m: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
+    """The features named (default: all) from the measures; a customer with no month-end balance (every balance
+    before its first known one missing) gets the balance features of 0 balance."""
+    chosen = [f for f in MODEL_FEATURES if names is None or f.name in names]
+    with np.errstate(all="ignore"):
+        cols = {f.name: f.compute(m).astype("float64") for f in chosen}
+    return pd.DataFrame(cols, index=m.index).fillna(0.0)
+
+
+def usable_features(what: Available) -> list[str]:
+    """The features the data can give: no balance features without balances, no kind rates without kinds."""
+    return [f.name for f in MODEL_FEATURES if not f.needs or getattr(what, f.needs)]
+
+
+# -- the baseline: summary features, as an analyst would make them -------------------------------------------
+SUMMARY_FEATURES = ["transactions_per_month", "income_per_month", "spending_per_month", "mean_amount", "amount_sd",
+                    "balance_mean", "balance_volatility", "negative_month_share"] + [f"share_{k}" for k in KINDS]
+
+
+def summary_features(sums: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer: activity, money in and out per month, amount level and spread, balance level and
+    volatility, negative months, and the mix of transaction kinds (their shares)."""
+    m = measures(sums)
+    s = sums.astype("float64")
+    out = m[SUMMARY_FEATURES[:8]].copy()
+    for k in KINDS[:-1]:
+        out[f"share_{k}"] = s[f"n_{k}"] / s["transactions"]
+    out["share_other"] = 1 - out[[f"share_{k}" for k in KINDS[:-1]]].sum(1)
+    return out.fillna(0.0)[SUMMARY_FEATURES]
+
+
+def standardise(features: pd.DataFrame) -> np.ndarray:
+    """Signed log for heavy-tailed money columns, then z-scores: what a careful analyst would feed k-means."""
+    X = features.to_numpy(dtype=np.float64)
+    X = np.copysign(np.log1p(np.abs(X)), X)
+    sd = X.std(0)
+    return (X - X.mean(0)) / np.where(sd > 0, sd, 1)
