@@ -1,17 +1,39 @@
-"""fthc: Financial Transaction History Clustering."""
+"""fthc: Financial Transaction History Clustering.
 
-__version__ = "0.1.0"
-__all__ = ["Clusterer", "ClustererConfig", "preset", "__version__"]
+Segment a bank's customers by the behaviour in their transaction histories:
+
+    import fthc
+    seg = fthc.Segmenter(k="auto").fit(df)    # a transactions DataFrame, or the path of a Berka folder or a table
+    seg.profile_                              # one row per segment (and one for all customers)
+    seg.predict(new_df)                       # segments of new customers
+
+Segmenter       the estimator: behaviour features (or the paper's autoencoders), segments, profiles, names, risk
+Clusterer       the model inside it: an encoder and a clustering head built from one ClustererConfig
+ClustererConfig a frozen, typed configuration; preset(name) gives the named ones (features, fthc, ...)
+ColumnMapping   which columns of a transactions table hold what (customer_id, timestamp, amount, ...)
+read_berka      the 8 tables of a Berka folder; load_source: any source as canonical transactions
+"""
+
+__version__ = "0.2.0"
+__all__ = ["ArtefactError", "Clusterer", "ClustererConfig", "ColumnMapping", "DataError", "FthcError", "PRESETS",
+           "Segmenter", "load_source", "preset", "read_berka", "__version__"]
+
+_WHERE = {  # name -> module: imported when first used, so `fthc data ...` starts fast and PyTorch loads only when
+    # a network method is used
+    "Segmenter": "fthc.segments.segmenter", "Clusterer": "fthc.estimator", "ClustererConfig": "fthc.config",
+    "preset": "fthc.config", "PRESETS": "fthc.config", "ColumnMapping": "fthc.data.transactions",
+    "read_berka": "fthc.data.berka", "load_source": "fthc.data.source", "DataError": "fthc.errors",
+    "FthcError": "fthc.errors", "ArtefactError": "fthc.errors",
+}
 
 
 def __getattr__(name: str):
-    """Import the model layer (and PyTorch) only when it is used: `fthc data ...` starts fast."""
-    if name == "Clusterer":
-        from .estimator import Clusterer
+    if name in _WHERE:
+        import importlib
 
-        return Clusterer
-    if name in ("ClustererConfig", "preset"):
-        from . import config
-
-        return getattr(config, name)
+        return getattr(importlib.import_module(_WHERE[name]), name)
     raise AttributeError(f"module 'fthc' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .errors import FthcError
 
@@ -25,13 +26,45 @@ def _fail(exc: Exception) -> None:
 
 
 class FthcGroup(click.Group):
-    """Turns fthc's own errors into one clear line and exit code 2, never a traceback."""
+    """Turns fthc's own errors into one clear line and exit code 2, never a traceback; lists every command's
+    whole summary in --help."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except FthcError as exc:
             _fail(exc)
+        except OSError as exc:  # a user path that cannot be read or written: one line naming it
+            _fail(FthcError(f"{exc.filename or ''}: {exc.strerror or exc}" if exc.filename else str(exc)))
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, cmd.get_short_help_str(limit=500)) for name, cmd in
+                ((n, self.get_command(ctx, n)) for n in self.list_commands(ctx)) if cmd is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class KType(click.ParamType):
+    """A number of segments (1 or more) or 'auto'."""
+
+    name = "INTEGER|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value == "auto":
+            return value
+        try:
+            k = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is neither a number of segments nor 'auto'", param, ctx)
+        if k < 1:
+            self.fail(f"{k} segments: at least 1", param, ctx)
+        return k
+
+
+def example(*lines: str) -> str:
+    """A help epilog with examples (click keeps the lines as they are after \b)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 @click.group(cls=FthcGroup)
@@ -67,7 +100,7 @@ def mapping_options(f):
     opts = [
         click.option("--mapping", type=click.Path(path_type=Path, exists=True), help="TOML file with a [columns] table."),
         click.option("--customer-col", help="Column holding the customer id."),
-        click.option("--time-col", help="Column holding the transaction date/time."),
+        click.option("--timestamp-col", "--time-col", "time_col", help="Column holding the transaction date/time."),
         click.option("--amount-col", help="Column holding the amount (signed unless --direction-col)."),
         click.option("--direction-col", help="Column saying debit or credit (amounts then unsigned)."),
         click.option("--balance-col", help="Column holding the balance after the transaction."),
@@ -113,14 +146,20 @@ def sample_cmd(data, customers, seed, out, spark_master, mapping, customer_col, 
     console.print(f"sampled {r['customers']:,} of {r['of']:,} customers with all their transactions: {out}")
 
 
-@data.command("inspect")
-@click.argument("path", type=click.Path(path_type=Path))
+@data.command("inspect", epilog=example("fthc data inspect --data fthc-data/berka",
+                                         "fthc data inspect --data my.csv --customer-col client --timestamp-col when"))
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--data", "data_opt", type=click.Path(path_type=Path),
+              help="Berka folder, CSV/Parquet file, or folder/glob of Parquet files (or give it as the argument).")
 @mapping_options
-def inspect_cmd(path: Path, mapping, customer_col, time_col, amount_col, direction_col, balance_col,
+def inspect_cmd(path: Path, data_opt, mapping, customer_col, time_col, amount_col, direction_col, balance_col,
                 category_col, date_format, lenient) -> None:
-    """Summarise a Berka folder or a CSV/Parquet transaction table."""
+    """Summarise a Berka folder or a transaction table: tables, rows, dates, histories, problems."""
     from .data.inspect import inspect_source
 
+    path = data_opt or path
+    if path is None:
+        raise click.UsageError("give the data: fthc data inspect --data PATH")
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
     info = inspect_source(path, m, lenient=lenient)
@@ -130,6 +169,8 @@ def inspect_cmd(path: Path, mapping, customer_col, time_col, amount_col, directi
     for name, rows in info["tables"].items():
         t.add_row(name, f"{rows:,}")
     console.print(t)
+    if info.get("columns"):
+        console.print(f"columns: {info['columns']}", highlight=False)
     if "transactions" in info:
         console.print(f"transactions: {info['transactions']:,}   customers: {info['customers']:,}   "
                       f"dates: {info['date_min']} .. {info['date_max']}")
@@ -141,7 +182,7 @@ def inspect_cmd(path: Path, mapping, customer_col, time_col, amount_col, directi
     if info["problems"]:
         console.print("[yellow]problems found:[/]")
         for p in info["problems"]:
-            console.print(f"  - {p}", highlight=False)
+            console.print(Text(f"  - {p}"))
     else:
         console.print("[green]no problems found[/]")
 
@@ -267,7 +308,7 @@ def status_cmd(store_url, workers) -> None:
               type=click.Choice(["failed", "invalid", "done"]), help="Which finished runs to put back (repeatable).")
 @click.option("--only", help="Only these configurations, e.g. autoencoder=lstm,k=2|4")
 def reset_cmd(store_url, statuses, only) -> None:
-    """Put finished runs back to pending (e.g. after fixing what made them fail); their results are cleared."""
+    """Put finished runs back to pending, after fixing what made them fail; their results are cleared."""
     from .experiments.runner import parse_filter
     from .experiments.store import open_store, mask_url
 
@@ -326,106 +367,118 @@ def _config(preset_name, config_file, overrides):
     return preset(preset_name, **overrides)
 
 
-@main.command("segment")
+@main.command("segment", epilog=example(
+    "fthc segment --k auto --out fthc-out/segments               # synthetic Berka, the default method",
+    "fthc segment --data my.parquet --mapping mapping.toml --k 6 --out segs",
+    "fthc segment --data lake/transactions/ --engine spark --out segs   # a base larger than one machine",
+    "fthc segment --preset fthc --k auto --out fthc-out/fthc     # the paper's method"))
 @click.option("--data", type=click.Path(path_type=Path),
-              help="Berka folder, transaction table, or a folder/glob of Parquet files (default: synthetic).")
+              help="Berka folder, CSV/Parquet file, or folder/glob of Parquet files (default: synthetic Berka).")
 @click.option("--preset", "preset_name", default="features", show_default=True,
-              help="features (behaviour features read off the series, k-means), behaviour (the same with a "
-                   "contrastive embedding), fthc (the paper's), pooled, dtc, lstm, fcnn or vae.")
+              help="features (behaviour features, k-means: no network), behaviour (the same with a contrastive "
+                   "embedding), fthc (the paper's), pooled, dtc, lstm, fcnn or vae.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True),
               help="JSON ClustererConfig: fields flat, or by section (encoder, head).")
-@click.option("--k", "k", help="Number of segments, or auto [default: the --config file's k, else auto].")
+@click.option("--k", "k", type=KType(), help="Number of segments, or auto [default: the --config file's k, else auto].")
 @click.option("--representation", type=click.Choice(["amounts", "events", "calendar"]),
-              help="Series representation [default: the preset's: events for features, behaviour and pooled, else "
-                   "amounts].")
-@click.option("--pretrain-batches", type=click.IntRange(0), help="Override the training budget.")
+              help="Series representation of a network method [default: the preset's].")
+@click.option("--pretrain-batches", type=click.IntRange(0), help="Training budget of a network method.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @precision_option
-@click.option("--sample", type=click.IntRange(2), default=200_000, show_default=True,
-              help="A partitioned Parquet dataset (folder or glob) is fitted on about this many customers; all "
-                   "are scored.")
+@click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark"]), default="duckdb", show_default=True,
+              help="What computes the behaviour of every customer: duckdb (embedded), pandas, spark.")
+@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL (--engine spark).")
 @click.option("--allow-fewer", is_flag=True,
               help="Accept a result with fewer non-empty segments than k (otherwise exit code 2).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/segments"), show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/segments"), show_default=True,
+              help="Results folder (written whole at the end; a folder fthc did not write needs --force).")
+@click.option("--force", is_flag=True, help="Replace an --out folder that holds files fthc did not write.")
 @mapping_options
-def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, sample,
-                allow_fewer, out, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
-                date_format, lenient) -> None:
-    """Fit a clusterer on all customers; write assignments, the model, profiles, risk separation and plots."""
-    from .config import preset_representation
+def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, engine,
+                spark_master, allow_fewer, out, force, mapping, customer_col, time_col, amount_col, direction_col,
+                balance_col, category_col, date_format, lenient) -> None:
+    """Segment every customer: assignments, profiles, names, risk, segments.html and the model for assign."""
     from .segments.segment import segment
+    from .segments.segmenter import Segmenter
 
-    overrides = {"seed": seed}
+    overrides = {}
     if pretrain_batches is not None:
         overrides["pretrain_batches"] = pretrain_batches
     if precision is not None:
         overrides["precision"] = precision
-    config = _config(preset_name, config_file, overrides)
-    representation = representation or preset_representation(preset_name)
+    config = _config(preset_name, config_file, overrides | {"seed": seed})
     if k is None:  # a config file states its k; the flag overrides it
         k = config.head.k if config_file else "auto"
-    if k != "auto":
-        try:
-            k = int(k)
-        except ValueError:
-            raise click.BadParameter(f"--k must be a number or auto, got {k!r}") from None
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
+    method = config if (config_file or overrides) else preset_name
+    seg = Segmenter(k=k, method=method, columns=m, engine=engine, seed=seed, representation=representation,
+                    lenient=lenient)
+    _spark_master(engine, spark_master)
     with showing_progress():
-        result = segment(default_data(data), out, config, k, representation, m, lenient, sample=sample)
+        result = segment(default_data(data), out, seg, force=force, allow_fewer=allow_fewer)
     print_segments(result)
-    console.print(f"segments: {out} (assignments.csv, model/, profile.csv, segments.md, segments.png, profile.png)")
-    filled = int((result["profile"]["customers"] > 0).sum())
-    if result["degenerate"] and not allow_fewer:
-        raise FthcError(f"only {filled} of the {result['k']} segments asked for have customers (written to {out}); "
-                        "ask for fewer segments, or accept this with --allow-fewer")
+    console.print(Text(f"segments: {out}/segments.html (and {', '.join(f for f in result['files'] if f != 'segments.html')})"))
+
+
+def _spark_master(engine: str, master: str) -> None:
+    if engine == "spark":
+        import os
+
+        os.environ["FTHC_SPARK_MASTER"] = master
 
 
 def print_segments(r: dict, title: str = "segments") -> None:
-    """The choice of k, one line per segment with its description, and the risk separation."""
-    if r["k_choice"]:
-        console.print(r["k_choice"])
-    for note in r.get("notes", []):
-        console.print(f"note: {note}")
+    """The choice of k, notes, one line per segment with its name and description, and the risk separation."""
+    seg = r["segmenter"]
+    if seg.k_why_:
+        console.print(Text(seg.k_why_))
+    for note in seg.notes_:
+        console.print(Text(f"note: {note}"))
     t = Table(title=f"{title} (k={r['k']})")
     t.add_column("segment")
     t.add_column("customers", justify="right")
-    t.add_column("description")
-    for seg, row in r["profile"].iterrows():
-        t.add_row(str(seg), f"{int(row['customers']):,}", row["description"])
+    t.add_column("name and description")
+    for s, row in seg.profile_.drop(index="all").iterrows():
+        t.add_row(str(s), f"{int(row['customers']):,}", Text(f"{seg.names_.get(s, '')}: {seg.descriptions_.get(s, '')}"))
     console.print(t)
-    if r["auc"] is not None:
-        console.print(f"risk separation: cross-validated AUC {r['auc']:.3f} from segment default rates "
-                      f"(k-means on summary features, same k: {r['baseline_auc']:.3f})")
+    if r.get("risk"):
+        console.print(Text(r["risk"]["line"]))
 
 
-@main.command("assign")
-@click.option("--model", "model_dir", type=click.Path(path_type=Path, exists=True), required=True)
-@click.option("--data", type=click.Path(path_type=Path), required=True)
+@main.command("assign", epilog=example(
+    "fthc assign --model fthc-out/segments/model --data new_customers.csv --out assigned.csv",
+    "fthc assign --model segs/model --data 'lake/transactions/' --engine spark --out scored/"))
+@click.option("--model", "model_dir", type=click.Path(path_type=Path, exists=True), required=True,
+              help="A model folder written by fthc segment (out/model).")
+@click.option("--data", type=click.Path(path_type=Path), required=True,
+              help="Berka folder, CSV/Parquet file, or folder/glob of Parquet files.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="A .csv or .parquet file; with --engine spark, a folder (assignments/ and features/).")
-@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
-              help="local: this process (bucket by bucket for a Parquet folder or glob); spark: PySpark.")
+              help="A .csv or .parquet file; with --engine spark, a folder (Parquet, partitioned by segment).")
+@click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark", "local"]), default="duckdb",
+              show_default=True, help="What computes the behaviour: duckdb (embedded), pandas, spark (local is "
+                                      "duckdb, the name of earlier versions).")
 @click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL (--engine spark).")
 @mapping_options
 def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col, time_col, amount_col,
                direction_col, balance_col, category_col, date_format, lenient) -> None:
-    """Score customers with a saved model and the same preprocessing."""
+    """Score customers with a saved model: segment, name, confidence (and risk), read as at fitting."""
     from .segments.segment import assign
 
+    engine = "duckdb" if engine == "local" else engine
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
     if engine == "spark":
         from .engines.spark import assign_spark
 
         r = assign_spark(model_dir, data, out, m, master=spark_master, lenient=lenient)
-        console.print(f"assigned {r['customers']:,} customers in {r['seconds']:.0f} s "
-                      f"({r['customers'] / max(r['seconds'], 1e-9):,.0f} per second) with Spark {spark_master}: "
-                      f"{out / 'assignments'} and {out / 'features'}")
+        console.print(Text(f"assigned {r['customers']:,} customers in {r['seconds']:.0f} s "
+                           f"({r['customers'] / max(r['seconds'], 1e-9):,.0f} per second) with Spark "
+                           f"{spark_master}: {out}"))
         return
     with showing_progress():
-        result = assign(model_dir, data, out, m, lenient)
-    console.print(f"assigned {len(result):,} customers to segments: {out}")
+        result = assign(model_dir, data, out, m, lenient, engine=engine)
+    console.print(Text(f"assigned {len(result):,} customers to segments: {out}"))
 
 
 QUICK_GRID = dict(autoencoder=("fcnn", "resnet", "lstm", "dtc"), pretext=("mse",), clustering=("kmeans", "dtc"),
@@ -434,25 +487,32 @@ QUICK_GRID = dict(autoencoder=("fcnn", "resnet", "lstm", "dtc"), pretext=("mse",
                   arch={"resnet": {"filters": 32}, "lstm": {"hidden": 32}})
 
 
-@main.command("quickstart")
+@main.command("quickstart", epilog=example("fthc quickstart", "fthc quickstart --data my.csv --mapping mapping.toml"))
 @click.option("--store", "store_url", default="fthc-quick.db", show_default=True)
-@click.option("--data", type=click.Path(path_type=Path), help="Berka folder (default: synthetic).")
+@click.option("--data", type=click.Path(path_type=Path),
+              help="Berka folder or transaction table (default: synthetic Berka).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out"), show_default=True)
-def quickstart(store_url, data, out) -> None:
+@mapping_options
+def quickstart(store_url, data, out, mapping, customer_col, time_col, amount_col, direction_col, balance_col,
+               category_col, date_format, lenient) -> None:
     """The main job on the embedded defaults: a quick grid of the paper's components, its report, and customer
     segments with the default method (a few minutes)."""
+    from dataclasses import replace
+
     from .experiments.grid import Grid, expand
     from .experiments.parallel import run_workers
     from .experiments.store import open_store
     from .reports.grid_report import write_report
-    from .config import DEFAULT_PRESET, preset, preset_representation
     from .segments.segment import segment
+    from .segments.segmenter import Segmenter
 
     t0 = time.perf_counter()
     data = default_data(data)
-    grid = Grid(**QUICK_GRID)
+    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                      date_format)
+    grid = replace(Grid(**QUICK_GRID), column_mapping=m.to_dict() if m else None, lenient=lenient)
     with open_store(store_url) as store:
-        added, _ = store.init_grid(expand(grid), grid.runs, grid.to_dict())
+        store.init_grid(expand(grid), grid.runs, grid.to_dict())
     console.print(f"quick grid: {len(expand(grid))} configurations x {grid.runs} runs in {store_url} "
                   f"(the paper's grid: fthc init-db)")
     run_workers(store_url, data, None, None, None, console)  # the machine's best layout of workers
@@ -460,10 +520,11 @@ def quickstart(store_url, data, out) -> None:
         r = write_report(store, out / "report")
     console.print(r["summary"])
     with showing_progress():
-        s = segment(data, out / "segments", preset(DEFAULT_PRESET), "auto", preset_representation(DEFAULT_PRESET))
-    print_segments(s, title=f"{DEFAULT_PRESET} segments")
-    console.print(f"done in {time.perf_counter() - t0:.0f} s\n  report:   {out / 'report' / 'report.html'}\n"
-                  f"  segments: {out / 'segments' / 'segments.md'}")
+        s = segment(data, out / "segments", Segmenter(k="auto", columns=m, lenient=lenient), force=False)
+    print_segments(s, title="features segments")
+    console.print(Text(f"done in {time.perf_counter() - t0:.0f} s\n  segments: {out / 'segments' / 'segments.html'}\n"
+                       f"  grid report: {out / 'report' / 'report.html'}\n"
+                       f"  next: fthc status --store {store_url}   fthc report --store {store_url}"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -178,9 +178,9 @@ class ClustererConfig:
             problems.append(f"clustering {h.clustering!r} does not use dimension reduction "
                             f"(got {h.reduction!r})")
         flat = self.to_dict()
-        for name in ("k", "latent_dim", "reduced_dim", "batch_size"):
-            if flat[name] < (2 if name == "k" else 1):
-                problems.append(f"{name} must be at least {2 if name == 'k' else 1}")
+        for name in ("k", "latent_dim", "reduced_dim", "batch_size"):  # k = 1: one segment, no structure found
+            if flat[name] < 1:
+                problems.append(f"{name} must be at least 1")
         if e.pretrain_batches < 0 or h.dtc_batches < 0:
             problems.append("training budgets cannot be negative")
         if self.precision not in PRECISIONS:

@@ -70,24 +70,23 @@ def test_a_bad_row_in_one_file_names_that_file_and_its_row(parquet_lake, tmp_pat
         bucket_transactions(folder, tmp_path / "b", MAPPING)
 
 
-def test_segment_fits_a_sample_of_buckets_and_scores_every_customer(parquet_lake, tmp_path):
-    from fthc.config import preset
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+def test_a_partitioned_dataset_is_segmented_whole_as_the_same_table_in_one_file(parquet_lake, tmp_path, engine):
+    """Every customer of the lake is fitted and scored (the engine reads the files where they lie); the segments
+    equal those of the same rows as one file, and assign gives them again."""
+    from fthc import Segmenter
     from fthc.segments.segment import assign, segment
 
-    r = segment(parquet_lake / "tx", tmp_path / "seg", preset("features"), 3, "events", MAPPING, sample=15,
-                rows_per_bucket=300)
+    r = segment(parquet_lake / "tx", tmp_path / "seg", Segmenter(k=3, columns=MAPPING, engine=engine))
     fitted = pd.read_csv(tmp_path / "seg" / "assignments.csv")
-    assert not (tmp_path / "seg" / ".buckets").exists()  # the spilled copy of the data is removed
-    assert len(fitted) == 40 and fitted["customer_id"].is_unique  # all scored, though fitted on fewer
-    sampled = int(r["notes"][0].split()[2])
-    assert r["notes"][0].startswith("fitted on ") and 15 <= sampled < 40 and "of 40 customers" in r["notes"][0]
-    assert int(r["profile"]["customers"].sum()) == 40
+    assert len(fitted) == 40 and fitted["customer_id"].is_unique and int(r["segmenter"].profile_.loc["all",
+                                                                                                  "customers"]) == 40
+    whole = Segmenter(k=3, columns=MAPPING, engine=engine).fit(parquet_lake / "whole.parquet")
+    assert whole.labels_.equals(r["segmenter"].labels_)
     again = assign(tmp_path / "seg" / "model", parquet_lake / "tx", tmp_path / "a.parquet")
     merged = fitted.merge(pd.read_parquet(tmp_path / "a.parquet"), on="customer_id")
     assert len(merged) == 40 and (merged["segment_x"] == merged["segment_y"]).all()
-    whole = assign(tmp_path / "seg" / "model", parquet_lake / "whole.parquet")  # the same customers, in memory
-    assert whole.set_index("customer_id")["segment"].equals(
-        again.set_index("customer_id")["segment"].reindex(whole["customer_id"]))
+    assert pd.read_parquet(tmp_path / "a.parquet")["customer_id"].dtype == np.int64  # ids keep their type
 
 
 def test_capped_lengths_keep_the_latest_steps_like_the_in_memory_path(parquet_lake, tmp_path):

@@ -1,4 +1,5 @@
-"""The Spark engine scores exactly what the in-memory path scores (skipped where PySpark is not installed)."""
+"""Spark computes the same behaviour and the same segments as DuckDB and the pandas reference, from the same SQL,
+and scores every customer on its executors (skipped where PySpark is not installed)."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +7,7 @@ import pytest
 
 pytest.importorskip("pyspark", reason="PySpark is an optional extra: pip install 'fthc[spark]'")
 
-from fthc.config import preset  # noqa: E402
+from fthc import Segmenter  # noqa: E402
 from fthc.data.transactions import ColumnMapping  # noqa: E402
 from fthc.engines.spark import assign_spark, sample_customers  # noqa: E402
 from fthc.errors import DataError  # noqa: E402
@@ -17,49 +18,71 @@ MAPPING = ColumnMapping(customer_id="cust", timestamp="when", amount="value", ba
 
 
 @pytest.fixture(scope="module")
-def lake(parquet_lake):
-    """The shared dataset, and the default method fitted on it (in memory) under seg/model."""
-    if not (parquet_lake / "seg" / "model").exists():
-        segment(parquet_lake / "whole.parquet", parquet_lake / "seg", preset("features"), 3, "events", MAPPING)
-    return parquet_lake
+def lake(parquet_lake, tmp_path_factory):
+    """The shared dataset, and the default method fitted on it (DuckDB) under its own folder."""
+    out = tmp_path_factory.mktemp("spark") / "seg"
+    segment(parquet_lake / "tx", out, Segmenter(k=3, columns=MAPPING))
+    return parquet_lake, out
 
 
-def test_spark_assignments_equal_the_in_memory_ones(lake, tmp_path):
-    expected = assign(lake / "seg" / "model", lake / "whole.parquet").set_index("customer_id")
-    # more partitions than customers: empty partitions and partitions of one customer
-    r = assign_spark(lake / "seg" / "model", lake / "tx", tmp_path / "out", master="local[2]", partitions=60)
+def test_three_engines_give_the_same_sums_and_segments(lake):
+    data, _ = lake
+    fitted = {e: Segmenter(k=3, columns=MAPPING, engine=e).fit(data / "tx") for e in ("duckdb", "pandas", "spark")}
+    ref = fitted["pandas"].sums_
+    for engine in ("duckdb", "spark"):
+        got = fitted[engine].sums_
+        assert got.index.equals(ref.index)
+        for col in ref.columns:
+            np.testing.assert_allclose(got[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-6, atol=1e-9,
+                                       equal_nan=True, err_msg=f"{engine}: {col}")
+        assert fitted[engine].labels_.equals(fitted["pandas"].labels_)
+    monthly = fitted["spark"].monthly_.sort_values(["segment", "month_number"]).reset_index(drop=True)
+    expected = fitted["duckdb"].monthly_.sort_values(["segment", "month_number"]).reset_index(drop=True)
+    np.testing.assert_allclose(monthly.to_numpy(float), expected.to_numpy(float), rtol=1e-6, equal_nan=True)
+
+
+def test_spark_scores_every_customer_as_duckdb_does(lake, tmp_path):
+    data, seg = lake
+    expected = assign(seg / "model", data / "tx").set_index("customer_id")
+    r = assign_spark(seg / "model", data / "tx", tmp_path / "out", master="local[2]")
     got = pd.read_parquet(tmp_path / "out" / "assignments")
-    got = got.assign(customer_id=got["customer_id"].astype(int), segment=got["segment"].astype(int))
-    got = got.set_index("customer_id").sort_index()
+    assert got["customer_id"].dtype == np.int64  # the input's id type
+    got = got.assign(segment=got["segment"].astype(int)).set_index("customer_id").sort_index()
     assert r["customers"] == 40 and len(got) == 40
     assert got["segment"].equals(expected["segment"].reindex(got.index).astype(int))
-    np.testing.assert_allclose(got["confidence"], expected["confidence"].reindex(got.index), rtol=1e-6)
-    features = pd.read_parquet(tmp_path / "out" / "features")
-    assert len(features) == 40 and "monthly_credit" in features
+    np.testing.assert_allclose(got["confidence"], expected["confidence"].reindex(got.index), rtol=1e-9)
+    measures = pd.read_parquet(tmp_path / "out" / "measures")
+    assert len(measures) == 40 and "income_per_month" in measures
 
 
 def test_a_file_missing_a_column_is_an_error_naming_it(lake, lake_missing_a_column, tmp_path):
     with pytest.raises(DataError, match=r"b\.parquet.*'value'"):
-        assign_spark(lake / "seg" / "model", lake_missing_a_column, tmp_path / "out", master="local[2]")
+        assign_spark(lake[1] / "model", lake_missing_a_column, tmp_path / "out", master="local[2]")
 
 
 def test_a_seeded_sample_of_customers_keeps_whole_histories(lake, tmp_path):
-    r = sample_customers(lake / "tx", tmp_path / "s", 10, MAPPING, seed=1, master="local[2]")
-    s = pd.read_parquet(tmp_path / "s")
-    whole = pd.read_parquet(lake / "whole.parquet")
+    data, _ = lake
+    r = sample_customers(data / "tx", tmp_path / "s", 10, MAPPING, seed=1, master="local[2]")
+    s = pd.read_parquet(tmp_path / "s" / "part")
+    whole = pd.read_parquet(data / "whole.parquet")
     assert r["customers"] == 10 and r["of"] == 40 and s["cust"].nunique() == 10
     assert s.groupby("cust").size().equals(whole[whole["cust"].isin(s["cust"])].groupby("cust").size())
-    again = sample_customers(lake / "tx", tmp_path / "s2", 10, MAPPING, seed=1, master="local[2]")
-    assert again["customers"] == 10 and set(pd.read_parquet(tmp_path / "s2")["cust"]) == set(s["cust"])
 
 
 def test_a_bad_value_names_its_file_and_row(lake, tmp_path):
     folder = tmp_path / "rows"
     folder.mkdir()
-    whole = pd.read_parquet(lake / "whole.parquet").astype({"value": str})
+    whole = pd.read_parquet(lake[0] / "whole.parquet")
     whole.head(40).to_parquet(folder / "a.parquet", index=False)
     tail = whole.tail(40).reset_index(drop=True)
-    tail.loc[6, "value"] = "twelve"
+    tail.loc[6, "value"] = np.inf
     tail.to_parquet(folder / "b.parquet", index=False)
     with pytest.raises(DataError, match=r"b\.parquet, row 7, column 'value'"):
-        assign_spark(lake / "seg" / "model", folder, tmp_path / "out", master="local[2]")
+        assign_spark(lake[1] / "model", folder, tmp_path / "out", master="local[2]")
+    text = whole.astype({"value": str})  # amounts as text: fthc's own parsing, then Spark
+    text.head(40).to_parquet(folder / "a.parquet", index=False)
+    tail = text.tail(40).reset_index(drop=True)
+    tail.loc[3, "value"] = "twelve"
+    tail.to_parquet(folder / "b.parquet", index=False)
+    with pytest.raises(DataError, match=r"b\.parquet, row 4, column 'value'"):
+        assign_spark(lake[1] / "model", folder, tmp_path / "out2", master="local[2]")

@@ -32,7 +32,7 @@ def test_unknown_component_lists_valid_names():
     (dict(autoencoder="resnet", embedding="identity"), "outputs its latent itself"),
     (dict(clustering="kmeans", distance="cid"), "does not use a distance"),
     (dict(clustering="dtc", reduction="pca"), "does not use dimension reduction"),
-    (dict(k=1), "k must be at least 2"),
+    (dict(k=0), "k must be at least 1"),
 ])
 def test_incompatible_combinations_are_rejected_before_training(changes, message):
     with pytest.raises(IncompatibleConfigError, match=message):

@@ -100,7 +100,17 @@ class KMeansHead(Head):
         return self
 
     def resample_fit(self, X) -> "KMeansHead":
-        return clone(self).fit(X, init=self.cluster_centers_)
+        """k-means on other customers, from this head's centres, in this head's reduced space (its reducer)."""
+        from sklearn.cluster import KMeans
+
+        z = self._checked(X, reset=False)
+        twin = clone(self)
+        twin.reducer_, twin.n_features_in_ = self.reducer_, self.n_features_in_
+        r = self.reducer_.transform(z)
+        twin.cluster_centers_ = KMeans(self.k, n_init=1, init=self.cluster_centers_, random_state=self.seed) \
+            .fit(r).cluster_centers_
+        twin._finish(twin._sq_dist(r).argmin(1))
+        return twin
 
     def _sq_dist(self, r: np.ndarray) -> np.ndarray:
         return ((r[:, None, :] - self.cluster_centers_[None, :, :]) ** 2).sum(-1)

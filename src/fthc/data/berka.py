@@ -104,11 +104,19 @@ class BerkaData:
 
 
 def find_table(folder: Path, name: str) -> Path | None:
-    """`name.asc` or `name.csv` (any case), or None."""
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.stem.lower() == name and path.suffix.lower() in (".asc", ".csv"):
-            return path
-    return None
+    """`name.asc` or `name.csv` (any case), or None; two candidates for one table are an error naming both."""
+    found = [p for p in sorted(folder.iterdir()) if p.is_file() and p.stem.lower() == name and
+             p.suffix.lower() in (".asc", ".csv")]
+    if len(found) > 1:
+        raise DataError(f"two files for the Berka table {name!r}: {', '.join(p.name for p in found)}", file=folder,
+                        expected=f"one file {name}.asc or {name}.csv (remove the other)")
+    return found[0] if found else None
+
+
+def berka_files(folder: Path) -> list[Path]:
+    """The Berka tables a folder holds (by name, .asc or .csv)."""
+    return [p for p in sorted(folder.iterdir()) if p.is_file() and p.stem.lower() in SCHEMA and
+            p.suffix.lower() in (".asc", ".csv")]
 
 
 def read_table(path: str | Path, name: str, *, lenient: bool = False,

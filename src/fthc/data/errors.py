@@ -25,6 +25,8 @@ class ReadReport:
 
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # kept, but suspicious (strict reading): shown to the user
+    unmapped_categories: list[str] = field(default_factory=list)  # category values that map to no kind
+    unmapped_rows: int = 0
 
     def add(self, file: str, row: int | None, column: str | None, reason: str) -> None:
         self.problems.append(Problem(str(file), row, column, reason))

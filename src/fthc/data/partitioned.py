@@ -56,8 +56,9 @@ def is_partitioned(source: str | Path) -> bool:
     return path.is_dir() and any(path.rglob("*.parquet"))
 
 
-def _dataset(files: list[Path], mapping: ColumnMapping, root: Path | None) -> ds.Dataset:
-    """One dataset over every file, after checking that each file has the mapped columns with the same types."""
+def check_dataset(files: list[Path], mapping: ColumnMapping, root: Path | None) -> ColumnMapping:
+    """Check that every file has the mapped columns, with the same types in every file; returns the mapping with
+    optional columns found by their default names in the first file (`ColumnMapping.resolve`)."""
     first_schema = None
     for f in files:
         try:
@@ -65,6 +66,8 @@ def _dataset(files: list[Path], mapping: ColumnMapping, root: Path | None) -> ds
         except Exception as exc:  # pyarrow raises several types for files that are not Parquet
             raise DataError(f"cannot read as Parquet: {exc}", file=f) from exc
         partition_keys = {part.split("=", 1)[0] for part in f.parts if "=" in part}
+        if first_schema is None:
+            mapping = mapping.resolve(list(schema.names) + sorted(partition_keys))
         check_columns(list(schema.names) + sorted(partition_keys), mapping.columns(), f, ",")
         if first_schema is None:
             first_schema, first_file = schema, f
@@ -75,9 +78,29 @@ def _dataset(files: list[Path], mapping: ColumnMapping, root: Path | None) -> ds
                 raise DataError(f"column {name!r} is {schema.field(name).type} here but "
                                 f"{first_schema.field(name).type} in {first_file}", file=f, column=name,
                                 expected="the same column types in every file of the dataset")
+    return mapping
+
+
+def _dataset(files: list[Path], mapping: ColumnMapping, root: Path | None) -> ds.Dataset:
+    """One dataset over every file, after checking that each file has the mapped columns with the same types."""
+    check_dataset(files, mapping, root)
     partitioning = "hive" if any("=" in part for f in files for part in f.parts) else None
     return ds.dataset([str(f) for f in files], format="parquet", partitioning=partitioning,
                       partition_base_dir=str(root) if root is not None else None)
+
+
+def read_dataset(source: str | Path, mapping: ColumnMapping | None = None, *, lenient: bool = False,
+                 report: ReadReport | None = None) -> tuple[pd.DataFrame, ColumnMapping, ReadReport]:
+    """Every transaction of a Parquet dataset as one canonical frame (checked batch by batch like one file)."""
+    import tempfile
+
+    report = report if report is not None else ReadReport()
+    files = parquet_files(source)
+    mapping = check_dataset(files, mapping or ColumnMapping(), Path(source) if Path(source).is_dir() else None)
+    with tempfile.TemporaryDirectory(prefix="fthc-read-") as tmp:
+        buckets = bucket_transactions(source, tmp, mapping, lenient=lenient, report=report, rows_per_bucket=2**62)
+        tx = buckets.read(0)
+    return tx, mapping, report
 
 
 @dataclass
@@ -91,15 +114,20 @@ class Buckets:
     report: ReadReport
 
     def read(self, i: int) -> pd.DataFrame:
-        """Bucket i as canonical transactions (customer_id, ts, amount, balance, kind, ...)."""
-        df = pq.read_table(self.files[i]).to_pandas()
-        df["timestamp"] = df["timestamp"].astype("datetime64[ns]")
-        df["kind"] = pd.Categorical.from_codes(df["kind"].to_numpy(np.int8), KINDS)  # spilled as codes
-        if not self.numeric_ids:
-            df["customer_id"] = df["customer_id"].astype(object)
-        codes = pd.factorize(df["customer_id"], sort=True)[0]
-        order = np.lexsort((df["timestamp"].to_numpy().view(np.int64), codes))  # stable, like the in-memory sort
-        return df.take(order).reset_index(drop=True)
+        """Bucket i as canonical transactions (customer_id, timestamp, amount, balance, kind, ...)."""
+        return read_bucket(self.files[i])
+
+
+def read_bucket(path: Path) -> pd.DataFrame:
+    """A spilled bucket as canonical transactions, sorted as the in-memory reader sorts them."""
+    df = pq.read_table(path).to_pandas()
+    df["timestamp"] = df["timestamp"].astype("datetime64[ns]")
+    df["kind"] = pd.Categorical.from_codes(df["kind"].to_numpy(np.int8), KINDS)  # spilled as codes
+    if not pd.api.types.is_integer_dtype(df["customer_id"]):
+        df["customer_id"] = df["customer_id"].astype(object)
+    codes = pd.factorize(df["customer_id"], sort=True)[0]
+    order = np.lexsort((df["timestamp"].to_numpy().view(np.int64), codes))  # stable, like the in-memory sort
+    return df.take(order).reset_index(drop=True)
 
 
 def bucket_of(customer_ids: pd.Series, n_buckets: int) -> np.ndarray:
@@ -121,10 +149,10 @@ def bucket_transactions(source: str | Path, folder: str | Path, mapping: ColumnM
                         report: ReadReport | None = None) -> Buckets:
     """Stream a Parquet dataset, check each record batch like a single file (errors name the file and its row),
     and spill canonical rows into ceil(rows / rows_per_bucket) customer buckets under `folder`."""
-    mapping = mapping or ColumnMapping()
     report = report if report is not None else ReadReport()
     files = parquet_files(source)
     root = Path(source) if Path(source).is_dir() else None
+    mapping = check_dataset(files, mapping or ColumnMapping(), root)
     dataset = _dataset(files, mapping, root)
     total = dataset.count_rows()
     if total == 0:

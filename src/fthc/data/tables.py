@@ -62,6 +62,16 @@ def sniff_separator(path: Path) -> str:
         return ","
 
 
+def text_header(path: Path, sep: str) -> list[str]:
+    """The column names of a text table's header line (empty for an empty or unreadable file)."""
+    try:
+        with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+            line = fh.readline()
+    except OSError:
+        return []
+    return [c.strip().strip('"') for c in next(csv.reader([line.strip("\r\n")], delimiter=sep), [])]
+
+
 def read_text_table(path: Path, sep: str, required: list[str] | None = None) -> pd.DataFrame:
     """All columns as strings (missing as empty string), plus the line number of each row.
 
@@ -188,7 +198,10 @@ def parse_values(values: pd.Series, kind: ColumnKind, date_format: str | None = 
         return dates, bad
     if kind == "datetime":  # the format comes from the caller (given, or inferred by parse_columns)
         if pd.api.types.is_datetime64_any_dtype(values):
-            dt = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values  # local
+            # one rule for every reader: a time with a zone is taken in UTC (as text with an offset is), a naive
+            # time as it is
+            dt = values.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None \
+                else values
             return dt.astype("datetime64[ns]"), np.zeros(len(values), dtype=bool)
         dates = pd.to_datetime(text.where(~missing), errors="coerce", format=date_format or "ISO8601", utc=True)
         dates = dates.dt.tz_convert(None)

@@ -23,7 +23,7 @@ from .dates import EARLIEST, outside_bulk
 from .errors import ReadReport
 from .ids import customer_ids
 from .tables import (LINE, RowChecker, check_columns, check_keys, parse_columns, read_parquet_table,
-                     read_text_table, read_toml, sniff_separator)
+                     read_text_table, read_toml, sniff_separator, text_header)
 
 KINDS = ["incoming_transfer", "cash_deposit", "cash_withdrawal", "card_payment", "outgoing_transfer",
          "interest_fees", "pension", "loan_payment", "other"]
@@ -84,8 +84,24 @@ class ColumnMapping:
     category: str | None = None
     transaction_id: str | None = None
     date_format: str | None = None
+    currency: str | None = None  # not a column: the currency amounts are in, shown beside money in outputs
     # category value -> canonical kind; unmapped categories become "other" and are counted
     category_kinds: dict[str, str] = field(default_factory=dict)
+
+    OPTIONAL_BY_NAME = ("balance", "category", "direction")  # used where a table has a column of that name
+
+    def resolve(self, columns) -> "ColumnMapping":
+        """This mapping with its unset optional columns (balance, category, direction) set to the column of the
+        same name, where the table has one: a table with the default names needs no mapping at all."""
+        from dataclasses import replace
+
+        found = {name: name for name in self.OPTIONAL_BY_NAME if getattr(self, name) is None and name in columns}
+        return replace(self, **found) if found else self
+
+    def describe(self) -> str:
+        """'customer_id=client, timestamp=booked_at, ...': which column holds what."""
+        return ", ".join(f"{k}={getattr(self, k)}" for k in ("customer_id", "timestamp", "amount", "direction",
+                                                             "balance", "category") if getattr(self, k))
 
     def __post_init__(self) -> None:
         bad = {k: v for k, v in self.category_kinds.items() if v not in KINDS}
@@ -100,7 +116,12 @@ class ColumnMapping:
         if not isinstance(cols, dict) or not isinstance(data.get("categories", {}), dict):
             raise DataError("[columns] and [categories] must be tables", file=path,
                             expected='[columns]\ncustomer_id = "cust"')
-        check_keys(cols, {f.name for f in fields(cls)} - {"category_kinds"}, path, "[columns]")
+        check_keys(cols, {f.name for f in fields(cls)} - {"category_kinds", "currency"}, path, "[columns]")
+        check_keys({k: v for k, v in data.items() if k not in ("columns", "categories")}, {"currency"}, path,
+                   "the mapping file (besides [columns] and [categories])")
+        if "currency" in data and not isinstance(data["currency"], str):
+            raise DataError(f"currency = {data['currency']!r} is not a currency name", file=path,
+                            expected='e.g. currency = "EUR"')
         for key, value in cols.items():
             if key in ("debit_values", "credit_values"):
                 if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
@@ -114,7 +135,7 @@ class ColumnMapping:
         bad = {k: v for k, v in categories.items() if not isinstance(v, str)}
         if bad:
             raise DataError(f"[categories] values must be transaction kinds in quotes, got {bad}", file=path)
-        return cls(**cols, category_kinds=dict(categories))
+        return cls(**cols, category_kinds=dict(categories), currency=data.get("currency"))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -134,15 +155,25 @@ class ColumnMapping:
 def read_transactions(path: str | Path, mapping: ColumnMapping | None = None, *, lenient: bool = False,
                       report: ReadReport | None = None) -> pd.DataFrame:
     """Read a CSV (any common separator) or Parquet transaction table into canonical form."""
+    return read_mapped(path, mapping, lenient=lenient, report=report)[0]
+
+
+def read_mapped(path: str | Path, mapping: ColumnMapping | None = None, *, lenient: bool = False,
+                report: ReadReport | None = None) -> tuple[pd.DataFrame, ColumnMapping]:
+    """The canonical transactions of a CSV or Parquet table, and the mapping they were read with (the given one,
+    with optional columns found by their default names: `ColumnMapping.resolve`)."""
     path = Path(path)
     mapping = mapping or ColumnMapping()
     if path.suffix.lower() == ".parquet":
         raw = read_parquet_table(path)
+        mapping = mapping.resolve(raw.columns)
         check_columns(raw.columns, mapping.columns(), path, ",")
     else:
-        raw = read_text_table(path, sniff_separator(path) if path.exists() else ",", required=mapping.columns())
-    return canonical_transactions(raw, mapping, RowChecker(path, lenient=lenient, report=report),
-                                  typed=path.suffix.lower() == ".parquet")
+        sep = sniff_separator(path) if path.exists() else ","
+        mapping = mapping.resolve(text_header(path, sep)) if path.is_file() else mapping
+        raw = read_text_table(path, sep, required=mapping.columns())
+    checker = RowChecker(path, lenient=lenient, report=report)
+    return canonical_transactions(raw, mapping, checker, typed=path.suffix.lower() == ".parquet"), mapping
 
 
 def canonical_transactions(raw: pd.DataFrame, mapping: ColumnMapping, checker: RowChecker,

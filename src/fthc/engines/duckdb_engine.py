@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..features.measures import CUSTOMER, CUSTOMER_MONTH, MONTH_BALANCE, MONTH_BALANCE_NO_GAPS, SUMS, render
+from ..features.measures import SUMS, customer_sql, month_sql, monthly_sql
 from . import ENGINES
 
 MEMORY_LIMIT = os.environ.get("FTHC_DUCKDB_MEMORY", "2GB")
@@ -33,11 +33,13 @@ class DuckDBEngine:
     """Behaviour sums per customer, computed by DuckDB."""
 
     name = "duckdb"
+    reads_files = True  # reads a canonical spill of many customers' rows at once (no buckets needed)
 
     def __init__(self, threads: int | None = None, memory_limit: str = MEMORY_LIMIT):
         self.threads = threads
         self.memory_limit = memory_limit
         self._con = None
+        self._gaps: dict[str, bool] = {}  # source view -> some (not all) balances missing: carry them forward
 
     @property
     def con(self):
@@ -51,34 +53,96 @@ class DuckDBEngine:
         view["kind"] = tx["kind"].astype(str).to_numpy()
         view["seq"] = np.arange(len(tx), dtype=np.int64)
         self.con.register(f"{name}_frame", view)
+        missing = int(view["balance"].isna().sum())
+        self._gaps[f"{name}_frame"] = 0 < missing < len(view)
         return f"{name}_frame"
 
     def files_source(self, files: list[Path], name: str = "canonical") -> str:
         """Canonical Parquet files (a spill written by fthc) as a view; `seq` keeps each file's row order."""
+        from ..data.transactions import KINDS
+
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-        index = " ".join(f"WHEN '{str(f).replace(chr(39), chr(39) * 2)}' THEN {i}" for i, f in enumerate(files))
+        kinds = "[" + ", ".join(f"'{k}'" for k in KINDS) + "]"  # the spill keeps kinds as codes
         self.con.execute(f"""CREATE OR REPLACE TEMP VIEW {name}_files AS
-            SELECT customer_id, timestamp, amount, balance, kind,
-                   (CASE filename {index} END) * 4294967296 + file_row_number AS seq
-            FROM read_parquet([{listed}], filename = true, file_row_number = true)""")
+            SELECT customer_id, timestamp, amount, balance, {kinds}[kind + 1] AS kind,
+                   file_index * 4294967296 + file_row_number AS seq
+            FROM read_parquet([{listed}], file_row_number = true)""")
         return f"{name}_files"
+
+    def dataset_source(self, dataset, name: str = "canonical") -> str:
+        """A user's Parquet dataset as a canonical view, after its rows are checked in SQL (one scan): the first
+        bad row is an error naming its file and row; far dates and unmapped categories are counted as notes."""
+        from ..errors import DataError
+        from .parquet_sql import canonical_select, checks, far_dates, unmapped_categories
+
+        files, mapping = dataset.files, dataset.mapping
+        listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        con = self.con
+        hive = "true" if any("=" in part for f in files for part in Path(f).parts) else "false"
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW {name}_raw AS
+            SELECT *, file_index AS __file_index, file_row_number + 1 AS __row
+            FROM read_parquet([{listed}], filename = true, file_row_number = true, hive_partitioning = {hive})""")
+        tests = checks(files, mapping)
+        extra = {"far": far_dates(mapping)}
+        unmapped = unmapped_categories(mapping)
+        parts = [f"count(*) FILTER (WHERE {c.where}) AS n{i}" for i, c in enumerate(tests)]
+        parts.append(f"count(*) FILTER (WHERE {extra['far']}) AS far, count(*) AS rows")
+        if mapping.balance:
+            parts.append(f"count(*) FILTER (WHERE \"{mapping.balance}\" IS NULL OR isnan(CAST(\"{mapping.balance}\" "
+                         "AS DOUBLE))) AS no_balance")
+        if unmapped:
+            parts.append(f"count(*) FILTER (WHERE {unmapped}) AS unmapped")
+        row = con.execute(f"SELECT {', '.join(parts)} FROM {name}_raw").fetchone()
+        got = dict(zip([d[0] for d in con.description], row))
+        if got["rows"] == 0:
+            raise DataError("the dataset has no rows", file=dataset.name, expected="at least one transaction")
+        for i, c in enumerate(tests):
+            if got[f"n{i}"]:  # the first such row, in file order
+                file, line, value = con.execute(
+                    f"SELECT filename, __row, {c.value or 'NULL'} FROM {name}_raw WHERE {c.where} "
+                    "ORDER BY __file_index, __row LIMIT 1").fetchone()
+                n = got[f"n{i}"]
+                raise DataError(f"{c.reason} ({n} such row{'s' if n > 1 else ''})", file=file, row=line,
+                                column=c.column, expected=c.expected, value=value)
+        if got["far"]:
+            dataset.report.warnings.append(f"{dataset.name} column {mapping.timestamp!r}: {got['far']:,} dates "
+                                           "before 1950 or in the future; kept (--lenient leaves them out, counted)")
+        if unmapped and got.get("unmapped"):
+            values = [r[0] for r in con.execute(f"SELECT DISTINCT trim(CAST(\"{mapping.category}\" AS VARCHAR)) "
+                                                f"FROM {name}_raw WHERE {unmapped} LIMIT 50").fetchall()]
+            dataset.report.unmapped_categories = values
+            dataset.report.unmapped_rows = int(got["unmapped"])
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name}_dataset AS "
+                    + canonical_select(files, mapping, f"{name}_raw", "__file_index * 4294967296 + __row"))
+        missing = got.get("no_balance", got["rows"])
+        self._gaps[f"{name}_dataset"] = bool(0 < missing < got["rows"])
+        return f"{name}_dataset"
 
     def sums(self, source: str, as_of: pd.Series | None = None) -> pd.DataFrame:
         """The `CUSTOMER` sums (index: customer_id, sorted) of a canonical source view; with `as_of` (customer
-        id -> cutoff time), only those customers, each from its transactions before its cutoff."""
+        id -> cutoff time), only those customers, each from its transactions before its cutoff. The customer-months
+        are kept (a temporary table) for `monthly`."""
         con = self.con
+        gaps = self._gaps.get(source)
         if as_of is not None:
             cut = pd.DataFrame({"customer_id": as_of.index.to_numpy(), "cutoff": pd.to_datetime(as_of.to_numpy())})
             con.register("as_of_cutoffs", cut)
             source = (f"(SELECT t.* FROM {source} t JOIN as_of_cutoffs c ON t.customer_id = c.customer_id "
-                      "WHERE t.timestamp < c.cutoff)")
-        gaps = con.execute(f"SELECT count(*) FILTER (WHERE balance IS NULL) > 0 AND count(balance) > 0 "
-                           f"FROM {source}").fetchone()[0]
-        months = render(CUSTOMER_MONTH, "duckdb", source)
-        balance = render(MONTH_BALANCE if gaps else MONTH_BALANCE_NO_GAPS, "duckdb", f"({months}) AS months")
-        query = render(CUSTOMER, "duckdb", f"({balance}) AS balances")
-        out = con.execute(query + " ORDER BY customer_id").df().set_index("customer_id")
+                      "WHERE t.timestamp < c.cutoff) AS before_cutoff")
+        if gaps is None:
+            gaps = con.execute(f"SELECT count(*) FILTER (WHERE balance IS NULL) > 0 AND count(balance) > 0 "
+                               f"FROM {source}").fetchone()[0]
+        table = "customer_months_as_of" if as_of is not None else "customer_months"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {month_sql('duckdb', source, bool(gaps))}")
+        out = con.execute(customer_sql("duckdb", source, table) + " ORDER BY customer_id").df() \
+            .set_index("customer_id")
         return _typed(out)[SUMS]
+
+    def monthly(self, segments: pd.Series) -> pd.DataFrame:
+        """Per segment and month of history, the quartiles of money in, out and balance (of the last `sums`)."""
+        frame = pd.DataFrame({"customer_id": segments.index.to_numpy(), "segment": segments.to_numpy()})
+        self.con.register("segment_of", frame)
+        return self.con.execute(monthly_sql("duckdb", "customer_months", "segment_of")).df()
 
     def close(self) -> None:
         if self._con is not None:

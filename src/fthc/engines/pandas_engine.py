@@ -5,24 +5,57 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..features.reference import behaviour_sums
+from ..features.measures import MONTHLY_HORIZON
+from ..features.reference import customer_month, customer_sums, monthly
 from . import ENGINES
 
 
 @ENGINES.register("pandas", doc="pandas, the reference implementation, in this process")
 class PandasEngine:
     name = "pandas"
+    reads_files = False  # reads canonical buckets one at a time
 
     def frame_source(self, tx: pd.DataFrame, name: str = "canonical") -> pd.DataFrame:
         return tx
 
+    def dataset_source(self, dataset, name: str = "canonical") -> "Buckets":
+        """A Parquet dataset, out of core: its rows checked and spilled into customer buckets on disk (each fits
+        in memory), which `sums` reads one at a time."""
+        return self.files_source(dataset.spill(buckets=True))
+
+    def files_source(self, files) -> "Buckets":
+        return Buckets(list(files))
+
     def sums(self, source: pd.DataFrame, as_of: pd.Series | None = None) -> pd.DataFrame:
         """The `CUSTOMER` sums of a canonical table; with `as_of` (customer id -> cutoff), those customers only,
         each from its transactions before its cutoff."""
-        if as_of is not None:
-            cutoff = source["customer_id"].map(as_of)
-            source = source[cutoff.notna().to_numpy() & (source["timestamp"] < cutoff).to_numpy()]
-        return behaviour_sums(source)
+        frames = source.frames() if isinstance(source, Buckets) else [source]  # every customer in one bucket
+        sums, months = [], []
+        for tx in frames:
+            if as_of is not None:
+                cutoff = tx["customer_id"].map(as_of)
+                tx = tx[cutoff.notna().to_numpy() & (tx["timestamp"] < cutoff).to_numpy()]
+            months.append(customer_month(tx))
+            sums.append(customer_sums(months[-1]))
+        if as_of is None:
+            self._months = pd.concat(months, ignore_index=True)
+        return pd.concat(sums).sort_index() if len(sums) > 1 else sums[0]
+
+    def monthly(self, segments: pd.Series) -> pd.DataFrame:
+        return monthly(self._months, segments, MONTHLY_HORIZON)
 
     def close(self) -> None:
         pass
+
+
+class Buckets:
+    """Canonical Parquet files, each holding whole customers, read one at a time."""
+
+    def __init__(self, files: list):
+        self.files = files
+
+    def frames(self):
+        from ..data.partitioned import read_bucket
+
+        for f in self.files:
+            yield read_bucket(f)

@@ -1,43 +1,205 @@
-"""Scoring a bank's whole customer base on Spark: the Parquet dataset is read by Spark, repartitioned by
-customer, and each partition's customers are built into series with fthc's own builder and scored by a saved
-model that is broadcast to the executors (`mapInPandas`). Assignments (customer_id, segment, confidence) and
-per-customer summary features are written as partitioned Parquet. A seeded sample of customers' transactions can
-be written too, for `fthc segment` to fit on.
+"""Spark: the behaviour of a bank's whole base on a cluster (or `local[*]`), from the same SQL as DuckDB
+(`fthc.features.measures`, the Spark spellings filled in), and every customer scored by a saved `Segmenter` on the
+executors (`mapInPandas`, the model broadcast to them).
 
-PySpark is an optional extra (`pip install "fthc[spark]"`); `local[*]` by default, or any master URL.
+- `SparkEngine`: the engine of `Segmenter(engine="spark")` / `fthc segment --engine spark`: reads a Parquet
+  dataset (checked in SQL, `fthc.engines.parquet_sql`) and computes every customer's sums on Spark; the driver
+  receives one row per customer (not one per transaction) to fit the head on.
+- `assign_spark`: `fthc assign --engine spark`: sums and scores on Spark, writes assignments (and the behaviour
+  measures) as Parquet partitioned by segment, ids in their own type.
+- `sample_customers`: a seeded sample of customers with all their transactions.
+
+PySpark is an optional extra (`pip install "fthc[spark]"`); `local[*]` by default, or any master URL
+(`FTHC_SPARK_MASTER`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import math
 import os
 import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FthcError
+from ..features.measures import SUMS, customer_sql, month_sql, monthly_sql
+from . import ENGINES
 
-MODEL_FILES = ("manifest.json", "manifest.sha256", "weights.pt", "clustering.npz")
+MODEL_FILES = ("manifest.json", "manifest.sha256", "weights.pt", "clustering.npz", "segmenter.npz")
 _loaded: dict[str, object] = {}  # per Python worker process: model checksum -> loaded model
-ROWS_PER_PARTITION = 500_000
 
 
-def spark_session(master: str = "local[*]", app: str = "fthc"):
+def spark_session(master: str | None = None, app: str = "fthc"):
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise FthcError("the Spark engine needs PySpark: pip install \"fthc[spark]\"") from exc
+    master = master or os.environ.get("FTHC_SPARK_MASTER", "local[*]")
     session = (SparkSession.builder.master(master).appName(app)
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.memory", os.environ.get("FTHC_SPARK_DRIVER_MEMORY", "4g"))
-            .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate())
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.shuffle.partitions", os.environ.get("FTHC_SPARK_PARTITIONS", "16"))
+               .config("spark.driver.memory", os.environ.get("FTHC_SPARK_DRIVER_MEMORY", "4g"))
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+class spark_errors:
+    """Spark's errors about user data become one line: an fthc error raised on an executor (its PythonException)
+    gives back its own line; Spark's own (a file it cannot read) names the file."""
+
+    def __init__(self, source=None):
+        self.source = source
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None or isinstance(exc, FthcError):
+            return False
+        text = str(exc)
+        for name, cls in (("DataError", DataError), ("ArtefactError", FthcError), ("FthcError", FthcError)):
+            marker = f"fthc.errors.{name}: "
+            if marker in text:
+                raise cls(text.split(marker, 1)[1].splitlines()[0]) from None
+        if type(exc).__module__.startswith(("pyspark", "py4j")):
+            first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+            raise DataError(f"Spark could not process the data: {first[:300]}", file=self.source) from None
+        return False
+
+
+@ENGINES.register("spark", embedded=False, doc="Spark (local or a cluster), the same SQL as DuckDB")
+class SparkEngine:
+    """Behaviour sums per customer, computed by Spark SQL."""
+
+    name = "spark"
+    reads_files = True
+
+    def __init__(self, master: str | None = None):
+        self.master = master
+        self._spark = None
+        self._gaps: dict[str, bool] = {}
+
+    @property
+    def spark(self):
+        if self._spark is None:
+            self._spark = spark_session(self.master)
+        return self._spark
+
+    def frame_source(self, tx: pd.DataFrame, name: str = "canonical") -> str:
+        view = pd.DataFrame({"customer_id": tx["customer_id"].to_numpy(), "timestamp": tx["timestamp"].to_numpy(),
+                             "amount": tx["amount"].to_numpy(), "balance": tx["balance"].to_numpy(),
+                             "kind": tx["kind"].astype(str).to_numpy(), "seq": np.arange(len(tx), dtype=np.int64)})
+        df = self.spark.createDataFrame(view)
+        df.createOrReplaceTempView(f"{name}_frame")
+        missing = int(view["balance"].isna().sum())
+        self._gaps[f"{name}_frame"] = 0 < missing < len(view)
+        return f"{name}_frame"
+
+    def _files_frame(self, files: list[Path], root=None):
+        """Spark's reading of the files, with each row's file index and row number (1-based)."""
+        from pyspark.sql import functions as F
+
+        paths = [str(Path(f).absolute()) for f in files]
+        reader = self.spark.read.option("basePath", str(Path(root).absolute())) if root else self.spark.read
+        df = reader.parquet(*paths)
+        index = self.spark.createDataFrame(pd.DataFrame({"__path": ["file:" + p for p in paths],
+                                                         "__file_index": np.arange(len(paths), dtype=np.int64)}))
+        return (df.withColumn("__path", F.col("_metadata.file_path"))
+                .withColumn("__row", F.col("_metadata.row_index") + 1)
+                .join(F.broadcast(index), "__path"))
+
+    def files_source(self, files: list[Path], name: str = "canonical") -> str:
+        """Canonical Parquet files (a spill written by fthc, kinds as codes)."""
+        from ..data.transactions import KINDS
+
+        with spark_errors(files[0] if files else None):
+            self._files_frame(files).createOrReplaceTempView(f"{name}_spill")
+        kinds = "array(" + ", ".join(f"'{k}'" for k in KINDS) + ")"
+        self.spark.sql(f"""SELECT customer_id, CAST(timestamp AS TIMESTAMP_NTZ) AS timestamp, amount, balance,
+                           element_at({kinds}, kind + 1) AS kind, __file_index * 4294967296 + __row AS seq
+                           FROM {name}_spill""").createOrReplaceTempView(f"{name}_files")
+        return f"{name}_files"
+
+    def dataset_source(self, dataset, name: str = "canonical") -> str:
+        """A user's Parquet dataset as a canonical view, after its rows are checked in SQL."""
+        from .parquet_sql import canonical_select, checks, far_dates, unmapped_categories
+
+        files, mapping = dataset.files, dataset.mapping
+        root = dataset.path if Path(str(dataset.path)).is_dir() else None
+        with spark_errors(dataset.name):
+            self._files_frame(files, root).createOrReplaceTempView(f"{name}_raw")
+            tests = checks(files, mapping, "spark")
+            parts = [f"count(CASE WHEN {c.where} THEN 1 END) AS n{i}" for i, c in enumerate(tests)]
+            parts.append(f"count(CASE WHEN {far_dates(mapping, 'spark')} THEN 1 END) AS far, count(*) AS rows")
+            if mapping.balance:
+                b = f"`{mapping.balance}`"
+                parts.append(f"count(CASE WHEN {b} IS NULL OR isnan(CAST({b} AS DOUBLE)) THEN 1 END) AS no_balance")
+            unmapped = unmapped_categories(mapping, "spark")
+            if unmapped:
+                parts.append(f"count(CASE WHEN {unmapped} THEN 1 END) AS unmapped")
+            got = self.spark.sql(f"SELECT {', '.join(parts)} FROM {name}_raw").collect()[0].asDict()
+            if got["rows"] == 0:
+                raise DataError("the dataset has no rows", file=dataset.name, expected="at least one transaction")
+            for i, c in enumerate(tests):
+                if got[f"n{i}"]:
+                    first = self.spark.sql(f"SELECT __path, __row, {c.value or 'NULL'} AS v FROM {name}_raw WHERE "
+                                           f"{c.where} ORDER BY __file_index, __row LIMIT 1").collect()[0]
+                    n = got[f"n{i}"]
+                    raise DataError(f"{c.reason} ({n} such row{'s' if n > 1 else ''})",
+                                    file=first[0].removeprefix("file:"), row=int(first[1]), column=c.column,
+                                    expected=c.expected, value=first[2])
+            if got["far"]:
+                dataset.report.warnings.append(f"{dataset.name} column {mapping.timestamp!r}: {got['far']:,} dates "
+                                               "before 1950 or in the future; kept (--lenient leaves them out, "
+                                               "counted)")
+            if unmapped and got.get("unmapped"):
+                col = f"trim(CAST(`{mapping.category}` AS STRING))"
+                dataset.report.unmapped_categories = [r[0] for r in self.spark.sql(
+                    f"SELECT DISTINCT {col} FROM {name}_raw WHERE {unmapped} LIMIT 50").collect()]
+                dataset.report.unmapped_rows = int(got["unmapped"])
+            select = canonical_select(files, mapping, f"{name}_raw", "__file_index * 4294967296 + __row", "spark")
+            self.spark.sql(select).createOrReplaceTempView(f"{name}_dataset")
+        missing = got.get("no_balance", got["rows"])
+        self._gaps[f"{name}_dataset"] = bool(0 < missing < got["rows"])
+        return f"{name}_dataset"
+
+    def sums_frame(self, source: str, as_of: pd.Series | None = None):
+        """The `CUSTOMER` sums as a Spark DataFrame (the customer-months kept as the view `customer_months`)."""
+        spark = self.spark
+        gaps = self._gaps.get(source, True)
+        if as_of is not None:
+            cut = spark.createDataFrame(pd.DataFrame({"customer_id": as_of.index.to_numpy(),
+                                                      "cutoff": pd.to_datetime(as_of.to_numpy())}))
+            cut.createOrReplaceTempView("as_of_cutoffs")
+            source = (f"(SELECT t.* FROM {source} t JOIN as_of_cutoffs c ON t.customer_id = c.customer_id "
+                      "WHERE t.timestamp < CAST(c.cutoff AS TIMESTAMP_NTZ)) AS before_cutoff")
+        months = spark.sql(month_sql("spark", source, gaps))
+        view = "customer_months_as_of" if as_of is not None else "customer_months"
+        months.createOrReplaceTempView(view)
+        return spark.sql(customer_sql("spark", source, view))
+
+    def sums(self, source: str, as_of: pd.Series | None = None) -> pd.DataFrame:
+        from .duckdb_engine import _typed
+
+        with spark_errors():
+            out = self.sums_frame(source, as_of).toPandas().set_index("customer_id").sort_index()
+        return _typed(out)[SUMS]
+
+    def monthly(self, segments: pd.Series) -> pd.DataFrame:
+        frame = self.spark.createDataFrame(pd.DataFrame({"customer_id": segments.index.to_numpy(),
+                                                         "segment": segments.to_numpy().astype(np.int64)}))
+        frame.createOrReplaceTempView("segment_of")
+        with spark_errors():
+            return self.spark.sql(monthly_sql("spark", "customer_months", "segment_of")).toPandas()
+
+    def close(self) -> None:
+        pass  # the session is shared by the process; Spark stops it at exit
 
 
 def _model_bytes(model_dir: Path) -> bytes:
@@ -52,149 +214,113 @@ def _model_bytes(model_dir: Path) -> bytes:
 
 
 def _model(blob: bytes):
-    """The broadcast model, loaded once per worker process."""
-    from ..estimator import Clusterer
+    """The broadcast Segmenter, loaded once per worker process."""
+    from ..segments.segmenter import Segmenter
 
     key = hashlib.sha256(blob).hexdigest()
     if key not in _loaded:
         folder = Path(tempfile.mkdtemp(prefix="fthc-model-"))
         with zipfile.ZipFile(io.BytesIO(blob)) as z:
             z.extractall(folder)
-        _loaded[key] = Clusterer.load(folder)
+        _loaded[key] = Segmenter.load(folder)
     return _loaded[key]
 
 
-def _read(spark, source, mapping):
-    from pyspark.sql import functions as F
-
-    try:
-        df = spark.read.option("basePath", str(source)).parquet(str(source)) if Path(str(source)).is_dir() \
-            else spark.read.parquet(str(source))
-    except Exception as exc:  # Spark's AnalysisException: the path or its files
-        raise DataError(f"Spark cannot read the dataset: {str(exc).splitlines()[0]}", file=source) from exc
-    from ..data.partitioned import _dataset, is_glob, parquet_files
-
-    if Path(str(source)).exists() or is_glob(source):  # local files: check each one
-        _dataset(parquet_files(source), mapping, Path(str(source)) if Path(str(source)).is_dir() else None)
-    missing = [c for c in mapping.columns() if c not in df.columns]
-    if missing:
-        raise DataError(f"missing column {missing[0]!r} (columns: {df.columns})", file=source, column=missing[0])
-    # each row keeps its file and its row in that file, so an executor's error names them
-    return df.select(*mapping.columns(), F.col("_metadata.file_path").alias("__file__"),
-                     (F.col("_metadata.row_index") + 1).alias("__row__"))
-
-
-def score_partitions(model_blob: bytes, mapping_dict: dict, lenient: bool, with_features: bool):
-    """The function each executor runs on its partitions: every customer of a partition is whole (the data was
-    repartitioned by customer), so series are built exactly as on one machine."""
+def score_partitions(model_blob: bytes, measures_out: bool):
+    """The function each executor runs on its partitions of per-customer sums: measures, then the model."""
     def score(batches):
-        import numpy as np
+        from ..features import measures
 
-        from ..segments.segment import model_series
-        from ..data.tables import LINE, RowChecker
-        from ..data.transactions import ColumnMapping, canonical_transactions
-        from ..features import summary_features
-
-        mapping = ColumnMapping.from_dict(mapping_dict)
-        model = _model(model_blob)
-        batches = list(batches)
-        if not batches or sum(len(b) for b in batches) == 0:  # an empty partition (more partitions than customers)
-            return
-        raw = pd.concat(batches, ignore_index=True)
-        files = raw.pop("__file__").astype(str).to_numpy()
-        raw[LINE] = raw.pop("__row__").to_numpy()
-        names = np.unique(files)
-        tx = pd.concat([canonical_transactions(raw[files == f].reset_index(drop=True), mapping,
-                                               RowChecker(Path(f.removeprefix("file:")), lenient=lenient))
-                        for f in names], ignore_index=True)
-        series = model_series(model, tx, ", ".join(f.removeprefix("file:") for f in names))
-        proba = model.predict_proba(series)
-        out = pd.DataFrame({"customer_id": series.ids.astype(str), "segment": proba.argmax(1).astype("int32"),
-                            "confidence": proba.max(1)})
-        if with_features:
-            features = summary_features(tx)
-            features.index = features.index.astype(str)
-            out = out.join(features, on="customer_id")
-        yield out
+        seg = _model(model_blob)
+        for sums in batches:
+            if not len(sums):
+                continue
+            sums = sums.set_index("customer_id")
+            m = measures(sums)
+            m["transactions_count"] = sums["transactions"].astype(np.int64)
+            out = seg._assignments(m, seg.model_.transform(m)).reset_index()
+            out["segment"] = out["segment"].astype("int32")
+            if measures_out:
+                out = out.join(m.drop(columns=["transactions_count"]).reset_index(drop=True))
+            yield out
     return score
 
 
-class _executor_errors:
-    """An fthc error raised on an executor reaches the driver as Spark's PythonException: give back its line."""
+def _schema(seg, id_type, measures_out: bool):
+    from pyspark.sql.types import BooleanType, DoubleType, IntegerType, LongType, StringType, StructField, StructType
 
-    def __enter__(self):
-        return self
+    from ..features import MEASURES
 
-    def __exit__(self, kind, exc, tb):
-        if exc is None or isinstance(exc, FthcError):
-            return False
-        text = str(exc)
-        for name, cls in (("DataError", DataError), ("ArtefactError", FthcError), ("FthcError", FthcError)):
-            marker = f"fthc.errors.{name}: "
-            if marker in text:
-                raise cls(text.split(marker, 1)[1].splitlines()[0]) from None
-        return False
-
-
-def _schema(with_features: bool):
-    from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType
-
-    from ..features import SUMMARY_FEATURES
-
-    fields = [StructField("customer_id", StringType()), StructField("segment", IntegerType()),
-              StructField("confidence", DoubleType())]
-    if with_features:
-        fields += [StructField(n, DoubleType()) for n in SUMMARY_FEATURES]
+    fields = [StructField("customer_id", id_type), StructField("segment", IntegerType()),
+              StructField("name", StringType()), StructField("confidence", DoubleType()),
+              StructField("transactions", LongType()), StructField("short_history", BooleanType())]
+    if measures_out:
+        fields += [StructField(n, DoubleType()) for n in MEASURES]
     return StructType(fields)
 
 
-def assign_spark(model_dir: Path, source, out: Path, mapping=None, *, master: str = "local[*]",
-                 partitions: int | None = None, lenient: bool = False, features: bool = True) -> dict:
-    """Score every customer of a Parquet dataset with a saved model; writes out/assignments and out/features
-    (Parquet, partitioned by segment). Returns counts and seconds."""
+def assign_spark(model_dir: Path, source, out: Path, mapping=None, *, master: str | None = None,
+                 lenient: bool = False, measures: bool = True) -> dict:
+    """Score every customer of a Parquet dataset with a saved Segmenter: behaviour sums and scoring on Spark;
+    writes out/assignments (and out/measures) as Parquet partitioned by segment. Returns counts and seconds."""
     import time
 
+    from ..data.dataset import open_dataset
     from ..data.transactions import ColumnMapping
-    from ..estimator import Clusterer
+    from ..reports.output_folder import check_output_folder, results_folder
+    from ..segments.segmenter import Segmenter
 
-    model = Clusterer.load(model_dir)  # checks the folder before any executor sees it
-    if mapping is None:
-        mapping = ColumnMapping.from_dict(model.column_mapping_) if getattr(model, "column_mapping_", None) \
-            else ColumnMapping()
-    spark = spark_session(master)
-    t0 = time.perf_counter()
-    df = _read(spark, source, mapping)
-    # partitions of about ROWS_PER_PARTITION rows: each one is concatenated into one pandas frame on an executor
-    parts = partitions or max(2 * spark.sparkContext.defaultParallelism, math.ceil(df.count() / ROWS_PER_PARTITION))
-    blob = spark.sparkContext.broadcast(_model_bytes(model_dir))
-    scored = (df.repartition(parts, mapping.customer_id)
-              .mapInPandas(score_partitions(blob.value, mapping.to_dict(), lenient, features), _schema(features)))
-    scored = scored.persist()
     out = Path(out)
-    with _executor_errors():
-        scored.select("customer_id", "segment", "confidence").write.mode("overwrite").partitionBy("segment") \
-            .parquet(str(out / "assignments"))
-        if features:
-            scored.drop("confidence").write.mode("overwrite").partitionBy("segment").parquet(str(out / "features"))
-        n = scored.count()
-    scored.unpersist()
-    return {"customers": n, "seconds": time.perf_counter() - t0, "partitions": parts, "out": out}
+    check_output_folder(out, [Path(str(source))])
+    seg = Segmenter.load(model_dir)  # checks the folder before any executor sees it
+    if seg.model_.config.encoder.autoencoder != "features":
+        raise FthcError(f"{model_dir}: scoring on Spark needs a model of the default method (features); a "
+                        "network model scores with --engine duckdb")
+    if mapping is None:
+        mapping = ColumnMapping.from_dict(seg.column_mapping_) if seg.column_mapping_ else None
+    dataset = open_dataset(source, mapping, lenient=lenient)
+    if dataset is None:
+        raise DataError("Spark reads Parquet datasets", file=source, expected="a Parquet file, folder or glob")
+    engine = SparkEngine(master)
+    t0 = time.perf_counter()
+    with spark_errors(source):
+        sums = engine.sums_frame(dataset.engine_source(engine))
+        blob = engine.spark.sparkContext.broadcast(_model_bytes(model_dir))
+        scored = sums.mapInPandas(score_partitions(blob.value, measures),
+                                  _schema(seg, sums.schema["customer_id"].dataType, measures)).persist()
+        with results_folder(out, "assign --engine spark") as tmp:
+            scored.select("customer_id", "segment", "name", "confidence", "transactions", "short_history") \
+                .write.partitionBy("segment").parquet(str(tmp / "assignments"))
+            if measures:
+                scored.drop("name", "confidence", "short_history").write.partitionBy("segment") \
+                    .parquet(str(tmp / "measures"))
+            n = scored.count()
+        scored.unpersist()
+    dataset.close()
+    return {"customers": n, "seconds": time.perf_counter() - t0, "out": out}
 
 
 def sample_customers(source, out: Path, customers: int, mapping=None, *, seed: int = 0,
-                     master: str = "local[*]") -> dict:
-    """A seeded random sample of about `customers` customers, with all their transactions, as Parquet (what
-    `fthc segment` fits on when the whole base does not fit one machine)."""
+                     master: str | None = None) -> dict:
+    """A seeded random sample of about `customers` customers, with all their transactions, as Parquet."""
     from pyspark.sql import functions as F
 
-    from ..data.transactions import ColumnMapping
+    from ..data.dataset import open_dataset
+    from ..reports.output_folder import check_output_folder, results_folder
 
-    mapping = mapping or ColumnMapping()
-    spark = spark_session(master)
-    df = _read(spark, source, mapping).drop("__file__", "__row__")
-    ids = df.select(mapping.customer_id).distinct()
-    total = ids.count()
-    chosen = ids.withColumn("__u", F.rand(seed)).orderBy("__u").limit(min(customers, total)).drop("__u")
-    sample = df.join(chosen, on=mapping.customer_id, how="inner")
-    sample.write.mode("overwrite").parquet(str(out))
-    return {"customers": min(customers, total), "of": total, "out": Path(out)}
+    out = Path(out)
+    check_output_folder(out, [Path(str(source))])
+    dataset = open_dataset(source, mapping)
+    if dataset is None:
+        raise DataError("Spark reads Parquet datasets", file=source, expected="a Parquet file, folder or glob")
+    engine = SparkEngine(master)
+    with spark_errors(source):
+        df = engine._files_frame(dataset.files, dataset.path if Path(str(dataset.path)).is_dir() else None) \
+            .drop("__path", "__row", "__file_index")
+        key = dataset.mapping.customer_id
+        ids = df.select(key).distinct()
+        total = ids.count()
+        chosen = ids.withColumn("__u", F.rand(seed)).orderBy("__u").limit(min(customers, total)).drop("__u")
+        with results_folder(out, "data sample") as tmp:
+            df.join(chosen, on=key, how="inner").write.parquet(str(tmp / "part"))
+    return {"customers": min(customers, total), "of": total, "out": out}

@@ -2,11 +2,12 @@
 reports and what the summary-feature baseline uses are read off one per-customer table.
 
 How it is computed, in three steps:
-1. `CUSTOMER_MONTH` (SQL): canonical transactions -> one row per customer and calendar month: counts per kind,
-   money in and out, sums of log amounts, the largest regular-looking credits, and the last known balance.
-2. `CUSTOMER` (SQL): customer-months -> one row per customer of sums, counts and quantiles (`SUMS`). Every
-   aggregate is algebraic (a sum or a count) except the quantiles of month-end balances, which read one value per
-   customer-month, never one per transaction: memory does not grow with the length of a history.
+1. SQL: canonical transactions -> per customer, counts per kind, money out, sums of log amounts
+   (`CUSTOMER_TRANSACTIONS`); and per customer and calendar month, money in, the largest regular-looking credits
+   and the last known balance (`CUSTOMER_MONTH`), then per customer over its months (`CUSTOMER_MONTHS`). Joined,
+   one row per customer of sums, counts and quantiles (`SUMS`). Every aggregate is algebraic (a sum or a count)
+   except the quantiles of month-end balances, which read one value per customer-month, never one per
+   transaction: memory does not grow with the length of a history.
 3. `measures` (numpy): those sums -> the named measures (`MEASURES`: per month, shares, regularity, balance).
 
 The SQL is written once, in the dialect DuckDB and Spark share; the two constructs they spell differently (an
@@ -38,9 +39,12 @@ REGULAR_MONTHS, REGULAR_CV = 0.75, 0.2
 
 # -- SQL, written once ------------------------------------------------------------------------------------------
 DIALECTS = {
-    # exact quantile (linear interpolation, as numpy's default), last non-null value over a window
-    "duckdb": {"quantile": "quantile_cont({x}, {p})", "last_known": "last_value({x} IGNORE NULLS)"},
-    "spark": {"quantile": "percentile({x}, {p})", "last_known": "last_value({x}, true)"},
+    # exact quantile (linear interpolation, as numpy's default), last non-null value over a window, an ordering key
+# of two columns (time, then input order)
+    "duckdb": {"quantile": "quantile_cont({x}, {p})", "last_known": "last_value({x} IGNORE NULLS)",
+               "in_order": "row({x}, {p})"},
+    "spark": {"quantile": "percentile({x}, {p})", "last_known": "last_value({x}, true)",
+              "in_order": "struct({x}, {p})"},
 }
 
 
@@ -49,24 +53,32 @@ def _kind_counts() -> str:
 
 
 # canonical transactions: customer_id, timestamp, amount (signed), balance (may be null), kind (text), seq (the
-# input order: ties in time are broken by it)
-CUSTOMER_MONTH = f"""
+# input order: ties in time are broken by it; a month's balance is that of its last row by time, then seq). Two aggregations read them: per customer, what needs no month
+# (counts, sums), and per customer and month, the few figures a month has (so that the month table stays small)
+CUSTOMER_TRANSACTIONS = f"""
 SELECT customer_id,
-       year(timestamp) * 12 + month(timestamp) - 1 AS month,
        count(*) AS transactions,
        sum(amount) AS amount_sum,
        sum(amount * amount) AS amount_sq,
-       sum(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS credit,
        sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS debit,
        count(CASE WHEN amount > 0 THEN 1 END) AS credits,
        count(CASE WHEN amount < 0 THEN 1 END) AS debits,
        sum(CASE WHEN amount > 0 THEN ln(1 + amount) END) AS log_credit,
        sum(CASE WHEN amount < 0 THEN ln(1 - amount) END) AS log_debit,
-       {_kind_counts()},
+       {_kind_counts()}
+FROM {{source}}
+GROUP BY customer_id
+"""
+
+CUSTOMER_MONTH = """
+SELECT customer_id,
+       year(timestamp) * 12 + month(timestamp) - 1 AS month,
+       sum(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS credit,
+       sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS debit,
        max(CASE WHEN kind = 'incoming_transfer' AND amount > 0 THEN amount END) AS top_transfer_in,
        max(CASE WHEN kind = 'pension' AND amount > 0 THEN amount END) AS top_pension,
-       max_by(balance, seq) FILTER (WHERE balance IS NOT NULL) AS last_balance
-FROM {{source}}
+       max_by(balance, {in_order(timestamp, seq)}) FILTER (WHERE balance IS NOT NULL) AS last_balance
+FROM {source}
 GROUP BY customer_id, year(timestamp) * 12 + month(timestamp) - 1
 """
 
@@ -78,28 +90,14 @@ FROM {source}
 """
 MONTH_BALANCE_NO_GAPS = "SELECT *, last_balance AS balance FROM {source}"  # every month knows its balance
 
-
-def _sum_kinds() -> str:
-    return ",\n       ".join(f"sum(n_{k}) AS n_{k}" for k in EVENT_KINDS)
-
-
-CUSTOMER = f"""
+CUSTOMER_MONTHS = """
 SELECT customer_id,
-       sum(transactions) AS transactions,
        min(month) AS first_month,
        max(month) - min(month) + 1 AS months,
        count(*) AS active_months,
-       sum(amount_sum) AS amount_sum,
-       sum(amount_sq) AS amount_sq,
        sum(credit) AS credit,
-       sum(debit) AS debit,
        sum(credit * credit) AS credit_sq,
        count(CASE WHEN credit > 0 THEN 1 END) AS months_with_credit,
-       sum(credits) AS credits,
-       sum(debits) AS debits,
-       sum(log_credit) AS log_credit,
-       sum(log_debit) AS log_debit,
-       {_sum_kinds()},
        count(top_transfer_in) AS transfer_in_months,
        sum(top_transfer_in) AS transfer_in_sum,
        sum(top_transfer_in * top_transfer_in) AS transfer_in_sq,
@@ -107,21 +105,62 @@ SELECT customer_id,
        sum(top_pension) AS pension_sum,
        sum(top_pension * top_pension) AS pension_sq,
        count(balance) AS balance_months,
-       {{quantile(balance, 0.5)}} AS balance_median,
-       {{quantile(balance, 0.1)}} AS balance_p10,
+       {quantile(balance, 0.5)} AS balance_median,
+       {quantile(balance, 0.1)} AS balance_p10,
        avg(balance) AS balance_mean,
        stddev_pop(balance) AS balance_sd,
        count(CASE WHEN balance < 0 THEN 1 END) AS negative_months,
        regr_slope(balance, month) AS balance_slope
-FROM {{source}}
+FROM {source}
 GROUP BY customer_id
 """
+
+# one row per customer: the two joined
+CUSTOMER = "SELECT * FROM ({transactions}) AS t JOIN ({months}) AS m USING (customer_id)"
 
 SUMS = ["transactions", "first_month", "months", "active_months", "amount_sum", "amount_sq", "credit", "debit",
         "credit_sq", "months_with_credit", "credits", "debits", "log_credit", "log_debit",
         *[f"n_{k}" for k in EVENT_KINDS], "transfer_in_months", "transfer_in_sum", "transfer_in_sq",
         "pension_months", "pension_sum", "pension_sq", "balance_months", "balance_median", "balance_p10",
         "balance_mean", "balance_sd", "negative_months", "balance_slope"]
+
+
+def month_sql(dialect: str, source: str, gaps: bool) -> str:
+    """Customer-months with their balance (carried forward where `gaps`: some balances are missing)."""
+    months = render(CUSTOMER_MONTH, dialect, source)
+    return render(MONTH_BALANCE if gaps else MONTH_BALANCE_NO_GAPS, dialect, f"({months}) AS cm")
+
+
+def customer_sql(dialect: str, source: str, months: str) -> str:
+    """The `CUSTOMER` sums of the canonical relation `source`, whose customer-months (`month_sql`) are `months`."""
+    return CUSTOMER.format(transactions=render(CUSTOMER_TRANSACTIONS, dialect, source),
+                           months=render(CUSTOMER_MONTHS, dialect, months))
+
+
+# a segment's typical months: per segment and month of history (0 = each customer's first), the quartiles of
+# money in, money out and the month-end balance over its customers (the page's monthly chart)
+MONTHLY = """
+SELECT s.segment, m.month - f.first_month AS month_number, count(*) AS customers,
+       {quantile(m.credit, 0.25)} AS income_q1, {quantile(m.credit, 0.5)} AS income_median,
+       {quantile(m.credit, 0.75)} AS income_q3,
+       {quantile(m.debit, 0.25)} AS spending_q1, {quantile(m.debit, 0.5)} AS spending_median,
+       {quantile(m.debit, 0.75)} AS spending_q3,
+       {quantile(m.balance, 0.25)} AS balance_q1, {quantile(m.balance, 0.5)} AS balance_median,
+       {quantile(m.balance, 0.75)} AS balance_q3
+FROM {months} AS m
+JOIN {segments} AS s ON m.customer_id = s.customer_id
+JOIN (SELECT customer_id, min(month) AS first_month FROM {months} GROUP BY customer_id) AS f
+  ON m.customer_id = f.customer_id
+WHERE m.month - f.first_month < {horizon}
+GROUP BY s.segment, m.month - f.first_month
+"""
+MONTHLY_HORIZON = 36  # months of history charted
+
+
+def monthly_sql(dialect: str, months: str, segments: str, horizon: int = MONTHLY_HORIZON) -> str:
+    sql = render(MONTHLY, dialect, "")
+    return sql.replace("{months}", months).replace("{segments}", segments).replace("{horizon}", str(horizon)) \
+        + " ORDER BY 1, 2"
 
 
 def render(sql: str, dialect: str, source: str) -> str:
@@ -134,7 +173,7 @@ def render(sql: str, dialect: str, source: str) -> str:
         name, args = match.group(1), [a.strip() for a in match.group(2).split(",")]
         return macros[name].format(**dict(zip(("x", "p"), args)))
 
-    return re.sub(r"\{(quantile|last_known)\(([^)]*)\)\}", fill, sql).replace("{source}", source)
+    return re.sub(r"\{(quantile|last_known|in_order)\(([^)]*)\)\}", fill, sql).replace("{source}", source)
 
 
 # -- the named measures ---------------------------------------------------------------------------------------
@@ -301,7 +340,7 @@ def summary_features(sums: pd.DataFrame) -> pd.DataFrame:
     out = m[SUMMARY_FEATURES[:8]].copy()
     for k in KINDS[:-1]:
         out[f"share_{k}"] = s[f"n_{k}"] / s["transactions"]
-    out["share_other"] = 1 - out[[f"share_{k}" for k in KINDS[:-1]]].sum(1)
+    out["share_other"] = 1 - out[[f"share_{k}" for k in KINDS[:-1]]].sum(axis=1)
     return out.fillna(0.0)[SUMMARY_FEATURES]
 
 

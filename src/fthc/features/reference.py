@@ -35,7 +35,7 @@ def customer_month(tx: pd.DataFrame) -> pd.DataFrame:
     })
     g = t.groupby(["customer_id", "month"], sort=True)
     sums = ["transactions", "amount_sum", "amount_sq", "credit", "debit", "credits", "debits",
-            *[f"n_{k}" for k in EVENT_KINDS]]
+            *[f"n_{k}" for k in EVENT_KINDS]]  # (the SQL counts the per-customer ones without months)
     out = g[sums].sum()
     out["log_credit"] = g["log_credit"].sum(min_count=1)
     out["log_debit"] = g["log_debit"].sum(min_count=1)
@@ -95,3 +95,17 @@ def _slopes(m: pd.DataFrame) -> pd.Series:
 def behaviour_sums(tx: pd.DataFrame) -> pd.DataFrame:
     """The `CUSTOMER` sums of a canonical transaction table."""
     return customer_sums(customer_month(tx))
+
+
+def monthly(months: pd.DataFrame, segments: pd.Series, horizon: int) -> pd.DataFrame:
+    """`fthc.features.measures.MONTHLY` in pandas: per segment and month of history, quartiles of money in, money
+    out and the month-end balance."""
+    m = months.merge(pd.DataFrame({"customer_id": segments.index, "segment": segments.to_numpy()}), on="customer_id")
+    m["month_number"] = m["month"] - m.groupby("customer_id")["month"].transform("min")
+    m = m[m["month_number"] < horizon]
+    g = m.groupby(["segment", "month_number"], sort=True)
+    out = {"customers": g.size()}
+    for name, col in (("income", "credit"), ("spending", "debit"), ("balance", "balance")):
+        for q, label in ((0.25, "q1"), (0.5, "median"), (0.75, "q3")):
+            out[f"{name}_{label}"] = g[col].quantile(q)
+    return pd.DataFrame(out).reset_index()

@@ -1,146 +1,129 @@
-"""Segment profiles: the financial behaviour of each segment in numbers a product manager can read, and a short
-factual description generated from them (no claim that the numbers do not show)."""
+"""Segment profiles: the financial behaviour of each segment in numbers a product manager can read, read off the
+same per-customer measures the default model clusters on (`fthc.features.measures`), and the Berka context
+(loans, cards, age, district) where the data has it.
+
+Every figure is a statistic of customers: the median customer of a segment (`median_*`) or the share of its
+customers with a trait (`share_*`). The population row is computed the same way over all customers, never as a
+weighted mean of segment figures.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..data.transactions import validate_canonical
 
-CASH = ["cash_deposit", "cash_withdrawal"]
-CARD = ["card_payment"]
-TRANSFER = ["incoming_transfer", "outgoing_transfer"]
+@dataclass(frozen=True)
+class Figure:
+    column: str  # in the profile
+    measure: str  # per-customer measure (fthc.features.measures) or context column
+    statistic: str  # median | share (of customers where the measure is true / > 0) | mean
+    label: str  # short, for tables and charts
+    unit: str = ""  # money | share | per month | months | ''
 
 
-def customer_behaviour(tx: pd.DataFrame) -> pd.DataFrame:
-    """One row per customer: monthly income and spending, balance level and volatility, share of months ending
-    negative, transactions per month, cash/card/transfer mix, salary-like and pension-like regular credits."""
-    validate_canonical(tx)
-    t = tx.assign(month=tx["timestamp"].dt.to_period("M"), credit=tx["amount"].clip(lower=0),
-                  debit=(-tx["amount"]).clip(lower=0))
-    monthly = t.groupby(["customer_id", "month"], sort=True).agg(
-        credit=("credit", "sum"), debit=("debit", "sum"), n=("amount", "size"), balance=("balance", "last"))
-    g = monthly.groupby(level=0)
-    out = pd.DataFrame({
-        "monthly_income": g["credit"].median(), "monthly_spending": g["debit"].median(),
-        "transactions_per_month": g["n"].mean(),
-        "balance_level": g["balance"].median(), "balance_volatility": g["balance"].std().fillna(0),
-        "negative_month_share": g["balance"].apply(lambda b: float((b < 0).mean())),
-        "active_months": g.size(),
-    })
-    if tx["balance"].isna().all():  # no balance column: nothing can be said about balances
-        out[["balance_level", "balance_volatility", "negative_month_share"]] = np.nan
-    kind = tx["kind"].astype(str)
-    n = tx.groupby("customer_id").size()
-    for name, kinds in (("cash_share", CASH), ("card_share", CARD), ("transfer_share", TRANSFER)):
-        out[name] = kind.isin(kinds).groupby(tx["customer_id"]).sum() / n
-    known_kinds = bool((kind != "other").any())  # without categories every transaction is 'other'
-    if not known_kinds:
-        out[["cash_share", "card_share", "transfer_share"]] = np.nan
-    # a regular credit: an incoming transfer (or pension) in >= 75% of active months, amounts varying < 20%
-    for name, kinds in (("salary_like", ["incoming_transfer"]), ("pension_like", ["pension"])):
-        rows = t[kind.isin(kinds).to_numpy() & (t["amount"] > 0).to_numpy()]
-        per = rows.groupby(["customer_id", "month"])["amount"].max().groupby(level=0)
-        months_with = per.size()
-        cv = per.std().fillna(0) / per.mean()
-        regular = (months_with / out["active_months"].reindex(months_with.index) >= 0.75) & (cv < 0.2)
-        out[name] = regular.reindex(out.index, fill_value=False).astype(float) if known_kinds else np.nan
+FIGURES = [
+    Figure("median_income", "income_per_month", "median", "income / month", "money"),
+    Figure("median_spending", "spending_per_month", "median", "spending / month", "money"),
+    Figure("median_balance", "balance_level", "median", "month-end balance", "money"),
+    Figure("median_low_balance", "balance_low", "median", "low balance (10th pct)", "money"),
+    Figure("share_ever_negative", "negative_month_share", "share", "ever negative at month end", "share"),
+    Figure("median_negative_months", "negative_month_share", "median", "months ending negative", "share"),
+    Figure("median_transactions", "transactions_per_month", "median", "transactions / month", "per month"),
+    Figure("median_cash_share", "cash_share", "median", "cash share", "share"),
+    Figure("median_card_share", "card_share", "median", "card share", "share"),
+    Figure("median_transfer_share", "transfer_share", "median", "transfer share", "share"),
+    Figure("share_loan_payers", "loan_payment_share", "share", "pay a loan", "share"),
+    Figure("median_loan_payment_share", "loan_payment_share", "median", "loan payments share", "share"),
+    Figure("share_salary_like", "salary_like", "share", "regular salary-like credit", "share"),
+    Figure("share_pension_like", "pension_like", "share", "regular pension", "share"),
+    Figure("median_months_with_income", "months_with_income", "median", "months with income", "share"),
+    Figure("median_income_variation", "income_variation", "median", "income variation", ""),
+    Figure("median_spending_to_income", "spending_to_income", "median", "spending vs income (log)", ""),
+    Figure("median_balance_trend", "balance_trend", "median", "balance trend (months of income / year)", ""),
+    Figure("median_months", "months", "median", "months of history", "months"),
+]
+KEY_COLUMNS = ["customers", "share", "median_income", "median_balance", "share_ever_negative",
+               "median_transactions", "share_salary_like", "share_pension_like"]
+
+
+def _statistic(values: pd.Series, statistic: str) -> float:
+    v = values.dropna()
+    if v.empty:
+        return np.nan
+    if statistic == "median":
+        return float(v.median())
+    if statistic == "share":
+        return float((v > 0).mean())
+    return float(v.mean())
+
+
+def figures_of(measures: pd.DataFrame) -> dict[str, float]:
+    """The profile figures of one group of customers."""
+    return {f.column: _statistic(measures[f.measure], f.statistic) for f in FIGURES if f.measure in measures}
+
+
+def profile_segments(measures: pd.DataFrame, labels: pd.Series, context: pd.DataFrame | None = None,
+                     with_population: bool = False) -> pd.DataFrame:
+    """One row per segment (and, `with_population`, a last row 'all'): size, share and the figures."""
+    b = measures.join(labels.rename("segment"), how="inner")
+    groups = [(seg, g) for seg, g in b.groupby("segment", sort=True)]
+    if with_population:
+        groups.append(("all", b))
+    rows = {}
+    for seg, g in groups:
+        row = {"customers": len(g), "share": len(g) / len(b)} | figures_of(g)
+        if context is not None:
+            row |= context_figures(context.reindex(g.index))
+        rows[seg] = row
+    prof = pd.DataFrame.from_dict(rows, orient="index")
+    prof.index.name = "segment"
+    return prof
+
+
+def context_figures(c: pd.DataFrame) -> dict[str, float]:
+    """Berka context of a group: loans and their default rate, median age, women's share, cards, district."""
+    out = {"loans": float(c["has_loan"].sum()),
+           "loan_default_rate": float(c["loan_default"].dropna().astype(float).mean())
+           if c["loan_default"].notna().any() else np.nan,
+           "median_age": float(c["age"].median()), "female_share": float(c["female"].dropna().astype(float).mean())}
+    for card in ("junior", "classic", "gold"):
+        out[f"card_{card}_share"] = float((c["card"] == card).mean())
+    out["median_district_salary"] = float(c["district_salary"].median())
+    out["median_district_unemployment_96"] = float(c["district_unemployment_96"].median())
     return out
 
 
 def berka_context(data, customer_ids) -> pd.DataFrame:
-    """Per Berka account: loan default (status B or D), card type, owner's age and gender, district figures."""
+    """Per Berka account: loan default (status B or D), loan date, card type, owner's age and gender, district.
+
+    Rules for accounts the tables link to several rows: an account with several loans has a loan, is in default
+    when any of its loans is (B or D), and its loan date is the earliest; an account with several owners takes the
+    owner with the smallest disposition id; with several cards, the best card (gold > classic > junior)."""
     acc = data["account"].set_index("account_id")
     disp = data["disp"]
-    owners = disp[disp["type"] == "OWNER"].merge(data["client"], on="client_id", suffixes=("", "_client"))
-    owners = owners.set_index("account_id")
+    owners = disp[disp["type"] == "OWNER"].sort_values("disp_id").drop_duplicates("account_id")
+    owners = owners.merge(data["client"], on="client_id", suffixes=("", "_client")).set_index("account_id")
     ref = pd.Timestamp("1999-01-01")
     out = pd.DataFrame(index=pd.Index(customer_ids, name="customer_id"))
     out["age"] = ((ref - owners["birth_date"]).dt.days / 365.25).reindex(out.index)
     out["female"] = (owners["gender"] == "F").reindex(out.index)
+    out["district_id"] = acc["district_id"].reindex(out.index)
     cards = data["card"].merge(disp[["disp_id", "account_id"]], on="disp_id")
-    best = cards.sort_values("type").groupby("account_id")["type"].last()
+    rank = {"junior": 0, "classic": 1, "gold": 2}
+    best = cards.assign(r=cards["type"].astype(str).map(rank)).sort_values("r").groupby("account_id")["type"].last()
     out["card"] = best.astype(str).reindex(out.index).fillna("none")
-    loans = data["loan"].set_index("account_id")
-    out["has_loan"] = out.index.isin(loans.index)
-    out["loan_default"] = loans["status"].isin(["B", "D"]).reindex(out.index)
+    loans = data["loan"].assign(bad=data["loan"]["status"].isin(["B", "D"]))
+    per_account = loans.groupby("account_id").agg(bad=("bad", "any"), date=("date", "min"), loans=("loan_id", "size"))
+    out["has_loan"] = out.index.isin(per_account.index)
+    out["loan_default"] = per_account["bad"].reindex(out.index)
+    out["loan_date"] = per_account["date"].reindex(out.index)
+    out["loans"] = per_account["loans"].reindex(out.index).fillna(0).astype(int)
     district = data["district"].set_index("district_id")
     d = acc["district_id"].reindex(out.index)
     out["district_salary"] = district["avg_salary"].reindex(d).to_numpy()
     out["district_unemployment_96"] = district["unemployment_96"].reindex(d).to_numpy()
-    return out
-
-
-def profile_segments(behaviour: pd.DataFrame, labels: pd.Series, context: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per segment: size and the medians / shares of the behaviour (and Berka context where given)."""
-    b = behaviour.join(labels.rename("segment"), how="inner")
-    g = b.groupby("segment")
-    prof = pd.DataFrame({
-        "customers": g.size(), "share": g.size() / len(b),
-        "median_monthly_income": g["monthly_income"].median(),
-        "median_monthly_spending": g["monthly_spending"].median(),
-        "median_balance": g["balance_level"].median(),
-        "median_balance_volatility": g["balance_volatility"].median(),
-        "negative_month_share": g["negative_month_share"].mean(),
-        "transactions_per_month": g["transactions_per_month"].median(),
-        "cash_share": g["cash_share"].mean(), "card_share": g["card_share"].mean(),
-        "transfer_share": g["transfer_share"].mean(),
-        "salary_like_share": g["salary_like"].mean(), "pension_like_share": g["pension_like"].mean(),
-    })
-    if context is not None:
-        c = context.join(labels.rename("segment"), how="inner").groupby("segment")
-        prof["loans"] = c["has_loan"].sum()
-        prof["loan_default_rate"] = c["loan_default"].apply(lambda s: s.dropna().astype(float).mean())
-        prof["median_age"] = c["age"].median()
-        prof["female_share"] = c["female"].apply(lambda s: s.dropna().astype(float).mean())
-        for card in ("junior", "classic", "gold"):
-            prof[f"card_{card}_share"] = c["card"].apply(lambda s, card=card: float((s == card).mean()))
-        prof["median_district_salary"] = c["district_salary"].median()
-        prof["median_district_unemployment_96"] = c["district_unemployment_96"].median()
-    return prof
-
-
-def describe(profile: pd.DataFrame) -> dict:
-    """A short factual description of each segment, from its profile relative to all customers."""
-    overall_income = np.average(profile["median_monthly_income"], weights=profile["customers"])
-    overall_tx = np.average(profile["transactions_per_month"], weights=profile["customers"])
-    out = {}
-    for seg, p in profile.iterrows():
-        parts = []
-        regular = p["salary_like_share"] + p["pension_like_share"]
-        if pd.isna(regular):
-            pass  # no transaction kinds: salary and pension cannot be told from other credits
-        elif p["pension_like_share"] >= 0.5:
-            parts.append(f"regular pension-like credit ({p['pension_like_share']:.0%})")
-        elif p["salary_like_share"] >= 0.5:
-            parts.append(f"regular monthly credit ({p['salary_like_share']:.0%} salary-like)")
-        elif regular >= 0.5:
-            parts.append(f"regular credit for {regular:.0%} "
-                         f"({p['salary_like_share']:.0%} salary-like, {p['pension_like_share']:.0%} pension-like)")
-        else:
-            parts.append(f"mostly irregular income (regular credit for {regular:.0%})")
-        income = p["median_monthly_income"]
-        district = p.get("median_district_salary", np.nan)
-        if pd.notna(district) and district > 0 and income / district >= 0.05:
-            parts.append(f"income ~{income / district:.1f}x district salary ({income:,.0f}/month)")
-        elif overall_income > 0 and income / overall_income >= 0.05:
-            parts.append(f"income {income / overall_income:.1f}x the median customer's ({income:,.0f}/month)")
-        else:
-            parts.append(f"income {income:,.0f}/month")
-        cash = p["cash_share"]
-        if pd.notna(cash):
-            parts.append(f"{'high' if cash > 0.3 else 'low' if cash < 0.15 else 'moderate'} "
-                         f"cash use ({cash:.0%} of transactions)")
-        if pd.notna(p["card_share"]) and p["card_share"] >= 0.1:
-            parts.append(f"card payments {p['card_share']:.0%}")
-        neg = p["negative_month_share"]
-        if pd.notna(neg):  # only where the data has balances
-            parts.append("rarely negative" if neg < 0.05 else f"negative at {neg:.0%} of month ends")
-        tpm = p["transactions_per_month"]
-        parts.append(f"{'very active' if tpm > 1.5 * overall_tx else 'quiet' if tpm < 0.6 * overall_tx else 'typical activity'}"
-                     f" ({tpm:.1f} transactions/month)")
-        if "loan_default_rate" in p and p["loans"] > 0:
-            parts.append(f"{int(p['loans'])} loans, {p['loan_default_rate']:.0%} in default (B/D)")
-        out[seg] = ", ".join(parts)
+    out["region"] = district["region"].reindex(d).astype(str).to_numpy()
     return out

@@ -1,0 +1,150 @@
+"""The segment page's charts, drawn with matplotlib as inline SVG: vector graphics that need no script and nothing
+from the web, stay sharp on a laptop screen and print as they are (a Vega-Lite or Plotly page would carry
+megabytes of JavaScript to draw the same few charts). One colour per segment, the same in every chart."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from .figures import subplots
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf", "#393b79", "#637939"]
+
+
+def colour(segment: int) -> str:
+    return PALETTE[int(segment) % len(PALETTE)]
+
+
+def svg(fig) -> str:
+    """The figure as an <svg> element (no XML header)."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _money(ax, axis: str = "y") -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k" if abs(v) >= 1e3
+                        else f"{v:,.0f}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def k_choice_chart(table: pd.DataFrame, chosen: int, threshold: float) -> str:
+    """Prediction strength per k with its spread over the splits, the threshold, and the chosen k."""
+    fig, ax = subplots(figsize=(6.2, 2.8))
+    k = table.index.to_numpy()
+    m, sd = table["prediction_strength"].to_numpy(), table["prediction_strength_sd"].to_numpy()
+    ax.fill_between(k, np.clip(m - sd, 0, 1), np.clip(m + sd, 0, 1), color="#9ecae1", alpha=0.6,
+                    label="± 1 sd over splits")
+    ax.plot(k, m, "o-", color="#08519c", label="prediction strength")
+    ax.axhline(threshold, color="#a50f15", ls="--", lw=1, label=f"reproduces at {threshold}")
+    ax.axvline(chosen, color="#444", lw=1, ls=":")
+    ax.annotate(f"chosen k = {chosen}", (chosen, 0.05), xytext=(4, 0), textcoords="offset points", fontsize=8)
+    ax.set_xticks(k)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("k (number of segments)")
+    ax.set_ylabel("prediction strength")
+    ax.legend(fontsize=7, loc="lower left")
+    return svg(fig)
+
+
+def distributions_chart(measures: pd.DataFrame, labels: pd.Series, columns: dict[str, str],
+                        money: set[str], names: dict) -> str:
+    """Box plots (quartiles, whiskers at the 5th and 95th percentiles) of a few measures per segment."""
+    segs = sorted(labels.unique())
+    fig, axes = subplots(1, len(columns), figsize=(3.1 * len(columns), 0.42 * len(segs) + 1.4), squeeze=False)
+    for ax, (col, title) in zip(axes[0], columns.items()):
+        data = [measures.loc[labels.index[labels == s], col].dropna().to_numpy() for s in segs]
+        box = ax.boxplot(data, orientation="horizontal", whis=(5, 95), showfliers=False, patch_artist=True, widths=0.6)
+        for patch, s in zip(box["boxes"], segs):
+            patch.set_facecolor(colour(s))
+            patch.set_alpha(0.75)
+        for median in box["medians"]:
+            median.set_color("black")
+        ax.set_yticks(range(1, len(segs) + 1), [str(s) for s in segs] if ax is not axes[0][0] else
+                      [f"{s}: {names.get(s, '')[:22]}" for s in segs], fontsize=7)
+        ax.set_title(title, fontsize=9)
+        ax.invert_yaxis()
+        if col in money:
+            _money(ax, "x")
+            lo = min((np.percentile(d, 5) for d in data if len(d)), default=0)
+            if lo > 0:
+                ax.set_xscale("log")
+        ax.tick_params(axis="x", labelsize=7)
+    return svg(fig)
+
+
+def kinds_chart(sums: pd.DataFrame, labels: pd.Series, kinds: list[str]) -> str:
+    """The mix of transaction kinds of each segment: shares of its transactions, stacked."""
+    segs = sorted(labels.unique())
+    counts = sums[[f"n_{k}" for k in kinds]].groupby(labels).sum()
+    total = sums["transactions"].groupby(labels).sum()
+    shares = counts.div(total, axis=0).reindex(segs).fillna(0)
+    shares["other"] = (1 - shares.sum(axis=1)).clip(lower=0)
+    fig, ax = subplots(figsize=(8.5, 0.38 * len(segs) + 1.4))
+    left = np.zeros(len(segs))
+    cmap = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#bab0ac"]
+    for i, col in enumerate(shares.columns):
+        v = shares[col].to_numpy()
+        ax.barh(range(len(segs)), v, left=left, color=cmap[i % len(cmap)], label=col.removeprefix("n_")
+                .replace("_", " "))
+        left += v
+    ax.set_yticks(range(len(segs)), [str(s) for s in segs])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the segment's transactions")
+    ax.set_ylabel("segment")
+    ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.28), frameon=False)
+    return svg(fig)
+
+
+def monthly_chart(monthly: pd.DataFrame, currency: str | None) -> str:
+    """Median money in, money out and month-end balance per segment over a customer's months, with the
+    interquartile band."""
+    has_balance = monthly["balance_median"].notna().any()
+    panels = [("income", "money in / month"), ("spending", "money out / month")] + \
+        ([("balance", "month-end balance")] if has_balance else [])
+    fig, axes = subplots(1, len(panels), figsize=(4.2 * len(panels), 3.0), squeeze=False)
+    for ax, (name, title) in zip(axes[0], panels):
+        for s, g in monthly.groupby("segment"):
+            g = g[g["customers"] >= 5]  # a month too few customers reach is not drawn
+            x = g["month_number"].to_numpy() + 1
+            ax.fill_between(x, g[f"{name}_q1"], g[f"{name}_q3"], color=colour(s), alpha=0.12, lw=0)
+            ax.plot(x, g[f"{name}_median"], color=colour(s), lw=1.4, label=f"{s}")
+        ax.set_title(title + (f" ({currency})" if currency else ""), fontsize=9)
+        ax.set_xlabel("month of the customer's history", fontsize=8)
+        _money(ax)
+        ax.tick_params(labelsize=7)
+    axes[0][0].legend(title="segment", fontsize=7, title_fontsize=7, ncol=2)
+    return svg(fig)
+
+
+def rate_chart(table: pd.DataFrame, rate: str, low: str, high: str, overall: float | None, title: str,
+               xlabel: str) -> str:
+    """A rate per segment with its 95% interval drawn, and the overall rate."""
+    segs = list(table.index)
+    fig, ax = subplots(figsize=(6.2, 0.42 * len(segs) + 1.3))
+    y = np.arange(len(segs))
+    r = table[rate].to_numpy(float)
+    ax.errorbar(r, y, xerr=[r - table[low].to_numpy(float), table[high].to_numpy(float) - r], fmt="none",
+                ecolor="#555", capsize=3, lw=1)
+    ax.scatter(r, y, c=[colour(s) for s in segs], s=40, zorder=3)
+    if overall is not None and np.isfinite(overall):
+        ax.axvline(overall, color="#a50f15", ls="--", lw=1, label=f"all customers {overall:.1%}")
+        ax.legend(fontsize=7, loc="lower right")
+    ax.set_yticks(y, [str(s) for s in segs])
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(1e-3, float(np.nanmax(table[high].to_numpy(float)))) * 1.05)
+    from matplotlib.ticker import PercentFormatter
+
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_ylabel("segment")
+    ax.set_title(title, fontsize=9)
+    return svg(fig)

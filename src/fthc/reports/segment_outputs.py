@@ -1,0 +1,99 @@
+"""The files `fthc segment` writes, from a fitted `Segmenter` (docs/outputs.md describes every file and column).
+
+    assignments.csv   one row per customer: segment, its name, confidence, transactions, short_history, ...
+    profile.csv       one row per segment and one for all customers: every profile figure
+    k_choice.csv      when k was chosen: prediction strength per k, its spread and verdict
+    risk.csv          where outcomes exist: per segment, outcomes, rate and interval
+    segments.md       the summary: how, the segments with their names and descriptions, notes
+    segments.html     the page to open (`fthc.reports.segment_page`)
+    model/            the saved Segmenter, for `fthc assign`
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..segments.profile import FIGURES, KEY_COLUMNS
+from .output_folder import write_table
+
+LABELS = {"customers": "customers", "share": "share"} | {f.column: f.label for f in FIGURES}
+
+
+def assignments_table(seg, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The fitted customers' assignments with their ids as a column (ids exactly as they came in)."""
+    table = seg.assignments_
+    if extra is not None:
+        table = table.join(extra)
+    return table.reset_index()
+
+
+def key_profile(profile: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
+    """A few key columns of the profile, formatted to read (the rest is in profile.csv)."""
+    cols = [c for c in KEY_COLUMNS if c in profile.columns and profile[c].notna().any()]
+    if "loan_default_rate" in profile.columns:
+        cols.append("loan_default_rate")
+    out = pd.DataFrame(index=profile.index)
+    for c in cols:
+        v = profile[c]
+        if c == "customers":
+            out[c] = v.map(lambda x: f"{int(x):,}")
+        elif c in ("median_income", "median_balance"):
+            out[LABELS[c] + (f" ({currency})" if currency else "")] = v.map(lambda x: f"{x:,.0f}")
+        elif c == "median_transactions":
+            out[LABELS[c]] = v.map(lambda x: f"{x:.1f}")
+        else:
+            out[LABELS.get(c, c.replace("_", " "))] = v.map(lambda x: "" if pd.isna(x) else f"{x:.0%}")
+    return out
+
+
+def markdown_table(df: pd.DataFrame, index_name: str = "segment") -> list[str]:
+    cols = [index_name] + [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
+    for idx, row in df.iterrows():
+        lines.append("| " + " | ".join([str(idx)] + [str(v).replace("|", "/") for v in row]) + " |")
+    return lines
+
+
+def write_markdown(seg, out: Path, summary: dict) -> None:
+    p = seg.profile_
+    segs = p.drop(index="all", errors="ignore")
+    lines = [f"# Customer segments ({len(segs)} segments, {int(p.loc['all', 'customers']):,} customers)", "",
+             f"Open **segments.html** for the charts. Method: `{summary['method']}` ({summary['model']}); data: "
+             f"{summary['data']}.", ""]
+    if seg.k_why_:
+        lines += [f"**Choice of k.** {seg.k_why_}. The table per k is in k_choice.csv.", ""]
+    lines += [f"- Note: {n}." for n in seg.notes_] + ([""] if seg.notes_ else [])
+    lines += ["## Segments", ""]
+    names = pd.DataFrame({"name": pd.Series(seg.names_), "description": pd.Series(seg.descriptions_)})
+    lines += markdown_table(pd.DataFrame({"customers": segs["customers"].map(lambda x: f"{int(x):,}")})
+                            .join(names))
+    lines += ["", "## Key figures", "",
+              "Medians are of the segment's customers; shares are shares of its customers (profile.csv has every "
+              "figure).", ""]
+    lines += markdown_table(key_profile(p, seg.currency_))
+    lines += ["", "`confidence` in assignments.csv: the share of 20 refits of the segmentation, each on a random "
+              "half of the customers, that put the customer in its segment (how reproducible its assignment is).",
+              ""]
+    for section in summary.get("sections", []):
+        lines += section + [""]
+    (out / "segments.md").write_text("\n".join(lines))
+
+
+def write_segment_outputs(seg, out: Path, summary: dict, extra_columns: pd.DataFrame | None = None,
+                          tables: dict[str, pd.DataFrame] | None = None) -> list[str]:
+    """Every file of a segmentation into `out` (a fresh folder); returns their names."""
+    out = Path(out)
+    write_table(assignments_table(seg, extra_columns), out / "assignments.csv")
+    write_table(seg.profile_, out / "profile.csv", index=True)
+    if seg.k_choice_ is not None:
+        write_table(seg.k_choice_, out / "k_choice.csv", index=True)
+    for name, table in (tables or {}).items():
+        write_table(table, out / name, index=True)
+    seg.save(out / "model")
+    write_markdown(seg, out, summary)
+    from .segment_page import write_segment_page
+
+    write_segment_page(seg, out / "segments.html", summary)
+    return sorted(p.name for p in out.iterdir())

@@ -1,0 +1,216 @@
+"""segments.html: one self-contained page per segmentation (styles and charts inline, no script, nothing fetched
+from the web), for the product manager, the risk officer and the compliance officer alike.
+
+What was segmented and how (with the choice of k), a card per segment (its name, size, key figures against all
+customers', its description), charts of what differs between segments, the risk table with its intervals drawn,
+the inclusion view (customers without a credit history and their estimated risk), the fairness audit, the notes,
+and what the terms mean.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..segments.choice import STRONG
+from .charts import colour, distributions_chart, k_choice_chart, kinds_chart, monthly_chart, rate_chart
+
+CSS = """
+:root { --ink: #1d2433; --muted: #5b6475; --line: #d9dde5; --bg: #f6f7f9; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink);
+       margin: 0; background: var(--bg); }
+main { max-width: 1320px; margin: 0 auto; padding: 24px 28px 48px; }
+h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid var(--line);
+padding-bottom: 4px; } h3 { font-size: 15px; margin: 0 0 6px; }
+.sub { color: var(--muted); margin: 0 0 16px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 14px; }
+.card { background: white; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px;
+        border-top: 5px solid var(--c); break-inside: avoid; }
+.card .size { color: var(--muted); font-size: 13px; margin-bottom: 8px; }
+.card table { width: 100%; border-collapse: collapse; font-size: 13px; margin: 6px 0 8px; }
+.card td { padding: 2px 0; border-bottom: 1px dotted var(--line); } .card td.v { text-align: right; font-weight: 600; }
+.card td.p { text-align: right; color: var(--muted); width: 34%; }
+.card p { margin: 6px 0 0; font-size: 13px; color: #333; }
+.chip { display: inline-block; width: 11px; height: 11px; border-radius: 2px; background: var(--c); margin-right: 5px; }
+figure.chart { background: white; border: 1px solid var(--line); border-radius: 8px; margin: 10px 0; padding: 10px;
+               break-inside: avoid; overflow-x: auto; }
+figure.chart svg { max-width: 100%; height: auto; display: block; margin: 0 auto; }
+figcaption { color: var(--muted); font-size: 12.5px; margin-top: 4px; }
+table.data { border-collapse: collapse; background: white; font-size: 13px; margin: 8px 0; }
+table.data th, table.data td { border: 1px solid var(--line); padding: 4px 8px; text-align: right; }
+table.data th:first-child, table.data td:first-child { text-align: left; }
+table.data th { background: #eef1f5; }
+.flag { color: #a50f15; font-weight: 600; }
+.notes li { margin: 3px 0; } dl dt { font-weight: 600; margin-top: 6px; } dl dd { margin: 0 0 0 16px; color: #333; }
+@media print { body { background: white; } main { padding: 0; } .card, figure.chart { border-color: #999; } }
+"""
+
+
+def esc(x) -> str:
+    return html.escape(str(x))
+
+
+def _money(v, currency) -> str:
+    return "" if pd.isna(v) else f"{v:,.0f}" + (f" {currency}" if currency else "")
+
+
+def _pct(v) -> str:
+    return "" if pd.isna(v) else f"{v:.0%}"
+
+
+CARD_FIGURES = [("median_income", "income / month", "money"), ("median_spending", "spending / month", "money"),
+                ("median_balance", "month-end balance", "money"), ("share_ever_negative", "ever negative", "share"),
+                ("median_transactions", "transactions / month", "number"),
+                ("share_salary_like", "regular salary-like credit", "share"),
+                ("share_pension_like", "regular pension", "share"), ("median_cash_share", "cash share", "share"),
+                ("median_card_share", "card share", "share"), ("share_loan_payers", "pay a loan", "share")]
+
+
+def _card(seg, s, p, pop, currency, extra: str) -> str:
+    rows = []
+    for col, label, unit in CARD_FIGURES:
+        if col not in p or pd.isna(p[col]):
+            continue
+        fmt = (lambda v: _money(v, currency)) if unit == "money" else _pct if unit == "share" else \
+            (lambda v: f"{v:.1f}")
+        rows.append(f"<tr><td>{esc(label)}</td><td class='v'>{fmt(p[col])}</td>"
+                    f"<td class='p'>all: {fmt(pop[col])}</td></tr>")
+    conf = seg.confidence_[seg.labels_ == s]
+    return (f"<div class='card' style='--c:{colour(s)}' data-segment='{s}'><h3><span class='chip'></span>Segment {s}:"
+            f" {esc(seg.names_.get(s, ''))}</h3><div class='size'>{int(p['customers']):,} customers "
+            f"({p['share']:.0%}); median confidence {conf.median():.2f}</div><table>{''.join(rows)}</table>"
+            f"{extra}<p>{esc(seg.descriptions_.get(s, ''))}</p></div>")
+
+
+def _table(df: pd.DataFrame, formats: dict | None = None, index: str = "segment", flag=None) -> str:
+    formats = formats or {}
+    head = "".join(f"<th>{esc(c)}</th>" for c in [index, *df.columns])
+    body = []
+    for idx, row in df.iterrows():
+        cells = [f"<td>{esc(idx)}</td>"]
+        for c in df.columns:
+            v = row[c]
+            text = formats[c](v) if c in formats else (f"{v:,.3f}" if isinstance(v, float) else str(v))
+            cls = " class='flag'" if flag and flag(c, v) else ""
+            cells.append(f"<td{cls}>{esc(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table class='data'><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _chart(svg_text: str, caption: str, name: str) -> str:
+    return f"<figure class='chart' data-chart='{name}'>{svg_text}<figcaption>{esc(caption)}</figcaption></figure>"
+
+
+def distinguishing(measures: pd.DataFrame, labels: pd.Series, candidates: dict[str, str], most: int = 4) -> list[str]:
+    """The measures whose values differ most between segments (share of their variance across customers that
+    the segments explain, on ranks so that heavy tails do not decide)."""
+    scores = {}
+    for col in candidates:
+        v = measures[col].rank(pct=True)
+        if v.isna().all() or v.nunique() < 3:
+            continue
+        grand = v.mean()
+        between = sum(len(g) * (g.mean() - grand) ** 2 for _, g in v.groupby(labels))
+        total = ((v - grand) ** 2).sum()
+        scores[col] = between / total if total > 0 else 0
+    return sorted(scores, key=lambda c: -scores[c])[:most]
+
+
+DISTRIBUTION_CANDIDATES = {"income_per_month": "money in / month", "spending_per_month": "money out / month",
+                           "balance_level": "median month-end balance", "transactions_per_month": "transactions / month",
+                           "cash_share": "share of transactions in cash", "card_share": "share by card",
+                           "transfer_share": "share that are transfers", "months_with_income": "months with income",
+                           "income_variation": "income variation", "negative_month_share": "months ending negative",
+                           "loan_payment_share": "share that pay a loan", "spending_to_income": "spending vs income"}
+
+
+def write_segment_page(seg, path: Path, summary: dict) -> None:
+    """Write segments.html for a fitted Segmenter; `summary` holds what the command knows beside it (data, method,
+    risk, inclusion and fairness tables)."""
+    p = seg.profile_
+    pop = p.loc["all"]
+    segs = p.drop(index="all")
+    currency = seg.currency_
+    parts = [f"<h1>Customer segments</h1><p class='sub'>{int(pop['customers']):,} customers of {esc(summary['data'])}"
+             f" in {len(segs)} segments; method {esc(summary['method'])} ({esc(summary['model'])}).</p>"]
+    # how k was chosen
+    if seg.k_choice_ is not None:
+        parts.append("<h2>How many segments</h2><p>" + esc(seg.k_why_) + ".</p>")
+        parts.append(_chart(k_choice_chart(seg.k_choice_, int(len(segs)), STRONG),
+                            "Prediction strength: for a random split into halves, how well one half's segments "
+                            "predict which customers the other half's segments put together (1 = always); mean and "
+                            "spread over 10 splits.", "k_choice"))
+    else:
+        parts.append(f"<p>k = {len(segs)} was asked for.</p>")
+    # cards
+    risk_by_segment = summary.get("risk_by_segment")
+    cards = []
+    for s, row in segs.iterrows():
+        extra = ""
+        if risk_by_segment is not None and s in risk_by_segment.index:
+            r = risk_by_segment.loc[s]
+            extra = (f"<div class='size'>estimated risk {r['risk']:.1%} (95%: {r['risk_low']:.1%}-{r['risk_high']:.1%})"
+                     "</div>") if "risk" in r else ""
+        cards.append(_card(seg, s, row, pop, currency, extra))
+    parts.append("<h2>The segments</h2><div class='cards'>" + "".join(cards) + "</div>")
+    # what differs
+    m = seg.measures_
+    labels = seg.labels_
+    chosen = distinguishing(m, labels, DISTRIBUTION_CANDIDATES)
+    if chosen:
+        money = {"income_per_month", "spending_per_month", "balance_level"}
+        parts.append("<h2>What differs between segments</h2>")
+        parts.append(_chart(distributions_chart(m, labels, {c: DISTRIBUTION_CANDIDATES[c] for c in chosen}, money,
+                                                seg.names_),
+                            "The behaviours that differ most between segments: each box holds the middle half of "
+                            "the segment's customers, the whiskers 90% of them, the line the median.",
+                            "distributions"))
+    if seg.sums_ is not None and not m["cash_share"].isna().all():
+        from ..features.measures import EVENT_KINDS
+
+        parts.append(_chart(kinds_chart(seg.sums_, labels, EVENT_KINDS), "The mix of transaction kinds of each "
+                            "segment (shares of all its transactions).", "kinds"))
+    if seg.monthly_ is not None and len(seg.monthly_):
+        parts.append(_chart(monthly_chart(seg.monthly_, currency), "Over a customer's months: the median customer "
+                            "of each segment (line) and the middle half of its customers (band), month by month from "
+                            "each customer's first, over the months with transactions.", "monthly"))
+    # risk
+    risk = summary.get("risk")
+    if risk is not None:
+        parts.append("<h2>Risk</h2>" + risk.get("html", ""))
+        table = risk.get("table")
+        if table is not None and len(table):
+            parts.append(_chart(rate_chart(table, "rate", "rate_low", "rate_high", risk.get("overall"),
+                                           risk.get("title", "outcome rate per segment"), risk.get("xlabel", "rate")),
+                                "Each segment's outcome rate among its customers with an outcome, with its 95% "
+                                "interval (Wilson): a wide interval rests on few customers.", "risk"))
+            parts.append(_table(table, {c: _pct for c in ("rate", "rate_low", "rate_high")}))
+    for key, title in (("inclusion", "Inclusion"), ("fairness", "Fairness")):
+        section = summary.get(key)
+        if section:
+            parts.append(f"<h2>{title}</h2>" + section)
+    if seg.notes_:
+        parts.append("<h2>Notes</h2><ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in seg.notes_)
+                     + "</ul>")
+    parts.append("<h2>What the terms mean</h2><dl>"
+                 "<dt>confidence</dt><dd>The share of 20 refits of the segmentation, each on a random half of the "
+                 "customers, that put a customer in its segment: how reproducible its assignment is (1 = every "
+                 "refit agrees). It is not a probability that the segment is right.</dd>"
+                 "<dt>prediction strength</dt><dd>How well segments found on half of the customers predict which "
+                 "customers the other half's segments put together (Tibshirani &amp; Walther 2005); 0.8 or more "
+                 "counts as reproducible.</dd>"
+                 "<dt>month-end balance</dt><dd>The balance after a month's last transaction; medians are of "
+                 "customers, shares are shares of customers.</dd>"
+                 "<dt>B/D</dt><dd>Berka loan status: B = finished, not paid; D = running, client in debt (A and C "
+                 "are paid or paying as agreed).</dd></dl>")
+    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Customer segments</title>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{CSS}</style></head>"
+            f"<body><main>{''.join(parts)}</main></body></html>")
+    Path(path).write_text(page, encoding="utf-8")
+
+
+__all__ = ["write_segment_page", "distinguishing", "np"]

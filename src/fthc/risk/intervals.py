@@ -1,0 +1,33 @@
+"""Intervals for the figures fthc reports about outcomes: a default rate's Wilson interval, and a bootstrap
+interval for an AUC, each with the count it rests on."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion (sound for small groups and rates near 0 or 1)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+def auc_interval(y: np.ndarray, score: np.ndarray, repeats: int = 500, seed: int = 0) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the AUC (customers resampled with replacement, stratified by outcome
+    so that every resample has both)."""
+    y, score = np.asarray(y).astype(int), np.asarray(score, dtype=float)
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    aucs = []
+    for _ in range(repeats):
+        idx = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
+        aucs.append(roc_auc_score(y[idx], score[idx]))
+    lo, hi = np.percentile(aucs, [2.5, 97.5])
+    return float(lo), float(hi)

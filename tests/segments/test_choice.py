@@ -1,0 +1,76 @@
+"""How many segments: prediction strength as Tibshirani & Walther define it, with its stated rule."""
+
+import numpy as np
+import pytest
+
+from fthc.clustering.heads import DTCHead, KMeansHead
+from fthc.errors import DataError
+from fthc.segments.choice import choose_k, prediction_strength
+
+
+def kmeans(k, seed):
+    return KMeansHead(k=k, seed=seed)
+
+
+@pytest.mark.parametrize("dims, n", [(5, 600), (2, 600), (10, 2000)])
+def test_gaussian_noise_has_no_reproducible_structure(dims, n):
+    choice = choose_k(np.random.default_rng(dims).normal(size=(n, dims)), kmeans)
+    assert choice.k == 1, choice.table
+    assert "no reproducible structure" in choice.why
+    assert (choice.table.loc[2:, "prediction_strength"] < 0.8).all()
+
+
+@pytest.mark.parametrize("planted", [3, 4, 5, 6])
+def test_well_separated_segments_give_their_number(planted):
+    rng = np.random.default_rng(planted)
+    centres = rng.normal(0, 6, size=(planted, 5))
+    X = centres[rng.integers(0, planted, 1500)] + rng.normal(size=(1500, 5))
+    choice = choose_k(X, kmeans)
+    assert choice.k == planted, choice.table
+    assert {"prediction_strength", "prediction_strength_sd", "verdict"} <= set(choice.table.columns)
+    assert choice.table.loc[planted + 1, "verdict"] == "fails"
+
+
+def test_a_k_that_reproduces_after_a_smaller_k_failed_is_not_chosen():
+    """The stated rule: k = 6 at 0.94 after k = 5 failed at 0.62 is not chosen; an unstable k (a wide spread over
+    the splits) does not stop the search."""
+    import pandas as pd
+
+    from fthc.segments.choice import apply_rule
+
+    table = pd.DataFrame({"prediction_strength": [1.0, 0.70, 0.95, 0.90, 0.62, 0.94],
+                          "prediction_strength_sd": [0.0, 0.18, 0.02, 0.05, 0.05, 0.03]}, index=range(1, 7))
+    assert apply_rule(table) == (4, 5)
+    assert table["verdict"].tolist() == ["reproduces", "unstable", "reproduces", "reproduces", "fails", "reproduces"]
+    table.loc[2, "prediction_strength_sd"] = 0.05  # k = 2 now fails clearly: nothing after it counts
+    assert apply_rule(table) == (1, 2)
+
+
+def test_prediction_strength_catches_a_split_segment():
+    a = np.repeat([0, 1, 2], 20)
+    b = a.copy()
+    b[:10] = 3  # segment 0 of a split in two by b
+    assert prediction_strength(a, a) == 1.0
+    assert prediction_strength(a, b) == pytest.approx(2 * 10 * 9 / (20 * 19))  # pairs of segment 0 kept together
+    assert prediction_strength(b, a) == 1.0  # every segment of b lies inside one of a
+
+
+def test_dtc_is_judged_at_the_partition_it_starts_from(monkeypatch):
+    rng = np.random.default_rng(1)
+    centres = rng.normal(0, 8, size=(3, 6))
+    X = np.concatenate([c + rng.normal(0, 0.3, size=(40, 6)) for c in centres])
+    trained = []
+    fit = DTCHead._train_layer
+    monkeypatch.setattr(DTCHead, "_train_layer", lambda self, *a: trained.append(self.batches) or fit(self, *a))
+    choice = choose_k(X, lambda k, s: DTCHead(k=k, seed=s).starting_point(), ks=range(1, 5))
+    assert choice.k == 3, choice.table
+    assert set(trained) == {0}  # every fit stops where the layer's training would start
+
+
+def test_too_few_or_identical_customers_are_refused():
+    with pytest.raises(DataError, match="too few"):
+        choose_k(np.random.default_rng(0).normal(size=(3, 2)), kmeans)
+    with pytest.raises(DataError, match="same behaviour"):
+        choose_k(np.ones((20, 3)), kmeans)
+    table = choose_k(np.random.default_rng(0).normal(size=(9, 2)), kmeans).table
+    assert list(table.index) == [1, 2, 3, 4]  # each half must hold k customers at least
