@@ -78,3 +78,25 @@ def test_workers_times_threads_never_exceed_the_cores():
     assert threads_per_worker(3, 2) == 1  # more workers than cores: one thread each, and a note says so
     for workers in range(1, 9):
         assert workers * threads_per_worker(workers, 8) <= 8
+
+
+def test_a_runs_scaling_is_fitted_on_its_train_customers_only(tmp_path):
+    """Split first, then scale: the test customers' series use the train customers' scaling and length, and
+    nothing about the test customers (here: amounts a hundred times larger) moves it."""
+    import numpy as np
+    import pandas as pd
+
+    from fthc.data import SeriesSpec, build_series
+    from fthc.experiments.runner import Dataset
+
+    rng = np.random.default_rng(0)
+    rows = [{"customer_id": c, "timestamp": f"2022-{m:02d}-{d:02d}", "amount": float(rng.normal(0, 10 + 990 * (c % 2)))}
+            for c in range(40) for m in range(1, 7) for d in (3, 19)]
+    pd.DataFrame(rows).to_csv(tmp_path / "t.csv", index=False)
+    data = Dataset(tmp_path / "t.csv", SeriesSpec("calendar")).load()
+    train, test, train_idx, test_idx = data.split_series(0, 0.5)
+    alone = build_series(data.transactions, SeriesSpec("calendar"), customers=data.series.ids[train_idx])
+    assert train.scaling == alone.scaling and test.scaling == train.scaling
+    assert data.series.scaling != train.scaling  # scaling on every customer would differ
+    assert test.X.shape[2] == train.X.shape[2]
+    assert data.split_series(0, 0.5)[0] is train  # built once per run index, shared by every configuration

@@ -240,14 +240,19 @@ def _fit_scale(values: np.ndarray, name: str, scaling: dict | None, fitted: dict
 
 
 def _balance(tx: pd.DataFrame, g: _Groups) -> tuple[np.ndarray, bool]:
-    """Balance after each row; where the source has none, the running sum of amounts (flagged)."""
+    """Balance after each row. A missing balance carries the customer's last known one forward (a balance
+    before the first known one takes that first one); a customer without any balance gets the running sum of its
+    amounts from zero, which is flagged as derived (it is a change since the first transaction, not a level)."""
     bal = g.column(tx, "balance", np.float64)
     if not np.isnan(bal).any():
         return bal, False
+    frame = pd.DataFrame({"c": g.code, "b": bal})
+    known = frame.groupby("c", sort=False)["b"].ffill()
+    known = known.fillna(frame.assign(b=known).groupby("c", sort=False)["b"].bfill()).to_numpy()
     csum = np.cumsum(g.column(tx, "amount", np.float64))
     before = np.concatenate([[0.0], csum])[g.start]
     running = csum - before[g.code]
-    return np.where(np.isnan(bal), running, bal), True
+    return np.where(np.isnan(known), running, known), bool(np.isnan(known).any())
 
 
 def _events(tx: pd.DataFrame, g: _Groups, spec: SeriesSpec, scaling) -> SeriesSet:

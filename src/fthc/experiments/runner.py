@@ -76,7 +76,9 @@ def pretext_key(config: ClustererConfig, data_fingerprint: str, run_index: int, 
 
 @dataclass
 class Dataset:
-    """Series of every customer, built once per worker and representation; ground truth where known."""
+    """Series of every customer, built once per worker and representation; ground truth where known. A run's
+    train and test series (`split_series`) are built from its split, every scaling fitted on the train customers
+    only, and kept per run index (every configuration of the grid shares them)."""
 
     path: Path
     spec: SeriesSpec  # the grid's
@@ -85,6 +87,24 @@ class Dataset:
     series: Any = None
     truth: np.ndarray | None = None
     fingerprint: str = ""
+    transactions: Any = field(default=None, repr=False)
+    _splits: dict = field(default_factory=dict, repr=False)
+
+    def split_series(self, run_index: int, test_fraction: float):
+        """(train, test, train_idx, test_idx) of run `run_index`: the test customers' series are built with the
+        length and the global scaling fitted on the train customers, so nothing about them shapes the model."""
+        if run_index not in self._splits:
+            from dataclasses import replace
+
+            from ..data import build_series
+
+            ids = self.series.ids
+            train_idx, test_idx = split(ids, run_index, test_fraction)
+            train = build_series(self.transactions, self.spec, customers=ids[train_idx])
+            fixed = replace(self.spec, seq_len=train.X.shape[2])
+            test = build_series(self.transactions, fixed, customers=ids[test_idx], scaling=train.scaling or None)
+            self._splits[run_index] = (train, test, train_idx, test_idx)
+        return self._splits[run_index]
 
     def load(self) -> "Dataset":
         """Read and build once; later calls return at once."""
@@ -97,7 +117,8 @@ class Dataset:
 
         mapping = ColumnMapping.from_dict(self.column_mapping) if self.column_mapping else None
         tx = load_source(self.path, mapping, lenient=self.lenient).transactions
-        self.series = build_series(tx, self.spec)
+        self.transactions = tx
+        self.series = build_series(tx, self.spec)  # all customers: their ids, truth and the data's fingerprint
         truth_file = self.path / "ground_truth.csv" if self.path.is_dir() else None
         if truth_file is not None and truth_file.exists():
             t = read_ground_truth(self.path).set_index("account_id")["segment"]
@@ -151,8 +172,8 @@ def execute(run: Run, data: Dataset, store: Store, test_fraction: float,
     t0 = time.perf_counter()
     data.load()
     config = ClustererConfig.from_dict(run.config).replace(seed=run.seed).validate()
-    train_idx, test_idx = split(data.series.ids, run.run_index, test_fraction)
-    train, test = as_inputs(data.series.subset(train_idx)), as_inputs(data.series.subset(test_idx))
+    train_series, test_series, train_idx, test_idx = data.split_series(run.run_index, test_fraction)
+    train, test = as_inputs(train_series), as_inputs(test_series)
     key = pretext_key(config, data.fingerprint, run.run_index, run.seed)
     pre = fitted_pretext(config, key, train, test, store, cache)
     pretrain_seconds = pre.encoder.fit_seconds_ if not pre.reused else 0.0
