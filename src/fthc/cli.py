@@ -388,6 +388,14 @@ def _config(preset_name, config_file, overrides):
 @click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark"]), default="duckdb", show_default=True,
               help="What computes the behaviour of every customer: duckdb (embedded), pandas, spark.")
 @click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL (--engine spark).")
+@click.option("--outcomes", help="Outcomes some customers have (a CSV/Parquet file of customer_id and a 0/1 "
+                                 "default), or 'loans' on a Berka folder: the risk of every customer is learnt.")
+@click.option("--outcome-id-col", default="customer_id", show_default=True, help="The outcomes file's id column.")
+@click.option("--outcome-col", default="default", show_default=True, help="The outcomes file's 0/1 column.")
+@click.option("--outcome-date-col", help="The date each outcome refers to (default: a column reference_date where "
+                                         "there is one); the model learns from each customer's history before it.")
+@click.option("--risk-weight", default="auto", show_default=True,
+              help="How much the outcome shapes the segments: auto (the stated rule), 0 (unsupervised), or a weight.")
 @click.option("--allow-fewer", is_flag=True,
               help="Accept a result with fewer non-empty segments than k (otherwise exit code 2).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/segments"), show_default=True,
@@ -395,8 +403,9 @@ def _config(preset_name, config_file, overrides):
 @click.option("--force", is_flag=True, help="Replace an --out folder that holds files fthc did not write.")
 @mapping_options
 def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, engine,
-                spark_master, allow_fewer, out, force, mapping, customer_col, time_col, amount_col, direction_col,
-                balance_col, category_col, date_format, lenient) -> None:
+                spark_master, outcomes, outcome_id_col, outcome_col, outcome_date_col, risk_weight, allow_fewer,
+                out, force, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                date_format, lenient) -> None:
     """Segment every customer: assignments, profiles, names, risk, segments.html and the model for assign."""
     from .segments.segment import segment
     from .segments.segmenter import Segmenter
@@ -412,11 +421,20 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
     method = config if (config_file or overrides) else preset_name
+    if risk_weight != "auto":
+        try:
+            risk_weight = float(risk_weight)
+        except ValueError:
+            raise click.BadParameter(f"{risk_weight!r} is neither auto nor a number", param_hint="--risk-weight")
     seg = Segmenter(k=k, method=method, columns=m, engine=engine, seed=seed, representation=representation,
-                    lenient=lenient)
+                    lenient=lenient, risk_weight=risk_weight)
     _spark_master(engine, spark_master)
+    if outcomes is not None and outcomes != "loans":
+        from .risk.outcomes import OutcomeFile
+
+        outcomes = OutcomeFile(outcomes, outcome_id_col, outcome_col, outcome_date_col)
     with showing_progress():
-        result = segment(default_data(data), out, seg, force=force, allow_fewer=allow_fewer)
+        result = segment(default_data(data), out, seg, force=force, allow_fewer=allow_fewer, outcomes=outcomes)
     print_segments(result)
     console.print(Text(f"segments: {out}/segments.html (and {', '.join(f for f in result['files'] if f != 'segments.html')})"))
 
@@ -443,7 +461,8 @@ def print_segments(r: dict, title: str = "segments") -> None:
         t.add_row(str(s), f"{int(row['customers']):,}", Text(f"{seg.names_.get(s, '')}: {seg.descriptions_.get(s, '')}"))
     console.print(t)
     if r.get("risk"):
-        console.print(Text(r["risk"]["line"]))
+        for line in r["risk"]["lines"][:2]:
+            console.print(Text(line))
 
 
 @main.command("assign", epilog=example(

@@ -62,10 +62,10 @@ def test_accepts_csv_extension_and_lf_line_ends(synth_berka, tmp_path):
 
 
 def test_synthetic_is_seeded_and_realistic():
-    t1, g1 = generate(300, seed=3)
-    t2, g2 = generate(300, seed=3)
+    t1, g1, _ = generate(300, seed=3)
+    t2, g2, _ = generate(300, seed=3)
     pd.testing.assert_frame_equal(t1["trans"], t2["trans"])
-    t3, _ = generate(300, seed=4)
+    t3, _, _ = generate(300, seed=4)
     assert not t1["trans"]["amount"].equals(t3["trans"]["amount"])
     per = t1["trans"].groupby("account_id").size()
     assert 150 < per.mean() < 330 and per.max() <= 675
@@ -78,7 +78,7 @@ def test_synthetic_is_seeded_and_realistic():
 
 
 def test_loan_outcomes_depend_on_segment():
-    tables, truth = generate(3000, seed=1)
+    tables, truth, _ = generate(3000, seed=1)
     loans = tables["loan"].merge(truth, on="account_id")
     bad = loans["status"].isin(["B", "D"]).groupby(loans["segment"]).mean()
     assert bad["stressed"] > 2 * bad["salaried"]

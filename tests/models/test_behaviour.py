@@ -66,8 +66,8 @@ def test_contrastive_pretext_rejects_encoders_it_cannot_train():
 
 
 def test_hard_synthetic_data_has_switchers_whose_truth_is_their_majority_segment():
-    std_tables, std_truth = generate(300, seed=1)
-    tables, truth = generate(300, seed=1, difficulty="hard")
+    std_tables, std_truth, _ = generate(300, seed=1)
+    tables, truth, _ = generate(300, seed=1, difficulty="hard")
     assert (truth["switched_to"] != "").mean() > 0.15 and (std_truth["switched_to"] == "").all()
     assert (truth["blend"] > 0).mean() > (std_truth["blend"] > 0).mean()
     with pytest.raises(ValueError, match="unknown difficulty"):

@@ -70,9 +70,13 @@ class Dataset:
     def describe(self) -> str:
         return f"{self.name} ({len(self.files):,} Parquet file{'s' if len(self.files) > 1 else ''})"
 
-    def sums(self, engine) -> pd.DataFrame:
-        """The behaviour sums of every customer, computed by `engine` over the files (or their canonical spill)."""
-        return engine.sums(self.engine_source(engine))
+    def sums(self, engine, as_of: pd.Series | None = None) -> pd.DataFrame:
+        """The behaviour sums of every customer, computed by `engine` over the files (or their canonical spill);
+        with `as_of` (customer id -> date), those customers' before the date."""
+        key = id(engine)
+        if getattr(self, "_relation", (None, None))[0] != key:
+            self._relation = (key, self.engine_source(engine))
+        return engine.sums(self._relation[1], as_of)
 
     def engine_source(self, engine):
         """The dataset as the engine's canonical relation: checked in SQL where its types allow, else spilled."""

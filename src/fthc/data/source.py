@@ -34,8 +34,12 @@ class Source:
     name: str = "transactions"
     currency: str | None = None
 
-    def sums(self, engine) -> pd.DataFrame:
-        return engine.sums(engine.frame_source(self.transactions))
+    def sums(self, engine, as_of: pd.Series | None = None) -> pd.DataFrame:
+        """The behaviour sums by `engine`; with `as_of` (customer id -> date), those customers' before the date."""
+        key = id(engine)
+        if getattr(self, "_relation", (None, None))[0] != key:
+            self._relation = (key, engine.frame_source(self.transactions))
+        return engine.sums(self._relation[1], as_of)
 
     def transactions_in_memory(self) -> pd.DataFrame:
         return self.transactions

@@ -4,8 +4,19 @@ Real Berka's transaction table could not be obtained here, and a user's own data
 this generator is the embedded default data of fthc and its tests. Each account gets one of six behaviour
 segments a bank would recognise; parameters are drawn per account with noise, and a quarter of accounts
 blend in part of a second segment's habits, so clustering is not trivial. The segment of each account is
-written to `ground_truth.csv` beside the tables (which the Berka reader ignores). Loan outcomes (status
-A-D) depend on the segment. Everything is vectorised over accounts x months: Berka scale takes seconds.
+written to `ground_truth.csv` beside the tables (which the Berka reader ignores). Everything is vectorised over
+accounts x months: Berka scale takes seconds.
+
+Risk depends on the segment and on behaviour within it. Every account has three traits, drawn apart from
+everything else (so the tables are those of the first release where the traits do not act): how much it spends
+against its income (`overspend`), how irregular its income is (`volatility`), and whether its spending grows
+over the years (`drift`). The chance that its credit goes bad is a logistic function of the segment's base rate,
+the three traits and noise (`RISK`): a supervised model on behaviour features separates it far better than the
+segments do, as on real data. A bad loan (status B or D) also has consequences after its date, as the real
+tables do: monthly sanction interest charged from a few months after the loan (what an as-of rule must not read).
+Besides the loan table, `outcomes.csv` gives an outcome for the accounts with a loan (its status, at its date)
+and for a random 30% of the others (the outcome of other credit, at a date in the later part of their history):
+the outcomes a bank has for part of its customers.
 """
 
 from __future__ import annotations
@@ -41,6 +52,11 @@ LOAN_PROB = [0.15, 0.07, 0.13, 0.40, 0.22, 0.02]
 LOAN_BAD = [0.06, 0.05, 0.25, 0.55, 0.08, 0.02]  # chance a loan ends unpaid / client in debt
 CARD_PROB = [0.25, 0.06, 0.04, 0.15, 0.65, 0.05]
 ORDER_RATE = [0.8, 0.7, 0.25, 1.0, 1.2, 0.1]  # standing orders per account (Poisson)
+# how the traits act: spending x exp(OVERSPEND * overspend) x (1 + DRIFT * drift * years since creation), salary
+# noise and missed salaries grow with volatility; the log-odds of bad credit add RISK's weights of the traits
+OVERSPEND, DRIFT, VOLATILITY = 0.18, 0.12, 0.9
+RISK = {"overspend": 1.3, "volatility": 1.0, "drift": 1.2, "noise": 0.5}
+OTHER_OUTCOMES = 0.3  # share of accounts without a loan whose other credit has an outcome
 TYPES = ["PRIJEM", "VYDAJ", "VYBER"]
 OPERATIONS = ["", "VKLAD", "PREVOD Z UCTU", "VYBER", "VYBER KARTOU", "PREVOD NA UCET"]
 K_SYMBOLS = ["", "DUCHOD", "SIPO", "POJISTNE", "UVER", "UROK", "SLUZBY", "SANKC. UROK"]
@@ -89,9 +105,10 @@ def _codes(vocab: list[str], values) -> np.ndarray:
     return pd.Index(vocab).get_indexer(np.asarray(values)).astype(np.int8)
 
 
-def generate(n_accounts: int = 4500, seed: int = 0,
-             difficulty: str = "standard") -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """All 8 tables as DataFrames in Berka's raw layout, plus the ground truth table."""
+def generate(n_accounts: int = 4500, seed: int = 0, difficulty: str = "standard",
+             traits: bool = True) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+    """All 8 tables as DataFrames in Berka's raw layout, the ground truth table, and the outcomes table.
+    `traits=False`: the first release's tables exactly (no behaviour within segments drives risk)."""
     if n_accounts < 1:
         raise ValueError("n_accounts must be at least 1")
     if difficulty not in DIFFICULTIES:
@@ -133,6 +150,8 @@ def generate(n_accounts: int = 4500, seed: int = 0,
                             "date": _yymmdd(created_date)})
     avg_salary = district["A11"].to_numpy(dtype=float)[dist - 1]
     income_noise = rng.lognormal(0, hard.income_sigma, n)
+    traits = _traits(seed, n) if traits else {name: np.zeros(n) for name in ("overspend", "volatility", "drift",
+                                                                              "noise")}
 
     # clients and dispositions: one owner per account, a disponent for about a fifth
     has_disponent = rng.random(n) < 0.19
@@ -178,7 +197,9 @@ def generate(n_accounts: int = 4500, seed: int = 0,
     income = avg_salary * income_noise * np.where(seg == 1, 0.45, np.maximum(np.array(SALARY_LEVEL)[seg], 0.6))
     payments = np.round(income[loan_acc] * rng.uniform(0.1, 0.45, nl), 0)
     finished = loan_month + duration < months_total
-    bad = rng.random(nl) < np.array(LOAN_BAD)[seg[loan_acc]]
+    p_bad = bad_credit_probability(traits, seg, second, blend)
+    acting = bool(np.any(traits["overspend"]))  # without traits: no consequences either (the first release)
+    bad = rng.random(nl) < p_bad[loan_acc]
     status = np.where(finished, np.where(bad, "B", "A"), np.where(bad, "D", "C"))
     loan_date = (START + loan_month).astype("datetime64[D]") + rng.integers(0, 28, nl)
     loan = pd.DataFrame({"loan_id": 4959 + np.arange(nl), "account_id": account_id[loan_acc],
@@ -212,21 +233,64 @@ def generate(n_accounts: int = 4500, seed: int = 0,
         at = np.where(rng.random(n) < 0.5, rng.uniform(0.1, 0.35, n), rng.uniform(0.65, 0.9, n))  # a clear majority
         switch_at = np.where(switching, created_month + (at * span).astype(int), months_total)
         truth_seg = np.where(switching & (months_total - switch_at > switch_at - created_month), switch_to, seg)
+    outcomes, penalised_from = _outcomes(seed, n, account_id, created_month, months_total, loan_acc, loan_month,
+                                         loan_date, bad, p_bad)
+    if not acting:
+        penalised_from[:] = months_total + 1
     trans = _transactions(rng, n, seg, second, blend, created_month, created_date, months_total, income,
                           card_from, o_acc, o_kind, o_amount, o_bank, o_account, o_start, o_end, account_id,
-                          switch_to, switch_at, hard.amount_sigma)
+                          switch_to, switch_at, hard.amount_sigma, traits, penalised_from)
     truth = pd.DataFrame({"account_id": account_id, "segment": np.array(SEGMENTS)[truth_seg],
                           "second_segment": np.where(blend > 0, np.array(SEGMENTS)[second], ""),
                           "blend": np.round(blend, 3),
-                          "switched_to": np.where(switch_to >= 0, np.array(SEGMENTS)[np.maximum(switch_to, 0)], "")})
+                          "switched_to": np.where(switch_to >= 0, np.array(SEGMENTS)[np.maximum(switch_to, 0)], ""),
+                          **{name: np.round(v, 4) for name, v in traits.items()},
+                          "bad_credit_probability": np.round(p_bad, 4)})
     tables = {"account": account, "client": client, "disp": disp, "order": order, "trans": trans,
               "loan": loan, "card": card, "district": district}
-    return tables, truth
+    return tables, truth, outcomes
+
+
+def _traits(seed: int, n: int) -> dict[str, np.ndarray]:
+    """Each account's overspend, volatility and drift: standard normal, from a generator of their own (so the
+    other draws, and the first release's tables where the traits do not act, stay the same)."""
+    t = np.random.default_rng([seed, 20261201])
+    return {"overspend": t.normal(0, 1, n), "volatility": t.normal(0, 1, n), "drift": t.normal(0, 1, n),
+            "noise": t.normal(0, 1, n)}
+
+
+def bad_credit_probability(traits: dict, seg: np.ndarray, second: np.ndarray, blend: np.ndarray) -> np.ndarray:
+    """The chance that an account's credit goes bad: its segments' base rate (LOAN_BAD, blended) on the log-odds
+    scale, plus the traits' weights (RISK)."""
+    base = np.array(LOAN_BAD)[seg] * (1 - blend) + np.array(LOAN_BAD)[second] * blend
+    logit = np.log(base / (1 - base)) + sum(w * traits[name] for name, w in RISK.items())
+    return 1 / (1 + np.exp(-logit))
+
+
+def _outcomes(seed, n, account_id, created_month, months_total, loan_acc, loan_month, loan_date, bad, p_bad):
+    """outcomes.csv: loans (their status at their date) and other credit for a share of the other accounts (an
+    outcome drawn from the same probability, at a date in the later part of their history); and per account the
+    month from which a bad outcome is charged sanction interest (months_total + 1: never)."""
+    t = np.random.default_rng([seed, 20261202])
+    other = np.setdiff1d(np.flatnonzero((t.random(n) < OTHER_OUTCOMES) & (created_month < months_total - 12)),
+                         loan_acc)
+    span = months_total - created_month[other]
+    other_month = created_month[other] + (span * t.uniform(0.55, 0.85, len(other))).astype(int)
+    other_bad = t.random(len(other)) < p_bad[other]
+    other_date = (START + other_month).astype("datetime64[D]") + t.integers(0, 28, len(other))
+    acc = np.r_[loan_acc, other]
+    outcomes = pd.DataFrame({"customer_id": account_id[acc], "default": np.r_[bad, other_bad].astype(int),
+                             "reference_date": pd.to_datetime(np.r_[loan_date, other_date]).strftime("%Y-%m-%d"),
+                             "credit": np.r_[np.full(len(loan_acc), "loan"), np.full(len(other), "other")]}) \
+        .sort_values("customer_id").reset_index(drop=True)
+    penalised_from = np.full(n, months_total + 1)
+    penalised_from[acc[np.r_[bad, other_bad]]] = np.r_[loan_month, other_month][np.r_[bad, other_bad]] + 3
+    return outcomes, penalised_from
 
 
 def _transactions(rng, n, seg, second, blend, created_month, created_date, months_total, income, card_from,
                   o_acc, o_kind, o_amount, o_bank, o_account, o_start, o_end, account_id, switch_to, switch_at,
-                  amount_sigma) -> pd.DataFrame:
+                  amount_sigma, traits, penalised_from) -> pd.DataFrame:
     # account-month grid; gseg: the segment whose habits apply in that month (a switcher changes)
     months = months_total - created_month
     g_acc = np.repeat(np.arange(n), months)
@@ -258,16 +322,22 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
 
     # salary and pension: regular, on a fixed day per account
     pay_day = rng.integers(1, 15, n)
+    # 0..1: how irregular this account's income is (0 for every account without traits)
+    unsteady = np.where(traits["volatility"] == 0, 0.0, 1 / (1 + np.exp(-traits["volatility"])))
     for probs, level_k, k in ((SALARY_PROB, "", ""), (PENSION_PROB, "DUCHOD", "DUCHOD")):
         p = np.array(probs)[gseg] * (1 - blend[g_acc]) + np.array(probs)[second[g_acc]] * blend[g_acc]
+        p = p * (1 - 0.25 * VOLATILITY * unsteady[g_acc] ** 2)  # volatile incomes miss some months
         hit = (rng.random(len(g_acc)) < p) & (g_month > created_month[g_acc])
         a = g_acc[hit]
-        amt = income[a] * rng.normal(1.0, 0.03, len(a))
+        amt = income[a] * (1 + (rng.normal(1.0, 0.03, len(a)) - 1) * (1 + 6 * VOLATILITY * unsteady[a]))
         add(a, g_month[hit], np.minimum(pay_day[a] + rng.integers(-1, 2, len(a)), 28).clip(1), amt,
             "PRIJEM", "PREVOD Z UCTU", k, partner=True)
 
-    # discretionary transactions
+    # discretionary transactions; spending moves with the account's overspend and drift
     spend_g = np.array(SPEND)[gseg] * (1 - blend[g_acc]) + np.array(SPEND)[second[g_acc]] * blend[g_acc]
+    years = (g_month - created_month[g_acc]) / 12
+    spend_g = spend_g * np.exp(OVERSPEND * traits["overspend"][g_acc]) * \
+        np.clip(1 + DRIFT * traits["drift"][g_acc] * years, 0.3, None)
     sd = amount_sigma
     for kind, rates in RATES.items():
         r = np.array(rates)
@@ -297,6 +367,11 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
             scale = np.where(gseg[gi] == SEGMENTS.index("cash_economy"), 1.0 / 1.7, 0.3)
             add(a, m, day, base * scale * rng.lognormal(-0.1, 0.6 * sd, len(a)), "PRIJEM", "VKLAD", "",
                 discretionary=True)
+
+    # bad credit's consequence: sanction interest every month from a few months after the outcome's date
+    charged = g_month >= penalised_from[g_acc]
+    add(g_acc[charged], g_month[charged], np.full(int(charged.sum()), 20), 0.02 * income[g_acc[charged]], "VYDAJ",
+        "", "SANKC. UROK")
 
     # standing orders (loan payments among them) as monthly debits
     o_months = np.maximum(o_end - o_start, 0)
@@ -440,14 +515,15 @@ def write_table(df: pd.DataFrame, path: Path, name: str) -> None:
 
 
 def write_synthetic_berka(folder: str | Path, n_accounts: int = 4500, seed: int = 0,
-                          difficulty: str = "standard") -> SynthResult:
+                          difficulty: str = "standard", traits: bool = True) -> SynthResult:
     """Generate synthetic Berka data into `folder` (created if needed): 8 `.asc` tables + ground_truth.csv."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tables, truth = generate(n_accounts, seed, difficulty)
+    tables, truth, outcomes = generate(n_accounts, seed, difficulty, traits)
     for name, df in tables.items():
         write_table(df, folder / f"{name}.asc", name)
     truth.to_csv(folder / "ground_truth.csv", index=False, quoting=csv.QUOTE_MINIMAL)
+    outcomes.to_csv(folder / "outcomes.csv", index=False)
     return SynthResult(folder, n_accounts, len(tables["trans"]))
 
 

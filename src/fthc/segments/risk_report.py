@@ -1,64 +1,63 @@
-"""What a segmentation says about risk where the data has outcomes (Berka's loans): per segment the customers
-with an outcome, the outcome rate with its 95% interval, and how well segments separate the outcome (a
-cross-validated AUC with its bootstrap interval and the counts it rests on), beside k-means on summary features."""
+"""What a segmentation says about risk, in the words and tables of its outputs (risk.csv, segments.md, the page),
+from the honest figures of `fthc.risk.outcome_check`."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from ..risk.intervals import wilson_interval
-from ..risk.separation import auc_with_interval, segment_scores
 
-
-def rates_by_segment(labels: pd.Series, outcome: pd.Series) -> pd.DataFrame:
-    """Per segment: customers with an outcome, positives, rate and its 95% Wilson interval."""
-    d = pd.DataFrame({"segment": labels, "outcome": outcome.reindex(labels.index)})
-    rows = {}
-    for s, g in d.groupby("segment"):
-        known = g["outcome"].dropna()
-        n, k = len(known), int(known.astype(bool).sum())
-        lo, hi = wilson_interval(k, n)
-        rows[s] = {"customers": len(g), "with_outcome": n, "positives": k, "rate": k / n if n else np.nan,
-                   "rate_low": lo, "rate_high": hi}
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = "segment"
-    return out
-
-
-def summary_kmeans_labels(sums: pd.DataFrame, k: int, seed: int) -> pd.Series:
-    """The baseline: k-means on standardised summary features (what an analyst would do first)."""
-    from sklearn.cluster import KMeans
-
-    from ..features import standardise, summary_features
-
-    f = summary_features(sums)
-    return pd.Series(KMeans(k, n_init=10, random_state=seed).fit_predict(standardise(f)), index=f.index)
+def _auc(a: dict) -> str:
+    return (f"{a['auc']:.3f} (95% {a['auc_low']:.3f}-{a['auc_high']:.3f}; {a['customers']:,} customers, "
+            f"{a['positives']:,} positive)")
 
 
 def risk_summary(seg) -> dict | None:
-    """Loan outcomes of a Berka segmentation (never used to fit it): tables, AUCs and their text, or None."""
-    c = seg.context_
-    if c is None or not c["has_loan"].any():
+    """Tables, lines and page text of the outcomes, or None when there are none."""
+    c = seg.outcome_check_
+    if c is None:
         return None
-    outcome = c["loan_default"].astype(float).where(c["has_loan"])
-    table = rates_by_segment(seg.labels_, outcome)
-    scored = segment_scores(seg.labels_, outcome)
-    auc = auc_with_interval(scored["outcome"], scored["score"])
-    k = int(seg.labels_.nunique())
-    base = segment_scores(summary_kmeans_labels(seg.sums_, max(k, 2), seg.seed), outcome)
-    base_auc = auc_with_interval(base["outcome"], base["score"])
-    overall = float(outcome.dropna().mean())
-    line = (f"risk separation: cross-validated AUC {auc['auc']:.3f} (95% {auc['auc_low']:.3f}-{auc['auc_high']:.3f}; "
-            f"{auc['customers']:,} loans, {auc['positives']:,} in default) from segment default rates; k-means on "
-            f"summary features, same k: {base_auc['auc']:.3f} ({base_auc['auc_low']:.3f}-{base_auc['auc_high']:.3f})")
-    md = ["## Loans (outcomes were not used for fitting)", "",
-          "| segment | loans | in default (B/D) | rate | 95% interval |", "| --- | --- | --- | --- | --- |"]
-    md += [f"| {s} | {int(r['with_outcome'])} | {int(r['positives'])} | {r['rate']:.0%} | "
-           f"{r['rate_low']:.0%}-{r['rate_high']:.0%} |" for s, r in table.iterrows() if r["with_outcome"]]
-    md += ["", line[0].upper() + line[1:] + "."]
-    html = (f"<p>Loans and their status (B/D: in default) were <b>not</b> used to fit the segments. "
-            f"{line[0].upper() + line[1:]}.</p>")
-    return {"table": table, "csv": table, "auc": auc, "baseline_auc": base_auc, "overall": overall, "line": line,
-            "markdown": [md], "html": html, "title": "loan default rate per segment (B/D)",
-            "xlabel": "share of the segment's loans in default"}
+    table = c["by_segment"]
+    learnt, source = c["learnt"], c["source"]
+    placed = c["placed_by"]
+    lines = []
+    if learnt:
+        lines.append(f"risk: outcomes of {c['customers_with_outcome']:,} customers ({source}) learnt by a "
+                     f"cross-fitted model; per-customer AUC {_auc(c['customer_auc'])}; Brier score "
+                     f"{c['brier']:.3f} (the overall rate alone: {c['brier_base']:.3f})")
+        lines.append(f"segment-only AUC {_auc(c['segment_auc'])} with {seg.risk_why_ or 'risk weight 0'}"
+                     + (f"; the unsupervised segments: {c['unsupervised_auc']:.3f}" if "unsupervised_auc" in c
+                        else ""))
+    else:
+        lines.append(f"risk separation ({source}, not used for fitting): cross-validated AUC "
+                     f"{_auc(c['segment_auc'])} from segment rates; k-means on summary features, same k: "
+                     f"{_auc(c['baseline_auc'])}")
+    lines.append(f"each customer with an outcome placed from its {placed}; a segment's rate learnt on the other "
+                 "folds")
+    md = ["## Risk", "", *[f"- {line[0].upper() + line[1:]}." for line in lines], "",
+          "| segment | customers | with outcome | without | positive | rate | 95% interval |"
+          + (" estimated risk of those without |" if learnt else ""),
+          "| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if learnt else "")]
+    for s, r in table.iterrows():
+        row = (f"| {s} | {int(r['customers']):,} | {int(r['with_outcome']):,} | {int(r['without_outcome']):,} | "
+               f"{int(r['positives']):,} | " + (f"{r['rate']:.0%} | {r['rate_low']:.0%}-{r['rate_high']:.0%} |"
+                                                 if r["with_outcome"] else "- | - |"))
+        if learnt:
+            row += (f" {r['risk_without_outcome']:.1%} ({r['risk_low_without_outcome']:.1%}-"
+                    f"{r['risk_high_without_outcome']:.1%}) |" if pd.notna(r.get("risk_without_outcome")) else " - |")
+        md.append(row)
+    if learnt:
+        cal = c["calibration"]
+        md += ["", "Calibration (customers with an outcome, out of fold, by decile of estimated risk):", "",
+               "| decile | customers | mean estimate | observed |", "| --- | --- | --- | --- |"]
+        md += [f"| {d} | {int(r['customers'])} | {r['mean_estimate']:.1%} | {r['observed_rate']:.1%} |"
+               for d, r in cal.iterrows()]
+        md += ["", "What raises risk most (the model's weights on standardised behaviour features): "
+               + ", ".join(f"{n} {w:+.2f}" for n, w in c["weights"].head(6).items()) + "."]
+    overall = float(seg.outcomes_.y.mean()) if learnt else float(table["positives"].sum() /
+                                                                  max(table["with_outcome"].sum(), 1))
+    html = "<p>" + "<br>".join(line[0].upper() + line[1:] + "." for line in lines) + "</p>"
+    csv = table.copy()
+    return {"table": table, "csv": csv, "line": "; ".join(lines[:2]), "lines": lines, "markdown": [md],
+            "html": html, "overall": overall, "title": "outcome rate per segment (customers with an outcome)",
+            "xlabel": "share of the segment's customers with an outcome that were positive (e.g. in default)",
+            "check": c}

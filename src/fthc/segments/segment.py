@@ -12,15 +12,20 @@ from ..progress import announce
 from .segmenter import Segmenter
 
 
-def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow_fewer: bool = True) -> dict:
-    """Fit `segmenter` on `data` and write every output into `out`; returns the summary the CLI prints."""
+def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow_fewer: bool = True,
+            outcomes=None) -> dict:
+    """Fit `segmenter` on `data` (and `outcomes`) and write every output into `out`; returns the summary the
+    CLI prints."""
     from ..reports.output_folder import check_output_folder, results_folder
     from ..reports.segment_outputs import write_segment_outputs
     from .risk_report import risk_summary
 
     out = Path(out)
-    check_output_folder(out, [Path(data)] if isinstance(data, (str, Path)) else [], force)
-    seg = segmenter.fit(data)
+    inputs = [Path(data)] if isinstance(data, (str, Path)) else []
+    if hasattr(outcomes, "path"):
+        inputs.append(Path(outcomes.path))
+    check_output_folder(out, inputs, force)
+    seg = segmenter.fit(data, outcomes=outcomes)
     risk = risk_summary(seg)
     degenerate = bool(seg.model_.degenerate_)
     summary = {"method": seg.method if isinstance(seg.method, str) else "config", "model": repr(seg.model_),

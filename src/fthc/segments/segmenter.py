@@ -14,6 +14,13 @@ Fitted attributes: `labels_` (a Series by customer id), `confidence_` (how repro
 is, `fthc.segments.stability`), `profile_` (one row per segment and one for all customers), `names_`,
 `descriptions_`, `k_choice_` (the prediction-strength table when k was chosen), `measures_` (the behaviour
 measures of every fitted customer), `model_` (the Clusterer), `notes_` (what the outputs must say).
+
+With outcomes (`fit(X, outcomes=...)`: a file, a Series of 0/1 by customer id, or "loans" on a Berka folder):
+`risk_` (every customer's estimated risk with its interval, whether it has an outcome, its risk band within its
+segment; `fthc.risk.model`), `risk_weight_` and `risk_choice_` (how much the outcome shaped the segments,
+`fthc.risk.aware`), `outcomes_`. Without outcomes on a Berka folder, the loans still judge the segments (never
+used to fit them). Either way `outcome_check_` holds the honest figures: AUCs on histories before each outcome's
+date, out of fold, with intervals.
 """
 
 from __future__ import annotations
@@ -55,7 +62,8 @@ class Segmenter(FthcEstimator):
 
     def __init__(self, k: int | str = "auto", method: str | ClustererConfig = "features", columns=None, *,
                  engine: str = "duckdb", ks=KS, seed: int = 0, representation: str | None = None,
-                 lenient: bool = False, refits: int = REFITS, currency: str | None = None):
+                 lenient: bool = False, refits: int = REFITS, currency: str | None = None,
+                 risk_weight: float | str = "auto"):
         self.k = k
         self.method = method
         self.columns = columns
@@ -66,6 +74,7 @@ class Segmenter(FthcEstimator):
         self.lenient = lenient
         self.refits = refits
         self.currency = currency
+        self.risk_weight = risk_weight
 
     # -- configuration ------------------------------------------------------------------------------------
     def _config(self) -> ClustererConfig:
@@ -98,9 +107,11 @@ class Segmenter(FthcEstimator):
             raise DataError(f"k must be a number of segments (1 or more) or 'auto', got {k!r}")
 
     # -- fitting ------------------------------------------------------------------------------------------
-    def fit(self, X, y=None) -> "Segmenter":
+    def fit(self, X, y=None, outcomes=None) -> "Segmenter":
         """Segment the customers of `X`: a transactions DataFrame, a path (Berka folder, CSV or Parquet file,
-        folder or glob of Parquet files), or a `fthc.data.Source`."""
+        folder or glob of Parquet files), or a `fthc.data.Source`. `outcomes`: what the bank knows of some
+        customers' credit (`fthc.risk.outcomes`): a file path, an `Outcomes`, a Series of 0/1 by customer id, or
+        "loans" on a Berka folder."""
         from ..data.source import as_source
         from ..estimator import Clusterer, FrozenEstimator
 
@@ -116,6 +127,8 @@ class Segmenter(FthcEstimator):
         measures, sums, engine = self._measures(source)
         inputs, series = self._inputs(source, measures, representation, config)
         ids = measures.index.to_numpy()
+        self.context_ = berka_context(source.berka, ids) if source.berka is not None else None
+        known = self._outcomes(outcomes, measures.index)
         encoder = Clusterer(config)._components()[0]
         announce(f"fitting the {'features' if representation == 'behaviour' else representation} encoder on "
                  f"{len(ids):,} customers")
@@ -129,22 +142,151 @@ class Segmenter(FthcEstimator):
             k, self.k_choice_, self.k_why_ = int(self.k), None, None
         if k > len(ids):
             raise DataError(f"{len(ids)} customers cannot form {k} segments", expected=f"at least {k} customers")
+        self.notes_ = list(source.report.warnings) + self._history_notes(series, measures)
+        self.feature_space_ = encoder if isinstance(encoder, _feature_encoder_class()) else \
+            _feature_encoder_class()().fit(measures)
+        self.risk_weight_, self.outcome_model_, self.risk_choice_ = 0.0, None, None
+        as_of = self._as_of(source, engine, known) if known is not None else None
+        if known is not None and self.outcomes_learn_:
+            self._fit_outcome_model(known, as_of, measures, z, config, k)
         announce(f"fitting k={k}")
-        model = Clusterer(config.replace(k=k), encoder=FrozenEstimator(encoder)).fit(inputs)
+        model = Clusterer(config.replace(k=k), encoder=FrozenEstimator(encoder))
+        if self.risk_weight_ == 0:
+            model.fit(inputs)
+            z = model.transform(inputs)
+        else:  # the head on the behaviour space with the risk axis
+            model.encoder_, model.head_ = encoder, make_head(config.replace(k=k)).fit(self._space(measures, z, True))
+            model.series_spec_, model.series_scaling_, model.channels_ = (getattr(inputs, a, None) for a in
+                                                                       ("spec", "scaling", "channels"))
         model.column_mapping_ = self.column_mapping_
-        z = model.transform(inputs)
         self.model_ = model
-        self.stability_ = Stability.fit(model.head_, z, self.refits, self.seed)
-        self.labels_ = pd.Series(model.labels_, index=pd.Index(ids, name="customer_id"), name="segment")
-        self.confidence_ = pd.Series(self.stability_.proba(z)[np.arange(len(ids)), model.labels_],
+        space = self._space(measures, z, fitted=True)
+        self.stability_ = Stability.fit(model.head_, space, self.refits, self.seed)
+        self.labels_ = pd.Series(model.head_.labels_, index=pd.Index(ids, name="customer_id"), name="segment")
+        self.confidence_ = pd.Series(self.stability_.proba(space)[np.arange(len(ids)), model.head_.labels_],
                                      index=self.labels_.index, name="confidence")
         self.measures_, self.sums_ = measures, sums
         self.monthly_ = engine.monthly(self.labels_)
-        self.context_ = berka_context(source.berka, ids) if source.berka is not None else None
+        if self.outcome_model_ is not None:
+            from ..risk.aware import risk_bands
+
+            self.risk_["risk_band"] = risk_bands(self.risk_["risk"], self.labels_)
         self._describe()
-        self.notes_ = list(source.report.warnings) + self._history_notes(series)
+        self.outcome_check_ = self._check_outcomes(known, as_of, measures) if known is not None else None
         self.fit_seconds_ = time.perf_counter() - t0
         return self
+
+    # -- outcomes and risk --------------------------------------------------------------------------------
+    def _outcomes(self, outcomes, customers: pd.Index):
+        """The outcomes to learn from (given), or Berka's loans to judge by (not given), or None."""
+        from ..risk.outcomes import OutcomeFile, Outcomes, berka_outcomes, check_learnable, read_outcomes
+
+        self.outcomes_learn_ = outcomes is not None
+        if outcomes is None:
+            if self.context_ is not None and self.context_["has_loan"].sum() >= 20:
+                try:
+                    return berka_outcomes(self.context_)
+                except DataError:
+                    return None
+            return None
+        if isinstance(outcomes, Outcomes):
+            result = outcomes
+        elif isinstance(outcomes, OutcomeFile):
+            result = outcomes.read(customers)
+        elif isinstance(outcomes, str) and outcomes == "loans":
+            if self.context_ is None:
+                raise DataError("outcomes 'loans' need a Berka folder (its loan table)",
+                                expected="a Berka folder, or an outcomes file for a transactions table")
+            result = berka_outcomes(self.context_)
+        elif isinstance(outcomes, pd.Series):
+            y = outcomes.dropna()
+            if not y.isin([0, 1, True, False]).all():
+                raise DataError("outcomes must be 0 or 1", column=str(outcomes.name or "outcome"))
+            inside = y.index.isin(customers)
+            result = Outcomes(y[inside].astype(float), None, "a Series", str(outcomes.name or "outcome"),
+                              unknown=int((~inside).sum()))
+            check_learnable(result, "the outcomes Series", result.column)
+        else:
+            result = read_outcomes(outcomes, customers)
+        return result
+
+    def _as_of(self, source, engine, known):
+        """The measures of the customers with an outcome, each from its history before the outcome's date (the
+        whole history when outcomes have no dates)."""
+        from ..features import measures
+
+        self.as_of_sums_ = None
+        if known.date is None:
+            if self.outcomes_learn_:
+                self.notes_.append(f"the outcomes in {known.source} have no dates: the model learns from whole "
+                                   "histories, which may hold what the outcome itself caused (arrears, sanction "
+                                   "interest); give the date the outcome refers to (--outcome-date-col)")
+            return None
+        announce(f"behaviour of {len(known.y):,} customers before their outcome's date")
+        sums = source.sums(engine, as_of=known.date)
+        self.as_of_sums_ = sums
+        m = measures(sums)
+        m["transactions_count"] = sums["transactions"].astype(np.int64)
+        return m
+
+    def _fit_outcome_model(self, known, as_of, measures, z, config, k) -> None:
+        """The cross-fitted outcome model, every customer's risk, and the risk weight of the segments' space."""
+        from ..clustering import HEADS
+        from ..risk.aware import choose_weight
+        from ..risk.model import OutcomeModel
+
+        learn = as_of if as_of is not None else measures.loc[known.y.index]
+        missing = known.y.index.difference(learn.index)
+        if len(missing):
+            self.notes_.append(f"{len(missing):,} customers with an outcome have no transactions before its date: "
+                               "left out of the outcome model")
+        ids = learn.index
+        y = known.y.loc[ids].to_numpy().astype(int)
+        announce(f"learning the outcome from {len(ids):,} customers ({int(y.sum()):,} positive)")
+        X = self.feature_space_.transform(learn)
+        om = OutcomeModel(seed=self.seed).fit(X, y)
+        now = self.feature_space_.transform(measures)
+        risk = om.predict(now)
+        pos = measures.index.get_indexer(ids)
+        own = om.predict(self.feature_space_.transform(measures.iloc[pos]), om.fold_)  # cross-fitted
+        for key in risk:
+            risk[key][pos] = own[key]
+        self.outcome_model_, self.outcomes_ = om, known
+        self.risk_scale_ = float(np.std(risk["logit"])) or 1.0
+        self.risk_ = pd.DataFrame({"risk": risk["risk"], "risk_low": risk["risk_low"], "risk_high": risk["risk_high"],
+                                   "has_outcome": measures.index.isin(known.y.index)}, index=measures.index)
+        self.risk_["outcome"] = known.y.reindex(measures.index)
+        self._logit = risk["logit"]
+        self.learnt_fold_ = pd.Series(om.fold_, index=ids)
+        if self.risk_weight == 0:
+            return
+        if HEADS.get(config.head.clustering).flag("refines_encoder") or self.representation_ != "behaviour":
+            self.notes_.append(f"segments of the {self.method if isinstance(self.method, str) else 'configured'} "
+                               "method are not made risk-aware (that needs the behaviour-feature space); the risk of "
+                               "every customer is estimated all the same")
+            return
+        z_out = self.feature_space_.transform(learn)
+        choice_w, table, why = choose_weight(lambda: make_head(config.replace(k=k)), z, risk["logit"],
+                                             self.risk_scale_, z_out, om.oof_[3], y, om.fold_,
+                                             _auc(y, om.oof_[0]), self.risk_weight)
+        self.risk_weight_, self.risk_choice_, self.risk_why_ = choice_w, table, why
+
+    def _space(self, measures: pd.DataFrame, z: np.ndarray, fitted: bool = False) -> np.ndarray:
+        """The space the head works in: the encoder's points, with the risk axis when the segments are
+        risk-aware (`fitted`: the fitted customers, placed by their cross-fitted risk)."""
+        from ..risk.aware import with_axis
+
+        if not self.risk_weight_:
+            return z
+        logit = self._logit if fitted else self._risk_of(measures)["logit"]
+        return with_axis(z, logit, self.risk_weight_, self.risk_scale_)
+
+    def _check_outcomes(self, known, as_of, measures) -> dict:
+        """Honest figures of how segments (and, where learnt, the risk) separate the outcomes: customers placed
+        from their history before the outcome's date, rates and models that never saw their own outcome."""
+        from ..risk.outcome_check import outcome_check
+
+        return outcome_check(self, known, as_of, measures)
 
     def _measures(self, source):
         """Every customer's behaviour measures (with its number of transactions), the engine's sums behind them,
@@ -190,9 +332,9 @@ class Segmenter(FthcEstimator):
         self.names_ = name_segments(self.profile_, self.measures_)
         self.descriptions_ = describe(self.profile_, self.measures_, self.currency_)
 
-    def _history_notes(self, series) -> list[str]:
+    def _history_notes(self, series, measures) -> list[str]:
         notes = []
-        counts = self.measures_["transactions_count"]
+        counts = measures["transactions_count"]
         short = int((counts < SHORT_HISTORY).sum())
         if short:
             notes.append(f"{short:,} customers have fewer than {SHORT_HISTORY} transactions: segmented like the "
@@ -200,10 +342,10 @@ class Segmenter(FthcEstimator):
         if series is not None and series.report.get("truncated"):
             notes.append(f"{series.report['truncated']:,} customers have histories longer than "
                          f"{series.X.shape[2]:,} steps: their latest steps were used")
-        if self.measures_["balance_level"].isna().all():
+        if measures["balance_level"].isna().all():
             notes.append("the data has no balances: nothing is said about balances, and the model's space has no "
                          "balance features")
-        if self.measures_["cash_share"].isna().all():
+        if measures["cash_share"].isna().all():
             notes.append("no transaction kinds (every transaction is 'other'): cash, card, salary and pension are "
                          "not measured")
         return notes
@@ -227,9 +369,10 @@ class Segmenter(FthcEstimator):
         return measures, inputs
 
     def transform(self, X) -> pd.DataFrame:
-        """The points the segments are made in (one row per customer)."""
+        """The points the segments are made in (one row per customer; with the risk axis last when the
+        segments are risk-aware)."""
         measures, inputs = self._scored_inputs(X)
-        z = self.model_.transform(inputs)
+        z = self._space(measures, self.model_.transform(inputs))
         return pd.DataFrame(z, index=pd.Index(measures.index, name="customer_id"),
                             columns=[f"z{i}" for i in range(z.shape[1])])
 
@@ -239,7 +382,7 @@ class Segmenter(FthcEstimator):
     def predict_proba(self, X) -> pd.DataFrame:
         """Per customer and segment: the share of the refitted segmentations that put the customer there."""
         measures, inputs = self._scored_inputs(X)
-        p = self.stability_.proba(self.model_.transform(inputs))
+        p = self.stability_.proba(self._space(measures, self.model_.transform(inputs)))
         return pd.DataFrame(p, index=pd.Index(measures.index, name="customer_id"), columns=list(range(p.shape[1])))
 
     def assign(self, X) -> pd.DataFrame:
@@ -248,14 +391,34 @@ class Segmenter(FthcEstimator):
         return self._assignments(measures, self.model_.transform(inputs))
 
     def _assignments(self, measures: pd.DataFrame, z: np.ndarray) -> pd.DataFrame:
-        segment = self.model_.head_.predict(z)
-        proba = self.stability_.proba(z)
+        space = self._space(measures, z)
+        segment = self.model_.head_.predict(space)
+        proba = self.stability_.proba(space)
         counts = measures["transactions_count"].to_numpy()
         out = pd.DataFrame({"segment": segment, "name": [self.names_.get(s, "") for s in segment],
                             "confidence": proba[np.arange(len(segment)), segment], "transactions": counts,
                             "short_history": counts < SHORT_HISTORY},
                            index=pd.Index(measures.index, name="customer_id"))
+        if self.outcome_model_ is not None:  # risk from the customer's behaviour, by models that never saw it
+            r = self._risk_of(measures)
+            for key in ("risk", "risk_low", "risk_high"):
+                out[key] = r[key]
         return out
+
+    def _risk_of(self, measures: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Risk of customers given by their measures: a customer whose outcome the model learnt from is scored by
+        its own fold's models (as at fitting: never by a model that saw its outcome), any other by all of them."""
+        X = self.feature_space_.transform(measures)
+        r = self.outcome_model_.predict(X)
+        learnt = getattr(self, "learnt_fold_", None)
+        if learnt is not None and len(learnt):
+            fold = learnt.reindex(measures.index)
+            known = fold.notna().to_numpy()
+            if known.any():
+                own = self.outcome_model_.predict(X[known], fold[known].to_numpy().astype(int))
+                for key in r:
+                    r[key][known] = own[key]
+        return r
 
     @property
     def assignments_(self) -> pd.DataFrame:
@@ -263,9 +426,12 @@ class Segmenter(FthcEstimator):
         self.check_fitted()
         counts = self.measures_["transactions_count"].to_numpy()
         seg = self.labels_.to_numpy()
-        return pd.DataFrame({"segment": seg, "name": [self.names_.get(s, "") for s in seg],
-                             "confidence": self.confidence_.to_numpy(), "transactions": counts,
-                             "short_history": counts < SHORT_HISTORY}, index=self.labels_.index)
+        out = pd.DataFrame({"segment": seg, "name": [self.names_.get(s, "") for s in seg],
+                            "confidence": self.confidence_.to_numpy(), "transactions": counts,
+                            "short_history": counts < SHORT_HISTORY}, index=self.labels_.index)
+        if self.outcome_model_ is not None:
+            out = out.join(self.risk_[["risk", "risk_low", "risk_high", "risk_band", "has_outcome", "outcome"]])
+        return out
 
     # -- saving -------------------------------------------------------------------------------------------
     def save(self, folder) -> Path:
@@ -277,8 +443,16 @@ class Segmenter(FthcEstimator):
                                "names": {str(k): v for k, v in self.names_.items()},
                                "descriptions": {str(k): v for k, v in self.descriptions_.items()},
                                "currency": self.currency_, "k_why": self.k_why_,
-                               "refits": len(self.stability_.heads)}}
-        return write_artefact(self.model_, folder, extra=extra, extra_arrays=self.stability_.arrays())
+                               "refits": len(self.stability_.heads), "risk_weight": self.risk_weight_,
+                               "risk_scale": getattr(self, "risk_scale_", None),
+                               "outcome_model": self.outcome_model_ is not None}}
+        arrays = self.stability_.arrays() | {f"features.{k}": v for k, v in self.feature_space_.arrays().items()}
+        if self.outcome_model_ is not None:
+            arrays |= self.outcome_model_.arrays()
+            ids = self.learnt_fold_.index.to_numpy()  # whose outcome each fold model learnt from
+            arrays |= {"risk.learnt_ids": ids if ids.dtype != object else ids.astype(str),
+                       "risk.learnt_folds": self.learnt_fold_.to_numpy()}
+        return write_artefact(self.model_, folder, extra=extra, extra_arrays=arrays)
 
     @classmethod
     def load(cls, folder) -> "Segmenter":
@@ -305,12 +479,35 @@ class Segmenter(FthcEstimator):
         seg.descriptions_ = {int(k): v for k, v in info["descriptions"].items()}
         k = art.config.head.k
         seg.stability_ = Stability.from_arrays(art.extra_arrays, lambda: make_head(art.config, k), k)
+        seg.feature_space_ = _feature_encoder_class()().load_arrays(
+            {key[len("features."):]: v for key, v in art.extra_arrays.items() if key.startswith("features.")})
+        seg.risk_weight_, seg.risk_scale_ = float(info.get("risk_weight") or 0), info.get("risk_scale")
+        seg.outcome_model_ = None
+        if info.get("outcome_model"):
+            from ..risk.model import OutcomeModel
+
+            seg.outcome_model_ = OutcomeModel.from_arrays(art.extra_arrays)
+            ids = art.extra_arrays["risk.learnt_ids"]
+            seg.learnt_fold_ = pd.Series(art.extra_arrays["risk.learnt_folds"],
+                                         index=ids.astype(object) if ids.dtype.kind == "U" else ids)
         seg.labels_ = pd.Series(np.zeros(0, dtype=np.int64), name="segment")  # fitted; its customers are not kept
         return seg
 
     def __repr__(self) -> str:
         method = self.method if isinstance(self.method, str) else repr(self.method)
         return f"Segmenter(k={self.k!r}, method={method!r}, engine={self.engine!r}, seed={self.seed})"
+
+
+def _feature_encoder_class():
+    from ..models.feature_encoder import FeatureEncoder
+
+    return FeatureEncoder
+
+
+def _auc(y, score) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, score))
 
 
 def _params(seg: Segmenter) -> dict[str, Any]:

@@ -1,0 +1,165 @@
+"""Outcomes a bank already has for some of its customers: a loan repaid or not, arrears, an overdraft written off.
+
+A file (CSV or Parquet) with a customer id and a 0/1 outcome (columns `customer_id` and `default` unless told
+otherwise), optionally the date the outcome refers to (the loan's date: what the customer did before it is what
+may predict it); or, on a Berka folder, `loans`: status B or D (unpaid, in debt) is 1, A or C is 0, the loan's
+date the reference (an account with several loans: 1 when any is bad, dated by the earliest).
+
+Customers without an outcome are the normal case. An outcome for an id that is not among the customers is
+counted and reported; a value that is not 0/1, an empty file, or too few of either outcome to learn from is an
+error naming the file and the column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data.ids import as_id_type
+from ..errors import DataError
+
+MIN_EACH = 10  # customers of each outcome (0 and 1) needed to learn anything
+TRUE = {"1", "true", "yes", "y", "t"}
+FALSE = {"0", "false", "no", "n", "f"}
+
+
+@dataclass(frozen=True)
+class OutcomeFile:
+    """Where the outcomes are and which columns hold them (what `fthc segment --outcomes` is told)."""
+
+    path: str | Path
+    id_col: str = "customer_id"
+    outcome_col: str = "default"
+    date_col: str | None = None
+
+    def read(self, customers: pd.Index) -> "Outcomes":
+        return read_outcomes(self.path, customers, self.id_col, self.outcome_col, self.date_col)
+
+
+@dataclass
+class Outcomes:
+    y: pd.Series  # 0.0 / 1.0, index: customer ids (the transactions' id type)
+    date: pd.Series | None  # the reference date of each outcome (None: outcomes without dates)
+    source: str  # the file's name, or "loans"
+    column: str
+    unknown: int = 0  # outcomes of ids that are not among the customers
+    rows: int = 0
+
+    def describe(self) -> str:
+        text = (f"{len(self.y):,} customers with an outcome in {self.source} (column {self.column!r}; "
+                f"{int(self.y.sum()):,} positive, {self.y.mean():.1%})")
+        if self.unknown:
+            text += f"; {self.unknown:,} outcome rows name ids that are not among the customers (left out)"
+        return text
+
+
+def _binary(values: pd.Series, file, column: str, lines: np.ndarray) -> pd.Series:
+    """0/1 from numbers, booleans or their text; empty is missing (no outcome); anything else is an error."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
+    text = values.astype("string").str.strip().str.lower()
+    text = text.str.replace(r"\.0+$", "", regex=True)  # 1.0 read from a float column
+    missing = text.isna() | (text == "") | text.isin(["nan", "none", "null", "na"])
+    ones, zeros = text.isin(TRUE).fillna(False), text.isin(FALSE).fillna(False)
+    bad = ~(ones | zeros | missing)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"an outcome must be 0 or 1 ({int(bad.sum())} such row{'s' if bad.sum() > 1 else ''})",
+                        file=file, row=int(lines[i]), column=column, value=values.iloc[i],
+                        expected="0 or 1 (or true / false), empty for no outcome")
+    return pd.Series(np.where(ones, 1.0, np.where(zeros, 0.0, np.nan)), index=values.index)
+
+
+DATE_COLUMN = "reference_date"  # used when the file has it and no other date column is named
+
+
+def read_outcomes(path, customers: pd.Index, id_col: str = "customer_id", outcome_col: str = "default",
+                  date_col: str | None = None) -> Outcomes:
+    """Outcomes from a CSV or Parquet file, keyed like the customers (`customers`: the transactions' ids). The
+    reference date is `date_col`, or the column `reference_date` where the file has one."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError("outcomes file not found", file=path)
+    if path.is_dir():
+        raise DataError("is a folder, not an outcomes file", file=path, expected="a CSV or Parquet file")
+    try:
+        if path.suffix.lower() == ".parquet":
+            raw = pd.read_parquet(path)
+            lines = np.arange(1, len(raw) + 1)
+        else:
+            from ..data.tables import read_text_table, sniff_separator
+
+            raw = read_text_table(path, sniff_separator(path), required=[c for c in (id_col, outcome_col, date_col)
+                                                                          if c])
+            raw = raw.astype({c: object for c in raw.columns if c != "__line__"})
+            lines = raw.pop("__line__").to_numpy()
+    except DataError:
+        raise
+    except Exception as exc:  # pyarrow / pandas on a file that is not a table
+        raise DataError(f"cannot read the outcomes: {str(exc).splitlines()[0]}", file=path) from exc
+    if date_col is None and DATE_COLUMN in raw.columns:
+        date_col = DATE_COLUMN
+    for col in (id_col, outcome_col, date_col):
+        if col and col not in raw.columns:
+            raise DataError(f"missing column {col!r}", file=path, column=col,
+                            expected=f"columns {id_col!r} and {outcome_col!r}"
+                                     + (f" and {date_col!r}" if date_col else "") + f", found {list(raw.columns)}")
+    if len(raw) == 0:
+        raise DataError("the outcomes file has no rows", file=path, expected="a row per customer with an outcome")
+    ids = raw[id_col]
+    empty_id = ids.isna() | (ids.astype("string").str.strip() == "")
+    if empty_id.any():
+        i = int(np.flatnonzero(empty_id.to_numpy())[0])
+        raise DataError("missing customer id", file=path, row=int(lines[i]), column=id_col)
+    y = _binary(raw[outcome_col], path, outcome_col, lines)
+    keyed, foreign = as_id_type(ids, customers.to_numpy())
+    frame = pd.DataFrame({"id": keyed.to_numpy(), "y": y.to_numpy(), "line": lines})
+    if date_col:
+        from ..data.dates import infer_date_format
+
+        text = raw[date_col]
+        if pd.api.types.is_datetime64_any_dtype(text):
+            dates = pd.to_datetime(text)
+        else:
+            fmt = infer_date_format(text.astype("string").str.strip(), lines, path, date_col)
+            dates = pd.to_datetime(text.astype("string").str.strip(), format=fmt, errors="coerce")
+        bad = dates.isna() & frame["y"].notna().to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError("missing or unreadable reference date", file=path, row=int(lines[i]), column=date_col,
+                            value=text.iloc[i], expected="the date the outcome refers to")
+        frame["date"] = dates.to_numpy()
+    frame = frame[frame["y"].notna().to_numpy() & ~foreign]
+    twice = frame["id"][frame["id"].duplicated()]
+    if len(twice):
+        first = frame[frame["id"] == twice.iloc[0]]["line"].to_numpy()
+        raise DataError(f"customer {str(twice.iloc[0])!r} has more than one outcome (rows "
+                        f"{', '.join(map(str, first[:3]))})", file=path, column=id_col,
+                        expected="one outcome per customer")
+    known = frame["id"].isin(customers)
+    out = frame[known.to_numpy()].set_index("id")
+    result = Outcomes(out["y"].astype(float), out["date"] if date_col else None, path.name, outcome_col,
+                      unknown=int((~known).sum()) + int(foreign.sum()), rows=len(raw))
+    check_learnable(result, path, outcome_col)
+    return result
+
+
+def berka_outcomes(context: pd.DataFrame) -> Outcomes:
+    """`loans` on a Berka folder: status B or D is 1, A or C 0, dated by the loan (fthc.segments.profile)."""
+    has = context["has_loan"].to_numpy(dtype=bool)
+    y = context["loan_default"][has].astype(float)
+    date = pd.to_datetime(context["loan_date"][has])
+    result = Outcomes(y, date, "loans", "status")
+    check_learnable(result, "loan.asc", "status")
+    return result
+
+
+def check_learnable(outcomes: Outcomes, file, column: str) -> None:
+    y = outcomes.y
+    ones, zeros = int(y.sum()), int((y == 0).sum())
+    if ones < MIN_EACH or zeros < MIN_EACH:
+        raise DataError(f"too few outcomes to learn from among the customers: {ones} positive and {zeros} negative",
+                        file=file, column=column, expected=f"at least {MIN_EACH} of each")
