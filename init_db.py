@@ -5,11 +5,12 @@ MONGO_USERNAME / MONGO_PASSWORD are read from the environment or .env, as the se
 """
 
 import sys
+from pathlib import Path
 
 from dotenv import load_dotenv
 
 from fthc.cli import main
 
 if __name__ == "__main__":
-    load_dotenv()
+    load_dotenv(Path.cwd() / ".env")  # the working folder's .env
     main(["init-db", *sys.argv[1:]])

@@ -5,11 +5,12 @@ Same as `fthc run`; the store comes from FTHC_STORE (or a .env file), default ft
 """
 
 import sys
+from pathlib import Path
 
 from dotenv import load_dotenv
 
 from fthc.cli import main
 
 if __name__ == "__main__":
-    load_dotenv()
+    load_dotenv(Path.cwd() / ".env")  # the working folder's .env
     main(["run", *sys.argv[1:]])

@@ -14,6 +14,8 @@ from rich.text import Text
 
 from .errors import FthcError
 
+import pandas as pd
+
 console = Console(soft_wrap=True)  # long paths and messages stay on one line
 
 
@@ -33,9 +35,9 @@ class FthcGroup(click.Group):
         try:
             return super().invoke(ctx)
         except FthcError as exc:
-            _fail(exc)
+            _fail(FthcError(_scrubbed(str(exc), ctx)))
         except OSError as exc:  # a user path that cannot be read or written: one line naming it
-            _fail(FthcError(f"{exc.filename or ''}: {exc.strerror or exc}" if exc.filename else str(exc)))
+            _fail(FthcError(_scrubbed(f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc), ctx)))
 
     def format_commands(self, ctx, formatter):
         rows = [(name, cmd.get_short_help_str(limit=500)) for name, cmd in
@@ -43,6 +45,25 @@ class FthcGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _scrubbed(text: str, ctx) -> str:
+    """An error's text without any secret of a store URL the command was given (--store, FTHC_STORE)."""
+    import os
+
+    from .experiments.store.base import scrub
+
+    urls = {os.environ.get("FTHC_STORE", "")}
+    c = ctx
+    while c is not None:
+        urls |= {v for v in (c.params or {}).values() if isinstance(v, str) and "://" in v}
+        c = getattr(c, "invoked_subcommand_context", None)
+    for arg in ctx.args + list(getattr(ctx, "protected_args", [])) + __import__("sys").argv:
+        if isinstance(arg, str) and "://" in arg:
+            urls.add(arg.split("=", 1)[-1])
+    for url in filter(None, urls):
+        text = scrub(text, url)
+    return text
 
 
 class KType(click.ParamType):
@@ -73,7 +94,9 @@ def main() -> None:
     """Financial Transaction History Clustering: segment customers by their transaction histories."""
     from dotenv import load_dotenv
 
-    load_dotenv()  # MONGO_USERNAME / MONGO_PASSWORD and store URLs from ./.env: the command's job, not the library's
+    # MONGO_USERNAME / MONGO_PASSWORD and store URLs from the working folder's .env (not one found by searching
+    # upward from wherever fthc is installed): the command's job, not the library's
+    load_dotenv(Path.cwd() / ".env")
 
 
 @main.group(cls=FthcGroup)
@@ -81,17 +104,22 @@ def data() -> None:
     """Generate and inspect data."""
 
 
-@data.command("synth")
+@data.command("synth", epilog=example("fthc data synth --out fthc-data/berka",
+                                       "fthc data synth --out fthc-data/table --format table --difficulty hard"))
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Folder to write the tables to.")
 @click.option("--accounts", default=4500, show_default=True, type=click.IntRange(1), help="Number of accounts.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
 @click.option("--difficulty", type=click.Choice(["standard", "hard"]), default="standard", show_default=True,
               help="hard: overlapping incomes, heavy-tailed amounts, more blends, customers who switch segment.")
-def synth(out: Path, accounts: int, seed: int, difficulty: str) -> None:
-    """Write synthetic Berka data (8 tables in the original format + ground_truth.csv)."""
-    from .data.synth import write_synthetic_berka
+@click.option("--format", "form", type=click.Choice(["berka", "table"]), default="berka", show_default=True,
+              help="berka: the 8 tables; table: a bank's own transactions.csv with outcomes.csv and attributes.csv.")
+def synth(out: Path, accounts: int, seed: int, difficulty: str, form: str) -> None:
+    """Write synthetic data with planted segments: 8 Berka tables (or one transaction table), outcomes.csv for
+    part of the customers, ground_truth.csv."""
+    from .data.synth import write_synthetic_berka, write_synthetic_table
 
-    result = write_synthetic_berka(out, accounts, seed, difficulty)
+    write = write_synthetic_table if form == "table" else write_synthetic_berka
+    result = write(out, accounts, seed, difficulty)
     console.print(f"wrote {result.n_accounts:,} accounts and {result.n_transactions:,} transactions to {out}")
 
 
@@ -227,15 +255,29 @@ def init_db(store_url, grid_file, mapping, customer_col, time_col, amount_col, d
     grid = replace(grid, column_mapping=m.to_dict() if m else None, lenient=lenient)
     with open_store(store_url) as store:
         stored = store.grid()
-        reading = (grid.column_mapping, grid.lenient)
-        if stored is not None and (stored.column_mapping, stored.lenient) != reading and (m or lenient):
-            raise FthcError(f"{mask_url(store.url)} already holds a grid that reads the data with column mapping "
-                            f"{stored.column_mapping} (lenient: {stored.lenient}); use a new store for another "
-                            "mapping")
+        if stored is not None:
+            if not (m or lenient):  # no mapping given: the stored grid's way of reading the data stays
+                grid = replace(grid, column_mapping=stored.column_mapping, lenient=stored.lenient)
+            if (stored.column_mapping, stored.lenient) != (grid.column_mapping, grid.lenient):
+                raise FthcError(f"{mask_url(store.url)} already holds a grid that reads the data with column mapping "
+                                f"{stored.column_mapping} (lenient: {stored.lenient}); use a new store for another "
+                                "mapping")
+            differ = {k: (v, grid.to_dict().get(k)) for k, v in stored.to_dict().items()
+                      if _canonical(v) != _canonical(grid.to_dict().get(k))}
+            if differ:
+                raise FthcError(f"{mask_url(store.url)} already holds another grid: "
+                                + "; ".join(f"{k} is {a!r} there, {b!r} here" for k, (a, b) in sorted(differ.items()))
+                                + "; use a new store for this grid (or the stored grid file)")
         added, existing = store.init_grid(entries, grid.runs, grid.to_dict())
         skipped = sum(e.skipped is not None for e in entries)
         console.print(f"{mask_url(store.url)}: {added} configurations added, {existing} already present "
                       f"({len(entries)} in the grid, {skipped} skipped as incompatible), {grid.runs} runs each")
+
+
+def _canonical(value):
+    import json
+
+    return json.loads(json.dumps(value, sort_keys=True, default=list))
 
 
 @contextmanager
@@ -277,7 +319,7 @@ def status_cmd(store_url, workers) -> None:
     from .experiments.report_table import status_summary
     from .experiments.store import open_store
 
-    with open_store(store_url, create=False) as store:
+    with open_store(store_url, create=False, readonly=True) as store:
         s = status_summary(store, workers)
     failed = s["counts"]["failed"]
     t = Table(title=f"runs ({s['complete']:.0%} finished" + (f", {failed:,} of them failed" if failed else "") + ")")
@@ -329,7 +371,7 @@ def export_cmd(store_url, fmt, out) -> None:
     from .experiments.report_table import export_frame
     from .experiments.store import open_store
 
-    with open_store(store_url, create=False) as store:
+    with open_store(store_url, create=False, readonly=True) as store:
         df = export_frame(store)
     df.to_csv(out, index=False)
     console.print(f"wrote {len(df)} configurations to {out}")
@@ -344,7 +386,7 @@ def report_cmd(store_url, out) -> None:
     from .experiments.store import open_store
     from .reports.grid_report import write_report
 
-    with open_store(store_url, create=False) as store, showing_progress():
+    with open_store(store_url, create=False, readonly=True) as store, showing_progress():
         r = write_report(store, out)
     console.print(r["summary"])
     console.print(f"report: {out / 'report.html'} ({len(r['figures'])} figures)")
@@ -396,6 +438,10 @@ def _config(preset_name, config_file, overrides):
                                          "there is one); the model learns from each customer's history before it.")
 @click.option("--risk-weight", default="auto", show_default=True,
               help="How much the outcome shapes the segments: auto (the stated rule), 0 (unsupervised), or a weight.")
+@click.option("--attributes", type=click.Path(path_type=Path),
+              help="CSV/Parquet of customer_id and groups (gender, age band, ...) for the fairness audit; never used "
+                   "to fit (a Berka folder brings its owners' gender, age band and region).")
+@click.option("--drop-duplicates", is_flag=True, help="Leave out rows that exactly repeat an earlier row (counted).")
 @click.option("--allow-fewer", is_flag=True,
               help="Accept a result with fewer non-empty segments than k (otherwise exit code 2).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/segments"), show_default=True,
@@ -403,8 +449,8 @@ def _config(preset_name, config_file, overrides):
 @click.option("--force", is_flag=True, help="Replace an --out folder that holds files fthc did not write.")
 @mapping_options
 def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, engine,
-                spark_master, outcomes, outcome_id_col, outcome_col, outcome_date_col, risk_weight, allow_fewer,
-                out, force, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                spark_master, outcomes, outcome_id_col, outcome_col, outcome_date_col, risk_weight, attributes,
+                drop_duplicates, allow_fewer, out, force, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                 date_format, lenient) -> None:
     """Segment every customer: assignments, profiles, names, risk, segments.html and the model for assign."""
     from .segments.segment import segment
@@ -427,14 +473,15 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
         except ValueError:
             raise click.BadParameter(f"{risk_weight!r} is neither auto nor a number", param_hint="--risk-weight")
     seg = Segmenter(k=k, method=method, columns=m, engine=engine, seed=seed, representation=representation,
-                    lenient=lenient, risk_weight=risk_weight)
+                    lenient=lenient, risk_weight=risk_weight, drop_duplicates=drop_duplicates)
     _spark_master(engine, spark_master)
     if outcomes is not None and outcomes != "loans":
         from .risk.outcomes import OutcomeFile
 
         outcomes = OutcomeFile(outcomes, outcome_id_col, outcome_col, outcome_date_col)
     with showing_progress():
-        result = segment(default_data(data), out, seg, force=force, allow_fewer=allow_fewer, outcomes=outcomes)
+        result = segment(default_data(data), out, seg, force=force, allow_fewer=allow_fewer, outcomes=outcomes,
+                         attributes=attributes)
     print_segments(result)
     console.print(Text(f"segments: {out}/segments.html (and {', '.join(f for f in result['files'] if f != 'segments.html')})"))
 
@@ -447,18 +494,35 @@ def _spark_master(engine: str, master: str) -> None:
 
 
 def print_segments(r: dict, title: str = "segments") -> None:
-    """The choice of k, notes, one line per segment with its name and description, and the risk separation."""
+    """The choice of k, notes, one line per segment with its name and key figures, and the risk."""
     seg = r["segmenter"]
     if seg.k_why_:
         console.print(Text(seg.k_why_))
     for note in seg.notes_:
         console.print(Text(f"note: {note}"))
-    t = Table(title=f"{title} (k={r['k']})")
-    t.add_column("segment")
-    t.add_column("customers", justify="right")
-    t.add_column("name and description")
-    for s, row in seg.profile_.drop(index="all").iterrows():
-        t.add_row(str(s), f"{int(row['customers']):,}", Text(f"{seg.names_.get(s, '')}: {seg.descriptions_.get(s, '')}"))
+    p = seg.profile_
+    money = f" ({seg.currency_})" if seg.currency_ else ""
+    from rich import box
+
+    t = Table(title=f"{title} (k={r['k']}); medians of customers{money}; descriptions in segments.md",
+              box=box.SIMPLE_HEAD, pad_edge=False)
+    t.add_column("seg", no_wrap=True)
+    t.add_column("customers", justify="right", no_wrap=True)
+    t.add_column("name", min_width=24, ratio=1)
+    for col in ("income/mo", "balance", "neg."):
+        t.add_column(col, justify="right", no_wrap=True)
+    risky = r.get("risk") is not None
+    if risky:
+        t.add_column("default", justify="right", no_wrap=True)
+    table = r["risk"]["table"] if risky else None
+    for s, row in p.drop(index="all").iterrows():
+        cells = [str(s), f"{int(row['customers']):,}", Text(seg.names_.get(s, "")), f"{row['median_income']:,.0f}",
+                 "-" if pd.isna(row.get("median_balance")) else f"{row['median_balance']:,.0f}",
+                 "-" if pd.isna(row.get("share_ever_negative")) else f"{row['share_ever_negative']:.0%}"]
+        if risky:
+            q = table.loc[s] if s in table.index else None
+            cells.append("-" if q is None or not q["with_outcome"] else f"{q['rate']:.0%}/{int(q['with_outcome'])}")
+        t.add_row(*cells)
     console.print(t)
     if r.get("risk"):
         for line in r["risk"]["lines"][:2]:
@@ -498,6 +562,33 @@ def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col
     with showing_progress():
         result = assign(model_dir, data, out, m, lenient, engine=engine)
     console.print(Text(f"assigned {len(result):,} customers to segments: {out}"))
+
+
+@main.command("explain", epilog=example(
+    "fthc explain --model fthc-out/segments/model --data fthc-data/berka --customer 6"))
+@click.option("--model", "model_dir", type=click.Path(path_type=Path, exists=True), required=True,
+              help="A model folder written by fthc segment (out/model).")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help="The customer's transactions.")
+@click.option("--customer", required=True, help="The customer's id, as in the data.")
+@mapping_options
+def explain_cmd(model_dir, data, customer, mapping, customer_col, time_col, amount_col, direction_col,
+                balance_col, category_col, date_format, lenient) -> None:
+    """Why a customer is in its segment: the three behaviour traits that most place it there."""
+    from .segments.segment import explain
+
+    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                      date_format)
+    with showing_progress():
+        e = explain(model_dir, data, customer, m, lenient)
+    row = e["row"]
+    lines = [f"customer {e['customer']}: segment {int(row['segment'])} ({e['name']}), confidence "
+             f"{row['confidence']:.2f}, {int(row['transactions']):,} transactions"]
+    if "risk" in row:
+        lines.append(f"estimated risk {row['risk']:.1%} (5-95%: {row['risk_low']:.1%}-{row['risk_high']:.1%})")
+    lines.append("what places it there rather than in the next nearest segment:")
+    lines += [f"  {i + 1}. " + e["segmenter"].reasons_.phrases([r]) for i, r in enumerate(e["reasons"])]
+    for line in lines:
+        console.print(Text(line))
 
 
 QUICK_GRID = dict(autoencoder=("fcnn", "resnet", "lstm", "dtc"), pretext=("mse",), clustering=("kmeans", "dtc"),

@@ -73,8 +73,8 @@ class Dataset:
     def sums(self, engine, as_of: pd.Series | None = None) -> pd.DataFrame:
         """The behaviour sums of every customer, computed by `engine` over the files (or their canonical spill);
         with `as_of` (customer id -> date), those customers' before the date."""
-        key = id(engine)
-        if getattr(self, "_relation", (None, None))[0] != key:
+        key = engine  # the engine itself (an id could be reused by a new engine once this one is gone)
+        if getattr(self, "_relation", (None, None))[0] is not key:
             self._relation = (key, self.engine_source(engine))
         return engine.sums(self._relation[1], as_of)
 

@@ -28,6 +28,19 @@ class ReadReport:
     unmapped_categories: list[str] = field(default_factory=list)  # category values that map to no kind
     unmapped_rows: int = 0
 
+    def unmapped_note(self) -> str | None:
+        """The warning for category values that no [categories] entry maps (they count as 'other'), with the
+        TOML to add them."""
+        if not self.unmapped_rows:
+            return None
+        shown = self.unmapped_categories[:8]
+        toml = "; ".join(f'"{v}" = "<kind>"' for v in shown)
+        return (f"{self.unmapped_rows:,} transactions have categories that map to no kind of transaction and count "
+                f"as 'other' ({', '.join(map(repr, shown))}{', ...' if len(self.unmapped_categories) > 8 else ''}): "
+                f"cash, card, salary and pension are not recognised in them; map them in the mapping file's "
+                f"[categories] table ({toml}; kinds: incoming_transfer, cash_deposit, cash_withdrawal, card_payment, "
+                "outgoing_transfer, interest_fees, pension, loan_payment)")
+
     def add(self, file: str, row: int | None, column: str | None, reason: str) -> None:
         self.problems.append(Problem(str(file), row, column, reason))
 

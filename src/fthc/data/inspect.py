@@ -1,34 +1,72 @@
-"""A summary of a data source: what a data team checks before trusting a file."""
+"""A summary of a data source: what a data team checks before trusting a file. The same rule as every command
+decides what a path holds (`fthc.data.dataset.source_kind`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from .berka import read_berka, to_transactions
-from .series import SeriesSpec, build_series
-from .transactions import ColumnMapping, read_transactions
 from .errors import ReadReport
+from .transactions import ColumnMapping
+
+KEY = ["customer_id", "timestamp", "amount", "balance", "kind"]
+
+
+def duplicate_rows(tx: pd.DataFrame) -> int:
+    """Rows identical to an earlier row in every column read (customer, time, amount, balance, kind and the
+    source's own columns such as category or transaction id)."""
+    cols = [c for c in tx.columns if c != "source_row"]
+    return int(tx.duplicated(subset=cols).sum())
+
+
+def berka_problems(data, tx: pd.DataFrame | None) -> list[str]:
+    """What a Berka folder holds that the segments will not show on their own."""
+    problems = []
+    accounts = data["account"]["account_id"]
+    if tx is not None:
+        without = int((~accounts.isin(tx["customer_id"].unique())).sum())
+        if without:
+            problems.append(f"{without:,} of the {len(accounts):,} accounts have no transaction: they are not "
+                            "segmented (no behaviour to read)")
+    loans = data["loan"]["account_id"]
+    several = int(loans.duplicated().sum())
+    if several:
+        problems.append(f"{loans[loans.duplicated()].nunique():,} accounts have more than one loan: an account is in "
+                        "default when any of its loans is (B or D), dated by its earliest loan")
+    owners = data["disp"][data["disp"]["type"] == "OWNER"]["account_id"]
+    if owners.duplicated().any():
+        problems.append(f"{owners[owners.duplicated()].nunique():,} accounts have more than one owner: the owner "
+                        "with the smallest disposition id describes the account (age, gender)")
+    return problems
 
 
 def inspect_source(path: str | Path, mapping: ColumnMapping | None = None, lenient: bool = False) -> dict:
-    """Tables and row counts, date range, transactions per customer, and problems found."""
+    """Tables and row counts, the columns read, date range, transactions per customer, and problems found."""
+    from .berka import read_berka, to_transactions
+    from .dataset import source_kind
+    from .source import load_source
+
     path = Path(path)
-    tables: dict[str, int] = {}
-    if path.is_dir():
+    kind = source_kind(path)
+    problems: list[str] = []
+    columns = None
+    if kind == "berka":
         data = read_berka(path, require_trans=False, lenient=lenient)
         tables = {name: len(df) for name, df in data.tables.items()}
         report = data.report
         tx = to_transactions(data) if "trans" in data.tables else None
-        problems = [] if tx is not None else ["no transaction table (trans.asc / trans.csv): series cannot be built"]
+        if tx is None:
+            problems.append("no transaction table (trans.asc / trans.csv): nothing to segment")
+        problems += berka_problems(data, tx)
     else:
-        report = ReadReport()
-        tx = read_transactions(path, mapping, lenient=lenient, report=report)
+        src = load_source(path, mapping, lenient=lenient)
+        tx, report = src.transactions, src.report
         tables = {path.name: len(tx)}
-        problems = []
+        columns = src.mapping.describe() if src.mapping is not None else None
     out: dict = {"source": str(path), "tables": tables, "skipped_rows": len(report),
-                 "skipped_summary": report.summary(), "problems": problems}
+                 "skipped_summary": report.summary(), "problems": problems, "columns": columns}
     if tx is None:
         return out
     per = tx.groupby("customer_id", sort=False).size().to_numpy()
@@ -36,19 +74,31 @@ def inspect_source(path: str | Path, mapping: ColumnMapping | None = None, lenie
         "transactions": int(len(tx)), "customers": int(len(per)),
         "date_min": str(tx["timestamp"].min().date()), "date_max": str(tx["timestamp"].max().date()),
         "per_customer": {q: float(np.percentile(per, p)) for q, p in
-                         (("min", 0), ("p25", 25), ("median", 50), ("mean", None), ("p75", 75), ("max", 100))
-                         if p is not None} | {"mean": float(per.mean())},
+                         (("min", 0), ("p25", 25), ("median", 50), ("p75", 75), ("max", 100))} |
+                        {"mean": float(per.mean())},
         "kinds": tx["kind"].value_counts().to_dict(),
         "balance_missing": int(tx["balance"].isna().sum()),
+        "duplicates": duplicate_rows(tx),
     })
-    series = build_series(tx, SeriesSpec("amounts"))
-    r = series.report
-    if r["one_transaction"]:
-        problems.append(f"{r['one_transaction']} customers with a single transaction (series of zeros)")
-    if r["zero_variance"]:
-        problems.append(f"{r['zero_variance']} customers whose amounts never vary (series of zeros)")
-    if out["balance_missing"]:
-        problems.append(f"{out['balance_missing']} transactions without balance (derived as running sum)")
+    one = int((per == 1).sum())
+    if one:
+        problems.append(f"{one} customers with a single transaction (segmented from very little evidence)")
+    if out["duplicates"]:
+        problems.append(f"{out['duplicates']:,} rows are exact duplicates of an earlier row (kept; "
+                        "--drop-duplicates leaves them out)")
+    missing = out["balance_missing"]
+    if missing == len(tx):
+        problems.append("no balances: nothing about balances is measured (series of network methods use the "
+                        "running sum of amounts from zero, flagged as derived)")
+    elif missing:
+        without = int(tx.groupby("customer_id")["balance"].count().eq(0).sum())
+        problems.append(f"{missing:,} transactions without a balance: each carries the customer's last known one "
+                        f"forward" + (f"; {without:,} customers have none at all" if without else ""))
+    if (tx["kind"].astype(str) == "other").all():
+        problems.append("no transaction kinds (no category column, or none mapped): cash, card, salary and pension "
+                        "are not recognised")
+    if report.unmapped_note():
+        problems.append(report.unmapped_note())
     if len(report):
         problems.append(f"{len(report)} rows skipped by lenient reading")
     problems.extend(report.warnings)

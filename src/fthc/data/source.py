@@ -36,8 +36,8 @@ class Source:
 
     def sums(self, engine, as_of: pd.Series | None = None) -> pd.DataFrame:
         """The behaviour sums by `engine`; with `as_of` (customer id -> date), those customers' before the date."""
-        key = id(engine)
-        if getattr(self, "_relation", (None, None))[0] != key:
+        key = engine  # the engine itself (an id could be reused by a new engine once this one is gone)
+        if getattr(self, "_relation", (None, None))[0] is not key:
             self._relation = (key, engine.frame_source(self.transactions))
         return engine.sums(self._relation[1], as_of)
 

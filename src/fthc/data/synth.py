@@ -527,6 +527,38 @@ def write_synthetic_berka(folder: str | Path, n_accounts: int = 4500, seed: int 
     return SynthResult(folder, n_accounts, len(tables["trans"]))
 
 
+def write_synthetic_table(folder: str | Path, n_accounts: int = 4500, seed: int = 0,
+                          difficulty: str = "standard") -> SynthResult:
+    """The same customers as a bank's own transaction table: transactions.csv (customer_id, timestamp, amount
+    signed, balance, category: fthc's kinds), outcomes.csv, attributes.csv (gender, age band, region: for a
+    fairness audit, never for fitting) and ground_truth.csv."""
+    import tempfile
+
+    from .berka import read_berka, to_transactions
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="fthc-synth-") as tmp:
+        result = write_synthetic_berka(tmp, n_accounts, seed, difficulty)
+        data = read_berka(tmp)
+        tx = to_transactions(data)
+        pd.DataFrame({"customer_id": tx["customer_id"], "timestamp": tx["timestamp"].dt.strftime("%Y-%m-%d"),
+                      "amount": tx["amount"].round(2), "balance": tx["balance"].round(2),
+                      "category": tx["kind"].astype(str)}).to_csv(folder / "transactions.csv", index=False)
+        for name in ("outcomes.csv", "ground_truth.csv"):
+            (folder / name).write_bytes((Path(tmp) / name).read_bytes())
+        owners = data["disp"][data["disp"]["type"] == "OWNER"].merge(data["client"], on="client_id")
+        age = ((pd.Timestamp("1999-01-01") - owners["birth_date"]).dt.days / 365.25)
+        district = data["district"].set_index("district_id")["region"]
+        pd.DataFrame({"customer_id": owners["account_id"], "gender": owners["gender"].astype(str),
+                      "age_band": pd.cut(age, [0, 30, 45, 60, 200], labels=["under 30", "30-44", "45-59", "60+"],
+                                         right=False).astype(str),
+                      "region": district.reindex(owners["district_id_x"] if "district_id_x" in owners else
+                                                 owners["district_id"]).to_numpy()}) \
+            .sort_values("customer_id").to_csv(folder / "attributes.csv", index=False)
+    return SynthResult(folder, result.n_accounts, result.n_transactions)
+
+
 def read_ground_truth(folder: str | Path) -> pd.DataFrame:
     """The planted segment of each synthetic account (account_id, segment, second_segment, blend)."""
     return pd.read_csv(Path(folder) / "ground_truth.csv", keep_default_na=False)

@@ -232,7 +232,15 @@ def canonical_transactions(raw: pd.DataFrame, mapping: ColumnMapping, checker: R
         extras["category"] = cat.to_numpy()
         # categories already named like fthc's kinds map to themselves; the mapping adds or overrides
         lookup = {k: k for k in KINDS} | mapping.category_kinds
-        kind = cat.map(lookup).fillna("other").to_numpy(dtype=object)
+        mapped = cat.map(lookup)
+        unmapped = mapped.isna() & cat.notna()
+        if unmapped.any():  # said, never silent: they become 'other'
+            values = cat[unmapped].value_counts()
+            report = checker.report
+            report.unmapped_rows += int(unmapped.sum())
+            known = set(report.unmapped_categories)
+            report.unmapped_categories += [str(v) for v in values.index if str(v) not in known][:50]
+        kind = mapped.fillna("other").to_numpy(dtype=object)
     if mapping.transaction_id:
         extras["transaction_id"] = df[mapping.transaction_id].to_numpy(dtype=object)
     return canonical_frame(

@@ -68,8 +68,10 @@ class spark_errors:
             if marker in text:
                 raise cls(text.split(marker, 1)[1].splitlines()[0]) from None
         if type(exc).__module__.startswith(("pyspark", "py4j")):
-            first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
-            raise DataError(f"Spark could not process the data: {first[:300]}", file=self.source) from None
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            cause = next((line for line in reversed(lines) if "Error" in line or "Exception" in line),
+                         lines[0] if lines else type(exc).__name__)
+            raise DataError(f"Spark could not process the data: {cause[:300]}", file=self.source) from None
         return False
 
 
@@ -253,7 +255,10 @@ def _schema(seg, id_type, measures_out: bool):
 
     fields = [StructField("customer_id", id_type), StructField("segment", IntegerType()),
               StructField("name", StringType()), StructField("confidence", DoubleType()),
-              StructField("transactions", LongType()), StructField("short_history", BooleanType())]
+              StructField("transactions", LongType()), StructField("short_history", BooleanType()),
+              StructField("reasons", StringType())]
+    if seg.outcome_model_ is not None:
+        fields += [StructField(n, DoubleType()) for n in ("risk", "risk_low", "risk_high")]
     if measures_out:
         fields += [StructField(n, DoubleType()) for n in MEASURES]
     return StructType(fields)
@@ -289,10 +294,12 @@ def assign_spark(model_dir: Path, source, out: Path, mapping=None, *, master: st
         scored = sums.mapInPandas(score_partitions(blob.value, measures),
                                   _schema(seg, sums.schema["customer_id"].dataType, measures)).persist()
         with results_folder(out, "assign --engine spark") as tmp:
-            scored.select("customer_id", "segment", "name", "confidence", "transactions", "short_history") \
+            from ..features import MEASURES
+
+            scored.drop(*[c for c in MEASURES if c in scored.columns]) \
                 .write.partitionBy("segment").parquet(str(tmp / "assignments"))
             if measures:
-                scored.drop("name", "confidence", "short_history").write.partitionBy("segment") \
+                scored.select("customer_id", "segment", *MEASURES).write.partitionBy("segment") \
                     .parquet(str(tmp / "measures"))
             n = scored.count()
         scored.unpersist()

@@ -111,12 +111,17 @@ def monthly_chart(monthly: pd.DataFrame, currency: str | None) -> str:
     panels = [("income", "money in / month"), ("spending", "money out / month")] + \
         ([("balance", "month-end balance")] if has_balance else [])
     fig, axes = subplots(1, len(panels), figsize=(4.2 * len(panels), 3.0), squeeze=False)
+    later = monthly[monthly["month_number"] >= 1]  # the first month (an opening deposit, a part month) sets no scale
     for ax, (name, title) in zip(axes[0], panels):
         for s, g in monthly.groupby("segment"):
             g = g[g["customers"] >= 5]  # a month too few customers reach is not drawn
             x = g["month_number"].to_numpy() + 1
             ax.fill_between(x, g[f"{name}_q1"], g[f"{name}_q3"], color=colour(s), alpha=0.12, lw=0)
             ax.plot(x, g[f"{name}_median"], color=colour(s), lw=1.4, label=f"{s}")
+        lo, hi = later[f"{name}_q1"].min(), later[f"{name}_q3"].max()
+        if np.isfinite(lo) and np.isfinite(hi) and hi > lo:
+            pad = 0.08 * (hi - lo)
+            ax.set_ylim(min(lo, 0) - pad if name != "balance" else lo - pad, hi + pad)
         ax.set_title(title + (f" ({currency})" if currency else ""), fontsize=9)
         ax.set_xlabel("month of the customer's history", fontsize=8)
         _money(ax)

@@ -188,7 +188,12 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
                                            risk.get("title", "outcome rate per segment"), risk.get("xlabel", "rate")),
                                 "Each segment's outcome rate among its customers with an outcome, with its 95% "
                                 "interval (Wilson): a wide interval rests on few customers.", "risk"))
-            parts.append(_table(table, {c: _pct for c in ("rate", "rate_low", "rate_high")}))
+            shown = table[[c for c in ("customers", "with_outcome", "without_outcome", "positives", "rate", "rate_low",
+                               "rate_high", "risk_without_outcome") if c in table.columns]]
+            count = lambda v: f"{int(v):,}"  # noqa: E731
+            parts.append(_table(shown, {"customers": count, "with_outcome": count, "without_outcome": count,
+                                        "positives": count, "rate": _pct, "rate_low": _pct, "rate_high": _pct,
+                                        "risk_without_outcome": lambda v: "" if pd.isna(v) else f"{v:.1%}"}))
     for key, title in (("inclusion", "Inclusion"), ("fairness", "Fairness")):
         section = summary.get(key)
         if section:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FthcError
@@ -13,17 +14,26 @@ from .segmenter import Segmenter
 
 
 def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow_fewer: bool = True,
-            outcomes=None) -> dict:
+            outcomes=None, attributes=None) -> dict:
     """Fit `segmenter` on `data` (and `outcomes`) and write every output into `out`; returns the summary the
-    CLI prints."""
+    CLI prints. `attributes` (a file of customer_id and groups; Berka: its owners' gender, age band and region)
+    are audited beside the fitted segments, never used to fit them."""
     from ..reports.output_folder import check_output_folder, results_folder
     from ..reports.segment_outputs import write_segment_outputs
     from .risk_report import risk_summary
 
     out = Path(out)
+    from ..reports.segment_page import esc
+    from ..risk.fairness import berka_attributes, fairness, fairness_html, read_attributes
+    from ..risk.inclusion import inclusion, inclusion_html
+
     inputs = [Path(data)] if isinstance(data, (str, Path)) else []
     if hasattr(outcomes, "path"):
         inputs.append(Path(outcomes.path))
+    if attributes is not None:
+        inputs.append(Path(attributes))
+        if not Path(attributes).is_file():
+            raise DataError("attributes file not found", file=attributes)
     check_output_folder(out, inputs, force)
     seg = segmenter.fit(data, outcomes=outcomes)
     risk = risk_summary(seg)
@@ -31,13 +41,35 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
     summary = {"method": seg.method if isinstance(seg.method, str) else "config", "model": repr(seg.model_),
                "data": str(data) if isinstance(data, (str, Path)) else "a DataFrame", "risk": risk,
                "sections": risk.get("markdown", []) if risk else []}
+    tables = {"risk.csv": risk["csv"]} if risk else {}
+    view = inclusion(seg)
+    if view is not None:
+        summary["inclusion"] = inclusion_html(view, seg.names_, esc)
+        summary["sections"].append(["## Inclusion", "", f"- {view['summary']['invisible_in_favourable']:,} of the "
+                                    f"{view['summary']['invisible']:,} customers without a credit history sit in "
+                                    "segments that default at or below the portfolio's rate "
+                                    f"({view['summary']['portfolio_rate']:.1%}): inclusion.csv."])
+        tables["inclusion.csv"] = view["table"]
+    groups = read_attributes(attributes, seg.labels_.index) if attributes is not None else \
+        berka_attributes(seg.context_) if seg.context_ is not None else None
+    if groups is not None:
+        audit, found = fairness(seg, groups)
+        summary["fairness"] = fairness_html(audit, found, esc)
+        flagged = found["flagged"]
+        summary["sections"].append(["## Fairness", "", f"- Attributes ({', '.join(groups.columns)}) were not used "
+                                    "for fitting. " + (f"Below four fifths of the most favoured group's rate of "
+                                    "membership of the favourable segments: " + ", ".join(
+                                        f"{r.attribute} {r.group} ({r.ratio_to_most_favoured:.2f})"
+                                        for r in flagged.itertuples()) + "." if len(flagged) else
+                                    "No group is below four fifths of the most favoured group's rate." if
+                                    found["favourable"] else found["basis"] + ".")])
+        tables["fairness.csv"] = audit.set_index(["attribute", "group", "segment"])
     announce("writing the results")
     with results_folder(out, "segment", force) as tmp:
-        tables = {"risk.csv": risk["csv"]} if risk else {}
         files = write_segment_outputs(seg, tmp, summary, tables=tables)
     filled = int((seg.profile_.drop(index="all")["customers"] > 0).sum())
     result = {"segmenter": seg, "k": int(seg.model_.head_.k), "out": out, "files": files, "risk": risk,
-              "degenerate": degenerate, "filled": filled}
+              "degenerate": degenerate, "filled": filled, "inclusion": view}
     if degenerate and not allow_fewer:
         raise FthcError(f"only {filled} of the {result['k']} segments asked for have customers (written to {out}); "
                         "ask for fewer segments, or accept this with --allow-fewer")
@@ -66,3 +98,32 @@ def assign(model_dir: Path, data, out: Path | None = None, mapping=None, lenient
 
 
 __all__ = ["DataError", "assign", "segment"]
+
+
+def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = False) -> dict:
+    """Why a customer is in its segment: its segment and name, confidence, risk where learnt, and the three
+    behaviour traits that most place it there rather than the next nearest segment."""
+    seg = Segmenter.load(model_dir)
+    if mapping is not None:
+        seg.columns = mapping
+    seg.lenient = lenient
+    measures, inputs = seg._scored_inputs(data)
+    ids = measures.index
+    key = customer
+    if np.issubdtype(ids.dtype, np.integer):
+        if not str(customer).lstrip("-").isdigit():
+            raise DataError(f"customer {customer!r} is not among the customers (their ids are integers)",
+                            file=str(data))
+        key = int(customer)
+    if key not in ids:
+        raise DataError(f"customer {customer!r} is not among the {len(ids):,} customers", file=str(data))
+    one = measures.loc[[key]]
+    row = seg._assignments(one, seg.model_.transform(one if seg.representation_ == "behaviour" else
+                                                     _subset(inputs, ids.get_loc(key)))).iloc[0]
+    reasons = seg.reasons_.explain(one, np.array([row["segment"]]))[0]
+    return {"customer": key, "row": row, "reasons": reasons, "phrases": seg.reasons_.phrases(reasons),
+            "name": seg.names_.get(int(row["segment"]), ""), "segmenter": seg}
+
+
+def _subset(inputs, i: int):
+    return inputs.subset(np.array([i]))

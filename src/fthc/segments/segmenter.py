@@ -63,7 +63,7 @@ class Segmenter(FthcEstimator):
     def __init__(self, k: int | str = "auto", method: str | ClustererConfig = "features", columns=None, *,
                  engine: str = "duckdb", ks=KS, seed: int = 0, representation: str | None = None,
                  lenient: bool = False, refits: int = REFITS, currency: str | None = None,
-                 risk_weight: float | str = "auto"):
+                 risk_weight: float | str = "auto", drop_duplicates: bool = False):
         self.k = k
         self.method = method
         self.columns = columns
@@ -75,6 +75,7 @@ class Segmenter(FthcEstimator):
         self.refits = refits
         self.currency = currency
         self.risk_weight = risk_weight
+        self.drop_duplicates = drop_duplicates
 
     # -- configuration ------------------------------------------------------------------------------------
     def _config(self) -> ClustererConfig:
@@ -124,6 +125,7 @@ class Segmenter(FthcEstimator):
         self.representation_ = representation
         self.column_mapping_ = source.mapping.to_dict() if source.mapping is not None else None
         self.currency_ = self.currency or source.currency
+        source_notes = self._source_notes(source)
         measures, sums, engine = self._measures(source)
         inputs, series = self._inputs(source, measures, representation, config)
         ids = measures.index.to_numpy()
@@ -142,7 +144,9 @@ class Segmenter(FthcEstimator):
             k, self.k_choice_, self.k_why_ = int(self.k), None, None
         if k > len(ids):
             raise DataError(f"{len(ids)} customers cannot form {k} segments", expected=f"at least {k} customers")
-        self.notes_ = list(source.report.warnings) + self._history_notes(series, measures)
+        self.notes_ = source_notes + list(source.report.warnings) + self._history_notes(series, measures)
+        if source.report.unmapped_note():
+            self.notes_.append(source.report.unmapped_note())
         self.feature_space_ = encoder if isinstance(encoder, _feature_encoder_class()) else \
             _feature_encoder_class()().fit(measures)
         self.risk_weight_, self.outcome_model_, self.risk_choice_ = 0.0, None, None
@@ -172,6 +176,9 @@ class Segmenter(FthcEstimator):
 
             self.risk_["risk_band"] = risk_bands(self.risk_["risk"], self.labels_)
         self._describe()
+        from .reasons import Reasons
+
+        self.reasons_ = Reasons(self.feature_space_, measures, self.labels_, self.currency_)
         self.outcome_check_ = self._check_outcomes(known, as_of, measures) if known is not None else None
         self.fit_seconds_ = time.perf_counter() - t0
         return self
@@ -332,6 +339,29 @@ class Segmenter(FthcEstimator):
         self.names_ = name_segments(self.profile_, self.measures_)
         self.descriptions_ = describe(self.profile_, self.measures_, self.currency_)
 
+    def _source_notes(self, source) -> list[str]:
+        """What the data holds that the segments will not show: exact duplicate rows (dropped on request), Berka
+        accounts without transactions, several loans or owners per account."""
+        from ..data.inspect import berka_problems, duplicate_rows
+
+        notes = []
+        tx = getattr(source, "transactions", None)
+        if tx is not None:
+            dups = duplicate_rows(tx)
+            if dups and self.drop_duplicates:
+                cols = [c for c in tx.columns if c != "source_row"]
+                source.transactions = tx[~tx.duplicated(subset=cols)].reset_index(drop=True)
+                notes.append(f"{dups:,} rows were exact duplicates of an earlier row: left out (--drop-duplicates)")
+            elif dups:
+                notes.append(f"{dups:,} rows are exact duplicates of an earlier row: kept (--drop-duplicates leaves "
+                             "them out)")
+        else:
+            notes.append("exact duplicate rows are not counted for a Parquet dataset read where it lies "
+                         "(fthc data inspect counts them)")
+        if source.berka is not None:
+            notes += berka_problems(source.berka, tx)
+        return notes
+
     def _history_notes(self, series, measures) -> list[str]:
         notes = []
         counts = measures["transactions_count"]
@@ -399,6 +429,7 @@ class Segmenter(FthcEstimator):
                             "confidence": proba[np.arange(len(segment)), segment], "transactions": counts,
                             "short_history": counts < SHORT_HISTORY},
                            index=pd.Index(measures.index, name="customer_id"))
+        out["reasons"] = self.reasons_.column(measures, segment)
         if self.outcome_model_ is not None:  # risk from the customer's behaviour, by models that never saw it
             r = self._risk_of(measures)
             for key in ("risk", "risk_low", "risk_high"):
@@ -429,6 +460,9 @@ class Segmenter(FthcEstimator):
         out = pd.DataFrame({"segment": seg, "name": [self.names_.get(s, "") for s in seg],
                             "confidence": self.confidence_.to_numpy(), "transactions": counts,
                             "short_history": counts < SHORT_HISTORY}, index=self.labels_.index)
+        if not hasattr(self, "_reasons_column"):
+            self._reasons_column = self.reasons_.column(self.measures_, seg)
+        out["reasons"] = self._reasons_column
         if self.outcome_model_ is not None:
             out = out.join(self.risk_[["risk", "risk_low", "risk_high", "risk_band", "has_outcome", "outcome"]])
         return out
@@ -447,6 +481,9 @@ class Segmenter(FthcEstimator):
                                "risk_scale": getattr(self, "risk_scale_", None),
                                "outcome_model": self.outcome_model_ is not None}}
         arrays = self.stability_.arrays() | {f"features.{k}": v for k, v in self.feature_space_.arrays().items()}
+        arrays |= {"reasons.centres": self.reasons_.centres, "reasons.segments": self.reasons_.segments,
+                   "reasons.medians": self.reasons_.medians.to_numpy(dtype=np.float64)}
+        extra["segmenter"]["reasons_measures"] = list(self.reasons_.medians.columns)
         if self.outcome_model_ is not None:
             arrays |= self.outcome_model_.arrays()
             ids = self.learnt_fold_.index.to_numpy()  # whose outcome each fold model learnt from
@@ -456,11 +493,24 @@ class Segmenter(FthcEstimator):
 
     @classmethod
     def load(cls, folder) -> "Segmenter":
+        """A saved Segmenter (its manifest and checksums are checked first; nothing is unpickled)."""
         from ..artefact import read_artefact
+        from ..errors import ArtefactError
+
+        art = read_artefact(folder)
+        try:
+            return cls._from_artefact(art, folder)
+        except ArtefactError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArtefactError(f"{folder}: the model's segmenter part is incomplete or from another version "
+                                f"({type(exc).__name__}: {exc}); refit it with `fthc segment`") from exc
+
+    @classmethod
+    def _from_artefact(cls, art, folder) -> "Segmenter":
         from ..errors import ArtefactError
         from ..estimator import Clusterer
 
-        art = read_artefact(folder)
         if not art.extra or "segmenter" not in art.extra or art.config is None:
             raise ArtefactError(f"{folder}: a model saved without its segmenter (fthc 0.1, or `Clusterer.save`); "
                                 "load it with fthc.Clusterer.load, or refit it with `fthc segment`")
@@ -482,6 +532,10 @@ class Segmenter(FthcEstimator):
         seg.feature_space_ = _feature_encoder_class()().load_arrays(
             {key[len("features."):]: v for key, v in art.extra_arrays.items() if key.startswith("features.")})
         seg.risk_weight_, seg.risk_scale_ = float(info.get("risk_weight") or 0), info.get("risk_scale")
+        from .reasons import Reasons
+
+        seg.reasons_ = Reasons.from_arrays(seg.feature_space_, art.extra_arrays, info["reasons_measures"],
+                                           seg.currency_)
         seg.outcome_model_ = None
         if info.get("outcome_model"):
             from ..risk.model import OutcomeModel

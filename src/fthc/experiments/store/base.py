@@ -26,9 +26,57 @@ class StoreError(FthcError):
 PREFER_LIMIT = 500  # run ids per preference tier sent to the database (the first ones in claim order)
 
 
+SECRET_PARAMETER = re.compile(r"pass|pwd|secret|token|key|credential|authmechanismproperties", re.IGNORECASE)
+
+
 def mask_url(url: str) -> str:
-    """The URL with any password replaced by ***."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    """The URL with every secret replaced by ***: the password of user:password@host (parsed, as SQLAlchemy's
+    `render_as_string(hide_password=True)` does), and the value of any query parameter that names a password,
+    token, secret or key (libpq's ?password=, sslpassword, MongoDB's authMechanismProperties...)."""
+    from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+    if not isinstance(url, str) or "://" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"(://[^/@]*?:)[^@/]*@", r"\1***@", url)
+    netloc, pairs = parts.netloc, parse_qsl(parts.query, keep_blank_values=True)
+    password = "@" in netloc and ":" in netloc.rsplit("@", 1)[0]
+    if not password and not any(SECRET_PARAMETER.search(k) for k, _ in pairs) and not parts.fragment:
+        return url  # nothing to hide: the URL as the user wrote it
+    if password:
+        userinfo, host = netloc.rsplit("@", 1)
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    query = "&".join(f"{quote(k, safe='')}={'***' if SECRET_PARAMETER.search(k) else quote(v, safe='/:,')}"
+                     for k, v in pairs)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, "***" if parts.fragment else ""))
+
+
+def secrets_of(url: str) -> list[str]:
+    """The secret values a URL holds (its password, its secret query parameters), to take out of any text."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    if not isinstance(url, str) or "://" not in url:
+        return []
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = []
+    if "@" in parts.netloc and ":" in parts.netloc.rsplit("@", 1)[0]:
+        raw = parts.netloc.rsplit("@", 1)[0].split(":", 1)[1]
+        found += [raw, unquote(raw)]
+    found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if SECRET_PARAMETER.search(k) and v]
+    return sorted({f for f in found if f}, key=len, reverse=True)
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` with `url` masked and every secret of it replaced by ***."""
+    text = text.replace(url, mask_url(url))
+    for secret in secrets_of(url):
+        text = text.replace(secret, "***")
+    return text
 
 
 @dataclass
@@ -61,8 +109,8 @@ def retry(fn: Callable[[], T], transient: tuple[type[BaseException], ...], what:
             return fn()
         except transient as exc:
             if attempt == tries - 1:
-                raise StoreError(f"{what} failed on {mask_url(url)} after {tries} tries: "
-                                 f"{str(exc).splitlines()[0]}") from exc
+                raise StoreError(scrub(f"{what} failed on {mask_url(url)} after {tries} tries: "
+                                       f"{str(exc).splitlines()[0]}", url)) from exc
             time.sleep(base_delay * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 

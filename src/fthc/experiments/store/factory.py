@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .base import Store, StoreError, mask_url
 
 
-def open_store(url: str | None = None, create: bool = True) -> Store:
+def open_store(url: str | None = None, create: bool = True, readonly: bool = False) -> Store:
     """`fthc.db` by default; a path or sqlite:///path, postgresql://..., or mongodb://...
 
     With `create=False` (what `fthc run`, `status`, `export` and `report` use), a SQLite file that does not
-    exist is an error: a typo in `--store` must not answer from a new, empty store."""
+    exist is an error: a typo in `--store` must not answer from a new, empty store. `readonly` (status, export,
+    report): a SQLite store another process is writing is read beside it, or reported locked within seconds."""
     url = url or "fthc.db"
     if url.startswith(("postgresql", "postgres://", "sqlite:")) or "://" not in url:
         from .sql import SQLStore, sqlite_path
 
         path = sqlite_path(url)
         if path is not None and not create and not path.exists():
-            raise StoreError(f"no store at {path}: create one with `fthc init-db --store {url}` (or check the "
-                             "path)")
+            hint = " (the quickstart's store is fthc-quick.db: --store fthc-quick.db)" \
+                if url == "fthc.db" and Path("fthc-quick.db").exists() else ""
+            raise StoreError(f"no store at {path}{hint}: create one with `fthc init-db --store {url}` (or check "
+                             "the path)")
 
-        return SQLStore(url)
+        return SQLStore(url, readonly=readonly)
     if url.startswith(("mongodb://", "mongodb+srv://", "mongomock://")):
         from .mongo import MongoStore
 

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from urllib.parse import quote_plus
 
 from ... import __version__
-from .base import PREFER_LIMIT, SCHEMA_VERSION, Run, Store, StoreError, mask_url, retry
+from .base import PREFER_LIMIT, SCHEMA_VERSION, Run, Store, StoreError, mask_url, retry, scrub
 
 DB_NAME = "result_db"
 _MOCK_SERVERS: dict = {}  # mongomock://name -> one in-memory server per name for this process (tests)
@@ -50,7 +50,7 @@ class MongoStore(Store):
         try:
             retry(self._prepare, self._errors, "connecting to the store", url)
         except PyMongoError as exc:
-            raise StoreError(f"store {mask_url(url)}: {str(exc).splitlines()[0]}") from exc
+            raise StoreError(scrub(f"store {mask_url(url)}: {str(exc).splitlines()[0]}", url)) from exc
 
     def _prepare(self) -> None:
         meta = self.db["meta"].find_one({"_id": "fthc"})
@@ -72,7 +72,8 @@ class MongoStore(Store):
         try:
             return retry(fn, self._errors, what, self.url)
         except PyMongoError as exc:
-            raise StoreError(f"{what} failed on {mask_url(self.url)}: {str(exc).splitlines()[0]}") from exc
+            raise StoreError(scrub(f"{what} failed on {mask_url(self.url)}: {str(exc).splitlines()[0]}",
+                                   self.url)) from exc
 
     def init_grid(self, entries: list, runs: int, grid: dict[str, Any]) -> tuple[int, int]:
         from pymongo.errors import DuplicateKeyError

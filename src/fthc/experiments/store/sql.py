@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ... import __version__
-from .base import PREFER_LIMIT, SCHEMA_VERSION, Run, Store, StoreError, mask_url, retry
+from .base import PREFER_LIMIT, SCHEMA_VERSION, Run, Store, StoreError, mask_url, retry, scrub
 
 metadata = sa.MetaData()
 META = sa.Table("fthc_meta", metadata, sa.Column("key", sa.String(64), primary_key=True),
@@ -81,28 +81,43 @@ def sqlite_path(url: str) -> Path | None:
     return Path(engine_url[len("sqlite:///"):])
 
 
+LOCKED_SECONDS = 5  # how long a command that only reads waits for a SQLite store another process is writing
+
+
 class SQLStore(Store):
-    def __init__(self, url: str):
+    def __init__(self, url: str, readonly: bool = False):
+        """`readonly` (status, export, report): transactions that only read, which a writer in WAL mode does not
+        block; a store locked all the same is reported within seconds rather than waited on."""
         self.url = url
+        self.readonly = readonly
         self.sqlite = _engine_url(url).startswith("sqlite")
         try:
             if self.sqlite:
-                self.engine = sa.create_engine(_engine_url(url), connect_args={"timeout": 60})
+                wait = LOCKED_SECONDS if readonly else 60
+                self.engine = sa.create_engine(_engine_url(url), connect_args={"timeout": wait})
 
                 @event.listens_for(self.engine, "connect")
                 def _connect(dbapi_conn, _):
-                    dbapi_conn.isolation_level = None  # let BEGIN IMMEDIATE below manage transactions
-                    dbapi_conn.execute("PRAGMA busy_timeout = 60000")
-                    dbapi_conn.execute("PRAGMA journal_mode = WAL")
+                    dbapi_conn.isolation_level = None  # let BEGIN below manage transactions
+                    dbapi_conn.execute(f"PRAGMA busy_timeout = {wait * 1000}")
+                    if not readonly:
+                        dbapi_conn.execute("PRAGMA journal_mode = WAL")
 
                 @event.listens_for(self.engine, "begin")
                 def _begin(conn):
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
             else:
                 self.engine = sa.create_engine(_engine_url(url), pool_pre_ping=True)
         except (sa.exc.ArgumentError, ImportError, ValueError) as exc:  # ValueError: e.g. a port that is no number
-            raise StoreError(f"invalid store URL {mask_url(url)}: {exc}") from exc
-        retry(self._prepare, (OperationalError, DBAPIError), "connecting to the store", url)
+            raise StoreError(scrub(f"invalid store URL {mask_url(url)}: {exc}", url)) from exc
+        try:
+            retry(self._prepare, (OperationalError, DBAPIError), "connecting to the store", url,
+                  tries=1 if readonly and self.sqlite else 5)
+        except StoreError as exc:
+            if "locked" in str(exc):
+                raise StoreError(f"the store {mask_url(url)} is locked by another process (a write in progress) and "
+                                 f"stayed locked for {LOCKED_SECONDS} s: try again when it is done") from None
+            raise
         self.clock = db_clock(self.sqlite)
 
     def _prepare(self) -> None:
@@ -120,6 +135,8 @@ class SQLStore(Store):
                     raise StoreError(f"{mask_url(self.url)} has store schema {meta.get('schema_version')}; this "
                                      f"fthc {__version__} uses schema {SCHEMA_VERSION}")
                 return
+            if self.readonly:
+                raise StoreError(f"{mask_url(self.url)} holds no fthc grid: create one with `fthc init-db`")
             metadata.create_all(conn)
             conn.execute(META.insert(), [{"key": "app", "value": "fthc"},
                                          {"key": "schema_version", "value": str(SCHEMA_VERSION)},
@@ -131,9 +148,10 @@ class SQLStore(Store):
                 return fn(conn)
 
         try:
-            return retry(go, TRANSIENT, what, self.url)
+            return retry(go, TRANSIENT, what, self.url, tries=1 if self.readonly and self.sqlite else 5)
         except sa.exc.DatabaseError as exc:
-            raise StoreError(f"{what} failed on {mask_url(self.url)}: {str(exc).splitlines()[0]}") from exc
+            raise StoreError(scrub(f"{what} failed on {mask_url(self.url)}: {str(exc).splitlines()[0]}",
+                                   self.url)) from exc
 
     # -- writing the grid ------------------------------------------------------------------------------
     def init_grid(self, entries: list, runs: int, grid: dict[str, Any]) -> tuple[int, int]:
