@@ -1,35 +1,70 @@
-"""Beyond one pandas frame: series and summary features of a partitioned Parquet dataset, out of core (customer
-buckets spilled to disk) against the in-memory path, with peak resident memory and seconds for each.
+"""The default method at scale: `fthc segment --k 6` on a partitioned Parquet dataset, on each engine, against the
+floor: DuckDB's own raw aggregate query over the same files, measured in the same run.
 
-    python benchmarks/bench_scale.py --transactions 10_000_000            # both paths (in-memory needs RAM)
-    python benchmarks/bench_scale.py --transactions 100_000_000 --skip-in-memory --scoring --skip-local-assign
-    python benchmarks/bench_scale.py --transactions 100_000_000 --skip-in-memory --skip-out-of-core --scoring \
-        --skip-local-assign                                                 # Spark's scoring alone at 100M
-    python benchmarks/bench_scale.py --transactions 10_000_000 --scoring  # + assign bucket by bucket and on Spark
+    python benchmarks/bench_scale.py                                      # 10M transactions, every engine
+    python benchmarks/bench_scale.py --transactions 10_000_000 100_000_000
+    python benchmarks/bench_scale.py --transactions 100_000_000 --engines duckdb spark --keep /tmp/fthc-scale
 
-The dataset is generated streamed (one month of ~250-transaction histories at a time, so a customer's rows
-are spread over many files in hive partitions month=YYYY-MM), never held in memory. Each path runs in its own
-process, so each peak RSS is its own (Spark's JVM is a separate process: its memory is not in the Python RSS);
-seconds per million rows make the sizes comparable.
+The dataset is generated streamed (one month at a time; hive partitions month=YYYY-MM, four files a month, so a
+customer's rows are spread over many files), 250 transactions per customer over 24 months. Each command runs in
+its own process, timed from start to exit (start-up, reading, checks, fit, scoring every customer, profiles,
+page and files); its peak memory is that of its process tree (the Python process's VmHWM, and for Spark the JVM
+beside it, sampled). The floor is one process running the aggregate a careful analyst would write in DuckDB
+(counts, sums of credits and debits, median and 10th percentile of balance, share negative, median credit and
+debit, months with income and income variation per customer), on 2 threads. Engines' assignments are compared.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from memory import peak_mb
 from rich.console import Console
 from rich.table import Table
 
 KINDS = ["incoming_transfer", "cash_withdrawal", "card_payment", "outgoing_transfer", "cash_deposit"]
+
+FLOOR = """
+import duckdb, sys, time
+con = duckdb.connect(config={"threads": 2})
+t = time.time()
+rows = con.execute(f'''
+WITH t AS (SELECT customer_id, amount, balance, year("timestamp") * 12 + month("timestamp") AS mon
+           FROM read_parquet('{sys.argv[1]}/**/*.parquet', hive_partitioning = true)),
+     m AS (SELECT customer_id, mon, sum(greatest(amount, 0)) AS credit FROM t GROUP BY ALL),
+     c AS (SELECT customer_id, count(*) AS n, sum(greatest(amount, 0)) AS credits, sum(greatest(-amount, 0)) AS debits,
+                  median(balance) AS balance_median, quantile_cont(balance, 0.1) AS balance_p10,
+                  avg((balance < 0)::DOUBLE) AS negative, median(amount) FILTER (WHERE amount > 0) AS credit_median,
+                  median(-amount) FILTER (WHERE amount < 0) AS debit_median FROM t GROUP BY ALL),
+     r AS (SELECT customer_id, count(*) FILTER (WHERE credit > 0) AS months_with_income,
+                  stddev_pop(credit) / (avg(credit) + 1) AS income_variation FROM m GROUP BY ALL)
+SELECT * FROM c JOIN r USING (customer_id)''').fetchall()
+print(len(rows))
+"""
+
+RUN = """
+import sys
+from fthc.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM:"):
+        print("VMHWM", int(line.split()[1]) / 1024, file=sys.stderr)
+sys.exit(code)
+"""
 
 
 def generate(folder: Path, transactions: int, per_customer: int = 250, months: int = 24, seed: int = 0) -> int:
@@ -55,102 +90,103 @@ def generate(folder: Path, transactions: int, per_customer: int = 250, months: i
     return customers
 
 
-def run_path(path: str, folder: str, representation: str, rows_per_bucket: int) -> dict:
-    from fthc.data import SeriesSpec, build_series
-    from fthc.data.partitioned import bucket_transactions, bucketed_series, parquet_files
-    from fthc.data.tables import LINE, RowChecker
-    from fthc.data.transactions import ColumnMapping, canonical_transactions
-    from fthc.features import summary_features
+def tree_rss_mb(pid: int) -> tuple[float, float]:
+    """(the process's RSS, its descendants' RSS) in MB, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
 
-    mapping = ColumnMapping(balance="balance", category="category")
+    def rss(p: int) -> float:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    stack, others = list(children.get(pid, [])), 0.0
+    while stack:
+        p = stack.pop()
+        others += rss(p)
+        stack += children.get(p, [])
+    return rss(pid), others
+
+
+def timed(cmd: list[str]) -> dict:
+    """Run `cmd`; its seconds, exit code, the process's peak (VmHWM where it prints it) and its children's."""
     t0 = time.perf_counter()
-    if path in ("assign-spark", "assign-local"):
-        from fthc.segments.segment import assign
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0.0, 0.0]
 
-        model = Path(folder).parent / "segments" / "model"
-        with tempfile.TemporaryDirectory() as tmp:
-            if path == "assign-spark":
-                from fthc.engines.spark import assign_spark
+    def sample():
+        while proc.poll() is None:
+            own, others = tree_rss_mb(proc.pid)
+            peak[0], peak[1] = max(peak[0], own), max(peak[1], others)
+            time.sleep(0.5)
 
-                r = assign_spark(model, folder, Path(tmp) / "out", master="local[2]")
-                customers = r["customers"]
-            else:
-                customers = len(assign(model, folder, Path(tmp) / "a.parquet"))
-        return {"seconds": time.perf_counter() - t0, "customers": customers, "seq_len": "",
-                "peak_mb": peak_mb()}
-    if path == "in-memory":
-        raw = pd.concat([pd.read_parquet(f) for f in parquet_files(folder)], ignore_index=True)
-        raw[LINE] = np.arange(1, len(raw) + 1)
-        tx = canonical_transactions(raw, mapping, RowChecker(Path(folder)))
-        del raw
-        series = build_series(tx, SeriesSpec(representation))
-        with tempfile.TemporaryDirectory() as tmp:
-            summary_features(tx).to_parquet(Path(tmp) / "features.parquet")
-        customers, steps = len(series), int(series.X.shape[2])
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            buckets = bucket_transactions(folder, tmp, mapping, rows_per_bucket=rows_per_bucket)
-            customers, steps = 0, 0
-            for i, (tx, series) in enumerate(bucketed_series(buckets, SeriesSpec(representation),
-                                                             with_transactions=True)):
-                summary_features(tx).to_parquet(Path(tmp) / f"features-{i:05d}.parquet")
-                customers += len(series)
-                steps = int(series.X.shape[2])
-    return {"seconds": time.perf_counter() - t0, "customers": customers, "seq_len": steps,
-            "peak_mb": peak_mb()}
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - t0
+    t.join()
+    hwm = [float(line.split()[1]) for line in err.splitlines() if line.startswith("VMHWM")]
+    return {"seconds": seconds, "rc": proc.returncode, "peak_mb": hwm[0] if hwm else peak[0],
+            "children_mb": peak[1], "tail": (err or out).strip().splitlines()[-1:] if proc.returncode else []}
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--one":
-        print(json.dumps(run_path(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))))
-        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--transactions", type=lambda v: int(v.replace("_", "")), default=10_000_000)
-    ap.add_argument("--representation", default="calendar", choices=["calendar", "events", "amounts"])
-    ap.add_argument("--rows-per-bucket", type=int, default=2_000_000)
-    ap.add_argument("--skip-in-memory", action="store_true")
-    ap.add_argument("--skip-out-of-core", action="store_true", help="e.g. to measure only Spark's scoring at 100M")
-    ap.add_argument("--scoring", action="store_true", help="also score every customer: bucket by bucket in one "
-                    "process, and with Spark local[2] (needs fthc[spark])")
-    ap.add_argument("--sample", type=int, default=20_000, help="customers the scoring model is fitted on")
-    ap.add_argument("--skip-local-assign", action="store_true", help="with --scoring: Spark only")
+    ap.add_argument("--transactions", type=lambda v: int(v.replace("_", "")), nargs="+", default=[10_000_000])
+    ap.add_argument("--engines", nargs="+", default=["duckdb", "pandas", "spark"],
+                    choices=["duckdb", "pandas", "spark"])
+    ap.add_argument("--keep", type=Path, help="generate the datasets here and keep them (reused when present)")
     args = ap.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="fthc-scale-")) / "transactions"
-    t0 = time.perf_counter()
-    customers = generate(folder, args.transactions)
-    console = Console(width=140)
-    console.print(f"generated {args.transactions:,} transactions of {customers:,} customers in "
-                  f"{time.perf_counter() - t0:.0f} s: {folder}")
-    table = Table(title=f"series ({args.representation}) + summary features of {args.transactions:,} transactions, "
-                        f"{customers:,} customers, partitioned Parquet; 2 cores")
-    for col in ("path", "seconds", "s per million rows", "peak RSS MB", "customers", "seq_len"):
+    console = Console(width=150)
+    table = Table(title="fthc segment --k 6 on partitioned Parquet, 2 cores (one process each, start to exit)")
+    for col in ("transactions (customers)", "what", "seconds", "x the floor", "peak RSS MB", "customers / s",
+                "same segments as duckdb"):
         table.add_column(col)
-    if args.scoring:  # a model fitted on a sample of the dataset's own customers, to score all of them with
-        from fthc.config import preset
-        from fthc.segments.segment import segment
-
-        t1 = time.perf_counter()
-        segment(folder, folder.parent / "segments", preset("features"), 6, "events", sample=args.sample)
-        console.print(f"fitted the default method on a sample of about {args.sample:,} customers in "
-                      f"{time.perf_counter() - t1:.0f} s")
-    rows = {}
-    paths = ([] if args.skip_in_memory else ["in-memory"]) + ([] if args.skip_out_of_core else ["out-of-core"]) + \
-        ((["assign-spark"] if args.skip_local_assign else ["assign-local", "assign-spark"]) if args.scoring else [])
-    for path in paths:
-        out = subprocess.run([sys.executable, __file__, "--one", path, str(folder), args.representation,
-                              str(args.rows_per_bucket)], capture_output=True, text=True)
-        if out.returncode != 0:
-            table.add_row(path, "failed", "", "", out.stderr.strip().splitlines()[-1][:60], "")
-            continue
-        r = rows[path] = json.loads(out.stdout.strip().splitlines()[-1])
-        table.add_row(path, f"{r['seconds']:.0f}", f"{r['seconds'] / args.transactions * 1e6:.1f}",
-                      f"{r['peak_mb']:,.0f}", f"{r['customers']:,} ({r['customers'] / r['seconds']:,.0f}/s)",
-                      str(r["seq_len"]))
-    console.print(table)
-    if len(rows) == 2:
-        console.print(f"out-of-core against in-memory: {rows['out-of-core']['seconds'] / rows['in-memory']['seconds']:.2f}x "
-                      f"the time, {rows['out-of-core']['peak_mb'] / rows['in-memory']['peak_mb']:.2f}x the peak memory "
-                      f"(targets: time within 1.5x per row at 10M; under 4 GB at 100M)")
+    root = args.keep or Path(tempfile.mkdtemp(prefix="fthc-scale-"))
+    for n in args.transactions:
+        folder = root / f"tx{n}"
+        if not (folder / "month=2022-01").exists():
+            t0 = time.perf_counter()
+            generate(folder, n)
+            console.print(f"generated {n:,} transactions in {time.perf_counter() - t0:.0f} s: {folder}")
+        customers = n // 250
+        floor = timed([sys.executable, "-c", FLOOR, str(folder)])
+        label = f"{n / 1e6:,.0f}M ({customers:,})"
+        table.add_row(label, "the floor: DuckDB's raw aggregate query", f"{floor['seconds']:.1f}", "1.00",
+                      f"{floor['peak_mb']:,.0f}", f"{customers / floor['seconds']:,.0f}", "")
+        first = None
+        for engine in args.engines:
+            out = root / f"out-{n}-{engine}"
+            shutil.rmtree(out, ignore_errors=True)
+            cmd = [sys.executable, "-c", RUN, "segment", "--data", str(folder), "--k", "6", "--engine", engine,
+                   "--out", str(out)] + (["--spark-master", "local[2]"] if engine == "spark" else [])
+            r = timed(cmd)
+            if r["rc"] != 0:
+                table.add_row(label, f"fthc segment --engine {engine}", "failed", "", "", "", " ".join(r["tail"]))
+                continue
+            labels = pd.read_csv(out / "assignments.csv", usecols=["customer_id", "segment"]).set_index(
+                "customer_id")["segment"]
+            first = labels if first is None else first
+            same = "yes" if labels.equals(first) else f"no ({(labels != first.reindex(labels.index)).mean():.1%})"
+            memory = f"{r['peak_mb']:,.0f}" + (f" + JVM {r['children_mb']:,.0f}" if engine == "spark" else "")
+            table.add_row(label, f"fthc segment --engine {engine}", f"{r['seconds']:.1f}",
+                          f"{r['seconds'] / floor['seconds']:.2f}", memory, f"{customers / r['seconds']:,.0f}",
+                          same if engine != args.engines[0] else "")
+            shutil.rmtree(out, ignore_errors=True)
+        console.print(table)
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+    console.print("targets: at 100M, duckdb within 1.5x the floor and under 3 GB; at 10M within 3x and under "
+                  "1.5 GB; spark at 100M under 15 minutes; the engines' segments identical")
 
 
 if __name__ == "__main__":

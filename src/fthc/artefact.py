@@ -35,10 +35,10 @@ FORMAT_4_FILES = "its files: clustering.npz, weights.pt for an encoder that trai
 
 def registry_name(registry, obj) -> str:
     """The name under which `obj`'s class is registered."""
-    for component in registry:
-        if component.build is type(obj):
-            return component.name
-    raise ArtefactError(f"{type(obj).__name__} is not registered in {registry.family}s; cannot be saved")
+    name = registry.name_of(obj)
+    if name is None:
+        raise ArtefactError(f"{type(obj).__name__} is not registered in {registry.family}s; cannot be saved")
+    return name
 
 
 def _jsonable(params: dict) -> dict:

@@ -82,6 +82,16 @@ class Registry(Generic[T]):
         self._load_lazy()
         return list(self._items)
 
+    def name_of(self, obj) -> str | None:
+        """The name `obj`'s class is registered under (the loaded members first: a light member never loads the
+        heavy modules), or None."""
+        for loaded in (True, False):
+            items = list(self._items.values()) if loaded else list(self)
+            for component in items:
+                if component.build is type(obj):
+                    return component.name
+        return None
+
     def registered(self, name: str) -> bool:
         """Whether `name` is registered already, without importing the lazy modules."""
         return name in self._items

@@ -113,7 +113,10 @@ class KMeansHead(Head):
         return twin
 
     def _sq_dist(self, r: np.ndarray) -> np.ndarray:
-        return ((r[:, None, :] - self.cluster_centers_[None, :, :]) ** 2).sum(-1)
+        """Squared distances to the centres, [n, k] (as |r|^2 - 2 r.c + |c|^2: no [n, k, d] array)."""
+        c = self.cluster_centers_
+        d2 = (r * r).sum(1)[:, None] - 2 * r @ c.T + (c * c).sum(1)[None, :]
+        return np.maximum(d2, 0.0)
 
     def predict(self, X) -> np.ndarray:
         z = self._checked(X, reset=False)

@@ -78,6 +78,10 @@ class Dataset:
             self._relation = (key, self.engine_source(engine))
         return engine.sums(self._relation[1], as_of)
 
+    def monthly(self, engine, segments: pd.Series) -> pd.DataFrame:
+        """The per-segment monthly quartiles of the customers in `segments` (`sums` was called first)."""
+        return engine.monthly(self._relation[1], segments)
+
     def engine_source(self, engine):
         """The dataset as the engine's canonical relation: checked in SQL where its types allow, else spilled."""
         from ..engines.parquet_sql import sql_readable

@@ -41,6 +41,10 @@ class Source:
             self._relation = (key, engine.frame_source(self.transactions))
         return engine.sums(self._relation[1], as_of)
 
+    def monthly(self, engine, segments: pd.Series) -> pd.DataFrame:
+        """The per-segment monthly quartiles of the customers in `segments` (`sums` was called first)."""
+        return engine.monthly(self._relation[1], segments)
+
     def transactions_in_memory(self) -> pd.DataFrame:
         return self.transactions
 

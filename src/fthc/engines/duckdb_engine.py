@@ -120,8 +120,7 @@ class DuckDBEngine:
 
     def sums(self, source: str, as_of: pd.Series | None = None) -> pd.DataFrame:
         """The `CUSTOMER` sums (index: customer_id, sorted) of a canonical source view; with `as_of` (customer
-        id -> cutoff time), only those customers, each from its transactions before its cutoff. The customer-months
-        are kept (a temporary table) for `monthly`."""
+        id -> cutoff time), only those customers, each from its transactions before its cutoff."""
         con = self.con
         gaps = self._gaps.get(source)
         if as_of is not None:
@@ -132,17 +131,20 @@ class DuckDBEngine:
         if gaps is None:
             gaps = con.execute(f"SELECT count(*) FILTER (WHERE balance IS NULL) > 0 AND count(balance) > 0 "
                                f"FROM {source}").fetchone()[0]
-        table = "customer_months_as_of" if as_of is not None else "customer_months"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {month_sql('duckdb', source, bool(gaps))}")
-        out = con.execute(customer_sql("duckdb", source, table) + " ORDER BY customer_id").df() \
+        months = f"({month_sql('duckdb', source, bool(gaps))}) AS months"
+        out = con.execute(customer_sql("duckdb", source, months) + " ORDER BY customer_id").df() \
             .set_index("customer_id")
         return _typed(out)[SUMS]
 
-    def monthly(self, segments: pd.Series) -> pd.DataFrame:
-        """Per segment and month of history, the quartiles of money in, out and balance (of the last `sums`)."""
+    def monthly(self, source: str, segments: pd.Series) -> pd.DataFrame:
+        """Per segment and month of history, the quartiles of money in, out and balance of the customers in
+        `segments` (customer id -> segment), read from the source again for those customers only."""
+        con = self.con
         frame = pd.DataFrame({"customer_id": segments.index.to_numpy(), "segment": segments.to_numpy()})
-        self.con.register("segment_of", frame)
-        return self.con.execute(monthly_sql("duckdb", "customer_months", "segment_of")).df()
+        con.register("segment_of", frame)
+        rows = f"(SELECT * FROM {source} WHERE customer_id IN (SELECT customer_id FROM segment_of)) AS chosen"
+        months = f"({month_sql('duckdb', rows, bool(self._gaps.get(source, True)))})"
+        return con.execute(monthly_sql("duckdb", months, "segment_of")).df()
 
     def close(self) -> None:
         if self._con is not None:

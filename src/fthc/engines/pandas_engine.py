@@ -37,12 +37,12 @@ class PandasEngine:
                 tx = tx[cutoff.notna().to_numpy() & (tx["timestamp"] < cutoff).to_numpy()]
             months.append(customer_month(tx))
             sums.append(customer_sums(months[-1]))
-        if as_of is None:
-            self._months = pd.concat(months, ignore_index=True)
         return pd.concat(sums).sort_index() if len(sums) > 1 else sums[0]
 
-    def monthly(self, segments: pd.Series) -> pd.DataFrame:
-        return monthly(self._months, segments, MONTHLY_HORIZON)
+    def monthly(self, source, segments: pd.Series) -> pd.DataFrame:
+        frames = source.frames() if isinstance(source, Buckets) else [source]
+        chosen = [customer_month(tx[tx["customer_id"].isin(segments.index)]) for tx in frames]
+        return monthly(pd.concat(chosen, ignore_index=True), segments, MONTHLY_HORIZON)
 
     def close(self) -> None:
         pass

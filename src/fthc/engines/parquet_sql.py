@@ -47,9 +47,9 @@ def sql_readable(files: list[Path], mapping: ColumnMapping) -> bool:
 
 SPELLING = {  # what the two engines' SQL spells differently
     "duckdb": {"text": "VARCHAR", "inf": "isinf({x})", "utc": "CAST(timezone('UTC', {x}) AS TIMESTAMP)",
-               "naive": "CAST({x} AS TIMESTAMP)", "now": "current_timestamp"},
+               "naive": "CAST({x} AS TIMESTAMP)"},
     "spark": {"text": "STRING", "inf": "(abs({x}) = double('Infinity'))", "utc": "CAST({x} AS TIMESTAMP_NTZ)",
-              "naive": "CAST({x} AS TIMESTAMP_NTZ)", "now": "CAST(current_timestamp() AS TIMESTAMP_NTZ)"},
+              "naive": "CAST({x} AS TIMESTAMP_NTZ)"},
 }
 
 
@@ -135,8 +135,13 @@ def canonical_select(files: list[Path], mapping: ColumnMapping, raw: str, seq: s
 
 
 def far_dates(mapping: ColumnMapping, dialect: str = "duckdb") -> str:
-    ts = _sp(dialect, "naive", _ident(mapping.timestamp, dialect))
-    return f"{ts} < {_sp(dialect, 'naive', repr(f'{EARLIEST:%Y-%m-%d}'))} OR {ts} > {_sp(dialect, 'now')}"
+    """Dates before 1950 or in the future (the bounds as literals: no time zone per row)."""
+    from datetime import datetime
+
+    ts = _ident(mapping.timestamp, dialect)
+    now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    return (f"{ts} < {_sp(dialect, 'naive', repr(f'{EARLIEST:%Y-%m-%d}'))} OR "
+            f"{ts} > {_sp(dialect, 'naive', repr(now))}")
 
 
 def unmapped_categories(mapping: ColumnMapping, dialect: str = "duckdb") -> str | None:

@@ -181,10 +181,7 @@ class SparkEngine:
             cut.createOrReplaceTempView("as_of_cutoffs")
             source = (f"(SELECT t.* FROM {source} t JOIN as_of_cutoffs c ON t.customer_id = c.customer_id "
                       "WHERE t.timestamp < CAST(c.cutoff AS TIMESTAMP_NTZ)) AS before_cutoff")
-        months = spark.sql(month_sql("spark", source, gaps))
-        view = "customer_months_as_of" if as_of is not None else "customer_months"
-        months.createOrReplaceTempView(view)
-        return spark.sql(customer_sql("spark", source, view))
+        return spark.sql(customer_sql("spark", source, f"({month_sql('spark', source, gaps)}) AS months"))
 
     def sums(self, source: str, as_of: pd.Series | None = None) -> pd.DataFrame:
         from .duckdb_engine import _typed
@@ -193,12 +190,14 @@ class SparkEngine:
             out = self.sums_frame(source, as_of).toPandas().set_index("customer_id").sort_index()
         return _typed(out)[SUMS]
 
-    def monthly(self, segments: pd.Series) -> pd.DataFrame:
+    def monthly(self, source: str, segments: pd.Series) -> pd.DataFrame:
         frame = self.spark.createDataFrame(pd.DataFrame({"customer_id": segments.index.to_numpy(),
                                                          "segment": segments.to_numpy().astype(np.int64)}))
         frame.createOrReplaceTempView("segment_of")
+        rows = f"(SELECT * FROM {source} WHERE customer_id IN (SELECT customer_id FROM segment_of)) AS chosen"
+        months = f"({month_sql('spark', rows, self._gaps.get(source, True))})"
         with spark_errors():
-            return self.spark.sql(monthly_sql("spark", "customer_months", "segment_of")).toPandas()
+            return self.spark.sql(monthly_sql("spark", months, "segment_of")).toPandas()
 
     def close(self) -> None:
         pass  # the session is shared by the process; Spark stops it at exit

@@ -42,7 +42,8 @@ DIALECTS = {
     # exact quantile (linear interpolation, as numpy's default), last non-null value over a window, an ordering key
 # of two columns (time, then input order)
     "duckdb": {"quantile": "quantile_cont({x}, {p})", "last_known": "last_value({x} IGNORE NULLS)",
-               "in_order": "row({x}, {p})"},
+               # one 128-bit key (microseconds, then the input order): faster than a struct at 100M rows
+               "in_order": "CAST(epoch_us({x}) AS HUGEINT) * 18446744073709551616 + {p}"},
     "spark": {"quantile": "percentile({x}, {p})", "last_known": "last_value({x}, true)",
               "in_order": "struct({x}, {p})"},
 }

@@ -63,26 +63,27 @@ class Reasons:
         r.medians = pd.DataFrame(arrays["reasons.medians"], index=r.segments, columns=measure_names)
         return r
 
-    def explain(self, measures: pd.DataFrame, segments: np.ndarray, most: int = 3) -> list[list[dict]]:
-        """Per customer, its `most` reasons: feature, what it is, its value, its segment's and the next one's."""
+    def _terms(self, measures: pd.DataFrame, segments: np.ndarray):
+        """Per customer: the index of its own and of its next nearest segment, and each feature's term."""
         Z = self.space.transform(measures)
         d2 = ((Z[:, None, :] - self.centres[None]) ** 2).sum(-1)
         own = np.searchsorted(self.segments, segments)
-        d2_other = d2.copy()
-        d2_other[np.arange(len(Z)), own] = np.inf
-        nxt = d2_other.argmin(1)
-        terms = (Z - self.centres[nxt]) ** 2 - (Z - self.centres[own]) ** 2
+        d2[np.arange(len(Z)), own] = np.inf
+        nxt = d2.argmin(1)
+        return own, nxt, (Z - self.centres[nxt]) ** 2 - (Z - self.centres[own]) ** 2
+
+    def explain(self, measures: pd.DataFrame, segments: np.ndarray, most: int = 3) -> list[list[dict]]:
+        """Per customer, its `most` reasons: feature, what it is, its value, its segment's and the next one's."""
+        own, nxt, terms = self._terms(measures, np.asarray(segments))
         out = []
-        for i in range(len(Z)):
-            top = np.argsort(-terms[i])[:most]
+        for i in range(len(terms)):
             reasons = []
-            for j in top:
+            for j in np.argsort(-terms[i])[:most]:
                 if terms[i, j] <= 0:
                     continue
-                feature = self.names[j]
-                measure, what, unit = SAID.get(feature, (feature, feature.replace("_", " "), ""))
+                measure, what, unit = SAID.get(self.names[j], (self.names[j], self.names[j].replace("_", " "), ""))
                 s, t = self.segments[own[i]], self.segments[nxt[i]]
-                reasons.append({"feature": feature, "what": what, "value": measures[measure].iloc[i],
+                reasons.append({"feature": self.names[j], "what": what, "value": measures[measure].iloc[i],
                                 "segment": int(s), "segment_value": self.medians.loc[s, measure],
                                 "next": int(t), "next_value": self.medians.loc[t, measure], "unit": unit,
                                 "weight": float(terms[i, j])})
@@ -94,5 +95,44 @@ class Reasons:
                          f"{_fmt(r['segment_value'], r['unit'], self.currency)}; segment {r['next']}: "
                          f"{_fmt(r['next_value'], r['unit'], self.currency)})" for r in reasons)
 
-    def column(self, measures: pd.DataFrame, segments: np.ndarray) -> list[str]:
-        return [self.phrases(r) for r in self.explain(measures, segments)]
+    def column(self, measures: pd.DataFrame, segments: np.ndarray, most: int = 3) -> list[str]:
+        """`phrases` of every customer's reasons, computed for all customers at once (as `explain` words them):
+        the segments' medians are formatted once, each customer's own values once per reason."""
+        n = len(measures)
+        if n == 0:
+            return []
+        own, nxt, terms = self._terms(measures, np.asarray(segments))
+        said = [SAID.get(f, (f, f.replace("_", " "), "")) for f in self.names]
+        values = np.column_stack([measures[m].to_numpy(dtype=np.float64) for m, _, _ in said])
+        medians = [[_fmt(v, unit, self.currency) for v in self.medians[m].to_numpy(dtype=np.float64)]
+                   for m, _, unit in said]  # [feature][segment position]
+        top = np.argsort(-terms, axis=1)[:, :most]
+        rows = np.arange(n)
+        parts = np.full((n, most), "", dtype=object)
+        for r in range(most):
+            j = top[:, r]
+            keep = terms[rows, j] > 0
+            for feature in np.unique(j[keep]):
+                idx = np.flatnonzero(keep & (j == feature))
+                _, what, unit = said[feature]
+                mine = _format_many(values[idx, feature], unit, self.currency)
+                med = medians[feature]
+                parts[idx, r] = [f"{what} {a} (its segment: {med[o]}; segment {self.segments[t]}: {med[t]})"
+                                 for a, o, t in zip(mine, own[idx], nxt[idx])]
+        return ["; ".join(p for p in row if p) for row in parts]
+
+
+def _format_many(values: np.ndarray, unit: str, currency: str | None) -> list[str]:
+    """`_fmt` of many values of one unit, formatted in one pass."""
+    text = pd.Series(values)
+    missing = text.isna()
+    if unit == "share":
+        out = (text * 100).round().map("{:.0f}%".format, na_action="ignore")
+    elif unit.startswith("money"):
+        out = text.map("{:,.0f}".format, na_action="ignore") + (f" {currency}" if currency else "") + \
+            (" / month" if unit.endswith("per month") else "")
+    elif unit == "per month":
+        out = text.map("{:.1f} / month".format, na_action="ignore")
+    else:
+        out = text.map("{:.2f}".format, na_action="ignore")
+    return out.where(~missing, "-").tolist()

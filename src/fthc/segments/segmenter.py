@@ -170,7 +170,7 @@ class Segmenter(FthcEstimator):
         self.confidence_ = pd.Series(self.stability_.proba(space)[np.arange(len(ids)), model.head_.labels_],
                                      index=self.labels_.index, name="confidence")
         self.measures_, self.sums_ = measures, sums
-        self.monthly_ = engine.monthly(self.labels_)
+        self.monthly_ = source.monthly(engine, chart_sample(self.labels_, self.seed))
         if self.outcome_model_ is not None:
             from ..risk.aware import risk_bands
 
@@ -550,6 +550,19 @@ class Segmenter(FthcEstimator):
     def __repr__(self) -> str:
         method = self.method if isinstance(self.method, str) else repr(self.method)
         return f"Segmenter(k={self.k!r}, method={method!r}, engine={self.engine!r}, seed={self.seed})"
+
+
+CHART_CUSTOMERS = 20_000  # the monthly chart reads at most this many customers (a seeded sample per segment)
+
+
+def chart_sample(labels: pd.Series, seed: int) -> pd.Series:
+    """The customers the monthly chart reads: every one, or a seeded sample of each segment in proportion."""
+    if len(labels) <= CHART_CUSTOMERS:
+        return labels
+    share = CHART_CUSTOMERS / len(labels)
+    rng = np.random.default_rng(seed + 31)
+    keep = rng.random(len(labels)) < share
+    return labels[keep]
 
 
 def _feature_encoder_class():
