@@ -58,7 +58,7 @@ def _scrubbed(text: str, ctx) -> str:
     while c is not None:
         urls |= {v for v in (c.params or {}).values() if isinstance(v, str) and "://" in v}
         c = getattr(c, "invoked_subcommand_context", None)
-    for arg in ctx.args + list(getattr(ctx, "protected_args", [])) + __import__("sys").argv:
+    for arg in ctx.args + __import__("sys").argv:
         if isinstance(arg, str) and "://" in arg:
             urls.add(arg.split("=", 1)[-1])
     for url in filter(None, urls):

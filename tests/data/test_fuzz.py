@@ -73,3 +73,36 @@ def test_edited_manifests_give_an_artefact_error(saved, data):
             Clusterer.load(copy)
         except FthcError:
             pass
+
+
+ids = st.one_of(
+    st.from_regex(r"0[0-9]{1,6}", fullmatch=True),  # leading zeros
+    st.from_regex(r"[1-9][0-9]{19,29}", fullmatch=True),  # beyond int64
+    st.from_regex(r"-?[1-9][0-9]{0,8}", fullmatch=True),  # plain integers
+    st.from_regex(r"[A-Za-z][A-Za-z0-9_.-]{0,10}", fullmatch=True),  # text
+    st.sampled_from(["1e3", "0x1F", "1.0", "+5", "00", "0"]),
+)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(drawn=st.lists(ids, min_size=2, max_size=8, unique=True), parquet=st.booleans())
+def test_customer_ids_of_any_form_come_back_unchanged(drawn, parquet):
+    """Every id leaves as it came: from a CSV as its text (as integers only when every one round-trips), from
+    Parquet text as text; through the reader and through the engine that computes behaviour."""
+    import pandas as pd
+
+    import fthc
+
+    with tempfile.TemporaryDirectory() as d:
+        rows = pd.DataFrame({"customer_id": [i for i in drawn for _ in range(3)],
+                             "timestamp": ["2023-01-05", "2023-02-06", "2023-03-07"] * len(drawn),
+                             "amount": [10.0, -3.5, 4.0] * len(drawn)})
+        path = Path(d) / ("t.parquet" if parquet else "t.csv")
+        rows.to_parquet(path, index=False) if parquet else rows.to_csv(path, index=False)
+        tx = read_transactions(path)
+        assert sorted(map(str, tx["customer_id"].unique())) == sorted(drawn)
+        labels = fthc.Segmenter(k=1).fit(path).labels_
+        assert sorted(map(str, labels.index)) == sorted(drawn)
+        if parquet or not all(str(int(i)) == i for i in drawn if i.lstrip("-").isdigit()) or \
+                not all(i.lstrip("-").isdigit() for i in drawn):
+            assert all(isinstance(i, str) for i in labels.index)  # text stays text

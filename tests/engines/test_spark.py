@@ -86,3 +86,35 @@ def test_a_bad_value_names_its_file_and_row(lake, tmp_path):
     tail.to_parquet(folder / "b.parquet", index=False)
     with pytest.raises(DataError, match=r"b\.parquet, row 4, column 'value'"):
         assign_spark(lake[1] / "model", folder, tmp_path / "out2", master="local[2]")
+
+
+def test_a_file_that_is_not_parquet_in_the_folder_is_one_line(lake, tmp_path):
+    """A stray text file among the Parquet files: one line naming it, never Spark's Java trace (CLI, exit 2)."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from fthc.cli import main
+
+    folder = tmp_path / "tx"
+    shutil.copytree(lake[0] / "tx", folder)
+    (folder / "month=2022-03" / "notes.parquet").write_text("not parquet at all")
+    result = CliRunner().invoke(main, ["assign", "--engine", "spark", "--spark-master", "local[2]", "--model",
+                                       str(lake[1] / "model"), "--data", str(folder), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "notes.parquet" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) <= 3, result.output
+
+
+def test_spark_output_never_deletes_files_it_did_not_write(lake, tmp_path):
+    from click.testing import CliRunner
+
+    from fthc.cli import main
+
+    out = tmp_path / "scored"
+    (out / "measures").mkdir(parents=True)
+    (out / "measures" / "keep.txt").write_text("mine")
+    result = CliRunner().invoke(main, ["assign", "--engine", "spark", "--spark-master", "local[2]", "--model",
+                                       str(lake[1] / "model"), "--data", str(lake[0] / "tx"), "--out", str(out)])
+    assert result.exit_code == 2 and "did not write" in result.output, result.output
+    assert (out / "measures" / "keep.txt").read_text() == "mine"

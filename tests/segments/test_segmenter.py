@@ -170,3 +170,13 @@ def test_deep_methods_note_short_and_cut_histories(tmp_path, monkeypatch):
 def test_a_bad_k_is_refused_before_any_work(k):
     with pytest.raises(fthc.DataError, match="k must be"):
         fthc.Segmenter(k=k).fit(user_table(6))
+
+
+def test_reasons_are_worded_when_a_measure_is_missing_for_every_customer_of_a_group():
+    """A customer with one transaction has no monthly variation: its reasons say '-', as explain does."""
+    from fthc.segments.reasons import _fmt, _format_many
+
+    for unit in ("share", "money per month", "money", "per month", "ratio"):
+        values = np.array([np.nan, 0.25, 1234.5])
+        assert _format_many(values, unit, "CZK") == [_fmt(v, unit, "CZK") for v in values]
+        assert _format_many(np.array([np.nan, np.nan]), unit, None) == ["-", "-"]

@@ -269,6 +269,9 @@ def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], ch
     df = df.copy()
     for col, (kind, nullable) in spec.items():
         raw = df[col]
+        if kind in ("int", "float") and pd.api.types.is_bool_dtype(raw):
+            raise DataError("true/false values, not numbers", file=checker.path, column=col,
+                            expected="a numeric column" + (" of amounts" if kind == "float" else ""))
         fmt = (date_formats or {}).get(col)
         if kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(raw):
             raw = _date_text(raw)

@@ -81,7 +81,7 @@ def checks(files: list[Path], mapping: ColumnMapping, dialect: str = "duckdb") -
     m, text = mapping, _sp(dialect, "text")
     cid, ts, amt = _ident(m.customer_id, dialect), _ident(m.timestamp, dialect), _ident(m.amount, dialect)
     if pa.types.is_boolean(_field(files, m.amount)):
-        raise DataError(f"column {m.amount!r} is boolean, not an amount", file=files[0], column=m.amount,
+        raise DataError("true/false values, not amounts", file=files[0], column=m.amount,
                         expected="a numeric column of amounts")
     text_id = not pa.types.is_integer(_field(files, m.customer_id))
     out = [Check(m.customer_id, "missing value", "text",

@@ -1,8 +1,9 @@
 """Writing a command's results so that nothing is half-written, mixed or lost.
 
-A command writes every result into a fresh folder beside the target (`.name.tmp-<run id>`), and moves it into place
-only when all of it is written: a killed run leaves the previous complete results, or none (a crash between the
-two renames leaves the previous results in `.name.old-<run id>` beside it). Every folder fthc writes holds
+A command writes every result into a fresh folder beside the target (`.name.tmp-<run id>-<pid>`), and moves it into
+place only when all of it is written: a killed run leaves the previous complete results, or none. A kill between
+the two renames leaves the previous results in `.name.old-<run id>` beside it; the next command on that folder
+puts them back, and removes the temporary folders of commands that are no longer running. Every folder fthc writes holds
 `.fthc-run.json` (the run id, the command, the files); a folder holding anything else is refused unless the
 user says `--force`, so that fthc never mixes its results with other files or deletes files it did not write.
 Output paths are checked before any work starts.
@@ -84,12 +85,43 @@ def check_output_file(out: Path, inputs: list[Path] = (), suffixes=(".csv", ".pa
             raise OutputError(f"--out {out} is inside the input folder {i}: write it elsewhere")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(out: Path) -> None:
+    """What a killed command left beside `out`: previous results moved aside and not yet replaced are put back;
+    temporary folders of commands no longer running are removed."""
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        return
+    for tmp in parent.glob(f".{out.name}.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if tmp.is_dir() and not tmp.is_symlink() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+    olds = sorted((p for p in parent.glob(f".{out.name}.old-*") if p.is_dir() and not p.is_symlink()),
+                  key=lambda p: p.stat().st_mtime)
+    if olds and not out.exists():
+        olds.pop().rename(out)
+    if out.exists():
+        for old in olds:
+            if (old / MARKER).exists():
+                shutil.rmtree(old, ignore_errors=True)
+
+
 @contextmanager
 def results_folder(out: Path, command: str, force: bool = False):
     """A fresh folder to write into; moved to `out` when the block ends without an error (else removed)."""
     out = Path(out)
+    recover(out)
     run = uuid.uuid4().hex[:12]
-    tmp = out.parent / f".{out.name}.tmp-{run}"
+    tmp = out.parent / f".{out.name}.tmp-{run}-{os.getpid()}"
     tmp.mkdir(parents=False)
     try:
         yield tmp

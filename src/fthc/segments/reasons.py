@@ -123,16 +123,16 @@ class Reasons:
 
 
 def _format_many(values: np.ndarray, unit: str, currency: str | None) -> list[str]:
-    """`_fmt` of many values of one unit, formatted in one pass."""
-    text = pd.Series(values)
-    missing = text.isna()
+    """`_fmt` of many values of one unit, formatted in one pass (a missing value is '-')."""
+    text = pd.Series(values, dtype="float64")
+    present = text.dropna()
     if unit == "share":
-        out = (text * 100).round().map("{:.0f}%".format, na_action="ignore")
+        out = (present * 100).round().map("{:.0f}%".format)
     elif unit.startswith("money"):
-        out = text.map("{:,.0f}".format, na_action="ignore") + (f" {currency}" if currency else "") + \
+        out = present.map("{:,.0f}".format).astype(object) + (f" {currency}" if currency else "") + \
             (" / month" if unit.endswith("per month") else "")
     elif unit == "per month":
-        out = text.map("{:.1f} / month".format, na_action="ignore")
+        out = present.map("{:.1f} / month".format)
     else:
-        out = text.map("{:.2f}".format, na_action="ignore")
-    return out.where(~missing, "-").tolist()
+        out = present.map("{:.2f}".format)
+    return out.reindex(text.index).astype(object).where(text.notna(), "-").tolist()

@@ -129,6 +129,9 @@ class Segmenter(FthcEstimator):
         measures, sums, engine = self._measures(source)
         inputs, series = self._inputs(source, measures, representation, config)
         ids = measures.index.to_numpy()
+        if len(ids) < 2:
+            raise DataError(f"{len(ids)} customer in the data: segments need at least 2 customers",
+                            expected="transactions of 2 or more customers")
         self.context_ = berka_context(source.berka, ids) if source.berka is not None else None
         known = self._outcomes(outcomes, measures.index)
         encoder = Clusterer(config)._components()[0]
