@@ -31,19 +31,32 @@ def test_well_separated_segments_give_their_number(planted):
     assert choice.table.loc[planted + 1, "verdict"] == "fails"
 
 
-def test_a_k_that_reproduces_after_a_smaller_k_failed_is_not_chosen():
-    """The stated rule: k = 6 at 0.94 after k = 5 failed at 0.62 is not chosen; an unstable k (a wide spread over
-    the splits) does not stop the search."""
+def test_the_largest_k_that_reproduces_is_chosen_even_after_a_smaller_k_failed():
+    """Tibshirani & Walther's rule: k = 6 at 0.94 is chosen although k = 5 failed at 0.62 (six segments can be
+    merged into five in several ways); an unstable k is not chosen; nothing reproducing gives k = 1."""
     import pandas as pd
 
     from fthc.segments.choice import apply_rule
 
-    table = pd.DataFrame({"prediction_strength": [1.0, 0.70, 0.95, 0.90, 0.62, 0.94],
-                          "prediction_strength_sd": [0.0, 0.18, 0.02, 0.05, 0.05, 0.03]}, index=range(1, 7))
-    assert apply_rule(table) == (4, 5)
-    assert table["verdict"].tolist() == ["reproduces", "unstable", "reproduces", "reproduces", "fails", "reproduces"]
-    table.loc[2, "prediction_strength_sd"] = 0.05  # k = 2 now fails clearly: nothing after it counts
+    table = pd.DataFrame({"prediction_strength": [1.0, 0.70, 0.95, 0.90, 0.62, 0.94, 0.75],
+                          "prediction_strength_sd": [0.0, 0.18, 0.02, 0.05, 0.05, 0.03, 0.10]}, index=range(1, 8))
+    assert apply_rule(table) == (6, 7)
+    assert table["verdict"].tolist() == ["reproduces", "unstable", "reproduces", "reproduces", "fails", "reproduces",
+                                         "unstable"]
+    table.loc[[3, 4, 6], "prediction_strength"] = 0.5
     assert apply_rule(table) == (1, 2)
+
+
+def test_six_segments_that_merge_into_four_in_several_ways_give_six():
+    """Three pairs of close segments, the pairs far apart: k = 4 has several equally good answers (it fails
+    or is unstable), k = 3 and k = 6 reproduce; the rule says 6."""
+    rng = np.random.default_rng(5)
+    pairs = np.array([[0, 0], [40, 0], [20, 35]], dtype=float)
+    centres = np.vstack([pairs + [-4, 0], pairs + [4, 0]])
+    X = centres[rng.integers(0, 6, 1800)] + rng.normal(size=(1800, 2))
+    choice = choose_k(X, kmeans)
+    assert choice.k == 6, choice.table
+    assert choice.table.loc[3, "verdict"] == "reproduces"
 
 
 def test_prediction_strength_catches_a_split_segment():

@@ -5,13 +5,13 @@ own fit, the share of its pairs of customers that A's fit (predicting B) also pu
 counts. Over several splits, the mean and its spread. One segment (k = 1) always reproduces (strength 1): it is
 the answer when no k >= 2 does, "no reproducible structure".
 
-The rule, in order of k: a k *reproduces* when its mean prediction strength is at least 0.8 (the lower end of
-Tibshirani & Walther's 0.8-0.9); it *fails* when even its mean plus one standard deviation over the splits stays
-below 0.8; between the two it is *unstable* (some splits reproduce it, others do not: overlapping segments can be
-merged into fewer in several ways). The choice is the largest k that reproduces before the first k that fails:
-structure that stops at some k is not resumed at a larger one, and an unstable smaller k does not stop the
-search. When no k >= 2 reproduces before one fails, the answer is k = 1. Silhouette and Davies-Bouldin are
-reported beside it, never used.
+The rule: a k *reproduces* when its mean prediction strength is at least 0.8 (the lower end of Tibshirani &
+Walther's 0.8-0.9); it *fails* when even its mean plus one standard deviation over the splits stays below 0.8;
+between the two it is *unstable* (some splits reproduce it, others do not). The choice is Tibshirani & Walther's:
+the largest k that reproduces. A smaller k may fail where a larger one reproduces: six well-separated segments
+can be merged into four in several ways, each as good, so four does not reproduce while six does. When no k >= 2
+reproduces, the answer is k = 1, "no reproducible structure". Silhouette and Davies-Bouldin are reported beside it,
+never used.
 """
 
 from __future__ import annotations
@@ -48,16 +48,13 @@ class KChoice:
 
 def apply_rule(table: pd.DataFrame, strong: float = STRONG) -> tuple[int, int | None]:
     """The module's rule on a table of prediction strength per k (mean and sd): adds each k's verdict; returns the
-    chosen k and the first k that fails (None if none does)."""
+    chosen k (the largest that reproduces) and the next larger k tried (None if the chosen one is the largest)."""
     mean, sd = table["prediction_strength"], table["prediction_strength_sd"]
     table["verdict"] = np.where(mean >= strong, "reproduces", np.where(mean + sd < strong, "fails", "unstable"))
-    chosen = 1
-    for k in table.index:
-        if table.loc[k, "verdict"] == "fails":
-            return chosen, int(k)
-        if table.loc[k, "verdict"] == "reproduces":
-            chosen = int(k)
-    return chosen, None
+    reproduces = [int(k) for k in table.index if table.loc[k, "verdict"] == "reproduces"]
+    chosen = max(reproduces, default=1)
+    larger = [int(k) for k in table.index if int(k) > chosen]
+    return chosen, (min(larger) if larger else None)
 
 
 def choose_k(z: np.ndarray, make_head, ks=range(1, 9), splits: int = SPLITS, strong: float = STRONG,
@@ -100,16 +97,15 @@ def choose_k(z: np.ndarray, make_head, ks=range(1, 9), splits: int = SPLITS, str
                      "prediction_strength_sd": float(np.std(strengths, ddof=1)) if len(strengths) > 1 else 0.0,
                      "silhouette": met["silhouette"], "davies_bouldin": met["davies_bouldin"]})
     table = pd.DataFrame(rows).set_index("k")
-    chosen, stop = apply_rule(table, strong)
+    chosen, above = apply_rule(table, strong)
     mean, sd = table["prediction_strength"], table["prediction_strength_sd"]
     r = table.loc[chosen]
-    after = f"; k={stop} fails ({mean[stop]:.2f} ± {sd[stop]:.2f})" if stop else ""
+    after = (f"; k={above} {table.loc[above, 'verdict']} ({mean[above]:.2f} ± {sd[above]:.2f})"
+             if above and chosen > 1 else "")
     if chosen == 1:
-        why = ("k=1: no number of segments reproduces (prediction strength >= "
-               f"{strong} over {splits} splits into halves) before one fails{after}: no reproducible structure; "
-               "ask for a k to segment anyway")
+        why = (f"k=1: no number of segments reproduces (prediction strength >= {strong} over {splits} splits into "
+               "halves): no reproducible structure; ask for a k to segment anyway")
     else:
         why = (f"k={chosen}: the largest k that reproduces (prediction strength {r['prediction_strength']:.2f} ± "
-               f"{r['prediction_strength_sd']:.2f} >= {strong} over {splits} splits into halves) before one "
-               f"fails{after}")
+               f"{r['prediction_strength_sd']:.2f} >= {strong} over {splits} splits into halves){after}")
     return KChoice(chosen, table, why)
