@@ -14,7 +14,8 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+    # mathematically low <= p <= high (low = 0 at p = 0, high = 1 at p = 1); rounding must not break that
+    return max(0.0, min(p, float(centre - half))), min(1.0, max(p, float(centre + half)))
 
 
 def auc_interval(y: np.ndarray, score: np.ndarray, repeats: int = 500, seed: int = 0) -> tuple[float, float]:
