@@ -37,8 +37,12 @@ def read_attributes(path, customers: pd.Index, id_col: str = "customer_id") -> p
     path = Path(path)
     if not path.is_file():
         raise DataError("attributes file not found", file=path)
-    raw = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else \
-        pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    if path.suffix.lower() == ".parquet":
+        raw = pd.read_parquet(path)
+    else:  # the reader every text table goes through: its separator sniffing, BOM, exact text ids
+        from ..data.tables import read_text_table, sniff_separator
+
+        raw = read_text_table(path, sniff_separator(path)).drop(columns="__line__")
     if id_col not in raw.columns:
         raise DataError(f"missing column {id_col!r}", file=path, column=id_col,
                         expected=f"a column {id_col!r} and one column per attribute")
@@ -105,14 +109,16 @@ def fairness_html(table: pd.DataFrame, found: dict, esc) -> str:
              f"{FOUR_FIFTHS:.0%} of the most favoured group's is flagged (groups of fewer than {MIN_GROUP} customers "
              "are shown, not flagged).</p>"]
     per_group = table.drop_duplicates(["attribute", "group"]).copy()
+    with_risk = per_group["mean_risk"].notna().any()   # an outcome model was learnt: its estimates per group
     for attribute, g in per_group.groupby("attribute", sort=False):
         rows = "".join(
             f"<tr{' class=flag' if r['flagged'] else ''}><td>{esc(r['group'])}</td><td>{int(r['customers']):,}</td>"
             f"<td>{'' if pd.isna(r['favourable_rate']) else f'{r.favourable_rate:.1%}'}</td>"
             f"<td>{'' if pd.isna(r['ratio_to_most_favoured']) else f'{r.ratio_to_most_favoured:.2f}'}</td>"
-            f"<td>{'' if pd.isna(r['mean_risk']) else f'{r.mean_risk:.1%}'}</td>"
-            f"<td>{'below 4/5' if r['flagged'] else ''}</td></tr>" for _, r in g.iterrows())
+            + (f"<td>{'' if pd.isna(r['mean_risk']) else f'{r.mean_risk:.1%}'}</td>" if with_risk else "")
+            + f"<td>{'below 4/5' if r['flagged'] else ''}</td></tr>" for _, r in g.iterrows())
         parts.append(f"<h3>{esc(attribute)}</h3><table class='data'><tr><th>group</th><th>customers</th>"
-                     "<th>in favourable segments</th><th>ratio to the most favoured</th><th>mean estimated risk</th>"
-                     f"<th>four-fifths rule</th></tr>{rows}</table>")
+                     "<th>in favourable segments</th><th>ratio to the most favoured</th>"
+                     + ("<th>mean estimated risk</th>" if with_risk else "")
+                     + f"<th>four-fifths rule</th></tr>{rows}</table>")
     return "".join(parts)
