@@ -54,11 +54,20 @@ def k_choice_chart(table: pd.DataFrame, chosen: int, threshold: float) -> str:
     return svg(fig)
 
 
+def _label(segment, name: str, width: int = 24) -> str:
+    """A segment's axis label: its number and name, on two lines at most (cut with an ellipsis beyond)."""
+    import textwrap
+
+    lines = textwrap.wrap(f"{segment}: {name}", width) or [str(segment)]
+    return "\n".join(lines[:1] + [textwrap.shorten(" ".join(lines[1:]), width, placeholder="…")] if len(lines) > 1
+                     else lines)
+
+
 def distributions_chart(measures: pd.DataFrame, labels: pd.Series, columns: dict[str, str],
                         money: set[str], names: dict) -> str:
     """Box plots (quartiles, whiskers at the 5th and 95th percentiles) of a few measures per segment."""
     segs = sorted(labels.unique())
-    fig, axes = subplots(1, len(columns), figsize=(3.1 * len(columns), 0.42 * len(segs) + 1.4), squeeze=False)
+    fig, axes = subplots(1, len(columns), figsize=(3.1 * len(columns), 0.5 * len(segs) + 1.4), squeeze=False)
     for ax, (col, title) in zip(axes[0], columns.items()):
         data = [measures.loc[labels.index[labels == s], col].dropna().to_numpy() for s in segs]
         box = ax.boxplot(data, orientation="horizontal", whis=(5, 95), showfliers=False, patch_artist=True, widths=0.6)
@@ -68,7 +77,7 @@ def distributions_chart(measures: pd.DataFrame, labels: pd.Series, columns: dict
         for median in box["medians"]:
             median.set_color("black")
         ax.set_yticks(range(1, len(segs) + 1), [str(s) for s in segs] if ax is not axes[0][0] else
-                      [f"{s}: {names.get(s, '')[:22]}" for s in segs], fontsize=7)
+                      [_label(s, names.get(s, "")) for s in segs], fontsize=7)
         ax.set_title(title, fontsize=9)
         ax.invert_yaxis()
         if col in money:

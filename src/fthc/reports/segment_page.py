@@ -32,8 +32,8 @@ padding-bottom: 4px; } h3 { font-size: 15px; margin: 0 0 6px; }
         border-top: 5px solid var(--c); break-inside: avoid; }
 .card .size { color: var(--muted); font-size: 13px; margin-bottom: 8px; }
 .card table { width: 100%; border-collapse: collapse; font-size: 13px; margin: 6px 0 8px; }
-.card td { padding: 2px 0; border-bottom: 1px dotted var(--line); } .card td.v { text-align: right; font-weight: 600; }
-.card td.p { text-align: right; color: var(--muted); width: 34%; }
+.card td { padding: 2px 0; border-bottom: 1px dotted var(--line); } .card td.v { text-align: right; font-weight: 600; white-space: nowrap; padding-left: 6px; }
+.card td.p { text-align: right; color: var(--muted); white-space: nowrap; padding-left: 6px; }
 .card p { margin: 6px 0 0; font-size: 13px; color: #333; }
 .chip { display: inline-block; width: 11px; height: 11px; border-radius: 2px; background: var(--c); margin-right: 5px; }
 figure.chart { background: white; border: 1px solid var(--line); border-radius: 8px; margin: 10px 0; padding: 10px;
