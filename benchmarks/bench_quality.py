@@ -33,42 +33,44 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.model_selection import cross_val_score
 
-from fthc.config import DEFAULT_PRESET, preset
+from fthc.config import DEFAULT_PRESET, make_head, preset
 from fthc.data import SeriesSpec, build_series, load_source, read_ground_truth, write_synthetic_berka
 from fthc.estimator import Clusterer
-from fthc.segments.profile import berka_context
-from fthc.segments.risk import segment_auc
-from fthc.segments.segment import choose_k
-from fthc.features import standardise, summary_features
+from fthc.features import measures as behaviour_measures, standardise, summary_features
+from fthc.features.reference import behaviour_sums
 from fthc.metrics import internal
+from fthc.models.registries import CustomerInputs
+from fthc.risk.separation import segment_auc
+from fthc.segments.choice import choose_k
+from fthc.segments.profile import berka_context
 
 import ptls_coles
 from memory import rss_mb
 
 
 PTLS_ROW = "CoLES through pytorch-lifestream (GRU 64, k-means)"
-DEFAULT_ROW = "features (the default preset: behaviour features only, no training)"
+DEFAULT_ROW = "features (the default: measures standardised, k-means; no network)"
 
 
 def methods(args):
-    """name -> (representation, function(series, seed) -> fitted Clusterer)."""
+    """name -> (input: 'behaviour', 'events+behaviour' or a representation, function(input, seed) -> fitted
+    Clusterer)."""
     k = 6
 
     def deep(name, **over):
         return lambda s, seed: Clusterer(preset(name, k=k, seed=seed, device="cpu", **over)).fit(s)
 
     def behaviour(weight, head):
-        # features only (weight 1) need no training of the contrastive encoder
-        batches = 0 if weight == 1 else args.behaviour_batches
         return lambda s, seed: Clusterer(preset("behaviour", k=k, seed=seed, device="cpu", clustering=head,
-                                                feature_weight=weight, pretrain_batches=batches)).fit(s)
+                                                feature_weight=weight,
+                                                pretrain_batches=args.behaviour_batches)).fit(s)
 
     return {
-        "behaviour (features 0.8 + contrastive embedding 0.2, k-means)": ("events", behaviour(0.8, "kmeans")),
-        DEFAULT_ROW: ("events", behaviour(1.0, "kmeans")),
+        "behaviour (features 0.8 + contrastive embedding 0.2, k-means)": ("events+behaviour", behaviour(0.8, "kmeans")),
+        DEFAULT_ROW: ("behaviour", lambda m, seed: Clusterer(preset("features", k=k, seed=seed)).fit(m)),
         "  ablation: contrastive embedding only (CoLES-style GRU)": ("events", behaviour(0.0, "kmeans")),
-        "  ablation: equal weights (0.5)": ("events", behaviour(0.5, "kmeans")),
-        "  ablation: Gaussian-mixture head": ("events", behaviour(0.8, "gmm")),
+        "  ablation: equal weights (0.5)": ("events+behaviour", behaviour(0.5, "kmeans")),
+        "  ablation: Gaussian-mixture head": ("events+behaviour", behaviour(0.8, "gmm")),
         f"pooled ({args.pooled_batches} batches)": ("events", deep("pooled", pretrain_batches=args.pooled_batches)),
         f"paper FTHC ({args.fthc_batches} batches)": ("amounts", deep("fthc", pretrain_batches=args.fthc_batches)),
     }
@@ -100,14 +102,19 @@ def main() -> None:
             truth = planted["segment"]
         context = berka_context(source.berka, truth.index)
         default = context["loan_default"]  # B/D loan outcomes, never used for fitting
-        f = summary_features(tx)
+        sums = behaviour_sums(tx)
+        f = summary_features(sums)
         X, y = standardise(f), truth.reindex(f.index).to_numpy()
         ceiling.append(cross_val_score(HistGradientBoostingClassifier(random_state=0), X, y, cv=5).mean())
-        series = {rep: build_series(tx, SeriesSpec(rep)) for rep in ("events", "amounts")}
+        series = {rep: build_series(tx, SeriesSpec(rep), customers=sums.index.to_numpy())
+                  for rep in ("events", "amounts")}
+        series["behaviour"] = behaviour_measures(sums)
+        series["events+behaviour"] = CustomerInputs(series["events"], series["behaviour"])
         if args.k_auto:
             t = time.perf_counter()
-            best, table, _, _ = choose_k(series["events"], preset(DEFAULT_PRESET, device="cpu"), ks=range(2, 11))
-            k_auto.append((ds, best, time.perf_counter() - t, table))
+            z = Clusterer(preset(DEFAULT_PRESET)).fit(series["behaviour"]).transform(series["behaviour"])
+            choice = choose_k(z, lambda kk, s: make_head(preset(DEFAULT_PRESET, seed=s), kk), ks=range(1, 11))
+            k_auto.append((ds, choice.k, time.perf_counter() - t, choice.table))
         fitted_default = None
         for ms in args.model_seeds:
             lab, seconds, peak = measured(lambda: KMeans(6, n_init=10, random_state=ms).fit_predict(X))
@@ -127,15 +134,16 @@ def main() -> None:
                 if any(s in name for s in args.skip):
                     continue
                 s = series[rep]
-                y_s = truth.reindex(s.ids).to_numpy()
+                ids = sums.index.to_numpy()
+                y_s = truth.reindex(ids).to_numpy()
                 model, seconds, peak = measured(lambda: fit(s, ms))
                 lab, latent = model.labels_, model.transform(s)
                 if name == DEFAULT_ROW and ms == args.model_seeds[0]:
                     fitted_default = (latent, lab)  # the label bounds read the default's features from this fit
                 rows.setdefault(name, []).append(
-                    score(y_s, lab, latent, seconds, peak, pd.Series(lab, index=s.ids), default))
+                    score(y_s, lab, latent, seconds, peak, pd.Series(lab, index=ids), default))
                 Console().log(f"data seed {ds}, model seed {ms}: {name} ARI {rows[name][-1]['ari']:.3f}")
-        ceilings.append(label_ceilings(planted, series["events"], fitted_default))
+        ceilings.append(label_ceilings(planted, series["behaviour"], fitted_default))
     table = Table(title=f"{args.difficulty} synthetic Berka, {args.accounts} accounts, k=6, data seeds "
                         f"{args.data_seeds} x model seeds {args.model_seeds} (supervised accuracy on summary "
                         f"features: {np.mean(ceiling):.3f})")
@@ -160,16 +168,17 @@ def main() -> None:
         Console(width=160).print(f"data seed {ds}: --k auto chose k={best} ({seconds:.0f} s)\n{kt.round(3).to_string()}")
 
 
-def label_ceilings(planted: pd.DataFrame, events, fitted_default=None) -> dict[str, float]:
+def label_ceilings(planted: pd.DataFrame, measures, fitted_default=None) -> dict[str, float]:
     """Bounds that use the planted labels, so the table can be read against what the data allows: a customer
     that blends in more than half of a second segment's habits is still labelled with its first.
-    `fitted_default`: (features, labels) of the default's fit on these series (fitted here when its row is skipped)."""
+    `fitted_default`: (features, labels) of the default's fit on these customers (fitted here when its row is
+    skipped)."""
     dominant = np.where(planted["blend"] > 0.5, planted["second_segment"], planted["segment"])
-    p = planted.reindex(events.ids)
+    p = planted.reindex(measures.index)
     y = p["segment"].to_numpy()
     if fitted_default is None:
-        z = Clusterer(preset(DEFAULT_PRESET, k=6, device="cpu")).fit(events)
-        fitted_default = (z.transform(events), z.labels_)
+        z = Clusterer(preset(DEFAULT_PRESET, k=6)).fit(measures)
+        fitted_default = (z.transform(measures), z.labels_)
     features, labels = fitted_default
     lda = LinearDiscriminantAnalysis(n_components=5).fit(features, y).transform(features)
     pure = ((p["blend"] == 0) & (p["switched_to"] == "")).to_numpy()
