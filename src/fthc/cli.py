@@ -158,10 +158,11 @@ def build_mapping(mapping, customer_col, time_col, amount_col, direction_col, ba
 
 @data.command("sample")
 @click.option("--data", type=click.Path(path_type=Path), required=True, help="Parquet file, folder or glob.")
-@click.option("--customers", type=click.IntRange(1), default=200_000, show_default=True)
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--customers", type=click.IntRange(1), default=200_000, show_default=True,
+              help="How many customers to draw (all of them where there are fewer).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed of the draw.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the sample (Parquet).")
-@click.option("--spark-master", default="local[*]", show_default=True)
+@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL.")
 @mapping_options
 def sample_cmd(data, customers, seed, out, spark_master, mapping, customer_col, time_col, amount_col, direction_col,
                balance_col, category_col, date_format, lenient) -> None:
@@ -364,8 +365,9 @@ def reset_cmd(store_url, statuses, only) -> None:
 
 @main.command("export")
 @store_option
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("results.csv"), show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True, help="File format.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("results.csv"), show_default=True,
+              help="File to write (replaced whole).")
 def export_cmd(store_url, fmt, out) -> None:
     """One row per configuration with every run's metrics (like the reference results.csv)."""
     from .experiments.report_table import export_frame
@@ -380,7 +382,8 @@ def export_cmd(store_url, fmt, out) -> None:
 # -- results to decisions --------------------------------------------------------------------------------
 @main.command("report")
 @store_option
-@click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/report"), show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out/report"), show_default=True,
+              help="Folder for report.html, report.md and the figures.")
 def report_cmd(store_url, out) -> None:
     """The paper's figures from the store: report.html, report.md, PNG figures and results.csv."""
     from .experiments.store import open_store
@@ -425,7 +428,7 @@ def _config(preset_name, config_file, overrides):
 @click.option("--representation", type=click.Choice(["amounts", "events", "calendar"]),
               help="Series representation of a network method [default: the preset's].")
 @click.option("--pretrain-batches", type=click.IntRange(0), help="Training budget of a network method.")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed of every fit and split.")
 @precision_option
 @click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark"]), default="duckdb", show_default=True,
               help="What computes the behaviour of every customer: duckdb (embedded), pandas, spark.")
@@ -598,10 +601,12 @@ QUICK_GRID = dict(autoencoder=("fcnn", "resnet", "lstm", "dtc"), pretext=("mse",
 
 
 @main.command("quickstart", epilog=example("fthc quickstart", "fthc quickstart --data my.csv --mapping mapping.toml"))
-@click.option("--store", "store_url", default="fthc-quick.db", show_default=True)
+@click.option("--store", "store_url", default="fthc-quick.db", show_default=True,
+              help="Store of the quick grid (SQLite file, or a URL as for init-db).")
 @click.option("--data", type=click.Path(path_type=Path),
               help="Berka folder or transaction table (default: synthetic Berka).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out"), show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out"), show_default=True,
+              help="Folder for report/ and segments/.")
 @mapping_options
 def quickstart(store_url, data, out, mapping, customer_col, time_col, amount_col, direction_col, balance_col,
                category_col, date_format, lenient) -> None:
