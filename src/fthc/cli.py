@@ -632,7 +632,7 @@ def quickstart(store_url, data, out, mapping, customer_col, time_col, amount_col
                   f"(the paper's grid: fthc init-db)")
     run_workers(store_url, data, None, None, None, console)  # the machine's best layout of workers
     with open_store(store_url) as store, showing_progress():
-        r = write_report(store, out / "report")
+        r = write_report(store, out / "report", segments_page=out / "segments" / "segments.html")
     console.print(r["summary"])
     with showing_progress():
         s = segment(data, out / "segments", Segmenter(k="auto", columns=m, lenient=lenient), force=False)

@@ -24,3 +24,16 @@ def test_configurations_are_ranked_by_ari_where_there_are_planted_segments():
 def test_without_planted_segments_the_silhouette_ranks():
     best = best_table(runs(with_truth=False))
     assert best["configuration"].tolist() == ["resnet+mse+kmeans", "features"]
+
+
+def test_the_report_links_the_segment_page_relative_to_itself(tmp_path):
+    from fthc.experiments.store import open_store
+    from fthc.reports.grid_report import write_report
+
+    with open_store(str(tmp_path / "grid.db")) as store:
+        write_report(store, tmp_path / "out" / "report", segments_page=tmp_path / "out" / "segments" / "segments.html")
+        page = (tmp_path / "out" / "report" / "report.html").read_text()
+        assert '<a href="../segments/segments.html">' in page
+        assert "](../segments/segments.html)" in (tmp_path / "out" / "report" / "report.md").read_text()
+        write_report(store, tmp_path / "alone")
+        assert "segments.html" not in (tmp_path / "alone" / "report.html").read_text()

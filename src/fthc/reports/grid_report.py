@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 from pathlib import Path
 
 
@@ -200,8 +201,9 @@ def fig_latent_vs_input(df: pd.DataFrame, out: Path) -> Path | None:
     return _save(fig, out / "latent_vs_input.png")
 
 
-def write_report(store: Store, out: Path) -> dict:
-    """All figures, report.html (images embedded, no external resources), report.md and results.csv."""
+def write_report(store: Store, out: Path, segments_page: Path | None = None) -> dict:
+    """All figures, report.html (images embedded, no external resources), report.md and results.csv; with
+    `segments_page`, a link to that customer-segment page first (the page people read; this one compares methods)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     announce("reading the runs from the store")
@@ -226,6 +228,11 @@ def write_report(store: Store, out: Path) -> dict:
                f"{c['pending'] + c['running']:,} to go.")
     md = ["# fthc experiment report", "", summary, "", HOW_TO_READ, ""]
     body = [f"<h1>fthc experiment report</h1><p>{html.escape(summary)}</p><p>{html.escape(HOW_TO_READ)}</p>"]
+    if segments_page is not None:
+        link = Path(os.path.relpath(Path(segments_page).resolve(), out.resolve())).as_posix()
+        md[1:1] = ["", f"The customer segments: [{link}]({link}).", ""]
+        body.insert(1, f"<p>The customer segments: <a href=\"{html.escape(link)}\">{html.escape(link)}</a> "
+                       "(this page compares the paper's methods).</p>")
     best = best_table(df)
     if not best.empty:
         by = "ARI against the planted segments" if "ARI" in best and best["ARI"].notna().any() else \
