@@ -90,3 +90,12 @@ def test_segment_writes_the_audit_for_a_tables_own_attributes(tmp_path):
     assert set(audit["group"]) == {"odd", "even"} and audit.groupby("group")["customers"].first().sum() == 200
     page = (tmp_path / "s" / "segments.html").read_text()
     assert "<h3>band</h3>" in page and "mean estimated risk" in page
+
+
+def test_an_attributes_path_that_is_a_folder_or_not_a_table_is_one_clear_error(tmp_path):
+    with pytest.raises(DataError, match="is a folder, not an attributes file"):
+        read_attributes(tmp_path, pd.Index(["1"]))
+    broken = tmp_path / "a.parquet"
+    broken.write_bytes(b"not parquet")
+    with pytest.raises(DataError, match="cannot read the attributes"):
+        read_attributes(broken, pd.Index(["1"]))

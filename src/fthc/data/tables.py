@@ -130,6 +130,29 @@ def read_parquet_table(path: Path) -> pd.DataFrame:
     return df
 
 
+def read_keyed_file(path, what: str, required: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """A small per-customer file (outcomes, attributes): CSV or Parquet, its text columns as objects, and each
+    row's line in the file (for errors). `what` names the file in errors ("outcomes file"); CSV files must hold
+    the `required` columns (a Parquet file's columns are for the caller to check)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{what} not found", file=path)
+    if path.is_dir():
+        raise DataError(f"is a folder, not an {what}" if what[0] in "aeiou" else f"is a folder, not a {what}",
+                        file=path, expected="a CSV or Parquet file")
+    try:
+        if path.suffix.lower() == ".parquet":
+            raw = pd.read_parquet(path)
+            return raw, np.arange(1, len(raw) + 1)
+        raw = read_text_table(path, sniff_separator(path), required=required)
+        raw = raw.astype({c: object for c in raw.columns if c != LINE})
+        return raw, raw.pop(LINE).to_numpy()
+    except DataError:
+        raise
+    except Exception as exc:  # pyarrow / pandas on a file that is not a table
+        raise DataError(f"cannot read the {what.split()[0]}: {str(exc).splitlines()[0]}", file=path) from exc
+
+
 def check_columns(columns, required: list[str], path: Path, sep: str) -> None:
     present = [c for c in columns if c != LINE]
     missing = [c for c in required if c not in present]

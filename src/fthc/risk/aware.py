@@ -37,12 +37,9 @@ def with_axis(z: np.ndarray, logit: np.ndarray, weight: float, scale: float) -> 
 
 def cross_validated_auc(labels: np.ndarray, y: np.ndarray, fold: np.ndarray) -> float:
     """AUC of scoring each customer with its segment's outcome rate learnt on the other folds."""
-    score = np.zeros(len(y))
-    for f in np.unique(fold):
-        train, test = fold != f, fold == f
-        rates = pd.Series(y[train]).groupby(labels[train]).mean()
-        score[test] = pd.Series(labels[test]).map(rates).fillna(y[train].mean()).to_numpy()
-    return float(roc_auc_score(y, score)) if len(np.unique(y)) > 1 else float("nan")
+    from .separation import out_of_fold_rates
+
+    return float(roc_auc_score(y, out_of_fold_rates(labels, y, fold))) if len(np.unique(y)) > 1 else float("nan")
 
 
 def choose_weight(make_head, z: np.ndarray, logit: np.ndarray, scale: float, z_outcome: np.ndarray,

@@ -34,15 +34,10 @@ def berka_attributes(context: pd.DataFrame) -> pd.DataFrame:
 
 def read_attributes(path, customers: pd.Index, id_col: str = "customer_id") -> pd.DataFrame:
     """An attributes file (CSV or Parquet): customer_id and any columns of groups, keyed like the customers."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError("attributes file not found", file=path)
-    if path.suffix.lower() == ".parquet":
-        raw = pd.read_parquet(path)
-    else:  # the reader every text table goes through: its separator sniffing, BOM, exact text ids
-        from ..data.tables import read_text_table, sniff_separator
+    from ..data.tables import read_keyed_file
 
-        raw = read_text_table(path, sniff_separator(path)).drop(columns="__line__")
+    path = Path(path)
+    raw, _ = read_keyed_file(path, "attributes file", [])
     if id_col not in raw.columns:
         raise DataError(f"missing column {id_col!r}", file=path, column=id_col,
                         expected=f"a column {id_col!r} and one column per attribute")

@@ -12,19 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.model_selection import StratifiedKFold
 
 from .intervals import wilson_interval
-from .separation import auc_with_interval
-
-
-def _segment_scores(labels: np.ndarray, y: np.ndarray, fold: np.ndarray) -> np.ndarray:
-    score = np.zeros(len(y))
-    for f in np.unique(fold):
-        train, test = fold != f, fold == f
-        rates = pd.Series(y[train]).groupby(labels[train]).mean()
-        score[test] = pd.Series(labels[test]).map(rates).fillna(y[train].mean()).to_numpy()
-    return score
+from .separation import auc_with_interval, out_of_fold_rates, stratified_folds
 
 
 def outcome_check(seg, known, as_of: pd.DataFrame | None, measures: pd.DataFrame) -> dict:
@@ -36,10 +26,7 @@ def outcome_check(seg, known, as_of: pd.DataFrame | None, measures: pd.DataFrame
         fold = seg.outcome_model_.fold_
         oof = seg.outcome_model_.oof_
     else:
-        folds = max(2, min(5, int(np.bincount(y, minlength=2).min())))
-        fold = np.zeros(len(y), dtype=int)
-        for f, (_, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seg.seed).split(ids, y)):
-            fold[test] = f
+        fold = stratified_folds(y, max(2, min(5, int(np.bincount(y, minlength=2).min()))), seg.seed)
     z = seg.model_.transform(placed) if seg.representation_ == "behaviour" else None
     out: dict = {"learnt": learnt, "source": known.source, "dated": known.date is not None,
                  "customers_with_outcome": int(len(ids)), "positives": int(y.sum())}
@@ -50,11 +37,11 @@ def outcome_check(seg, known, as_of: pd.DataFrame | None, measures: pd.DataFrame
             labels = seg.model_.head_.predict(with_axis(z, oof[3], seg.risk_weight_, seg.risk_scale_))
         else:
             labels = seg.model_.head_.predict(z)
-        out["segment_auc"] = auc_with_interval(y, _segment_scores(labels, y, fold))
+        out["segment_auc"] = auc_with_interval(y, out_of_fold_rates(labels, y, fold))
         out["placed_by"] = "history before the outcome's date" if known.date is not None else "whole history"
     else:  # a network method: segments as fitted (its series before a date are not rebuilt)
         labels = seg.labels_.reindex(ids).to_numpy()
-        out["segment_auc"] = auc_with_interval(y, _segment_scores(labels, y, fold))
+        out["segment_auc"] = auc_with_interval(y, out_of_fold_rates(labels, y, fold))
         out["placed_by"] = "whole history (a network method's segments)"
     if learnt:
         out["customer_auc"] = auc_with_interval(y, oof[0])
@@ -87,7 +74,7 @@ def _baseline(seg, ids, y, fold, k: int) -> dict:
     km = KMeans(max(k, 2), n_init=10, random_state=seg.seed).fit((X - mu) / sd)
     before = seg.as_of_sums_ if seg.as_of_sums_ is not None else seg.sums_
     placed = (signed_log(summary_features(before.loc[ids])) - mu) / sd
-    return auc_with_interval(y, _segment_scores(km.predict(placed), y, fold))
+    return auc_with_interval(y, out_of_fold_rates(km.predict(placed), y, fold))
 
 
 def by_segment(seg, known) -> pd.DataFrame:

@@ -80,26 +80,10 @@ def read_outcomes(path, customers: pd.Index, id_col: str = "customer_id", outcom
                   date_col: str | None = None) -> Outcomes:
     """Outcomes from a CSV or Parquet file, keyed like the customers (`customers`: the transactions' ids). The
     reference date is `date_col`, or the column `reference_date` where the file has one."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError("outcomes file not found", file=path)
-    if path.is_dir():
-        raise DataError("is a folder, not an outcomes file", file=path, expected="a CSV or Parquet file")
-    try:
-        if path.suffix.lower() == ".parquet":
-            raw = pd.read_parquet(path)
-            lines = np.arange(1, len(raw) + 1)
-        else:
-            from ..data.tables import read_text_table, sniff_separator
+    from ..data.tables import read_keyed_file
 
-            raw = read_text_table(path, sniff_separator(path), required=[c for c in (id_col, outcome_col, date_col)
-                                                                          if c])
-            raw = raw.astype({c: object for c in raw.columns if c != "__line__"})
-            lines = raw.pop("__line__").to_numpy()
-    except DataError:
-        raise
-    except Exception as exc:  # pyarrow / pandas on a file that is not a table
-        raise DataError(f"cannot read the outcomes: {str(exc).splitlines()[0]}", file=path) from exc
+    path = Path(path)
+    raw, lines = read_keyed_file(path, "outcomes file", [c for c in (id_col, outcome_col, date_col) if c])
     if date_col is None and DATE_COLUMN in raw.columns:
         date_col = DATE_COLUMN
     for col in (id_col, outcome_col, date_col):

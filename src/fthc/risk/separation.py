@@ -9,19 +9,26 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from .intervals import auc_interval, wilson_interval
+from .intervals import auc_interval
 
 
-def default_rates(segments: pd.Series, default: pd.Series) -> pd.DataFrame:
-    """Per segment: loans, defaults, default rate with its 95% Wilson interval (customers with a loan only)."""
-    d = pd.DataFrame({"segment": segments, "default": default}).dropna()
-    rows = []
-    for seg, g in d.groupby("segment"):
-        n, k = len(g), int(g["default"].astype(bool).sum())
-        lo, hi = wilson_interval(k, n)
-        rows.append({"segment": seg, "loans": n, "defaults": k, "default_rate": k / n if n else np.nan,
-                     "ci_low": lo, "ci_high": hi})
-    return pd.DataFrame(rows).set_index("segment")
+def stratified_folds(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Each customer's fold (0..folds-1), stratified by outcome and seeded."""
+    fold = np.zeros(len(y), dtype=int)
+    for f, (_, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed).split(y, y)):
+        fold[test] = f
+    return fold
+
+
+def out_of_fold_rates(labels: np.ndarray, y: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    """Each customer scored with its segment's outcome rate among the other folds' customers (a segment absent
+    from them takes their overall rate): a score that never saw the customer's own outcome."""
+    score = np.zeros(len(y))
+    for f in np.unique(fold):
+        train, test = fold != f, fold == f
+        rates = pd.Series(y[train]).groupby(labels[train]).mean()
+        score[test] = pd.Series(labels[test]).map(rates).fillna(y[train].mean()).to_numpy()
+    return score
 
 
 def segment_auc(segments: pd.Series, default: pd.Series, folds: int = 5, seed: int = 0) -> float:
@@ -33,28 +40,8 @@ def segment_auc(segments: pd.Series, default: pd.Series, folds: int = 5, seed: i
     folds = min(folds, int(np.bincount(y).min()))
     if folds < 2:
         return float("nan")
-    scores = np.zeros(len(d))
-    seg = d["segment"].to_numpy()
-    prior = y.mean()
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(seg, y):
-        rates = pd.Series(y[train]).groupby(seg[train]).mean()
-        scores[test] = pd.Series(seg[test]).map(rates).fillna(prior).to_numpy()
-    return float(roc_auc_score(y, scores))
-
-
-def segment_scores(segments: pd.Series, outcome: pd.Series, folds: int = 5, seed: int = 0) -> pd.DataFrame:
-    """Customers with an outcome, each scored with its segment's outcome rate learnt on the other folds (a
-    segment unseen in training takes the overall rate). Columns: outcome, score."""
-    d = pd.DataFrame({"segment": segments, "outcome": outcome}).dropna()
-    y = d["outcome"].astype(int).to_numpy()
-    scores = np.full(len(d), np.nan)
-    folds = min(folds, int(np.bincount(y, minlength=2).min())) if len(d) else 0
-    if folds >= 2:
-        seg = d["segment"].to_numpy()
-        for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(seg, y):
-            rates = pd.Series(y[train]).groupby(seg[train]).mean()
-            scores[test] = pd.Series(seg[test]).map(rates).fillna(y[train].mean()).to_numpy()
-    return pd.DataFrame({"outcome": y, "score": scores}, index=d.index)
+    score = out_of_fold_rates(d["segment"].to_numpy(), y, stratified_folds(y, folds, seed))
+    return float(roc_auc_score(y, score))
 
 
 def auc_with_interval(y, score) -> dict:

@@ -223,8 +223,6 @@ class Segmenter(FthcEstimator):
     def _as_of(self, source, engine, known):
         """The measures of the customers with an outcome, each from its history before the outcome's date (the
         whole history when outcomes have no dates)."""
-        from ..features import measures
-
         self.as_of_sums_ = None
         if known.date is None:
             if self.outcomes_learn_:
@@ -235,9 +233,7 @@ class Segmenter(FthcEstimator):
         announce(f"behaviour of {len(known.y):,} customers before their outcome's date")
         sums = source.sums(engine, as_of=known.date)
         self.as_of_sums_ = sums
-        m = measures(sums)
-        m["transactions_count"] = sums["transactions"].astype(np.int64)
-        return m
+        return _measures_of(sums)
 
     def _fit_outcome_model(self, known, as_of, measures, z, config, k) -> None:
         """The cross-fitted outcome model, every customer's risk, and the risk weight of the segments' space."""
@@ -302,14 +298,11 @@ class Segmenter(FthcEstimator):
         """Every customer's behaviour measures (with its number of transactions), the engine's sums behind them,
         and the engine (which still holds the customer-months)."""
         from ..engines import ENGINES
-        from ..features import measures
 
         engine = ENGINES.create(self.engine)
         announce(f"behaviour of {source.describe()} ({self.engine})")
         sums = source.sums(engine)
-        m = measures(sums)
-        m["transactions_count"] = sums["transactions"].astype(np.int64)
-        return m, sums, engine
+        return _measures_of(sums), sums, engine
 
     def _inputs(self, source, measures: pd.DataFrame, representation: str, config, spec=None, scaling=None):
         """What the encoder reads, for the customers of `measures` in its order: their measures, their series,
@@ -410,7 +403,10 @@ class Segmenter(FthcEstimator):
                             columns=[f"z{i}" for i in range(z.shape[1])])
 
     def predict(self, X) -> pd.Series:
-        return self.assign(X)["segment"]
+        """Each customer's segment (a Series indexed by customer id)."""
+        measures, inputs = self._scored_inputs(X)
+        segment = self.model_.head_.predict(self._space(measures, self.model_.transform(inputs)))
+        return pd.Series(segment, index=pd.Index(measures.index, name="customer_id"), name="segment")
 
     def predict_proba(self, X) -> pd.DataFrame:
         """Per customer and segment: the share of the refitted segmentations that put the customer there."""
@@ -427,17 +423,20 @@ class Segmenter(FthcEstimator):
         space = self._space(measures, z)
         segment = self.model_.head_.predict(space)
         proba = self.stability_.proba(space)
-        counts = measures["transactions_count"].to_numpy()
-        out = pd.DataFrame({"segment": segment, "name": [self.names_.get(s, "") for s in segment],
-                            "confidence": proba[np.arange(len(segment)), segment], "transactions": counts,
-                            "short_history": counts < SHORT_HISTORY},
-                           index=pd.Index(measures.index, name="customer_id"))
+        out = self._table(pd.Index(measures.index, name="customer_id"), segment,
+                          proba[np.arange(len(segment)), segment], measures["transactions_count"].to_numpy())
         out["reasons"] = self.reasons_.column(measures, segment)
         if self.outcome_model_ is not None:  # risk from the customer's behaviour, by models that never saw it
             r = self._risk_of(measures)
             for key in ("risk", "risk_low", "risk_high"):
                 out[key] = r[key]
         return out
+
+    def _table(self, index: pd.Index, segment: np.ndarray, confidence: np.ndarray, counts: np.ndarray):
+        """The columns every assignment has: segment, name, confidence, transactions, short_history."""
+        return pd.DataFrame({"segment": segment, "name": [self.names_.get(s, "") for s in segment],
+                             "confidence": confidence, "transactions": counts,
+                             "short_history": counts < SHORT_HISTORY}, index=index)
 
     def _risk_of(self, measures: pd.DataFrame) -> dict[str, np.ndarray]:
         """Risk of customers given by their measures: a customer whose outcome the model learnt from is scored by
@@ -458,11 +457,9 @@ class Segmenter(FthcEstimator):
     def assignments_(self) -> pd.DataFrame:
         """The fitted customers' assignments (as `assign` gives them)."""
         self.check_fitted()
-        counts = self.measures_["transactions_count"].to_numpy()
         seg = self.labels_.to_numpy()
-        out = pd.DataFrame({"segment": seg, "name": [self.names_.get(s, "") for s in seg],
-                            "confidence": self.confidence_.to_numpy(), "transactions": counts,
-                            "short_history": counts < SHORT_HISTORY}, index=self.labels_.index)
+        out = self._table(self.labels_.index, seg, self.confidence_.to_numpy(),
+                          self.measures_["transactions_count"].to_numpy())
         if not hasattr(self, "_reasons_column"):
             self._reasons_column = self.reasons_.column(self.measures_, seg)
         out["reasons"] = self._reasons_column
@@ -559,13 +556,23 @@ CHART_CUSTOMERS = 20_000  # the monthly chart reads at most this many customers 
 
 
 def chart_sample(labels: pd.Series, seed: int) -> pd.Series:
-    """The customers the monthly chart reads: every one, or a seeded sample of each segment in proportion."""
+    """The customers the monthly chart reads: every one, or each kept with the same seeded chance (so each
+    segment keeps about its share)."""
     if len(labels) <= CHART_CUSTOMERS:
         return labels
     share = CHART_CUSTOMERS / len(labels)
     rng = np.random.default_rng(seed + 31)
     keep = rng.random(len(labels)) < share
     return labels[keep]
+
+
+def _measures_of(sums: pd.DataFrame) -> pd.DataFrame:
+    """The behaviour measures of the engine's per-customer sums, with each customer's number of transactions."""
+    from ..features import measures
+
+    m = measures(sums)
+    m["transactions_count"] = sums["transactions"].astype(np.int64)
+    return m
 
 
 def _feature_encoder_class():
