@@ -73,9 +73,9 @@ def write_markdown(seg, out: Path, summary: dict) -> None:
               "Medians are of the segment's customers; shares are shares of its customers (profile.csv has every "
               "figure).", ""]
     lines += markdown_table(key_profile(p, seg.currency_))
-    lines += ["", "`confidence` in assignments.csv: the share of 20 refits of the segmentation, each on a random "
-              "half of the customers, that put the customer in its segment (how reproducible its assignment is).",
-              ""]
+    lines += ["", f"`confidence` in assignments.csv: the share of {len(seg.stability_.heads)} refits of the "
+              "segmentation, each on a random half of the customers, that put the customer in its segment (how "
+              "reproducible its assignment is).", ""]
     for section in summary.get("sections", []):
         lines += section + [""]
     (out / "segments.md").write_text("\n".join(lines))

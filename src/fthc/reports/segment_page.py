@@ -202,7 +202,8 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
         parts.append("<h2>Notes</h2><ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in seg.notes_)
                      + "</ul>")
     parts.append("<h2>What the terms mean</h2><dl>"
-                 "<dt>confidence</dt><dd>The share of 20 refits of the segmentation, each on a random half of the "
+                 f"<dt>confidence</dt><dd>The share of {len(seg.stability_.heads)} refits of the segmentation, "
+                 "each on a random half of the "
                  "customers, that put a customer in its segment: how reproducible its assignment is (1 = every "
                  "refit agrees). It is not a probability that the segment is right.</dd>"
                  "<dt>prediction strength</dt><dd>How well segments found on half of the customers predict which "

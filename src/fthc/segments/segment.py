@@ -20,13 +20,12 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
     are audited beside the fitted segments, never used to fit them."""
     from ..reports.output_folder import check_output_folder, results_folder
     from ..reports.segment_outputs import write_segment_outputs
-    from .risk_report import risk_summary
-
-    out = Path(out)
     from ..reports.segment_page import esc
     from ..risk.fairness import berka_attributes, fairness, fairness_html, read_attributes
     from ..risk.inclusion import inclusion, inclusion_html
+    from .risk_report import risk_summary
 
+    out = Path(out)
     inputs = [Path(data)] if isinstance(data, (str, Path)) else []
     if hasattr(outcomes, "path"):
         inputs.append(Path(outcomes.path))
@@ -97,8 +96,6 @@ def assign(model_dir: Path, data, out: Path | None = None, mapping=None, lenient
     return result
 
 
-__all__ = ["DataError", "assign", "segment"]
-
 
 def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = False) -> dict:
     """Why a customer is in its segment: its segment and name, confidence, risk where learnt, and the three
@@ -127,3 +124,6 @@ def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = 
 
 def _subset(inputs, i: int):
     return inputs.subset(np.array([i]))
+
+
+__all__ = ["DataError", "assign", "explain", "segment"]

@@ -1,0 +1,12 @@
+import fthc
+from fthc.reports.segment_outputs import write_segment_outputs
+
+from ..risk.test_outcomes import transactions
+
+
+def test_confidence_is_explained_with_the_number_of_refits_it_was_made_of(tmp_path):
+    seg = fthc.Segmenter(k=3, refits=6).fit(transactions(120, seed=1))
+    write_segment_outputs(seg, tmp_path, {"method": "features", "model": repr(seg.model_), "data": "df",
+                                          "sections": []})
+    assert "the share of 6 refits" in (tmp_path / "segments.md").read_text()
+    assert "The share of 6 refits" in (tmp_path / "segments.html").read_text()
