@@ -211,8 +211,9 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
                  "counts as reproducible.</dd>"
                  "<dt>month-end balance</dt><dd>The balance after a month's last transaction; medians are of "
                  "customers, shares are shares of customers.</dd>"
-                 "<dt>B/D</dt><dd>Berka loan status: B = finished, not paid; D = running, client in debt (A and C "
-                 "are paid or paying as agreed).</dd></dl>")
+                 + ("<dt>B/D</dt><dd>Berka loan status: B = finished, not paid; D = running, client in debt (A and C "
+                    "are paid or paying as agreed).</dd>" if seg.context_ is not None else "")
+                 + "</dl>")
     page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Customer segments</title>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{CSS}</style></head>"
             f"<body><main>{''.join(parts)}</main></body></html>")
