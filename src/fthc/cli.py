@@ -293,7 +293,8 @@ def showing_progress():
 def precision_option(f):
     return click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]),
                         help="Arithmetic of the networks [default: the config's, auto: bf16 where the CPU or GPU "
-                             "computes it natively, else fp32].")(f)
+                             "computes it natively and a short calibration finds it within 5% of fp32's "
+                             "training loss, else fp32].")(f)
 
 
 @main.command("run")

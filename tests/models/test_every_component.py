@@ -105,25 +105,38 @@ def test_bf16_is_refused_where_the_hardware_lacks_it_and_auto_falls_back(monkeyp
     with pytest.raises(IncompatibleConfigError, match="unknown precision"):
         precision.resolve_precision("fp16", cpu)
     monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(precision, "bf16_calibration", lambda device_type="cpu": 0.01)
     assert precision.resolve_precision("auto", cpu) == "bf16"
+    assert "within the 5% tolerance" in precision.precision_why("auto", cpu)
+    # a CPU whose bf16 really computes in bf16 (AMX: 24% apart after 20 batches) keeps float32 under auto
+    monkeypatch.setattr(precision, "bf16_calibration", lambda device_type="cpu": 0.24)
+    assert precision.resolve_precision("auto", cpu) == "fp32"
+    assert "beyond the 5% tolerance" in precision.precision_why("auto", cpu)
+    assert precision.resolve_precision("bf16", cpu) == "bf16"  # asked for: allowed where native
 
 
 @pytest.mark.skipif(not __import__("fthc.models.precision", fromlist=["x"]).cpu_has_native_bf16(),
                     reason="this CPU has no native bf16")
-def test_bf16_training_is_close_to_fp32_and_the_same_whatever_the_thread_count(data):
+def test_auto_precision_keeps_fp32_results_and_bf16_is_the_same_whatever_the_thread_count(data):
+    """What `auto` protects: a network trained under it ends within TOLERANCE of float32 (on a CPU where bf16
+    computes in bf16, e.g. AMX, auto falls back to float32, which this checks too); forced bf16 is deterministic
+    across thread counts."""
+    from fthc.models.precision import TOLERANCE, bf16_calibration
+
     X, mask = data
     config = BASE.replace(autoencoder="resnet", clustering="kmeans", arch={"filters": 8}, pretrain_batches=20)
     runs = {}
     threads = torch.get_num_threads()
     try:
-        for precision_, n_threads in (("fp32", 1), ("bf16", 1), ("bf16", 2)):
+        for precision_, n_threads in (("fp32", 1), ("auto", 1), ("bf16", 1), ("bf16", 2)):
             torch.set_num_threads(n_threads)
             runs[precision_, n_threads] = Clusterer(config.replace(precision=precision_)).fit(X, mask)
     finally:
         torch.set_num_threads(threads)
-    bf16, fp32 = runs["bf16", 1], runs["fp32", 1]
-    assert bf16.encoder_.precision_ == "bf16" and fp32.encoder_.precision_ == "fp32"
-    assert abs(bf16.history_["pretext_loss"][-1] - fp32.history_["pretext_loss"][-1]) < \
-        0.05 * fp32.history_["pretext_loss"][-1]
+    auto, fp32, bf16 = runs["auto", 1], runs["fp32", 1], runs["bf16", 1]
+    assert fp32.encoder_.precision_ == "fp32" and bf16.encoder_.precision_ == "bf16"
+    assert auto.encoder_.precision_ == ("bf16" if bf16_calibration() <= TOLERANCE else "fp32")
+    assert abs(auto.history_["pretext_loss"][-1] - fp32.history_["pretext_loss"][-1]) <= \
+        TOLERANCE * fp32.history_["pretext_loss"][-1]
     assert np.array_equal(runs["bf16", 2].labels_, bf16.labels_)
     np.testing.assert_array_equal(runs["bf16", 2].transform(X, mask), bf16.transform(X, mask))

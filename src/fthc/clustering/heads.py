@@ -284,14 +284,20 @@ class DTCHead(Head):
         return losses
 
     def predict_proba(self, X) -> np.ndarray:
-        """The DTC layer's soft assignments q (the latents must come from `encoder_` where there is one)."""
+        """The DTC layer's soft assignments q (the latents must come from `encoder_` where there is one).
+
+        Computed in float64 on the CPU: a customer's q then does not depend on which other customers share its
+        batch (float32 matrix products are blocked differently for different batch sizes on some CPUs, AMX
+        among them, and moved 7 of 80 values in scikit-learn's subset-invariance check)."""
         import torch
+
+        from .dtc import soft_assignment
 
         z = self._checked(X, reset=False)
         with torch.no_grad():
-            zt = torch.as_tensor(z.astype(np.float32), device=self.layer_.centroids.device)
-            zt = zt.view(len(zt), *self.layer_.centroids.shape[1:])
-            return self.layer_(zt).cpu().numpy().astype(np.float64)
+            centroids = self.layer_.centroids.detach().cpu().double()
+            zt = torch.as_tensor(z, dtype=torch.float64).view(len(z), *centroids.shape[1:])
+            return soft_assignment(self.layer_.fn(zt, centroids), self.alpha).numpy()
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"centroids": self.layer_.centroids.detach().cpu().numpy()}
