@@ -113,13 +113,15 @@ def data() -> None:
               help="hard: overlapping incomes, heavy-tailed amounts, more blends, customers who switch segment.")
 @click.option("--format", "form", type=click.Choice(["berka", "table"]), default="berka", show_default=True,
               help="berka: the 8 tables; table: a bank's own transactions.csv with outcomes.csv and attributes.csv.")
-def synth(out: Path, accounts: int, seed: int, difficulty: str, form: str) -> None:
+@click.option("--risk", type=click.Choice(["linear", "recent"]), default="linear", show_default=True,
+              help="recent: outcomes driven by thresholds, an interaction and income stopping before default.")
+def synth(out: Path, accounts: int, seed: int, difficulty: str, form: str, risk: str) -> None:
     """Write synthetic data with planted segments: 8 Berka tables (or one transaction table), outcomes.csv for
     part of the customers, ground_truth.csv."""
     from .data.synth import write_synthetic_berka, write_synthetic_table
 
-    write = write_synthetic_table if form == "table" else write_synthetic_berka
-    result = write(out, accounts, seed, difficulty)
+    result = write_synthetic_table(out, accounts, seed, difficulty, risk=risk) if form == "table" else \
+        write_synthetic_berka(out, accounts, seed, difficulty, risk=risk)
     console.print(f"wrote {result.n_accounts:,} accounts and {result.n_transactions:,} transactions to {out}")
 
 
@@ -442,6 +444,13 @@ def _config(preset_name, config_file, overrides):
                                          "there is one); the model learns from each customer's history before it.")
 @click.option("--risk-weight", default="auto", show_default=True,
               help="How much the outcome shapes the segments: auto (the stated rule), 0 (unsupervised), or a weight.")
+@click.option("--risk-model", type=click.Choice(["boosted", "logistic", "auto"]), default="boosted",
+              show_default=True, help="The outcome model: boosted trees (LightGBM), a logistic regression, or auto "
+                                      "(the class chosen by nested cross-validation).")
+@click.option("--window", type=click.IntRange(1), default=12, show_default=True,
+              help="Months of history, ending at each customer's reference date, that every risk figure reads.")
+@click.option("--as-of", "as_of", help="Reference date (YYYY-MM-DD) of customers without an outcome "
+                                       "[default: the data's end].")
 @click.option("--attributes", type=click.Path(path_type=Path),
               help="CSV/Parquet of customer_id and groups (gender, age band, ...) for the fairness audit; never used "
                    "to fit (a Berka folder brings its owners' gender, age band and region).")
@@ -453,8 +462,8 @@ def _config(preset_name, config_file, overrides):
 @click.option("--force", is_flag=True, help="Replace an --out folder that holds files fthc did not write.")
 @mapping_options
 def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, engine,
-                spark_master, outcomes, outcome_id_col, outcome_col, outcome_date_col, risk_weight, attributes,
-                drop_duplicates, allow_fewer, out, force, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                spark_master, outcomes, outcome_id_col, outcome_col, outcome_date_col, risk_weight, risk_model,
+                window, as_of, attributes, drop_duplicates, allow_fewer, out, force, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                 date_format, lenient) -> None:
     """Segment every customer: assignments, profiles, names, risk, segments.html and the model for assign."""
     from .segments.segment import segment
@@ -477,7 +486,8 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
         except ValueError:
             raise click.BadParameter(f"{risk_weight!r} is neither auto nor a number", param_hint="--risk-weight")
     seg = Segmenter(k=k, method=method, columns=m, engine=engine, seed=seed, representation=representation,
-                    lenient=lenient, risk_weight=risk_weight, drop_duplicates=drop_duplicates)
+                    lenient=lenient, risk_weight=risk_weight, drop_duplicates=drop_duplicates,
+                    risk_model=risk_model, window=window, as_of=_date(as_of, "--as-of"))
     _spark_master(engine, spark_master)
     if outcomes is not None and outcomes != "loans":
         from .risk.outcomes import OutcomeFile
@@ -488,6 +498,15 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
                          attributes=attributes)
     print_segments(result)
     console.print(Text(f"segments: {out}/segments.html (and {', '.join(f for f in result['files'] if f != 'segments.html')})"))
+
+
+def _date(text: str | None, flag: str):
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date (expected YYYY-MM-DD)", param_hint=flag) from None
 
 
 def _spark_master(engine: str, master: str) -> None:
@@ -529,8 +548,15 @@ def print_segments(r: dict, title: str = "segments") -> None:
         t.add_row(*cells)
     console.print(t)
     if r.get("risk"):
-        for line in r["risk"]["lines"][:2]:
+        for line in r["risk"]["lines"][:3 if r["risk"]["check"].get("learnt") else 2]:
             console.print(Text(line))
+    view = r.get("inclusion")
+    if view is not None:
+        v = view["summary"]
+        console.print(Text(f"inclusion: {v['invisible_in_favourable']:,} of the {v['invisible']:,} customers without "
+                           f"a credit history sit in segments whose rate's 95% interval is at or below the "
+                           f"portfolio's {v['portfolio_rate']:.1%} (inclusion.csv); every one of them has a risk "
+                           "and a grade in assignments.csv"))
 
 
 @main.command("assign", epilog=example(
@@ -587,10 +613,19 @@ def explain_cmd(model_dir, data, customer, mapping, customer_col, time_col, amou
     row = e["row"]
     lines = [f"customer {e['customer']}: segment {int(row['segment'])} ({e['name']}), confidence "
              f"{row['confidence']:.2f}, {int(row['transactions']):,} transactions"]
-    if "risk" in row:
-        lines.append(f"estimated risk {row['risk']:.1%} (5-95%: {row['risk_low']:.1%}-{row['risk_high']:.1%})")
-    lines.append("what places it there rather than in the next nearest segment:")
+    lines.append("what places it there rather than in the next nearest segment"
+                 + (f" ({e['nearest']})" if e.get("nearest") else "") + ":")
     lines += [f"  {i + 1}. " + e["segmenter"].reasons_.phrases([r]) for i, r in enumerate(e["reasons"])]
+    if "risk" in row and pd.notna(row["risk"]):
+        est = e["segmenter"].risk_estimator_
+        lines.append(f"estimated risk {row['risk']:.1%} (5-95%: {row['risk_low']:.1%}-{row['risk_high']:.1%}), "
+                     f"grade {int(row['risk_grade'])} of {len(est.grades_.table)}; the portfolio's rate "
+                     f"{est.portfolio_rate_:.1%}")
+        if row.get("has_outcome"):
+            lines.append(f"known outcome: {'positive (defaulted)' if row['outcome'] == 1 else 'negative (repaid)'}; "
+                         "its risk comes from a model that never saw this outcome")
+        lines.append("what raises its risk most against the portfolio:")
+        lines += [f"  {i + 1}. {text}" for i, text in enumerate(str(row["risk_reasons"]).split("; "))]
     for line in lines:
         console.print(Text(line))
 

@@ -78,6 +78,14 @@ class Dataset:
             self._relation = (key, self.engine_source(engine))
         return engine.sums(self._relation[1], as_of)
 
+    def last_timestamp(self, engine) -> pd.Timestamp:
+        """The time of the data's last transaction (`sums` was called first)."""
+        return engine.last_timestamp(self._relation[1])
+
+    def months(self, engine, as_of) -> pd.DataFrame:
+        """The customer-month table of the windowed histories of `as_of`'s customers (`sums` was called first)."""
+        return engine.months(self._relation[1], as_of)
+
     def monthly(self, engine, segments: pd.Series) -> pd.DataFrame:
         """The per-segment monthly quartiles of the customers in `segments` (`sums` was called first)."""
         return engine.monthly(self._relation[1], segments)

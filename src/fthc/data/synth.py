@@ -56,6 +56,10 @@ ORDER_RATE = [0.8, 0.7, 0.25, 1.0, 1.2, 0.1]  # standing orders per account (Poi
 # noise and missed salaries grow with volatility; the log-odds of bad credit add RISK's weights of the traits
 OVERSPEND, DRIFT, VOLATILITY = 0.18, 0.12, 0.9
 RISK = {"overspend": 1.3, "volatility": 1.0, "drift": 1.2, "noise": 0.5}
+# risk "recent": log-odds effects by threshold and interaction instead of RISK's weights, and income that stops
+# 1-lead_months months before the outcome's month for a share of bad (and of good) outcomes
+RECENT_RISK = {"both": 2.2, "overspend_above": 0.5, "volatile_above": 0.3, "drift": 1.4, "drift_above": 1.0,
+               "steady": 0.8, "distress_bad": 0.55, "distress_good": 0.05, "lead_months": 4}
 OTHER_OUTCOMES = 0.3  # share of accounts without a loan whose other credit has an outcome
 TYPES = ["PRIJEM", "VYDAJ", "VYBER"]
 OPERATIONS = ["", "VKLAD", "PREVOD Z UCTU", "VYBER", "VYBER KARTOU", "PREVOD NA UCET"]
@@ -106,9 +110,13 @@ def _codes(vocab: list[str], values) -> np.ndarray:
 
 
 def generate(n_accounts: int = 4500, seed: int = 0, difficulty: str = "standard",
-             traits: bool = True) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+             traits: bool = True, risk: str = "linear") -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
     """All 8 tables as DataFrames in Berka's raw layout, the ground truth table, and the outcomes table.
-    `traits=False`: the first release's tables exactly (no behaviour within segments drives risk)."""
+    `traits=False`: the first release's tables exactly (no behaviour within segments drives risk).
+    `risk="recent"`: outcomes a linear model of summaries cannot take whole (`RECENT_RISK`): thresholds and an
+    interaction of the traits, and deterioration before default (income stops some months before the outcome)."""
+    if risk not in ("linear", "recent"):
+        raise ValueError(f"unknown risk {risk!r}; valid: linear, recent")
     if n_accounts < 1:
         raise ValueError("n_accounts must be at least 1")
     if difficulty not in DIFFICULTIES:
@@ -197,7 +205,7 @@ def generate(n_accounts: int = 4500, seed: int = 0, difficulty: str = "standard"
     income = avg_salary * income_noise * np.where(seg == 1, 0.45, np.maximum(np.array(SALARY_LEVEL)[seg], 0.6))
     payments = np.round(income[loan_acc] * rng.uniform(0.1, 0.45, nl), 0)
     finished = loan_month + duration < months_total
-    p_bad = bad_credit_probability(traits, seg, second, blend)
+    p_bad = bad_credit_probability(traits, seg, second, blend, nonlinear=risk == "recent")
     acting = bool(np.any(traits["overspend"]))  # without traits: no consequences either (the first release)
     bad = rng.random(nl) < p_bad[loan_acc]
     status = np.where(finished, np.where(bad, "B", "A"), np.where(bad, "D", "C"))
@@ -233,13 +241,13 @@ def generate(n_accounts: int = 4500, seed: int = 0, difficulty: str = "standard"
         at = np.where(rng.random(n) < 0.5, rng.uniform(0.1, 0.35, n), rng.uniform(0.65, 0.9, n))  # a clear majority
         switch_at = np.where(switching, created_month + (at * span).astype(int), months_total)
         truth_seg = np.where(switching & (months_total - switch_at > switch_at - created_month), switch_to, seg)
-    outcomes, penalised_from = _outcomes(seed, n, account_id, created_month, months_total, loan_acc, loan_month,
-                                         loan_date, bad, p_bad)
+    outcomes, penalised_from, distress = _outcomes(seed, n, account_id, created_month, months_total, loan_acc,
+                                                   loan_month, loan_date, bad, p_bad, recent=risk == "recent")
     if not acting:
         penalised_from[:] = months_total + 1
     trans = _transactions(rng, n, seg, second, blend, created_month, created_date, months_total, income,
                           card_from, o_acc, o_kind, o_amount, o_bank, o_account, o_start, o_end, account_id,
-                          switch_to, switch_at, hard.amount_sigma, traits, penalised_from)
+                          switch_to, switch_at, hard.amount_sigma, traits, penalised_from, distress)
     truth = pd.DataFrame({"account_id": account_id, "segment": np.array(SEGMENTS)[truth_seg],
                           "second_segment": np.where(blend > 0, np.array(SEGMENTS)[second], ""),
                           "blend": np.round(blend, 3),
@@ -259,15 +267,24 @@ def _traits(seed: int, n: int) -> dict[str, np.ndarray]:
             "noise": t.normal(0, 1, n)}
 
 
-def bad_credit_probability(traits: dict, seg: np.ndarray, second: np.ndarray, blend: np.ndarray) -> np.ndarray:
+def bad_credit_probability(traits: dict, seg: np.ndarray, second: np.ndarray, blend: np.ndarray,
+                           nonlinear: bool = False) -> np.ndarray:
     """The chance that an account's credit goes bad: its segments' base rate (LOAN_BAD, blended) on the log-odds
-    scale, plus the traits' weights (RISK)."""
+    scale, plus the traits' weights (RISK); `nonlinear`: instead, thresholds and an interaction of the traits
+    (RECENT_RISK), which no weight per behaviour can express."""
     base = np.array(LOAN_BAD)[seg] * (1 - blend) + np.array(LOAN_BAD)[second] * blend
-    logit = np.log(base / (1 - base)) + sum(w * traits[name] for name, w in RISK.items())
+    if nonlinear:
+        r = RECENT_RISK
+        effect = (r["both"] * ((traits["overspend"] > r["overspend_above"]) & (traits["volatility"] > r["volatile_above"]))
+                  + r["drift"] * (traits["drift"] > r["drift_above"]) - r["steady"] * (np.abs(traits["volatility"]) < 0.3))
+        logit = np.log(base / (1 - base)) + effect
+    else:
+        logit = np.log(base / (1 - base)) + sum(w * traits[name] for name, w in RISK.items())
     return 1 / (1 + np.exp(-logit))
 
 
-def _outcomes(seed, n, account_id, created_month, months_total, loan_acc, loan_month, loan_date, bad, p_bad):
+def _outcomes(seed, n, account_id, created_month, months_total, loan_acc, loan_month, loan_date, bad, p_bad,
+              recent: bool = False):
     """outcomes.csv: loans (their status at their date) and other credit for a share of the other accounts (an
     outcome drawn from the same probability, at a date in the later part of their history); and per account the
     month from which a bad outcome is charged sanction interest (months_total + 1: never)."""
@@ -285,12 +302,22 @@ def _outcomes(seed, n, account_id, created_month, months_total, loan_acc, loan_m
         .sort_values("customer_id").reset_index(drop=True)
     penalised_from = np.full(n, months_total + 1)
     penalised_from[acc[np.r_[bad, other_bad]]] = np.r_[loan_month, other_month][np.r_[bad, other_bad]] + 3
-    return outcomes, penalised_from
+    # deterioration before default (risk "recent"): income stops some months before the outcome's month, for most
+    # bad outcomes and a few good ones (who recover); (from, to) months of each account, (0, 0) for none
+    distress = (np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
+    if recent:
+        d = np.random.default_rng([seed, 20261203])
+        went_bad, month = np.r_[bad, other_bad], np.r_[loan_month, other_month]
+        hit = d.random(len(acc)) < np.where(went_bad, RECENT_RISK["distress_bad"], RECENT_RISK["distress_good"])
+        lead = d.integers(1, RECENT_RISK["lead_months"] + 1, len(acc))
+        distress[0][acc[hit]] = (month - lead)[hit]
+        distress[1][acc[hit]] = np.where(went_bad, month + 3, month)[hit]
+    return outcomes, penalised_from, distress
 
 
 def _transactions(rng, n, seg, second, blend, created_month, created_date, months_total, income, card_from,
                   o_acc, o_kind, o_amount, o_bank, o_account, o_start, o_end, account_id, switch_to, switch_at,
-                  amount_sigma, traits, penalised_from) -> pd.DataFrame:
+                  amount_sigma, traits, penalised_from, distress=None) -> pd.DataFrame:
     # account-month grid; gseg: the segment whose habits apply in that month (a switcher changes)
     months = months_total - created_month
     g_acc = np.repeat(np.arange(n), months)
@@ -320,6 +347,9 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
     opening = income * rng.uniform(0.5, 2.5, n) * np.where(seg == 5, 25.0, 1.0)
     add(np.arange(n), created_month, created_day, np.maximum(opening, 200), "PRIJEM", "VKLAD", "")
 
+    # months in which an account's income has stopped (risk "recent": deterioration before default)
+    stopped = np.zeros(len(g_acc), dtype=bool) if distress is None else \
+        (g_month >= distress[0][g_acc]) & (g_month < distress[1][g_acc])
     # salary and pension: regular, on a fixed day per account
     pay_day = rng.integers(1, 15, n)
     # 0..1: how irregular this account's income is (0 for every account without traits)
@@ -327,7 +357,7 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
     for probs, level_k, k in ((SALARY_PROB, "", ""), (PENSION_PROB, "DUCHOD", "DUCHOD")):
         p = np.array(probs)[gseg] * (1 - blend[g_acc]) + np.array(probs)[second[g_acc]] * blend[g_acc]
         p = p * (1 - 0.25 * VOLATILITY * unsteady[g_acc] ** 2)  # volatile incomes miss some months
-        hit = (rng.random(len(g_acc)) < p) & (g_month > created_month[g_acc])
+        hit = (rng.random(len(g_acc)) < p) & (g_month > created_month[g_acc]) & ~stopped
         a = g_acc[hit]
         amt = income[a] * (1 + (rng.normal(1.0, 0.03, len(a)) - 1) * (1 + 6 * VOLATILITY * unsteady[a]))
         add(a, g_month[hit], np.minimum(pay_day[a] + rng.integers(-1, 2, len(a)), 28).clip(1), amt,
@@ -346,6 +376,8 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
         if kind == "card_payment":
             rate = np.where(g_month >= card_from[g_acc], rate, 0.0)
         count = rng.poisson(rate)
+        if kind in ("incoming_transfer", "cash_deposit"):
+            count = np.where(stopped, 0, count)
         gi = np.repeat(np.arange(len(g_acc)), count)
         a, m, spend = g_acc[gi], g_month[gi], spend_g[gi]
         day = rng.integers(1, 29, len(a))
@@ -515,11 +547,11 @@ def write_table(df: pd.DataFrame, path: Path, name: str) -> None:
 
 
 def write_synthetic_berka(folder: str | Path, n_accounts: int = 4500, seed: int = 0,
-                          difficulty: str = "standard", traits: bool = True) -> SynthResult:
+                          difficulty: str = "standard", traits: bool = True, risk: str = "linear") -> SynthResult:
     """Generate synthetic Berka data into `folder` (created if needed): 8 `.asc` tables + ground_truth.csv."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tables, truth, outcomes = generate(n_accounts, seed, difficulty, traits)
+    tables, truth, outcomes = generate(n_accounts, seed, difficulty, traits, risk)
     for name, df in tables.items():
         write_table(df, folder / f"{name}.asc", name)
     truth.to_csv(folder / "ground_truth.csv", index=False, quoting=csv.QUOTE_MINIMAL)
@@ -528,7 +560,7 @@ def write_synthetic_berka(folder: str | Path, n_accounts: int = 4500, seed: int 
 
 
 def write_synthetic_table(folder: str | Path, n_accounts: int = 4500, seed: int = 0,
-                          difficulty: str = "standard") -> SynthResult:
+                          difficulty: str = "standard", risk: str = "linear") -> SynthResult:
     """The same customers as a bank's own transaction table: transactions.csv (customer_id, timestamp, amount
     signed, balance, category: fthc's kinds), outcomes.csv, attributes.csv (gender, age band, region: for a
     fairness audit, never for fitting) and ground_truth.csv."""
@@ -539,7 +571,7 @@ def write_synthetic_table(folder: str | Path, n_accounts: int = 4500, seed: int 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fthc-synth-") as tmp:
-        result = write_synthetic_berka(tmp, n_accounts, seed, difficulty)
+        result = write_synthetic_berka(tmp, n_accounts, seed, difficulty, risk=risk)
         data = read_berka(tmp)
         tx = to_transactions(data)
         pd.DataFrame({"customer_id": tx["customer_id"], "timestamp": tx["timestamp"].dt.strftime("%Y-%m-%d"),

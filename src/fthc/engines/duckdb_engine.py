@@ -123,11 +123,7 @@ class DuckDBEngine:
         id -> cutoff time), only those customers, each from its transactions before its cutoff."""
         con = self.con
         gaps = self._gaps.get(source)
-        if as_of is not None:
-            cut = pd.DataFrame({"customer_id": as_of.index.to_numpy(), "cutoff": pd.to_datetime(as_of.to_numpy())})
-            con.register("as_of_cutoffs", cut)
-            source = (f"(SELECT t.* FROM {source} t JOIN as_of_cutoffs c ON t.customer_id = c.customer_id "
-                      "WHERE t.timestamp < c.cutoff) AS before_cutoff")
+        source = self._windowed(source, as_of)
         if gaps is None:
             gaps = con.execute(f"SELECT count(*) FILTER (WHERE balance IS NULL) > 0 AND count(balance) > 0 "
                                f"FROM {source}").fetchone()[0]
@@ -135,6 +131,27 @@ class DuckDBEngine:
         out = con.execute(customer_sql("duckdb", source, months) + " ORDER BY customer_id").df() \
             .set_index("customer_id")
         return _typed(out)[SUMS]
+
+    def _windowed(self, source: str, as_of) -> str:
+        """The source, or (with `as_of`: customer id -> cutoff, or a frame of cutoff and start) those customers'
+        transactions inside their windows."""
+        if as_of is None:
+            return source
+        from ..features.window import as_cutoffs
+
+        self.con.register("as_of_cutoffs", as_cutoffs(as_of))
+        return (f"(SELECT t.* FROM {source} t JOIN as_of_cutoffs c ON t.customer_id = c.customer_id "
+                "WHERE t.timestamp < c.cutoff AND t.timestamp >= c.start) AS before_cutoff")
+
+    def last_timestamp(self, source: str) -> pd.Timestamp:
+        return pd.Timestamp(self.con.execute(f"SELECT max(timestamp) FROM {source}").fetchall()[0][0])
+
+    def months(self, source: str, as_of) -> pd.DataFrame:
+        """The customer-month table (customer_id, month, credit, debit, balance) of the windowed histories."""
+        gaps = self._gaps.get(source, True)
+        rows = self._windowed(source, as_of)
+        return self.con.execute(f"SELECT customer_id, month, credit, debit, balance FROM "
+                                f"({month_sql('duckdb', rows, bool(gaps))}) AS m").df()
 
     def monthly(self, source: str, segments: pd.Series) -> pd.DataFrame:
         """Per segment and month of history, the quartiles of money in, out and balance of the customers in

@@ -32,12 +32,19 @@ class PandasEngine:
         frames = source.frames() if isinstance(source, Buckets) else [source]  # every customer in one bucket
         sums, months = [], []
         for tx in frames:
-            if as_of is not None:
-                cutoff = tx["customer_id"].map(as_of)
-                tx = tx[cutoff.notna().to_numpy() & (tx["timestamp"] < cutoff).to_numpy()]
-            months.append(customer_month(tx))
+            months.append(customer_month(_windowed(tx, as_of)))
             sums.append(customer_sums(months[-1]))
         return pd.concat(sums).sort_index() if len(sums) > 1 else sums[0]
+
+    def last_timestamp(self, source) -> pd.Timestamp:
+        frames = source.frames() if isinstance(source, Buckets) else [source]
+        return max(pd.Timestamp(tx["timestamp"].max()) for tx in frames)
+
+    def months(self, source, as_of) -> pd.DataFrame:
+        """The customer-month table (customer_id, month, credit, debit, balance) of the windowed histories."""
+        frames = source.frames() if isinstance(source, Buckets) else [source]
+        cols = ["customer_id", "month", "credit", "debit", "balance"]
+        return pd.concat([customer_month(_windowed(tx, as_of))[cols] for tx in frames], ignore_index=True)
 
     def monthly(self, source, segments: pd.Series) -> pd.DataFrame:
         frames = source.frames() if isinstance(source, Buckets) else [source]
@@ -46,6 +53,18 @@ class PandasEngine:
 
     def close(self) -> None:
         pass
+
+
+def _windowed(tx: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The transactions of the customers of `as_of` inside their windows (all of them without `as_of`)."""
+    if as_of is None:
+        return tx
+    from ..features.window import as_cutoffs
+
+    c = as_cutoffs(as_of).set_index("customer_id")
+    cutoff, start = tx["customer_id"].map(c["cutoff"]), tx["customer_id"].map(c["start"])
+    ts = tx["timestamp"]
+    return tx[cutoff.notna().to_numpy() & (ts < cutoff).to_numpy() & (ts >= start).to_numpy()]
 
 
 class Buckets:

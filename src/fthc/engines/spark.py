@@ -175,13 +175,29 @@ class SparkEngine:
         """The `CUSTOMER` sums as a Spark DataFrame (the customer-months kept as the view `customer_months`)."""
         spark = self.spark
         gaps = self._gaps.get(source, True)
-        if as_of is not None:
-            cut = spark.createDataFrame(pd.DataFrame({"customer_id": as_of.index.to_numpy(),
-                                                      "cutoff": pd.to_datetime(as_of.to_numpy())}))
-            cut.createOrReplaceTempView("as_of_cutoffs")
-            source = (f"(SELECT t.* FROM {source} t JOIN as_of_cutoffs c ON t.customer_id = c.customer_id "
-                      "WHERE t.timestamp < CAST(c.cutoff AS TIMESTAMP_NTZ)) AS before_cutoff")
+        source = self._windowed(source, as_of)
         return spark.sql(customer_sql("spark", source, f"({month_sql('spark', source, gaps)}) AS months"))
+
+    def _windowed(self, source: str, as_of) -> str:
+        if as_of is None:
+            return source
+        from ..features.window import as_cutoffs
+
+        self.spark.createDataFrame(as_cutoffs(as_of)).createOrReplaceTempView("as_of_cutoffs")
+        return (f"(SELECT t.* FROM {source} t JOIN as_of_cutoffs c ON t.customer_id = c.customer_id "
+                "WHERE t.timestamp < CAST(c.cutoff AS TIMESTAMP_NTZ) "
+                "AND t.timestamp >= CAST(c.start AS TIMESTAMP_NTZ)) AS before_cutoff")
+
+    def last_timestamp(self, source: str) -> pd.Timestamp:
+        with spark_errors():
+            return pd.Timestamp(self.spark.sql(f"SELECT max(timestamp) AS t FROM {source}").collect()[0][0])
+
+    def months(self, source: str, as_of) -> pd.DataFrame:
+        """The customer-month table (customer_id, month, credit, debit, balance) of the windowed histories."""
+        rows = self._windowed(source, as_of)
+        with spark_errors():
+            return self.spark.sql(f"SELECT customer_id, month, credit, debit, balance FROM "
+                                  f"({month_sql('spark', rows, self._gaps.get(source, True))}) AS m").toPandas()
 
     def sums(self, source: str, as_of: pd.Series | None = None) -> pd.DataFrame:
         from .duckdb_engine import _typed
@@ -256,8 +272,6 @@ def _schema(seg, id_type, measures_out: bool):
               StructField("name", StringType()), StructField("confidence", DoubleType()),
               StructField("transactions", LongType()), StructField("short_history", BooleanType()),
               StructField("reasons", StringType())]
-    if seg.outcome_model_ is not None:
-        fields += [StructField(n, DoubleType()) for n in ("risk", "risk_low", "risk_high")]
     if measures_out:
         fields += [StructField(n, DoubleType()) for n in MEASURES]
     return StructType(fields)
@@ -280,6 +294,10 @@ def assign_spark(model_dir: Path, source, out: Path, mapping=None, *, master: st
     if seg.model_.config.encoder.autoencoder != "features":
         raise FthcError(f"{model_dir}: scoring on Spark needs a model of the default method (features); a "
                         "network model scores with --engine duckdb")
+    if seg.outcome_model_ is not None:
+        raise FthcError(f"{model_dir}: this model was fitted with outcomes, and its risk is read from each "
+                        "customer's window and recent months, which Spark's per-partition scoring does not build; "
+                        "score it with --engine duckdb (it reads the same Parquet files where they lie)")
     if mapping is None:
         mapping = ColumnMapping.from_dict(seg.column_mapping_) if seg.column_mapping_ else None
     dataset = open_dataset(source, mapping, lenient=lenient)

@@ -162,3 +162,24 @@ def rate_chart(table: pd.DataFrame, rate: str, low: str, high: str, overall: flo
     ax.set_ylabel("segment")
     ax.set_title(title, fontsize=9)
     return svg(fig)
+
+
+def reliability_chart(calibration: pd.DataFrame) -> str:
+    """Observed outcome rate against the mean estimate, by decile of estimated risk (out of fold): a calibrated
+    model lies on the diagonal."""
+    fig, ax = subplots(figsize=(4.2, 3.8))
+    est, obs = calibration["mean_estimate"].to_numpy(float), calibration["observed_rate"].to_numpy(float)
+    top = max(1e-3, float(np.nanmax(np.r_[est, obs]))) * 1.08
+    ax.plot([0, top], [0, top], color="#999", ls="--", lw=1, label="calibrated")
+    ax.plot(est, obs, "o-", color="#2b6cb0", ms=4, lw=1.2, label="deciles of estimated risk")
+    from matplotlib.ticker import PercentFormatter
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("mean estimated risk", fontsize=8)
+    ax.set_ylabel("observed rate", fontsize=8)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title("reliability (customers with an outcome, out of fold)", fontsize=9)
+    return svg(fig)

@@ -45,6 +45,7 @@ table.data th, table.data td { border: 1px solid var(--line); padding: 4px 8px; 
 table.data th:first-child, table.data td:first-child { text-align: left; }
 table.data th { background: #eef1f5; }
 .flag { color: #a50f15; font-weight: 600; }
+.good { background: #e6f4ea; }
 .notes li { margin: 3px 0; } dl dt { font-weight: 600; margin-top: 6px; } dl dd { margin: 0 0 0 16px; color: #333; }
 @media print { body { background: white; } main { padding: 0; } .card, figure.chart { border-color: #999; } }
 """
@@ -181,6 +182,7 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
     # risk
     risk = summary.get("risk")
     if risk is not None:
+        count = lambda v: f"{int(v):,}"  # noqa: E731
         parts.append("<h2>Risk</h2>" + risk.get("html", ""))
         table = risk.get("table")
         if table is not None and len(table):
@@ -190,10 +192,30 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
                                 "interval (Wilson): a wide interval rests on few customers.", "risk"))
             shown = table[[c for c in ("customers", "with_outcome", "without_outcome", "positives", "rate", "rate_low",
                                "rate_high", "risk_without_outcome") if c in table.columns]]
-            count = lambda v: f"{int(v):,}"  # noqa: E731
             parts.append(_table(shown, {"customers": count, "with_outcome": count, "without_outcome": count,
                                         "positives": count, "rate": _pct, "rate_low": _pct, "rate_high": _pct,
                                         "risk_without_outcome": lambda v: "" if pd.isna(v) else f"{v:.1%}"}))
+        check = risk.get("check") or {}
+        if check.get("grades") is not None:
+            from .charts import reliability_chart
+
+            g = check["grades"]
+            parts.append("<h3>Risk grades</h3><p>" + esc(risk.get("grades_line", "")) + "</p>")
+            parts.append(_table(g[["risk_from", "risk_to", "customers", "positives", "rate", "rate_low", "rate_high"]]
+                                .rename(columns={"risk_from": "estimated risk from", "risk_to": "to",
+                                                 "customers": "customers with an outcome", "rate": "observed rate",
+                                                 "rate_low": "95% low", "rate_high": "95% high"}),
+                                {"estimated risk from": _pct, "to": _pct, "customers with an outcome": count,
+                                 "positives": count, "observed rate": _pct, "95% low": _pct, "95% high": _pct},
+                                index="grade"))
+            if risk.get("segment_grades") is not None:
+                sg = risk["segment_grades"]
+                sg.index = [f"{i}: {seg.names_.get(i, '')}" for i in sg.index]
+                parts.append("<p>Customers by segment and risk grade (segments are behaviour; grades carry the "
+                             "risk):</p>" + _table(sg, {c: count for c in sg.columns}))
+            parts.append(_chart(reliability_chart(check["calibration"]), "Observed rate against the mean estimate "
+                                "by decile of estimated risk, every customer scored by a model that never saw its "
+                                "outcome.", "reliability"))
     for key, title in (("inclusion", "Inclusion"), ("fairness", "Fairness")):
         section = summary.get(key)
         if section:

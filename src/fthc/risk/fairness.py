@@ -4,8 +4,10 @@ number, age band, region; a table: `--attributes FILE` with customer_id and colu
 Attributes are never used for fitting: the audit reads the fitted segments beside them. Per attribute and group:
 its customers, their share in each segment, their mean estimated risk (where outcomes were learnt); and for the
 favourable segments (those whose customers with an outcome default at or below the portfolio's rate, or without
-outcomes the segments of lowest estimated risk) each group's rate of membership against the most favoured
-group's: below 0.8 (the four-fifths rule) the group is flagged.
+outcomes none) each group's rate of membership against the most favoured group's, with the 95% interval of that
+ratio (Katz's log interval for a ratio of two proportions). A group is flagged only where the evidence says so:
+the ratio below 0.8 (the four-fifths rule) *and* its whole interval below 1, with both groups of at least
+`MIN_GROUP` customers. A missing attribute is the group "unknown".
 """
 
 from __future__ import annotations
@@ -19,14 +21,26 @@ from ..data.ids import as_id_type
 from ..errors import DataError
 
 FOUR_FIFTHS = 0.8
-MIN_GROUP = 20  # smaller groups are reported but not flagged: their rates rest on too few customers
+MIN_GROUP = 30  # smaller groups (and reference groups) are reported but not flagged: too few customers
+
+
+def ratio_interval(k1: int, n1: int, k0: int, n0: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval of (k1/n1) / (k0/n0) (Katz et al. 1978, on the log scale; 0.5 added to empty cells)."""
+    if n1 == 0 or n0 == 0:
+        return float("nan"), float("nan")
+    if k1 == 0 or k0 == 0:
+        k1, k0, n1, n0 = k1 + 0.5, k0 + 0.5, n1 + 0.5, n0 + 0.5
+    ratio = (k1 / n1) / (k0 / n0)
+    se = np.sqrt(max(1 / k1 - 1 / n1 + 1 / k0 - 1 / n0, 0.0))
+    return float(ratio * np.exp(-z * se)), float(ratio * np.exp(z * se))
 
 
 def berka_attributes(context: pd.DataFrame) -> pd.DataFrame:
     """Gender, age band and region of each Berka account's owner."""
     age = context["age"]
+    female = context["female"].astype("boolean")
     return pd.DataFrame({
-        "gender": np.where(context["female"].astype("boolean").fillna(False), "F", "M"),
+        "gender": np.where(female.isna(), "unknown", np.where(female.fillna(False), "F", "M")),
         "age_band": pd.cut(age, [0, 30, 45, 60, 200], labels=["under 30", "30-44", "45-59", "60+"],
                            right=False).astype(str),
         "region": context["region"].astype(str)}, index=context.index)
@@ -44,7 +58,9 @@ def read_attributes(path, customers: pd.Index, id_col: str = "customer_id") -> p
     if len(raw.columns) < 2:
         raise DataError("no attribute columns", file=path, expected="customer_id and one column per attribute")
     ids, foreign = as_id_type(raw[id_col], customers.to_numpy())
-    frame = raw.drop(columns=[id_col]).astype(str)[~foreign]
+    values = raw.drop(columns=[id_col])
+    empty = values.isna() | (values.astype("string").apply(lambda c: c.str.strip()) == "")
+    frame = values.astype(str).mask(empty, "unknown")[~foreign]
     frame.index = ids[~foreign].to_numpy()
     if frame.index.duplicated().any():
         raise DataError(f"customer {str(frame.index[frame.index.duplicated()][0])!r} appears twice", file=path,
@@ -58,40 +74,48 @@ def fairness(seg, attributes: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     a = attributes.reindex(labels.index)
     risk = seg.risk_["risk"] if seg.outcome_model_ is not None else None
     by_segment = seg.outcome_check_["by_segment"] if seg.outcome_check_ is not None else None
-    if by_segment is not None and seg.outcome_model_ is not None:
-        portfolio = float(seg.outcomes_.y.mean())
-        favourable = [s for s, r in by_segment.iterrows() if r["with_outcome"] and r["rate"] <= portfolio]
-        basis = f"segments whose default rate is at or below the portfolio's ({portfolio:.1%})"
-    elif by_segment is not None:
+    if by_segment is not None:
+        from .inclusion import favourable_segments
+
         portfolio = float(by_segment["positives"].sum() / max(by_segment["with_outcome"].sum(), 1))
-        favourable = [s for s, r in by_segment.iterrows() if r["with_outcome"] and r["rate"] <= portfolio]
-        basis = f"segments whose default rate is at or below the portfolio's ({portfolio:.1%})"
+        if seg.outcome_model_ is not None:
+            portfolio = float(seg.outcomes_.y.mean())
+        favourable = favourable_segments(by_segment, portfolio)
+        basis = (f"segments whose default rate, with its whole 95% interval, is at or below the portfolio's "
+                 f"({portfolio:.1%})")
     else:
         favourable, basis = [], "no outcomes: no favourable segments to audit"
     rows = []
+    member = labels.isin(favourable)
     for attribute in a.columns:
-        groups = a[attribute].fillna("unknown")
-        member = labels.isin(favourable)
+        groups = a[attribute].fillna("unknown").replace("", "unknown")
         rates = member.groupby(groups).mean()
+        counts = member.groupby(groups).sum()
         sizes = groups.value_counts()
         eligible = rates[sizes.reindex(rates.index) >= MIN_GROUP]
+        best_group = eligible.idxmax() if len(eligible) else None
         best = eligible.max() if len(eligible) else np.nan
         for group, n in sizes.items():
             in_group = groups == group
             shares = labels[in_group].value_counts(normalize=True)
             ratio = rates[group] / best if best and best > 0 else np.nan
+            lo, hi = (ratio_interval(int(counts[group]), int(n), int(counts[best_group]), int(sizes[best_group]))
+                      if best_group is not None and best and best > 0 else (np.nan, np.nan))
+            flagged = bool(favourable and n >= MIN_GROUP and ratio < FOUR_FIFTHS and hi < 1)
             for s in sorted(labels.unique()):
                 rows.append({"attribute": attribute, "group": group, "customers": int(n), "segment": int(s),
                              "share_in_segment": float(shares.get(s, 0.0)),
                              "mean_risk": float(risk[in_group].mean()) if risk is not None else np.nan,
                              "favourable_rate": float(rates[group]) if favourable else np.nan,
                              "ratio_to_most_favoured": float(ratio) if favourable else np.nan,
-                             "flagged": bool(favourable and n >= MIN_GROUP and ratio < FOUR_FIFTHS)})
+                             "ratio_low": lo if favourable else np.nan, "ratio_high": hi if favourable else np.nan,
+                             "flagged": flagged})
     table = pd.DataFrame(rows)
     flagged = table[table["flagged"]].drop_duplicates(["attribute", "group"])
     found = {"favourable": favourable, "basis": basis, "flagged": flagged[["attribute", "group", "customers",
                                                                            "favourable_rate",
-                                                                           "ratio_to_most_favoured"]]}
+                                                                           "ratio_to_most_favoured", "ratio_low",
+                                                                           "ratio_high"]]}
     return table, found
 
 
@@ -100,20 +124,21 @@ def fairness_html(table: pd.DataFrame, found: dict, esc) -> str:
     if table.empty:
         return ""
     parts = [f"<p>Attributes were <b>not</b> used to fit the segments. Favourable: {esc(found['basis'])} "
-             f"({', '.join(map(str, found['favourable'])) or 'none'}). A group whose rate of membership is below "
-             f"{FOUR_FIFTHS:.0%} of the most favoured group's is flagged (groups of fewer than {MIN_GROUP} customers "
-             "are shown, not flagged).</p>"]
+             f"({', '.join(map(str, found['favourable'])) or 'none'}). A group is flagged (red) where its rate of "
+             f"membership is below {FOUR_FIFTHS:.0%} of the most favoured group's and the ratio's whole 95% interval "
+             f"is below 1 (groups of fewer than {MIN_GROUP} customers are shown, not flagged).</p>"]
     per_group = table.drop_duplicates(["attribute", "group"]).copy()
     with_risk = per_group["mean_risk"].notna().any()   # an outcome model was learnt: its estimates per group
     for attribute, g in per_group.groupby("attribute", sort=False):
         rows = "".join(
             f"<tr{' class=flag' if r['flagged'] else ''}><td>{esc(r['group'])}</td><td>{int(r['customers']):,}</td>"
             f"<td>{'' if pd.isna(r['favourable_rate']) else f'{r.favourable_rate:.1%}'}</td>"
-            f"<td>{'' if pd.isna(r['ratio_to_most_favoured']) else f'{r.ratio_to_most_favoured:.2f}'}</td>"
+            f"<td>{'' if pd.isna(r['ratio_to_most_favoured']) else f'{r.ratio_to_most_favoured:.3f}'}"
+            f"{'' if pd.isna(r['ratio_low']) else f' ({r.ratio_low:.2f}-{r.ratio_high:.2f})'}</td>"
             + (f"<td>{'' if pd.isna(r['mean_risk']) else f'{r.mean_risk:.1%}'}</td>" if with_risk else "")
             + f"<td>{'below 4/5' if r['flagged'] else ''}</td></tr>" for _, r in g.iterrows())
         parts.append(f"<h3>{esc(attribute)}</h3><table class='data'><tr><th>group</th><th>customers</th>"
-                     "<th>in favourable segments</th><th>ratio to the most favoured</th>"
+                     "<th>in favourable segments</th><th>ratio to the most favoured (95%)</th>"
                      + ("<th>mean estimated risk</th>" if with_risk else "")
                      + f"<th>four-fifths rule</th></tr>{rows}</table>")
     return "".join(parts)

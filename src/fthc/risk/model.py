@@ -1,125 +1,330 @@
-"""The outcome model: a customer's risk from its behaviour features, for every customer.
+"""The outcome model: a customer's risk from its behaviour, for every customer, chosen on the bank's own outcomes.
 
-A logistic regression on the standardised behaviour features (L2-regularised, its strength chosen by
-cross-validated log-loss): simple enough to explain (a weight per behaviour, `weights_`), calibrated by its own
-loss (the Brier score and a table by decile of risk are reported to check it), and saved as plain arrays. It was
-chosen over gradient boosting by measurement (benchmarks/bench_risk.py: boosting reached no higher AUC on
-withheld outcomes and needs pickled trees to be saved).
+Two classes, registered in `RISK_MODELS`:
+- `boosted` (the default): LightGBM gradient-boosted trees. Trees take thresholds and interactions (a balance
+  negative *and* income stopping) and recent months in their order, which a linear model cannot; its text model
+  format needs no pickle and its `pred_contrib` gives exact per-feature contributions (TreeSHAP), the risk
+  reasons. LightGBM rather than scikit-learn's HistGradientBoosting for those two (HistGradientBoosting has
+  neither) and for native missing values in the recent months.
+- `logistic`: an L2 logistic regression on standardised inputs (missing values as the training median with an
+  indicator), a weight per behaviour.
+`auto` lets the nested cross-validation choose the class too.
 
-Cross-fitted, so that no customer's own outcome is used for its own figure: the customers with an outcome are
-split into `folds` folds; each fold's model is fitted on the others and scores that fold (out of fold). A customer
-without an outcome (the credit-invisible) is scored by every fold model and gets their mean: the same estimate
-as everyone else's, from models none of which saw it. The interval (`risk_low`, `risk_high`) is the 5th and
-95th percentile of the risk over `bootstraps` refits of each fold model on resampled customers: how much the
-estimate depends on which customers the model learnt from.
+Cross-fitted and nested, so that no figure reads a customer's own outcome: the customers with an outcome are
+split into `folds` outer folds. For each, on the other folds only: an inner cross-validation chooses the
+hyperparameters (and, where `auto`, the class) by log-loss, with boosting's number of trees by early stopping;
+the chosen model's inner out-of-fold scores fit the calibration (Platt scaling: a logistic regression of the
+outcome on the raw log-odds, two parameters, stable with a few hundred outcomes where isotonic regression is
+not); then the chosen model is fitted on all of the other folds and scores the outer fold. A customer with an
+outcome is scored by its own fold's model (out of fold); a customer without one by the mean of all fold models.
+
+The interval (`risk_low`, `risk_high`: 5th and 95th percentiles) comes from `bootstraps` refits of each fold's
+chosen model on resampled customers of its training folds: a customer with an outcome reads its fold's
+refits, a customer without one the same number drawn evenly from every fold's, so that every interval rests on
+the same count of refits.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-CS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)  # the regularisation strengths tried
+from ..registry import Registry
 
+RISK_MODELS: Registry = Registry("risk model", flags={"contributions": "exact"})
+RISK_MODELS.register("boosted", lambda: "boosted", doc="LightGBM gradient-boosted trees (the default)")
+RISK_MODELS.register("logistic", lambda: "logistic", doc="L2-regularised logistic regression")
+RISK_MODELS.register("auto", lambda: "auto", doc="the class chosen by the nested cross-validation")
 
-def _fit(X: np.ndarray, y: np.ndarray, C: float) -> np.ndarray:
-    """Weights and intercept (one vector: [w..., b])."""
-    m = LogisticRegression(C=C, max_iter=5000).fit(X, y)
-    return np.r_[m.coef_[0], m.intercept_[0]]
-
-
-def _logit(X: np.ndarray, wb: np.ndarray) -> np.ndarray:
-    return X @ wb[:-1] + wb[-1]
+LOGISTIC_CS = (0.01, 0.1, 1.0)
+# trees: few leaves and a floor on leaf size (a few hundred outcomes is a small sample), rounds by early stopping
+BOOSTED_GRID = ({"num_leaves": 4, "min_data_in_leaf": 20}, {"num_leaves": 8, "min_data_in_leaf": 30},
+                {"num_leaves": 16, "min_data_in_leaf": 50})
+LEARNING_RATE, MAX_ROUNDS, EARLY_STOP = 0.05, 600, 40
+INNER_FOLDS = 3
 
 
 def sigmoid(x):
     return 1 / (1 + np.exp(-np.clip(x, -40, 40)))
 
 
-def choose_c(X: np.ndarray, y: np.ndarray, seed: int) -> float:
-    """The regularisation strength with the lowest cross-validated log-loss."""
-    best, best_loss = CS[0], np.inf
-    folds = list(StratifiedKFold(5, shuffle=True, random_state=seed + 1).split(X, y))
-    for C in CS:
-        loss = 0.0
-        for train, test in folds:
-            p = np.clip(sigmoid(_logit(X[test], _fit(X[train], y[train], C))), 1e-9, 1 - 1e-9)
-            loss -= (y[test] * np.log(p) + (1 - y[test]) * np.log(1 - p)).sum()
-        if loss < best_loss:
-            best, best_loss = C, loss
-    return best
+def _logloss(y: np.ndarray, logit: np.ndarray) -> float:
+    p = np.clip(sigmoid(logit), 1e-9, 1 - 1e-9)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+
+# -- one fitted model of either class: raw log-odds and exact contributions ------------------------------------
+@dataclass
+class Fitted:
+    kind: str
+    params: dict
+    state: object  # boosted: a lightgbm.Booster; logistic: (centre, scale, fill, weights, intercept)
+    platt: tuple[float, float] = (1.0, 0.0)  # calibrated log-odds = a * raw + b
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        if self.kind == "boosted":
+            return self.state.predict(X, raw_score=True, num_threads=1)
+        centre, scale, fill, w, b = self.state
+        return _standardised(X, centre, scale, fill) @ w + b
+
+    def logit(self, X: np.ndarray) -> np.ndarray:
+        a, b = self.platt
+        return a * self.raw(X) + b
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """[n, features + 1]: each feature's share of the calibrated log-odds, and the expected value last."""
+        a, b = self.platt
+        if self.kind == "boosted":
+            c = self.state.predict(X, pred_contrib=True, num_threads=1)
+        else:
+            centre, scale, fill, w, intercept = self.state
+            Z = _standardised(X, centre, scale, fill)
+            d = Z.shape[1] // 2  # values, then missing indicators: one contribution per input
+            parts = Z * w
+            c = np.c_[parts[:, :d] + parts[:, d:], np.full(len(X), intercept)]
+        c = c * a
+        c[:, -1] += b
+        return c
+
+    def to_dict(self) -> dict:
+        if self.kind == "boosted":
+            state = self.state.model_to_string()
+        else:
+            state = [np.asarray(s, dtype=np.float64).tolist() for s in self.state[:4]] + [float(self.state[4])]
+        return {"kind": self.kind, "params": self.params, "state": state, "platt": list(self.platt)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Fitted":
+        if d["kind"] == "boosted":
+            import lightgbm as lgb
+
+            state = lgb.Booster(model_str=d["state"])
+        else:
+            state = tuple(np.asarray(s, dtype=np.float64) for s in d["state"][:4]) + (float(d["state"][4]),)
+        return cls(d["kind"], d["params"], state, tuple(d["platt"]))
+
+
+def _signed_log(X: np.ndarray) -> np.ndarray:
+    """Money is heavy-tailed: the logistic reads sign(x) log(1 + |x|) of every input (monotone, so each input
+    keeps its direction and its own contribution)."""
+    return np.sign(X) * np.log1p(np.abs(X))
+
+
+def _standardised(X: np.ndarray, centre, scale, fill) -> np.ndarray:
+    X = _signed_log(X)
+    missing = np.isnan(X)
+    Z = (np.where(missing, fill, X) - centre) / scale
+    return np.c_[Z, missing.astype(np.float64)]
+
+
+def _fit_logistic(X, y, params, seed) -> Fitted:
+    X = _signed_log(X)
+    fill = np.nanmedian(np.where(np.isnan(X).all(0), 0.0, X), axis=0) if len(X) else np.zeros(X.shape[1])
+    fill = np.where(np.isnan(fill), 0.0, fill)
+    filled = np.where(np.isnan(X), fill, X)
+    centre, sd = filled.mean(0), filled.std(0)
+    scale = np.where(sd > 1e-12, sd, 1.0)
+    missing = np.isnan(X)
+    Z = np.c_[(np.where(missing, fill, X) - centre) / scale, missing.astype(np.float64)]
+    m = LogisticRegression(C=params["C"], max_iter=5000).fit(Z, y)
+    return Fitted("logistic", params, (centre, scale, fill, m.coef_[0], float(m.intercept_[0])))
+
+
+def _boost_params(params: dict, seed: int) -> dict:
+    return {"objective": "binary", "learning_rate": LEARNING_RATE, "lambda_l2": 1.0, "feature_fraction": 0.9,
+            "bagging_fraction": 1.0, "verbosity": -1, "num_threads": 1, "deterministic": True,
+            "force_row_wise": True, "seed": seed, "num_leaves": params["num_leaves"],
+            "min_data_in_leaf": params["min_data_in_leaf"]}
+
+
+def _fit_boosted(X, y, params, seed, valid=None) -> tuple[Fitted, int]:
+    """A booster with `params["rounds"]` trees, or (with `valid`) as many as early stopping on it keeps."""
+    import lightgbm as lgb
+
+    train = lgb.Dataset(X, y, free_raw_data=False, params={"verbosity": -1})
+    p = _boost_params(params, seed)
+    if valid is None:
+        booster = lgb.train(p, train, num_boost_round=int(params["rounds"]))
+        return Fitted("boosted", dict(params), booster), int(params["rounds"])
+    vset = lgb.Dataset(valid[0], valid[1], reference=train)
+    booster = lgb.train(p, train, num_boost_round=MAX_ROUNDS, valid_sets=[vset],
+                        callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)])
+    best = max(int(booster.best_iteration or MAX_ROUNDS), 1)
+    return Fitted("boosted", dict(params), None), best
+
+
+def _candidates(kind: str) -> list[tuple[str, dict]]:
+    logistic = [("logistic", {"C": c}) for c in LOGISTIC_CS]
+    boosted = [("boosted", dict(g)) for g in BOOSTED_GRID]
+    return {"logistic": logistic, "boosted": boosted, "auto": boosted + logistic}[kind]
+
+
+def _fit(kind: str, X, y, params, seed) -> Fitted:
+    return _fit_boosted(X, y, params, seed)[0] if kind == "boosted" else _fit_logistic(X, y, params, seed)
+
+
+def choose_model(kind: str, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[str, dict, tuple, pd.DataFrame]:
+    """The inner cross-validation: each candidate's out-of-fold log-loss; the best one (boosting's rounds the
+    mean of its folds' early-stopping points) and the Platt calibration fitted on its out-of-fold raw scores."""
+    folds = min(INNER_FOLDS, int(np.bincount(y, minlength=2).min()))
+    splits = list(StratifiedKFold(max(folds, 2), shuffle=True, random_state=seed + 7).split(X, y))
+    rows, raws = [], []
+    for c_kind, params in _candidates(kind):
+        raw = np.zeros(len(y))
+        rounds = []
+        for train, test in splits:
+            if c_kind == "boosted":
+                _, best = _fit_boosted(X[train], y[train], params, seed, valid=(X[test], y[test]))
+                rounds.append(best)
+                fitted, _ = _fit_boosted(X[train], y[train], params | {"rounds": best}, seed)
+            else:
+                fitted = _fit_logistic(X[train], y[train], params, seed)
+            raw[test] = fitted.raw(X[test])
+        if rounds:
+            params = params | {"rounds": int(round(np.mean(rounds)))}
+        a, b = platt(raw, y)
+        rows.append({"model": c_kind, "params": _describe(params), "inner_logloss": _logloss(y, a * raw + b)})
+        raws.append((c_kind, params, (a, b)))
+    table = pd.DataFrame(rows)
+    best = int(table["inner_logloss"].idxmin())
+    c_kind, params, calibration = raws[best]
+    return c_kind, params, calibration, table
+
+
+def platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: log-odds = a * raw + b, fitted by (lightly regularised) logistic regression."""
+    m = LogisticRegression(C=100.0, max_iter=1000).fit(raw[:, None], y)
+    return float(m.coef_[0, 0]), float(m.intercept_[0])
+
+
+def _describe(params: dict) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
 class OutcomeModel:
-    """Cross-fitted logistic regression with bootstrap intervals (see the module)."""
+    """The cross-fitted, nested, calibrated outcome model with bootstrap intervals (see the module).
 
-    def __init__(self, folds: int = 5, bootstraps: int = 20, seed: int = 0):
-        self.folds, self.bootstraps, self.seed = folds, bootstraps, seed
+    kind: "boosted" (default), "logistic" or "auto". Fitted attributes: `fold_` (each training customer's outer
+    fold), `oof_` (risk, low, high and log-odds of each training customer, out of fold), `models_` (one
+    `Fitted` per fold), `boots_`, `choice_` (the inner cross-validation of every fold), `feature_names_`."""
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "OutcomeModel":
+    def __init__(self, kind: str = "boosted", folds: int = 5, bootstraps: int = 25, seed: int = 0):
+        self.kind, self.folds, self.bootstraps, self.seed = kind, folds, bootstraps, seed
+
+    def fit(self, X, y) -> "OutcomeModel":
+        RISK_MODELS.get(self.kind)
+        self.feature_names_ = list(X.columns) if isinstance(X, pd.DataFrame) else [f"x{i}" for i in
+                                                                                   range(np.shape(X)[1])]
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y).astype(int)
         rng = np.random.default_rng(self.seed)
-        self.C_ = choose_c(X, y, self.seed)
-        folds = min(self.folds, int(np.bincount(y, minlength=2).min()))
+        folds = max(2, min(self.folds, int(np.bincount(y, minlength=2).min())))
         self.fold_ = np.zeros(len(y), dtype=np.int64)
-        models, boots = [], []
-        for f, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=self.seed).split(X, y)):
+        self.models_, self.boots_, choices = [], [], []
+        for f, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=self.seed)
+                                          .split(X, y)):
             self.fold_[test] = f
-            models.append(_fit(X[train], y[train], self.C_))
+            kind, params, calibration, table = choose_model(self.kind, X[train], y[train], self.seed + f)
+            choices.append(table.assign(fold=f, chosen=table.index == table["inner_logloss"].idxmin()))
+            model = _fit(kind, X[train], y[train], params, self.seed + f)
+            model.platt = calibration
+            self.models_.append(model)
             fold_boots = []
             for _ in range(self.bootstraps):
                 idx = rng.choice(train, len(train))
                 if len(np.unique(y[idx])) < 2:
                     idx = train
-                fold_boots.append(_fit(X[idx], y[idx], self.C_))
-            boots.append(fold_boots)
-        self.models_ = np.array(models)  # [folds, features + 1]
-        self.boots_ = np.array(boots)  # [folds, bootstraps, features + 1]
-        self.weights_ = self.models_[:, :-1].mean(0)  # a weight per standardised feature: the model, explained
+                boot = _fit(kind, X[idx], y[idx], params, self.seed + f)
+                boot.platt = calibration
+                fold_boots.append(boot)
+            self.boots_.append(fold_boots)
+        self.choice_ = pd.concat(choices, ignore_index=True)
         self.oof_ = self._score(X, self.fold_)
         return self
+
+    @property
+    def chosen_(self) -> str:
+        """What the nested cross-validation chose, fold by fold, in words."""
+        words = {"boosted": "boosted trees", "logistic": "a logistic regression"}
+        kinds = sorted({m.kind for m in self.models_})
+        parts = []
+        for kind in kinds:
+            chosen = [m.params for m in self.models_ if m.kind == kind]
+            ranges = []
+            for key in chosen[0]:
+                vals = sorted({p[key] for p in chosen})
+                ranges.append(f"{key} {vals[0]:g}" if len(vals) == 1 else f"{key} {vals[0]:g}-{vals[-1]:g}")
+            parts.append(f"{words[kind]} ({', '.join(ranges)}; {len(chosen)} of {len(self.models_)} folds)"
+                         if len(kinds) > 1 else f"{words[kind]} ({', '.join(ranges)})")
+        return " and ".join(parts)
+
+    def _boot_models(self) -> list:
+        """The refits a customer without an outcome reads: as many as one fold has, drawn evenly from all."""
+        every = [b for fold in zip(*self.boots_) for b in fold]  # fold-interleaved
+        return every[: self.bootstraps]
 
     def _score(self, X: np.ndarray, fold: np.ndarray | None):
         """(risk, low, high, logit): by the customers' own fold models, or (fold None) by all of them."""
         out = np.zeros((4, len(X)))
+        if len(X) == 0:
+            return out
         if fold is None:
-            probs = np.stack([sigmoid(_logit(X, m)) for m in self.models_])
-            risk = probs.mean(0)
-            boot = np.stack([sigmoid(_logit(X, b)) for fb in self.boots_ for b in fb])
-            out[0], out[1], out[2] = risk, np.percentile(boot, 5, axis=0), np.percentile(boot, 95, axis=0)
+            logit = np.mean([m.logit(X) for m in self.models_], axis=0)
+            groups = [(np.ones(len(X), dtype=bool), self._boot_models(), logit)]
         else:
+            groups = []
             for f in np.unique(fold):
                 rows = fold == f
-                out[0, rows] = sigmoid(_logit(X[rows], self.models_[f]))
-                boot = np.stack([sigmoid(_logit(X[rows], b)) for b in self.boots_[f]])
-                out[1, rows], out[2, rows] = np.percentile(boot, 5, axis=0), np.percentile(boot, 95, axis=0)
-        out[3] = np.log(np.clip(out[0], 1e-12, 1)) - np.log(np.clip(1 - out[0], 1e-12, 1))
+                groups.append((rows, self.boots_[f], self.models_[f].logit(X[rows])))
+        for rows, boots, logit in groups:
+            out[0, rows], out[3, rows] = sigmoid(logit), logit
+            if boots:
+                b = np.stack([sigmoid(m.logit(X[rows])) for m in boots])
+                out[1, rows], out[2, rows] = np.percentile(b, 5, axis=0), np.percentile(b, 95, axis=0)
+            else:
+                out[1, rows] = out[2, rows] = out[0, rows]
         return out
 
-    def predict(self, X: np.ndarray, fold: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def predict(self, X, fold: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """{'risk', 'risk_low', 'risk_high', 'logit'}: for customers the model never saw (`fold` None), or for the
         customers it was fitted on, each by the models of its own fold's complement (`fold`: `fold_`)."""
         r = self._score(np.asarray(X, dtype=np.float64), fold)
         return {"risk": r[0], "risk_low": np.minimum(r[1], r[0]), "risk_high": np.maximum(r[2], r[0]),
                 "logit": r[3]}
 
-    # saved as plain arrays
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"risk.models": self.models_, "risk.boots": self.boots_, "risk.C": np.array(self.C_)}
+    def contributions(self, X, fold: np.ndarray | None = None) -> pd.DataFrame:
+        """Each input's contribution to each customer's log-odds (exact: TreeSHAP for trees, weight x centred
+        value for the logistic), by the same models as `predict`; the column `expected` holds the rest."""
+        X = np.asarray(X, dtype=np.float64)
+        out = np.zeros((len(X), len(self.feature_names_) + 1))
+        if fold is None:
+            out = np.mean([m.contributions(X) for m in self.models_], axis=0) if len(X) else out
+        else:
+            for f in np.unique(fold):
+                rows = fold == f
+                out[rows] = self.models_[f].contributions(X[rows])
+        return pd.DataFrame(out, columns=[*self.feature_names_, "expected"])
+
+    # saved as JSON text (LightGBM's own text format inside), never pickled
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "folds": self.folds, "bootstraps": self.bootstraps, "seed": self.seed,
+                "feature_names": self.feature_names_, "models": [m.to_dict() for m in self.models_],
+                "boots": [[b.to_dict() for b in fold] for fold in self.boots_]}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "OutcomeModel":
-        m = cls(folds=len(arrays["risk.models"]), bootstraps=arrays["risk.boots"].shape[1])
-        m.models_, m.boots_, m.C_ = arrays["risk.models"], arrays["risk.boots"], float(arrays["risk.C"])
-        m.weights_ = m.models_[:, :-1].mean(0)
+    def from_dict(cls, d: dict) -> "OutcomeModel":
+        m = cls(d["kind"], d["folds"], d["bootstraps"], d["seed"])
+        m.feature_names_ = list(d["feature_names"])
+        m.models_ = [Fitted.from_dict(x) for x in d["models"]]
+        m.boots_ = [[Fitted.from_dict(x) for x in fold] for fold in d["boots"]]
         return m
 
 
 def calibration_table(y: np.ndarray, risk: np.ndarray, bins: int = 10):
     """Customers by decile of estimated risk: how many, the mean estimate, the observed rate."""
-    import pandas as pd
-
     d = pd.DataFrame({"y": np.asarray(y, float), "risk": np.asarray(risk, float)})
     d["decile"] = pd.qcut(d["risk"].rank(method="first"), min(bins, len(d)), labels=False) + 1
     g = d.groupby("decile")

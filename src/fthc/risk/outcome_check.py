@@ -1,10 +1,12 @@
 """The honest figures of a segmentation's risk, from one fit: how well the segments (and, where outcomes were
-learnt, each customer's estimated risk) separate the outcomes, with the counts and intervals they rest on.
+learnt, each customer's estimated risk and grade) separate the outcomes, with the counts and intervals they rest
+on.
 
 Every figure is out of sample twice over: in time (each customer with an outcome is placed, and scored, from its
-history before the outcome's date, so what the outcome causes - arrears, sanction interest - cannot predict it)
-and in outcome (a segment's rate, and the risk model, are learnt on the other folds' customers, never on the
-customer's own outcome).
+observation window before the outcome's month, so what the outcome causes - arrears, sanction interest - cannot
+predict it) and in outcome (a segment's rate, and the risk model, are learnt on the other folds' customers,
+never on the customer's own outcome). A segment's rate counts the customers with an outcome placed in it as of
+their outcome's date, not by their whole history.
 """
 
 from __future__ import annotations
@@ -17,52 +19,60 @@ from .intervals import wilson_interval
 from .separation import auc_with_interval, out_of_fold_rates, stratified_folds
 
 
-def outcome_check(seg, known, as_of: pd.DataFrame | None, measures: pd.DataFrame) -> dict:
+def outcome_check(seg, known, as_of: pd.DataFrame, measures: pd.DataFrame) -> dict:
     learnt = seg.outcome_model_ is not None
-    placed = as_of if as_of is not None else measures.loc[measures.index.intersection(known.y.index)]
+    placed = as_of
     ids = placed.index
     y = known.y.loc[ids].to_numpy().astype(int)
     if learnt:
-        fold = seg.outcome_model_.fold_
-        oof = seg.outcome_model_.oof_
+        est = seg.risk_estimator_
+        fold = est.fold_.loc[ids].to_numpy()
+        oof = est.oof_.loc[ids]
     else:
         fold = stratified_folds(y, max(2, min(5, int(np.bincount(y, minlength=2).min()))), seg.seed)
     z = seg.model_.transform(placed) if seg.representation_ == "behaviour" else None
     out: dict = {"learnt": learnt, "source": known.source, "dated": known.date is not None,
-                 "customers_with_outcome": int(len(ids)), "positives": int(y.sum())}
-    if z is not None:  # each customer placed from its history before the outcome's date
+                 "customers_with_outcome": int(len(ids)), "positives": int(y.sum()), "window": seg.window}
+    if z is not None:  # each customer placed from its window before the outcome's date
         if learnt and seg.risk_weight_:
             from .aware import with_axis
 
-            labels = seg.model_.head_.predict(with_axis(z, oof[3], seg.risk_weight_, seg.risk_scale_))
+            labels = seg.model_.head_.predict(with_axis(z, oof["logit"].to_numpy(), seg.risk_weight_,
+                                                        seg.risk_scale_))
         else:
             labels = seg.model_.head_.predict(z)
-        out["segment_auc"] = auc_with_interval(y, out_of_fold_rates(labels, y, fold))
-        out["placed_by"] = "history before the outcome's date" if known.date is not None else "whole history"
+        out["placed_by"] = (f"{seg.window}-month window before the outcome's month" if seg.window else
+                            "history before the outcome's month") if known.date is not None else \
+            "latest window (the outcomes have no dates)"
     else:  # a network method: segments as fitted (its series before a date are not rebuilt)
         labels = seg.labels_.reindex(ids).to_numpy()
-        out["segment_auc"] = auc_with_interval(y, out_of_fold_rates(labels, y, fold))
         out["placed_by"] = "whole history (a network method's segments)"
+    out["segment_auc"] = auc_with_interval(y, out_of_fold_rates(labels, y, fold))
+    out["placed"] = pd.Series(labels, index=ids, name="segment")
     if learnt:
-        out["customer_auc"] = auc_with_interval(y, oof[0])
-        out["brier"] = float(np.mean((oof[0] - y) ** 2))
+        out["customer_auc"] = auc_with_interval(y, oof["risk"].to_numpy())
+        grades = est.grades_.grade(oof["risk"].to_numpy())
+        out["grade_auc"] = auc_with_interval(y, grades.astype(float))
+        out["grades"] = est.grades_.table
+        out["brier"] = float(np.mean((oof["risk"].to_numpy() - y) ** 2))
         out["brier_base"] = float(np.mean((y.mean() - y) ** 2))
         from .model import calibration_table
 
-        out["calibration"] = calibration_table(y, oof[0])
+        out["calibration"] = calibration_table(y, oof["risk"].to_numpy())
+        out["model"] = est.model_.chosen_
+        out["model_choice"] = est.model_.choice_
         if seg.risk_choice_ is not None and 0.0 in seg.risk_choice_.index:
             out["unsupervised_auc"] = float(seg.risk_choice_.loc[0.0, "segment_auc"])
-        out["weights"] = pd.Series(seg.outcome_model_.weights_, index=seg.feature_space_.feature_names_) \
-            .sort_values(key=np.abs, ascending=False)
+        out["drivers"] = est.importance(seg.risk_inputs_.loc[ids])
     else:  # the baseline beside it: k-means on summary features, as an analyst would
         out["baseline_auc"] = _baseline(seg, ids, y, fold, len(np.unique(seg.labels_)))
-    out["by_segment"] = by_segment(seg, known)
+    out["by_segment"] = by_segment(seg, out["placed"], known.y.loc[ids])
     return out
 
 
 def _baseline(seg, ids, y, fold, k: int) -> dict:
     """k-means on standardised summary features of every customer, each customer with an outcome placed from
-    its summary features before the outcome's date."""
+    its summary features over its window before the outcome's date."""
     from ..features import summary_features
 
     def signed_log(f: pd.DataFrame) -> np.ndarray:
@@ -72,29 +82,36 @@ def _baseline(seg, ids, y, fold, k: int) -> dict:
     X = signed_log(summary_features(seg.sums_))
     mu, sd = X.mean(0), np.where(X.std(0) > 0, X.std(0), 1)
     km = KMeans(max(k, 2), n_init=10, random_state=seg.seed).fit((X - mu) / sd)
-    before = seg.as_of_sums_ if seg.as_of_sums_ is not None else seg.sums_
-    placed = (signed_log(summary_features(before.loc[ids])) - mu) / sd
+    placed = (signed_log(summary_features(seg.as_of_sums_.loc[ids])) - mu) / sd
     return auc_with_interval(y, out_of_fold_rates(km.predict(placed), y, fold))
 
 
-def by_segment(seg, known) -> pd.DataFrame:
-    """Per segment: customers, with and without an outcome, the observed rate with its Wilson interval, and
-    (where learnt) the mean estimated risk of those without an outcome."""
-    d = pd.DataFrame({"segment": seg.labels_, "outcome": known.y.reindex(seg.labels_.index)})
+def by_segment(seg, placed: pd.Series, y: pd.Series) -> pd.DataFrame:
+    """Per segment: its customers; those with an outcome placed in it as of their outcome's date, their rate
+    and its Wilson interval; those without an outcome, and (where learnt) their mean estimated risk with the
+    interval of that mean over the model's bootstrap refits."""
+    labels = seg.labels_
+    invisible = labels[~labels.index.isin(y.index)]
+    boots, index = None, None
     if seg.outcome_model_ is not None:
-        d = d.join(seg.risk_[["risk", "risk_low", "risk_high"]])
+        inputs = seg.risk_inputs_
+        have = invisible.index[invisible.index.isin(inputs.index)]
+        boots, index = seg.risk_estimator_.boot_risks(inputs.loc[have]), have
     rows = {}
-    for s, g in d.groupby("segment"):
-        has = g["outcome"].notna()
-        n, k = int(has.sum()), int(g.loc[has, "outcome"].sum())
+    for s in sorted(labels.unique()):
+        with_y = y[placed == s]
+        n, k = int(len(with_y)), int(with_y.sum())
         lo, hi = wilson_interval(k, n)
-        row = {"customers": len(g), "with_outcome": n, "without_outcome": int((~has).sum()), "positives": k,
-               "rate": k / n if n else np.nan, "rate_low": lo, "rate_high": hi}
-        if "risk" in g:
-            none = g.loc[~has]
-            row |= {"risk_without_outcome": float(none["risk"].mean()) if len(none) else np.nan,
-                    "risk_low_without_outcome": float(none["risk_low"].mean()) if len(none) else np.nan,
-                    "risk_high_without_outcome": float(none["risk_high"].mean()) if len(none) else np.nan}
+        none = invisible[invisible == s]
+        row = {"customers": int((labels == s).sum()), "with_outcome": n, "without_outcome": int(len(none)),
+               "positives": k, "rate": k / n if n else np.nan, "rate_low": lo, "rate_high": hi}
+        if boots is not None:
+            risk = seg.risk_["risk"].reindex(none.index)
+            cols = index.get_indexer(none.index[none.index.isin(index)])
+            means = boots[:, cols].mean(1) if len(cols) else np.array([np.nan])
+            row |= {"risk_without_outcome": float(risk.mean()) if len(none) else np.nan,
+                    "risk_low_without_outcome": float(np.percentile(means, 2.5)) if len(cols) else np.nan,
+                    "risk_high_without_outcome": float(np.percentile(means, 97.5)) if len(cols) else np.nan}
         rows[s] = row
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "segment"

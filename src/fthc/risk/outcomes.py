@@ -22,8 +22,8 @@ from ..data.ids import as_id_type
 from ..errors import DataError
 
 MIN_EACH = 10  # customers of each outcome (0 and 1) needed to learn anything
-TRUE = {"1", "true", "yes", "y", "t"}
-FALSE = {"0", "false", "no", "n", "f"}
+TRUE = {"1", "true"}  # what docs/guide.md promises: 0/1 or true/false, nothing else
+FALSE = {"0", "false"}
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,14 @@ class Outcomes:
     column: str
     unknown: int = 0  # outcomes of ids that are not among the customers
     rows: int = 0
+    unknown_examples: tuple = ()
 
     def describe(self) -> str:
         text = (f"{len(self.y):,} customers with an outcome in {self.source} (column {self.column!r}; "
                 f"{int(self.y.sum()):,} positive, {self.y.mean():.1%})")
         if self.unknown:
-            text += f"; {self.unknown:,} outcome rows name ids that are not among the customers (left out)"
+            text += (f"; {self.unknown:,} outcome rows name ids that are not among the customers (left out, e.g. "
+                     + ", ".join(repr(str(x)) for x in self.unknown_examples[:3]) + ")")
         return text
 
 
@@ -84,6 +86,14 @@ def read_outcomes(path, customers: pd.Index, id_col: str = "customer_id", outcom
 
     path = Path(path)
     raw, lines = read_keyed_file(path, "outcomes file", [c for c in (id_col, outcome_col, date_col) if c])
+    return outcomes_from_frame(raw, lines, path, customers, id_col, outcome_col, date_col)
+
+
+def outcomes_from_frame(raw: pd.DataFrame, lines, path, customers: pd.Index, id_col: str = "customer_id",
+                        outcome_col: str = "default", date_col: str | None = None) -> Outcomes:
+    """The same checks for a table already in memory (a DataFrame given in Python: `path` names it)."""
+    lines = np.asarray(lines) if lines is not None else np.arange(2, len(raw) + 2)
+    path = path if isinstance(path, Path) else Path(str(path))
     if date_col is None and DATE_COLUMN in raw.columns:
         date_col = DATE_COLUMN
     for col in (id_col, outcome_col, date_col):
@@ -124,9 +134,16 @@ def read_outcomes(path, customers: pd.Index, id_col: str = "customer_id", outcom
                         f"{', '.join(map(str, first[:3]))})", file=path, column=id_col,
                         expected="one outcome per customer")
     known = frame["id"].isin(customers)
+    strangers = [*frame["id"][~known.to_numpy()].head(3), *raw[id_col][foreign].head(3)][:3]
+    if not known.any():
+        sample = ", ".join(repr(str(x)) for x in customers[:3])
+        raise DataError(f"none of the {len(frame):,} outcome ids matches a customer of the transactions (outcome "
+                        f"ids such as {', '.join(repr(str(x)) for x in strangers)}; customer ids such as {sample})",
+                        file=path, column=id_col, expected="the same ids as the transactions' customer ids")
     out = frame[known.to_numpy()].set_index("id")
     result = Outcomes(out["y"].astype(float), out["date"] if date_col else None, path.name, outcome_col,
-                      unknown=int((~known).sum()) + int(foreign.sum()), rows=len(raw))
+                      unknown=int((~known).sum()) + int(foreign.sum()), rows=len(raw),
+                      unknown_examples=tuple(strangers))
     check_learnable(result, path, outcome_col)
     return result
 

@@ -13,17 +13,27 @@ def _auc(a: dict) -> str:
 
 def risk_summary(seg) -> dict | None:
     """Tables, lines and page text of the outcomes, or None when there are none."""
+    from ..risk.inclusion import evidence
+
     c = seg.outcome_check_
     if c is None:
         return None
-    table = c["by_segment"]
+    table = c["by_segment"].copy()
     learnt, source = c["learnt"], c["source"]
     placed = c["placed_by"]
+    overall = float(seg.outcomes_.y.mean()) if learnt else float(table["positives"].sum() /
+                                                                  max(table["with_outcome"].sum(), 1))
+    table["evidence"] = [evidence(r, overall) for _, r in table.iterrows()]
     lines = []
+    grades_line = ""
     if learnt:
-        lines.append(f"risk: outcomes of {c['customers_with_outcome']:,} customers ({source}) learnt by a "
-                     f"cross-fitted model; per-customer AUC {_auc(c['customer_auc'])}; Brier score "
-                     f"{c['brier']:.3f} (the overall rate alone: {c['brier_base']:.3f})")
+        lines.append(f"risk: outcomes of {c['customers_with_outcome']:,} customers ({source}) learnt by "
+                     f"{c['model']} chosen by nested cross-validation; per-customer AUC {_auc(c['customer_auc'])}; "
+                     f"Brier score {c['brier']:.3f} (the overall rate alone: {c['brier_base']:.3f})")
+        g = c["grades"]
+        grades_line = (f"{len(g)} risk grade{'s' if len(g) > 1 else ''} (rates "
+                       + ", ".join(f"{r.rate:.0%}" for r in g.itertuples()) + f"): AUC {_auc(c['grade_auc'])}")
+        lines.append(grades_line)
         lines.append(f"segment-only AUC {_auc(c['segment_auc'])} with {seg.risk_why_ or 'risk weight 0'}"
                      + (f"; the unsupervised segments: {c['unsupervised_auc']:.3f}" if "unsupervised_auc" in c
                         else ""))
@@ -31,33 +41,42 @@ def risk_summary(seg) -> dict | None:
         lines.append(f"risk separation ({source}, not used for fitting): cross-validated AUC "
                      f"{_auc(c['segment_auc'])} from segment rates; k-means on summary features, same k: "
                      f"{_auc(c['baseline_auc'])}")
-    lines.append(f"each customer with an outcome placed from its {placed}; a segment's rate learnt on the other "
-                 "folds")
+    lines.append(f"each customer with an outcome placed and scored from its {placed}; a segment's rate learnt "
+                 "on the other folds")
     md = ["## Risk", "", *[f"- {line[0].upper() + line[1:]}." for line in lines], "",
-          "| segment | customers | with outcome | without | positive | rate | 95% interval |"
-          + (" estimated risk of those without |" if learnt else ""),
-          "| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if learnt else "")]
+          "| segment | customers | with outcome | without | positive | rate | 95% interval | evidence |"
+          + (" estimated risk of those without (95%) |" if learnt else ""),
+          "| --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if learnt else "")]
     for s, r in table.iterrows():
-        row = (f"| {s} | {int(r['customers']):,} | {int(r['with_outcome']):,} | {int(r['without_outcome']):,} | "
-               f"{int(r['positives']):,} | " + (f"{r['rate']:.0%} | {r['rate_low']:.0%}-{r['rate_high']:.0%} |"
-                                                 if r["with_outcome"] else "- | - |"))
+        row = (f"| {s}: {seg.names_.get(s, '')} | {int(r['customers']):,} | {int(r['with_outcome']):,} | "
+               f"{int(r['without_outcome']):,} | {int(r['positives']):,} | "
+               + (f"{r['rate']:.0%} | {r['rate_low']:.0%}-{r['rate_high']:.0%} |" if r["with_outcome"]
+                  else "- | - |") + f" {r['evidence']} |")
         if learnt:
             row += (f" {r['risk_without_outcome']:.1%} ({r['risk_low_without_outcome']:.1%}-"
                     f"{r['risk_high_without_outcome']:.1%}) |" if pd.notna(r.get("risk_without_outcome")) else " - |")
         md.append(row)
+    segment_grades = None
     if learnt:
+        g = c["grades"]
+        md += ["", "Risk grades (cut on the portfolio's out-of-fold risk; neighbours merged where their rates are "
+               "not separated):", "", "| grade | estimated risk | customers with an outcome | rate | 95% interval |",
+               "| --- | --- | --- | --- | --- |"]
+        md += [f"| {i} | {r.risk_from:.1%}-{r.risk_to:.1%} | {r.customers:,} | {r.rate:.1%} | "
+               f"{r.rate_low:.1%}-{r.rate_high:.1%} |" for i, r in g.iterrows()]
         cal = c["calibration"]
         md += ["", "Calibration (customers with an outcome, out of fold, by decile of estimated risk):", "",
                "| decile | customers | mean estimate | observed |", "| --- | --- | --- | --- |"]
         md += [f"| {d} | {int(r['customers'])} | {r['mean_estimate']:.1%} | {r['observed_rate']:.1%} |"
                for d, r in cal.iterrows()]
-        md += ["", "What raises risk most (the model's weights on standardised behaviour features): "
-               + ", ".join(f"{n} {w:+.2f}" for n, w in c["weights"].head(6).items()) + "."]
-    overall = float(seg.outcomes_.y.mean()) if learnt else float(table["positives"].sum() /
-                                                                  max(table["with_outcome"].sum(), 1))
+        md += ["", "What drives risk in this portfolio (mean absolute contribution to the log-odds): "
+               + ", ".join(f"{n} {w:.2f}" for n, w in c["drivers"].head(6).items()) + "."]
+        segment_grades = pd.crosstab(seg.labels_, seg.risk_["risk_grade"]).rename_axis(index="segment",
+                                                                                       columns="grade")
+        segment_grades.columns = [f"grade {g}" if g else "no window" for g in segment_grades.columns]
     html = "<p>" + "<br>".join(line[0].upper() + line[1:] + "." for line in lines) + "</p>"
     csv = table.copy()
     return {"table": table, "csv": csv, "line": "; ".join(lines[:2]), "lines": lines, "markdown": [md],
             "html": html, "overall": overall, "title": "outcome rate per segment (customers with an outcome)",
             "xlabel": "share of the segment's customers with an outcome that were positive (e.g. in default)",
-            "check": c}
+            "check": c, "grades_line": grades_line, "segment_grades": segment_grades}

@@ -58,7 +58,8 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
         summary["sections"].append(["## Fairness", "", f"- Attributes ({', '.join(groups.columns)}) were not used "
                                     "for fitting. " + (f"Below four fifths of the most favoured group's rate of "
                                     "membership of the favourable segments: " + ", ".join(
-                                        f"{r.attribute} {r.group} ({r.ratio_to_most_favoured:.2f})"
+                                        f"{r.attribute} {r.group} ({r.ratio_to_most_favoured:.3f}; 95% "
+                                        f"{r.ratio_low:.2f}-{r.ratio_high:.2f})"
                                         for r in flagged.itertuples()) + "." if len(flagged) else
                                     "No group is below four fifths of the most favoured group's rate." if
                                     found["favourable"] else found["basis"] + ".")])
@@ -104,7 +105,7 @@ def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = 
     if mapping is not None:
         seg.columns = mapping
     seg.lenient = lenient
-    measures, inputs = seg._scored_inputs(data)
+    measures, inputs, risk = seg._scored_inputs(data)
     ids = measures.index
     key = customer
     if np.issubdtype(ids.dtype, np.integer):
@@ -116,10 +117,13 @@ def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = 
         raise DataError(f"customer {customer!r} is not among the {len(ids):,} customers", file=str(data))
     one = measures.loc[[key]]
     row = seg._assignments(one, seg.model_.transform(one if seg.representation_ == "behaviour" else
-                                                     _subset(inputs, ids.get_loc(key)))).iloc[0]
+                                                     _subset(inputs, ids.get_loc(key))),
+                           risk.loc[[key]] if risk is not None else None).iloc[0]
     reasons = seg.reasons_.explain(one, np.array([row["segment"]]))[0]
+    nearest = reasons[0].get("next") if reasons and isinstance(reasons[0], dict) else None
     return {"customer": key, "row": row, "reasons": reasons, "phrases": seg.reasons_.phrases(reasons),
-            "name": seg.names_.get(int(row["segment"]), ""), "segmenter": seg}
+            "name": seg.names_.get(int(row["segment"]), ""), "segmenter": seg,
+            "nearest": f"segment {nearest}: {seg.names_.get(int(nearest), '')}" if nearest is not None else None}
 
 
 def _subset(inputs, i: int):

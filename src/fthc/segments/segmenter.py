@@ -40,9 +40,11 @@ from ..progress import announce
 from .choice import choose_k
 from .describe import describe, name_segments
 from .profile import berka_context, profile_segments
+from ..features.window import WINDOW
 from .stability import REFITS, Stability
 
 MAX_STEPS = 1000  # series keep each customer's latest 1,000 steps (deep methods: memory grows with the longest)
+RISK_COLUMNS = ["risk", "risk_low", "risk_high", "risk_grade", "risk_reasons", "has_outcome", "outcome"]
 SHORT_HISTORY = 3  # customers with fewer transactions are segmented like the others and flagged
 KS = range(1, 9)
 
@@ -63,7 +65,8 @@ class Segmenter(FthcEstimator):
     def __init__(self, k: int | str = "auto", method: str | ClustererConfig = "features", columns=None, *,
                  engine: str = "duckdb", ks=KS, seed: int = 0, representation: str | None = None,
                  lenient: bool = False, refits: int = REFITS, currency: str | None = None,
-                 risk_weight: float | str = "auto", drop_duplicates: bool = False):
+                 risk_weight: float | str = "auto", drop_duplicates: bool = False, risk_model: str = "boosted",
+                 window: int | None = WINDOW, as_of=None):
         self.k = k
         self.method = method
         self.columns = columns
@@ -76,6 +79,9 @@ class Segmenter(FthcEstimator):
         self.currency = currency
         self.risk_weight = risk_weight
         self.drop_duplicates = drop_duplicates
+        self.risk_model = risk_model
+        self.window = window
+        self.as_of = as_of
 
     # -- configuration ------------------------------------------------------------------------------------
     def _config(self) -> ClustererConfig:
@@ -153,7 +159,7 @@ class Segmenter(FthcEstimator):
         self.feature_space_ = encoder if isinstance(encoder, _feature_encoder_class()) else \
             _feature_encoder_class()().fit(measures)
         self.risk_weight_, self.outcome_model_, self.risk_choice_ = 0.0, None, None
-        as_of = self._as_of(source, engine, known) if known is not None else None
+        as_of = self._windows(source, engine, known, measures) if known is not None else None
         if known is not None and self.outcomes_learn_:
             self._fit_outcome_model(known, as_of, measures, z, config, k)
         announce(f"fitting k={k}")
@@ -174,10 +180,6 @@ class Segmenter(FthcEstimator):
                                      index=self.labels_.index, name="confidence")
         self.measures_, self.sums_ = measures, sums
         self.monthly_ = source.monthly(engine, chart_sample(self.labels_, self.seed))
-        if self.outcome_model_ is not None:
-            from ..risk.aware import risk_bands
-
-            self.risk_["risk_band"] = risk_bands(self.risk_["risk"], self.labels_)
         self._describe()
         from .reasons import Reasons
 
@@ -208,83 +210,141 @@ class Segmenter(FthcEstimator):
                 raise DataError("outcomes 'loans' need a Berka folder (its loan table)",
                                 expected="a Berka folder, or an outcomes file for a transactions table")
             result = berka_outcomes(self.context_)
-        elif isinstance(outcomes, pd.Series):
-            y = outcomes.dropna()
-            if not y.isin([0, 1, True, False]).all():
-                raise DataError("outcomes must be 0 or 1", column=str(outcomes.name or "outcome"))
-            inside = y.index.isin(customers)
-            result = Outcomes(y[inside].astype(float), None, "a Series", str(outcomes.name or "outcome"),
-                              unknown=int((~inside).sum()))
-            check_learnable(result, "the outcomes Series", result.column)
+        elif isinstance(outcomes, pd.Series):  # 0/1 by customer id (no dates)
+            from ..risk.outcomes import outcomes_from_frame
+
+            name = str(outcomes.name or "default")
+            frame = pd.DataFrame({"customer_id": outcomes.index.to_numpy(), name: outcomes.to_numpy()})
+            result = outcomes_from_frame(frame, None, "the outcomes Series", customers, "customer_id", name)
+        elif isinstance(outcomes, pd.DataFrame):  # customer_id, default[, reference_date], as in a file
+            from ..risk.outcomes import outcomes_from_frame
+
+            result = outcomes_from_frame(outcomes.reset_index(drop=True), None, "the outcomes DataFrame", customers)
         else:
             result = read_outcomes(outcomes, customers)
         return result
 
-    def _as_of(self, source, engine, known):
-        """The measures of the customers with an outcome, each from its history before the outcome's date (the
-        whole history when outcomes have no dates)."""
-        self.as_of_sums_ = None
-        if known.date is None:
-            if self.outcomes_learn_:
-                self.notes_.append(f"the outcomes in {known.source} have no dates: the model learns from whole "
-                                   "histories, which may hold what the outcome itself caused (arrears, sanction "
-                                   "interest); give the date the outcome refers to (--outcome-date-col)")
-            return None
-        announce(f"behaviour of {len(known.y):,} customers before their outcome's date")
-        sums = source.sums(engine, as_of=known.date)
-        self.as_of_sums_ = sums
-        return _measures_of(sums)
+    def _windows(self, source, engine, known, measures):
+        """Every risk figure's histories (`fthc.features.window`): each customer with an outcome from the window
+        before its outcome's month, each other customer (where outcomes are learnt) from the window ending at
+        the data's end or `as_of`. Sets `risk_inputs_` (the outcome model's inputs of every customer with a
+        window) and `as_of_sums_`; returns the window measures of the customers with an outcome."""
+        from ..features.window import cutoffs
+
+        undated = known.date is None
+        if known.unknown:
+            import warnings
+
+            text = (f"{known.unknown:,} of the {known.rows or known.unknown + len(known.y):,} outcome rows in "
+                    f"{known.source} name ids that are not among the customers: left out (e.g. "
+                    + ", ".join(repr(str(x)) for x in known.unknown_examples[:3]) + ")")
+            warnings.warn(text, UserWarning, stacklevel=3)
+            self.notes_.append(text)
+        if undated and self.outcomes_learn_:
+            import warnings
+
+            text = (f"the outcomes in {known.source} have no dates: the model learns from the latest "
+                    f"{self.window or 'all'} months of each history, which may hold what the outcome itself caused "
+                    "(arrears, sanction interest); give the date the outcome refers to (--outcome-date-col)")
+            warnings.warn(text, UserWarning, stacklevel=3)
+            self.notes_.append(text)
+        end = self._reference_end(source, engine)
+        reference = pd.Series(end, index=measures.index if self.outcomes_learn_ else known.y.index)
+        if not undated:
+            reference.loc[known.date.index] = pd.to_datetime(known.date).to_numpy()
+        cut = cutoffs(reference, self.window)
+        announce(f"behaviour of {len(cut):,} customers over their {self.window or 'whole'}-month window before "
+                 + ("their outcome's date" if not self.outcomes_learn_ else "their reference date"))
+        self.cutoffs_ = cut
+        sums = source.sums(engine, as_of=cut)
+        window_measures = _measures_of(sums)
+        self.as_of_sums_ = sums.loc[sums.index.intersection(known.y.index)]
+        self.risk_inputs_ = self._risk_inputs(source, engine, window_measures, cut)
+        self.window_measures_ = window_measures
+        return window_measures.loc[window_measures.index.intersection(known.y.index)]
+
+    def _reference_end(self, source, engine) -> pd.Timestamp:
+        """The reference date of customers without an outcome: `as_of`, or the day after the data's last whole
+        month."""
+        from ..features.window import data_end_cutoff, month_start
+
+        if self.as_of is not None:
+            return month_start(pd.Timestamp(self.as_of))
+        return data_end_cutoff(source.last_timestamp(engine))
+
+    def _risk_inputs(self, source, engine, window_measures: pd.DataFrame, cut: pd.DataFrame) -> pd.DataFrame:
+        from ..features.window import recent_months
+        from ..risk.estimator import risk_inputs
+
+        recent = recent_months(source.months(engine, cut), cut.loc[window_measures.index])
+        return risk_inputs(window_measures, recent)
 
     def _fit_outcome_model(self, known, as_of, measures, z, config, k) -> None:
-        """The cross-fitted outcome model, every customer's risk, and the risk weight of the segments' space."""
+        """The cross-fitted outcome model, every customer's risk and grade, and the risk weight of the space."""
         from ..clustering import HEADS
         from ..risk.aware import choose_weight
-        from ..risk.model import OutcomeModel
+        from ..risk.estimator import RiskEstimator
 
-        learn = as_of if as_of is not None else measures.loc[known.y.index]
-        missing = known.y.index.difference(learn.index)
+        inputs = self.risk_inputs_
+        missing = known.y.index.difference(as_of.index)
         if len(missing):
-            self.notes_.append(f"{len(missing):,} customers with an outcome have no transactions before its date: "
-                               "left out of the outcome model")
-        ids = learn.index
-        y = known.y.loc[ids].to_numpy().astype(int)
-        announce(f"learning the outcome from {len(ids):,} customers ({int(y.sum()):,} positive)")
-        X = self.feature_space_.transform(learn)
-        om = OutcomeModel(seed=self.seed).fit(X, y)
-        now = self.feature_space_.transform(measures)
-        risk = om.predict(now)
-        pos = measures.index.get_indexer(ids)
-        own = om.predict(self.feature_space_.transform(measures.iloc[pos]), om.fold_)  # cross-fitted
-        for key in risk:
-            risk[key][pos] = own[key]
-        self.outcome_model_, self.outcomes_ = om, known
-        self.risk_scale_ = float(np.std(risk["logit"])) or 1.0
-        self.risk_ = pd.DataFrame({"risk": risk["risk"], "risk_low": risk["risk_low"], "risk_high": risk["risk_high"],
-                                   "has_outcome": measures.index.isin(known.y.index)}, index=measures.index)
+            self.notes_.append(f"{len(missing):,} customers with an outcome have no transactions in the "
+                               f"{self.window or 'whole'}-month window before its date: left out of the outcome "
+                               "model")
+        ids = as_of.index
+        y = known.y.loc[ids].astype(int)
+        announce(f"learning the outcome from {len(ids):,} customers ({int(y.sum()):,} positive; "
+                 f"{self.risk_model} model, nested cross-validation)")
+        est = RiskEstimator(self.risk_model, seed=self.seed, currency=self.currency_)
+        est.fit(inputs.loc[ids], y, population=inputs)
+        self.risk_estimator_ = self.outcome_model_ = est
+        self.outcomes_ = known
+        scored = est.score(inputs).reindex(measures.index)
+        reasons = est.reasons(inputs).reindex(measures.index)
+        unscored = int(scored["risk"].isna().sum())
+        if unscored:
+            self.notes_.append(f"{unscored:,} customers have no transactions in their "
+                               f"{self.window or 'whole'}-month window: no risk is estimated for them")
+        self.risk_ = pd.DataFrame({"risk": scored["risk"], "risk_low": scored["risk_low"],
+                                   "risk_high": scored["risk_high"],
+                                   "risk_grade": scored["risk_grade"].fillna(0).astype(np.int64),
+                                   "risk_reasons": reasons["risk_reasons"].fillna(""),
+                                   "has_outcome": measures.index.isin(ids)}, index=measures.index)
         self.risk_["outcome"] = known.y.reindex(measures.index)
-        self._logit = risk["logit"]
-        self.learnt_fold_ = pd.Series(om.fold_, index=ids)
+        self.risk_center_ = float(scored["logit"].mean())
+        logit = scored["logit"].fillna(self.risk_center_).to_numpy()
+        self.risk_scale_ = float(np.std(logit)) or 1.0
+        self._logit = logit
+        self.learnt_fold_ = est.fold_
         if self.risk_weight == 0:
+            self.risk_why_ = "risk weight 0, as asked"
             return
         if HEADS.get(config.head.clustering).flag("refines_encoder") or self.representation_ != "behaviour":
             self.notes_.append(f"segments of the {self.method if isinstance(self.method, str) else 'configured'} "
                                "method are not made risk-aware (that needs the behaviour-feature space); the risk of "
                                "every customer is estimated all the same")
+            self.risk_why_ = "risk weight 0 (the method's space cannot take the risk axis)"
             return
-        z_out = self.feature_space_.transform(learn)
-        choice_w, table, why = choose_weight(lambda: make_head(config.replace(k=k)), z, risk["logit"],
-                                             self.risk_scale_, z_out, om.oof_[3], y, om.fold_,
-                                             _auc(y, om.oof_[0]), self.risk_weight)
+        z_out = self.feature_space_.transform(as_of)
+        oof = est.oof_.loc[ids]
+        choice_w, table, why = choose_weight(lambda: make_head(config.replace(k=k)), z, logit,
+                                             self.risk_scale_, z_out, oof["logit"].to_numpy(), y.to_numpy(),
+                                             est.fold_.loc[ids].to_numpy(), _auc(y, oof["risk"]),
+                                             self.risk_weight)
         self.risk_weight_, self.risk_choice_, self.risk_why_ = choice_w, table, why
 
-    def _space(self, measures: pd.DataFrame, z: np.ndarray, fitted: bool = False) -> np.ndarray:
+    def _space(self, measures: pd.DataFrame, z: np.ndarray, fitted: bool = False, risk=None) -> np.ndarray:
         """The space the head works in: the encoder's points, with the risk axis when the segments are
         risk-aware (`fitted`: the fitted customers, placed by their cross-fitted risk)."""
         from ..risk.aware import with_axis
 
         if not self.risk_weight_:
             return z
-        logit = self._logit if fitted else self._risk_of(measures)["logit"]
+        if fitted:
+            logit = self._logit
+        else:  # a customer without a window (no risk) sits at the mean log-odds
+            logit = risk["logit"].to_numpy()
+            logit = np.where(np.isnan(logit), self.risk_center_, logit)
         return with_axis(z, logit, self.risk_weight_, self.risk_scale_)
 
     def _check_outcomes(self, known, as_of, measures) -> dict:
@@ -387,49 +447,76 @@ class Segmenter(FthcEstimator):
 
             mapping = ColumnMapping.from_dict(self.column_mapping_)
         source = as_source(X, mapping, lenient=self.lenient)
-        measures, _, _ = self._measures(source)
+        measures, _, engine = self._measures(source)
         model = self.model_
         spec = replace(model.series_spec_, seq_len=model.seq_len_) if model.series_spec_ is not None else None
         inputs, _ = self._inputs(source, measures, self.representation_, model.config, spec,
                                  model.series_scaling_ or None)
-        return measures, inputs
+        risk = None
+        if self.outcome_model_ is not None:  # the window ending at the data's end (or as_of) of every customer
+            from ..features.window import cutoffs
+
+            cut = cutoffs(pd.Series(self._reference_end(source, engine), index=measures.index), self.window)
+            window_measures = _measures_of(source.sums(engine, as_of=cut))
+            risk = self._risk_of(self._risk_inputs(source, engine, window_measures, cut), measures.index)
+        return measures, inputs, risk
+
+    def risk_at(self, X, dates: pd.Series) -> pd.DataFrame:
+        """Risk, interval, grade and risk reasons of the customers of `dates` (customer id -> reference date),
+        each from its window before that date's month: how an applicant is scored at its application date."""
+        from ..data.source import as_source
+        from ..features.window import cutoffs
+
+        self.check_fitted()
+        if self.outcome_model_ is None:
+            raise FthcError("this model was fitted without outcomes: it estimates no risk (fit with outcomes=)")
+        mapping = self._mapping()
+        if mapping is None and self.column_mapping_:
+            from ..data.transactions import ColumnMapping
+
+            mapping = ColumnMapping.from_dict(self.column_mapping_)
+        source = as_source(X, mapping, lenient=self.lenient)
+        _, _, engine = self._measures(source)
+        cut = cutoffs(pd.Series(pd.to_datetime(dates).to_numpy(), index=dates.index), self.window)
+        window_measures = _measures_of(source.sums(engine, as_of=cut))
+        return self._risk_of(self._risk_inputs(source, engine, window_measures, cut), dates.index)
 
     def transform(self, X) -> pd.DataFrame:
         """The points the segments are made in (one row per customer; with the risk axis last when the
         segments are risk-aware)."""
-        measures, inputs = self._scored_inputs(X)
-        z = self._space(measures, self.model_.transform(inputs))
+        measures, inputs, risk = self._scored_inputs(X)
+        z = self._space(measures, self.model_.transform(inputs), risk=risk)
         return pd.DataFrame(z, index=pd.Index(measures.index, name="customer_id"),
                             columns=[f"z{i}" for i in range(z.shape[1])])
 
     def predict(self, X) -> pd.Series:
         """Each customer's segment (a Series indexed by customer id)."""
-        measures, inputs = self._scored_inputs(X)
-        segment = self.model_.head_.predict(self._space(measures, self.model_.transform(inputs)))
+        measures, inputs, risk = self._scored_inputs(X)
+        segment = self.model_.head_.predict(self._space(measures, self.model_.transform(inputs), risk=risk))
         return pd.Series(segment, index=pd.Index(measures.index, name="customer_id"), name="segment")
 
     def predict_proba(self, X) -> pd.DataFrame:
         """Per customer and segment: the share of the refitted segmentations that put the customer there."""
-        measures, inputs = self._scored_inputs(X)
-        p = self.stability_.proba(self._space(measures, self.model_.transform(inputs)))
+        measures, inputs, risk = self._scored_inputs(X)
+        p = self.stability_.proba(self._space(measures, self.model_.transform(inputs), risk=risk))
         return pd.DataFrame(p, index=pd.Index(measures.index, name="customer_id"), columns=list(range(p.shape[1])))
 
     def assign(self, X) -> pd.DataFrame:
-        """Each customer's segment, its name, confidence and number of transactions (index: customer id)."""
-        measures, inputs = self._scored_inputs(X)
-        return self._assignments(measures, self.model_.transform(inputs))
+        """Each customer's segment, its name, confidence, number of transactions and reasons; with an outcome
+        model, its risk, interval, grade and risk reasons (index: customer id). The same columns as
+        `assignments_` and `fthc segment`'s assignments.csv."""
+        measures, inputs, risk = self._scored_inputs(X)
+        return self._assignments(measures, self.model_.transform(inputs), risk)
 
-    def _assignments(self, measures: pd.DataFrame, z: np.ndarray) -> pd.DataFrame:
-        space = self._space(measures, z)
+    def _assignments(self, measures: pd.DataFrame, z: np.ndarray, risk: pd.DataFrame | None = None) -> pd.DataFrame:
+        space = self._space(measures, z, risk=risk)
         segment = self.model_.head_.predict(space)
         proba = self.stability_.proba(space)
         out = self._table(pd.Index(measures.index, name="customer_id"), segment,
                           proba[np.arange(len(segment)), segment], measures["transactions_count"].to_numpy())
         out["reasons"] = self.reasons_.column(measures, segment)
-        if self.outcome_model_ is not None:  # risk from the customer's behaviour, by models that never saw it
-            r = self._risk_of(measures)
-            for key in ("risk", "risk_low", "risk_high"):
-                out[key] = r[key]
+        if risk is not None:  # risk from the customer's window, by models that never saw its outcome
+            out = out.join(risk[RISK_COLUMNS])
         return out
 
     def _table(self, index: pd.Index, segment: np.ndarray, confidence: np.ndarray, counts: np.ndarray):
@@ -438,20 +525,16 @@ class Segmenter(FthcEstimator):
                              "confidence": confidence, "transactions": counts,
                              "short_history": counts < SHORT_HISTORY}, index=index)
 
-    def _risk_of(self, measures: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Risk of customers given by their measures: a customer whose outcome the model learnt from is scored by
-        its own fold's models (as at fitting: never by a model that saw its outcome), any other by all of them."""
-        X = self.feature_space_.transform(measures)
-        r = self.outcome_model_.predict(X)
-        learnt = getattr(self, "learnt_fold_", None)
-        if learnt is not None and len(learnt):
-            fold = learnt.reindex(measures.index)
-            known = fold.notna().to_numpy()
-            if known.any():
-                own = self.outcome_model_.predict(X[known], fold[known].to_numpy().astype(int))
-                for key in r:
-                    r[key][known] = own[key]
-        return r
+    def _risk_of(self, inputs: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+        """Risk, interval, grade, log-odds and risk reasons of customers given by their window's inputs (a
+        customer whose outcome was learnt is scored by its own fold's model, never by one that saw it)."""
+        est = self.risk_estimator_
+        scored = est.score(inputs).join(est.reasons(inputs)[["risk_reasons"]]).reindex(index)
+        scored["risk_grade"] = scored["risk_grade"].fillna(0).astype(np.int64)
+        scored["risk_reasons"] = scored["risk_reasons"].fillna("no transactions in the window: no risk estimated")
+        outcome = est.outcomes_.reindex(index)
+        scored["has_outcome"], scored["outcome"] = outcome.notna().to_numpy(), outcome.to_numpy()
+        return scored
 
     @property
     def assignments_(self) -> pd.DataFrame:
@@ -460,11 +543,9 @@ class Segmenter(FthcEstimator):
         seg = self.labels_.to_numpy()
         out = self._table(self.labels_.index, seg, self.confidence_.to_numpy(),
                           self.measures_["transactions_count"].to_numpy())
-        if not hasattr(self, "_reasons_column"):
-            self._reasons_column = self.reasons_.column(self.measures_, seg)
-        out["reasons"] = self._reasons_column
+        out["reasons"] = self.reasons_.column(self.measures_, seg)
         if self.outcome_model_ is not None:
-            out = out.join(self.risk_[["risk", "risk_low", "risk_high", "risk_band", "has_outcome", "outcome"]])
+            out = out.join(self.risk_[RISK_COLUMNS])
         return out
 
     # -- saving -------------------------------------------------------------------------------------------
@@ -484,11 +565,11 @@ class Segmenter(FthcEstimator):
         arrays |= {"reasons.centres": self.reasons_.centres, "reasons.segments": self.reasons_.segments,
                    "reasons.medians": self.reasons_.medians.to_numpy(dtype=np.float64)}
         extra["segmenter"]["reasons_measures"] = list(self.reasons_.medians.columns)
-        if self.outcome_model_ is not None:
-            arrays |= self.outcome_model_.arrays()
-            ids = self.learnt_fold_.index.to_numpy()  # whose outcome each fold model learnt from
-            arrays |= {"risk.learnt_ids": ids if ids.dtype != object else ids.astype(str),
-                       "risk.learnt_folds": self.learnt_fold_.to_numpy()}
+        if self.outcome_model_ is not None:  # JSON text (LightGBM's own text format inside): no pickle
+            import json
+
+            arrays["risk.estimator"] = np.array(json.dumps(self.risk_estimator_.to_dict()))
+            extra["segmenter"] |= {"risk_center": self.risk_center_}
         return write_artefact(self.model_, folder, extra=extra, extra_arrays=arrays)
 
     @classmethod
@@ -538,12 +619,13 @@ class Segmenter(FthcEstimator):
                                            seg.currency_)
         seg.outcome_model_ = None
         if info.get("outcome_model"):
-            from ..risk.model import OutcomeModel
+            import json
 
-            seg.outcome_model_ = OutcomeModel.from_arrays(art.extra_arrays)
-            ids = art.extra_arrays["risk.learnt_ids"]
-            seg.learnt_fold_ = pd.Series(art.extra_arrays["risk.learnt_folds"],
-                                         index=ids.astype(object) if ids.dtype.kind == "U" else ids)
+            from ..risk.estimator import RiskEstimator
+
+            seg.risk_estimator_ = seg.outcome_model_ = RiskEstimator.from_dict(
+                json.loads(str(art.extra_arrays["risk.estimator"])))
+            seg.learnt_fold_, seg.risk_center_ = seg.risk_estimator_.fold_, float(info["risk_center"])
         seg.labels_ = pd.Series(np.zeros(0, dtype=np.int64), name="segment")  # fitted; its customers are not kept
         return seg
 
