@@ -105,13 +105,13 @@ def test_bf16_is_refused_where_the_hardware_lacks_it_and_auto_falls_back(monkeyp
     with pytest.raises(IncompatibleConfigError, match="unknown precision"):
         precision.resolve_precision("fp16", cpu)
     monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
-    monkeypatch.setattr(precision, "bf16_calibration", lambda device_type="cpu": 0.01)
-    assert precision.resolve_precision("auto", cpu) == "bf16"
-    assert "within the 5% tolerance" in precision.precision_why("auto", cpu)
+    close, apart = (lambda device_type="cpu": 0.01), (lambda device_type="cpu": 0.24)
+    assert precision.resolve_precision("auto", cpu, close) == "bf16"
+    assert "within the 5% tolerance" in precision.precision_why("auto", cpu, close)
     # a CPU whose bf16 really computes in bf16 (AMX: 24% apart after 20 batches) keeps float32 under auto
-    monkeypatch.setattr(precision, "bf16_calibration", lambda device_type="cpu": 0.24)
-    assert precision.resolve_precision("auto", cpu) == "fp32"
-    assert "beyond the 5% tolerance" in precision.precision_why("auto", cpu)
+    assert precision.resolve_precision("auto", cpu, apart) == "fp32"
+    assert "beyond the 5% tolerance" in precision.precision_why("auto", cpu, apart)
+    assert precision.resolve_precision("auto", cpu) == "fp32"  # nothing to check bf16 against
     assert precision.resolve_precision("bf16", cpu) == "bf16"  # asked for: allowed where native
 
 
@@ -121,7 +121,8 @@ def test_auto_precision_keeps_fp32_results_and_bf16_is_the_same_whatever_the_thr
     """What `auto` protects: a network trained under it ends within TOLERANCE of float32 (on a CPU where bf16
     computes in bf16, e.g. AMX, auto falls back to float32, which this checks too); forced bf16 is deterministic
     across thread counts."""
-    from fthc.models.precision import TOLERANCE, bf16_calibration
+    from fthc.models.encoders import bf16_calibration
+    from fthc.models.precision import TOLERANCE
 
     X, mask = data
     config = BASE.replace(autoencoder="resnet", clustering="kmeans", arch={"filters": 8}, pretrain_batches=20)

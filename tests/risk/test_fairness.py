@@ -17,7 +17,11 @@ from .test_outcomes import transactions
 def fitted(labels, rates, risk=None):
     """What the audit reads of a fitted Segmenter: segments, each segment's outcome rate, estimated risk."""
     labels = pd.Series(labels, index=pd.Index([f"c{i}" for i in range(len(labels))], name="customer_id"))
-    by_segment = pd.DataFrame({"with_outcome": 50, "rate": rates, "positives": [int(50 * r) for r in rates]})
+    from fthc.risk.intervals import wilson_interval
+
+    bounds = [wilson_interval(int(50 * r), 50) for r in rates]
+    by_segment = pd.DataFrame({"with_outcome": 50, "rate": rates, "positives": [int(50 * r) for r in rates],
+                               "rate_low": [b[0] for b in bounds], "rate_high": [b[1] for b in bounds]})
     return SimpleNamespace(
         labels_=labels, outcome_check_={"by_segment": by_segment},
         outcome_model_=object() if risk is not None else None,
@@ -46,11 +50,11 @@ def test_estimated_risk_is_shown_per_group_only_where_an_outcome_model_was_learn
     labels = [0] * 50 + [1] * 50
     groups = pd.DataFrame({"gender": ["F", "M"] * 50}, index=[f"c{i}" for i in range(100)])
     risk = np.r_[np.full(50, 0.1), np.full(50, 0.3)]
-    with_model, found = fairness(fitted(labels, [0.1, 0.3], risk), groups)
+    with_model, found = fairness(fitted(labels, [0.05, 0.35], risk), groups)
     assert with_model.drop_duplicates("group").set_index("group")["mean_risk"].to_dict() == pytest.approx(
         {"F": 0.2, "M": 0.2})
     assert "mean estimated risk" in fairness_html(with_model, found, str)
-    without, found = fairness(fitted(labels, [0.1, 0.3]), groups)
+    without, found = fairness(fitted(labels, [0.05, 0.35]), groups)
     assert without["mean_risk"].isna().all()
     assert "mean estimated risk" not in fairness_html(without, found, str)
 

@@ -109,20 +109,28 @@ def test_risk_weight_zero_gives_the_unsupervised_segments_exactly(berka):
     assert (learnt.risk_["risk"] <= learnt.risk_["risk_high"]).all()
 
 
-def test_assign_gives_the_risk_segment_gave_for_the_same_customers(berka, tmp_path):
+def test_assign_writes_the_columns_segment_writes_and_the_same_risk_for_customers_without_an_outcome(berka,
+                                                                                                    tmp_path):
     result = CliRunner().invoke(main, ["segment", "--data", str(berka), "--k", "3", "--outcomes",
                                        str(berka / "outcomes.csv"), "--out", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
     assert "per-customer AUC" in result.output and (tmp_path / "s" / "risk.csv").exists()
     fitted = pd.read_csv(tmp_path / "s" / "assignments.csv").set_index("customer_id")
-    assert {"risk", "risk_low", "risk_high", "risk_band", "has_outcome"} <= set(fitted.columns)
+    assert {"risk", "risk_low", "risk_high", "risk_grade", "risk_reasons", "has_outcome", "outcome"} <= \
+        set(fitted.columns)
     result = CliRunner().invoke(main, ["assign", "--model", str(tmp_path / "s" / "model"), "--data",
                                        str(berka), "--out", str(tmp_path / "a.csv")])
     assert result.exit_code == 0, result.output
     assigned = pd.read_csv(tmp_path / "a.csv").set_index("customer_id")
+    assert list(assigned.columns) == list(fitted.columns)
     assert assigned["segment"].equals(fitted["segment"])
-    np.testing.assert_allclose(assigned["risk"], fitted["risk"], rtol=1e-9)
-    np.testing.assert_allclose(assigned["risk_high"], fitted["risk_high"], rtol=1e-9)
+    # a customer without an outcome: its window ends at the data's end in both; one with an outcome was judged
+    # from its window before the outcome's date at fitting, and assign scores it as of today
+    none = ~fitted["has_outcome"]
+    np.testing.assert_allclose(assigned.loc[none, "risk"], fitted.loc[none, "risk"], rtol=1e-9)
+    np.testing.assert_allclose(assigned.loc[none, "risk_high"], fitted.loc[none, "risk_high"], rtol=1e-9)
+    assert assigned.loc[none, "risk_grade"].equals(fitted.loc[none, "risk_grade"])
+    assert assigned["has_outcome"].equals(fitted["has_outcome"])
 
 
 def test_loans_on_a_berka_folder_and_their_errors(berka, tmp_path):

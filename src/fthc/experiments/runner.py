@@ -191,9 +191,11 @@ def execute(run: Run, data: Dataset, store: Store, test_fraction: float,
         truth = data.truth[idx] if data.truth is not None else None
         metrics[name] = evaluate(part.X.numpy().reshape(len(part), -1), z, labels, config.head.k, truth, run.seed)
     degenerate = metrics["train"]["degenerate"] or metrics["test"]["degenerate"]
+    from ..models.encoders import bf16_calibration
     from ..models.precision import precision_why
 
-    why = precision_why(pre.encoder.precision, pre.encoder.device_) if hasattr(pre.encoder, "precision") else None
+    why = precision_why(pre.encoder.precision, pre.encoder.device_, bf16_calibration) \
+        if hasattr(pre.encoder, "precision") else None
     metrics["runtime"] = {"precision": pre.encoder.precision_, "precision_why": why,
                           "device": str(pre.encoder.device_),
                           "threads": torch.get_num_threads()}  # how it ran: not part of the config's key

@@ -7,7 +7,7 @@ stay float32: `autocast` only covers the network, and everything it returns is c
 Whether bf16 changes the results depends on the CPU: with AVX-512 bf16 alone (AMD EPYC) the kernels accumulate in
 float32 and a ResNet's pretext loss after 20 batches stays within 1% of float32's; with AMX, products really run
 in bf16 and the same loss ended 24% apart. So `precision="auto"` takes bf16 only after a short calibration on
-this machine (`bf16_calibration`: the paper's ResNet trained 20 batches on seeded series in both precisions)
+this machine (`fthc.models.encoders.bf16_calibration`: the paper's ResNet trained 20 batches on seeded series in both precisions)
 finds the two losses within `TOLERANCE` of each other; otherwise float32, and `precision_why` says which and why.
 """
 
@@ -37,36 +37,16 @@ def cpu_has_native_bf16() -> bool:
 TOLERANCE = 0.05  # bf16's pretext loss within 5% of float32's after the calibration's 20 batches
 
 
-@functools.cache
-def bf16_calibration(device_type: str = "cpu") -> float:
-    """How far bf16 training lands from float32 on this machine: the relative difference of the pretext losses
-    of the paper's ResNet (8 filters) after 20 batches on seeded sinusoids, same start, same batches."""
-    import numpy as np
-
-    from .encoders import AutoencoderEncoder
-
-    rng = np.random.default_rng(0)
-    t = np.linspace(0, 4 * np.pi, 30)
-    group = np.arange(36) % 3
-    X = np.stack([np.sin(t * (1 + g)) + 0.3 * rng.normal(size=30) for g in group])[:, None, :]
-    X = np.concatenate([X, rng.normal(size=X.shape)], axis=1).astype(np.float32)
-    losses = {}
-    with torch.random.fork_rng(devices=[]):
-        for p in ("fp32", "bf16"):
-            enc = AutoencoderEncoder("resnet", latent_dim=4, batches=20, batch_size=8, arch={"filters": 8},
-                                     device=device_type, precision=p).fit(X)
-            losses[p] = enc.history_["pretext_loss"][-1]
-    return abs(losses["bf16"] - losses["fp32"]) / max(abs(losses["fp32"]), 1e-12)
-
-
-def precision_why(precision: str, device: torch.device) -> str:
+def precision_why(precision: str, device: torch.device, calibration=None) -> str:
     """What `resolve_precision` chose here, and why (for the run's record and the CLI)."""
-    chosen = resolve_precision(precision, device)
+    chosen = resolve_precision(precision, device, calibration)
     if precision != "auto":
         return f"{chosen}, as asked"
     if not _native(device):
         return "fp32: this device has no native bf16"
-    gap = bf16_calibration(device.type)
+    if calibration is None:
+        return "fp32: no calibration was given to check bf16 against"
+    gap = calibration(device.type)
     return (f"{chosen}: bf16 training lands {gap:.1%} from fp32 on this machine's calibration "
             f"({'within' if chosen == 'bf16' else 'beyond'} the {TOLERANCE:.0%} tolerance)")
 
@@ -76,15 +56,16 @@ def _native(device: torch.device) -> bool:
         device.type == "cpu" and cpu_has_native_bf16()
 
 
-def resolve_precision(precision: str, device: torch.device) -> str:
+def resolve_precision(precision: str, device: torch.device, calibration=None) -> str:
     """'fp32' or 'bf16' for this device. `auto` takes bf16 where it is native and the calibration finds it gives
     float32's results within `TOLERANCE`, fp32 elsewhere; an explicit 'bf16' on a device without it is refused
-    rather than emulated slowly."""
+    rather than emulated slowly. `calibration(device_type)`: the relative gap of bf16 training from fp32 on
+    this machine (`fthc.models.encoders.bf16_calibration`); without it `auto` keeps fp32."""
     if precision not in PRECISIONS:
         raise IncompatibleConfigError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
     native = _native(device)
     if precision == "auto":
-        return "bf16" if native and bf16_calibration(device.type) <= TOLERANCE else "fp32"
+        return "bf16" if native and calibration is not None and calibration(device.type) <= TOLERANCE else "fp32"
     if precision == "bf16" and not native:
         raise IncompatibleConfigError(f"precision 'bf16' asked, but the {device.type} device here has no native "
                                       "bf16 (AVX-512 bf16, AMX or a bf16 GPU); use 'auto' or 'fp32'")

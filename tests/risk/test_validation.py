@@ -1,0 +1,162 @@
+"""What a model-validation team checks: figures that never read history after the outcome (each leak planted,
+then shown removed), grades, evidence rules, reasons, the inputs' rules, and the model classes."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import fthc
+from fthc.cli import main
+from fthc.errors import DataError
+from fthc.risk.grades import fit_grades
+from fthc.risk.inclusion import favourable_segments
+
+REF = pd.Timestamp("2022-10-01")
+
+
+def bank(n=240, seed=0, after=0.0, old=0.0):
+    """24 months per customer; a third default at REF. `after`: what a default causes after REF (monthly fees of
+    this size); `old`: money moved in and out more than 12 months before the data's end (outside every window)."""
+    rng = np.random.default_rng(seed)
+    bad = rng.random(n) < 0.35
+    rows = []
+    for c in range(n):
+        level = rng.lognormal(7.5, 0.3) * (0.6 if bad[c] and rng.random() < 0.7 else 1.0)
+        bal = 500.0
+        for m in range(24):
+            month = pd.Timestamp("2021-01-01") + pd.DateOffset(months=m)
+            spend = level * rng.uniform(0.6, 1.2) * (1.3 if bad[c] else 1.0)
+            for d, a, k in ((3, level, "incoming_transfer"), (15, -spend, "card_payment")):
+                bal += a
+                rows.append((c, month + pd.Timedelta(days=d - 1), a, bal, k))
+            if after and bad[c] and month >= REF:
+                bal -= after
+                rows.append((c, month + pd.Timedelta(days=20), -after, bal, "interest_fees"))
+            if old and m < 10:
+                rows.append((c, month + pd.Timedelta(days=25), old, bal + old, "cash_deposit"))
+                rows.append((c, month + pd.Timedelta(days=26), -old, bal, "cash_withdrawal"))
+    tx = pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount", "balance", "category"])
+    known = np.arange(n) < int(n * 0.6)
+    outcomes = pd.DataFrame({"customer_id": np.arange(n)[known], "default": bad[known].astype(int),
+                             "reference_date": REF.strftime("%Y-%m-%d")})
+    return tx, outcomes
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    tx, outcomes = bank()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = fthc.Segmenter(k=3, risk_weight=0).fit(tx, outcomes=outcomes)
+    return seg, tx, outcomes
+
+
+def test_what_a_default_causes_after_its_date_reaches_no_figure(fitted):
+    """Leaks 1 and 2 planted (fees after the default's date) and shown removed: the risk of customers with an
+    outcome, the per-segment rates and the segments they are judged in are the same with and without them."""
+    seg, _, outcomes = fitted
+    tx_leaky, _ = bank(after=400.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        leaky = fthc.Segmenter(k=3, risk_weight=0).fit(tx_leaky, outcomes=outcomes)
+    ids = outcomes["customer_id"]
+    # inputs to 1e-6 (DuckDB's parallel sums may add in another order), which moves a tree's bin edge at most:
+    # the risk to 1e-3, where the planted fees alone separate defaults perfectly
+    pd.testing.assert_frame_equal(leaky.risk_inputs_.loc[ids], seg.risk_inputs_.loc[ids], atol=1e-6)
+    np.testing.assert_allclose(leaky.risk_.loc[ids, "risk"], seg.risk_.loc[ids, "risk"], atol=1e-3)
+    assert leaky.outcome_check_["customer_auc"]["auc"] == pytest.approx(seg.outcome_check_["customer_auc"]["auc"],
+                                                                        abs=0.01)
+    # each customer with an outcome is judged in the segment its window before the date places it in
+    placed = leaky.outcome_check_["placed"]
+    expected = leaky.model_.head_.predict(leaky.model_.transform(leaky.window_measures_.loc[placed.index]))
+    assert np.array_equal(placed.to_numpy(), expected)
+    assert int(leaky.outcome_check_["by_segment"]["with_outcome"].sum()) == len(ids)
+
+
+def test_a_customer_with_an_outcome_carries_its_out_of_fold_risk_from_before_the_date(fitted):
+    """Leak 2: the risk column of a customer with an outcome is the validated figure, not its fold model applied
+    to the whole history."""
+    seg, _, outcomes = fitted
+    ids = outcomes["customer_id"]
+    np.testing.assert_allclose(seg.risk_.loc[ids, "risk"], seg.risk_estimator_.oof_.loc[ids, "risk"])
+    assert (seg.cutoffs_.loc[ids, "cutoff"] == REF).all()
+
+
+def test_customers_without_an_outcome_are_scored_on_the_same_window_length(fitted):
+    """Leak 3: history older than the window changes nothing for a customer without an outcome."""
+    seg, _, outcomes = fitted
+    tx_old, _ = bank(old=5000.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        other = fthc.Segmenter(k=3, risk_weight=0).fit(tx_old, outcomes=outcomes)
+    none = seg.risk_.index[~seg.risk_["has_outcome"]]
+    pd.testing.assert_frame_equal(other.risk_inputs_.loc[none], seg.risk_inputs_.loc[none], atol=1e-6)
+    # the data ends on 27 December: the incomplete December is left out, the window is December 2021 - November 2022
+    assert (seg.cutoffs_.loc[none, "cutoff"] == pd.Timestamp("2022-12-01")).all()
+    assert (seg.cutoffs_.loc[none, "start"] == pd.Timestamp("2021-12-01")).all()
+
+
+def test_grades_are_monotone_merged_where_not_separated_and_one_without_signal():
+    rng = np.random.default_rng(0)
+    risk = rng.random(3000)
+    y = (rng.random(3000) < risk).astype(int)
+    g = fit_grades(risk, y)
+    assert 2 <= len(g.table) <= 8 and g.table["rate"].is_monotonic_increasing
+    assert np.array_equal(g.grade(np.sort(risk)), np.sort(g.grade(risk)))
+    flat = fit_grades(rng.random(400), rng.integers(0, 2, 400))
+    assert len(flat.table) <= 2
+
+
+def test_a_segment_of_two_repaid_outcomes_is_never_favourable():
+    by_segment = pd.DataFrame({"with_outcome": [2, 400], "rate": [0.0, 0.05], "rate_low": [0.0, 0.033],
+                               "rate_high": [0.658, 0.076]}, index=[0, 1])
+    assert favourable_segments(by_segment, portfolio_rate=0.2) == [1]
+
+
+def test_outcomes_as_a_dataframe_or_series_and_the_inputs_rules(fitted):
+    seg, tx, outcomes = fitted
+    series = outcomes.set_index("customer_id")["default"]
+    with pytest.warns(UserWarning, match="no dates"):
+        fthc.Segmenter(k=3, risk_weight=0).fit(tx, outcomes=series)
+    strangers = pd.concat([outcomes, pd.DataFrame({"customer_id": [9001, 9002], "default": [0, 1],
+                                                    "reference_date": "2022-10-01"})])
+    with pytest.warns(UserWarning, match="2 of the .* outcome rows .* not among the customers.*9001"):
+        fthc.Segmenter(k=3, risk_weight=0).fit(tx, outcomes=strangers)
+    with pytest.raises(DataError, match="none of the .* outcome ids matches a customer"):
+        fthc.Segmenter(k=3).fit(tx, outcomes=outcomes.assign(customer_id=outcomes["customer_id"] + 10_000))
+    with pytest.raises(DataError, match="an outcome must be 0 or 1"):
+        fthc.Segmenter(k=3).fit(tx, outcomes=outcomes.assign(default=np.where(outcomes["default"], "yes", "no")))
+
+
+def test_risk_reasons_and_explain_of_a_defaulted_customer(fitted, tmp_path):
+    seg, tx, outcomes = fitted
+    high = seg.risk_["risk"] > seg.risk_["risk"].quantile(0.75)  # a high risk always has its reasons worded
+    assert seg.risk_.loc[high, "risk_reasons"].str.contains("portfolio median").all()
+    data = tmp_path / "tx.csv"
+    tx.assign(timestamp=tx["timestamp"].dt.strftime("%Y-%m-%d")).to_csv(data, index=False)
+    outcomes.to_csv(tmp_path / "o.csv", index=False)
+    out = tmp_path / "s"
+    r = CliRunner().invoke(main, ["segment", "--data", str(data), "--outcomes", str(tmp_path / "o.csv"), "--k", "3",
+                                  "--risk-weight", "0", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    defaulted = int(outcomes.loc[outcomes["default"] == 1, "customer_id"].iloc[0])
+    r = CliRunner().invoke(main, ["explain", "--model", str(out / "model"), "--data", str(data), "--customer",
+                                  str(defaulted)])
+    assert r.exit_code == 0, r.output
+    assert "known outcome: positive" in r.output and "the portfolio's rate" in r.output
+    assert "what raises its risk most against the portfolio" in r.output and "grade" in r.output
+
+
+@pytest.mark.parametrize("kind", ["boosted", "logistic"])
+def test_each_model_class_saves_as_text_and_loads_to_the_same_scores(fitted, kind, tmp_path):
+    _, tx, outcomes = fitted
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = fthc.Segmenter(k=3, risk_weight=0, risk_model=kind).fit(tx, outcomes=outcomes)
+    assert seg.risk_estimator_.model_.models_[0].kind == kind
+    seg.save(tmp_path / "m")
+    again = fthc.Segmenter.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(again.assign(tx)[["risk", "risk_grade"]], seg.assign(tx)[["risk", "risk_grade"]])
