@@ -160,3 +160,14 @@ def test_each_model_class_saves_as_text_and_loads_to_the_same_scores(fitted, kin
     seg.save(tmp_path / "m")
     again = fthc.Segmenter.load(tmp_path / "m")
     pd.testing.assert_frame_equal(again.assign(tx)[["risk", "risk_grade"]], seg.assign(tx)[["risk", "risk_grade"]])
+
+
+def test_no_window_reads_all_history_before_each_date(fitted):
+    """window=None: every customer from all of its history before its reference date (no lower bound)."""
+    _, tx, outcomes = fitted
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = fthc.Segmenter(k=3, risk_weight=0, window=None).fit(tx, outcomes=outcomes)
+    ids = outcomes["customer_id"]
+    assert (seg.window_measures_.loc[ids, "months"] == 21).all()  # January 2021 - September 2022
+    assert seg.risk_["risk"].notna().all()

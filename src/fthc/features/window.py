@@ -18,7 +18,7 @@ import pandas as pd
 
 WINDOW = 12  # months: cash-flow underwriting reads 12-24; Berka's loans have a median of 30 months before them
 RECENT = 6  # months read in order by the outcome model
-NO_START = pd.Timestamp("1000-01-01")
+NO_START = pd.Timestamp("1700-01-01")  # no lower bound: early, yet inside every engine's nanosecond range
 
 
 def month_start(dates) -> pd.Series | pd.Timestamp:
