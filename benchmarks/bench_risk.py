@@ -67,7 +67,7 @@ def one(folder: Path, form: str, outcomes: pd.DataFrame, seed: int) -> list[dict
         lo, hi = auc_interval(yy, r)
         rows.append({"form": form, "model": kind, "window": window or "all", "auc": roc_auc_score(yy, r),
                      "auc_low": lo, "auc_high": hi, "grade_auc": roc_auc_score(yy, g),
-                     "grades": len(seg.risk_estimator_.grades_.table), "brier": float(np.mean((r - yy) ** 2)),
+                     "grades": len(seg.outcome_model_.grades_.table), "brier": float(np.mean((r - yy) ** 2)),
                      "withheld": int(ok.sum()), "positives": int(yy.sum()), "fit_s": seconds})
     return rows
 

@@ -617,7 +617,7 @@ def explain_cmd(model_dir, data, customer, mapping, customer_col, time_col, amou
                  + (f" ({e['nearest']})" if e.get("nearest") else "") + ":")
     lines += [f"  {i + 1}. " + e["segmenter"].reasons_.phrases([r]) for i, r in enumerate(e["reasons"])]
     if "risk" in row and pd.notna(row["risk"]):
-        est = e["segmenter"].risk_estimator_
+        est = e["segmenter"].outcome_model_
         lines.append(f"estimated risk {row['risk']:.1%} (5-95%: {row['risk_low']:.1%}-{row['risk_high']:.1%}), "
                      f"grade {int(row['risk_grade'])} of {len(est.grades_.table)}; the portfolio's rate "
                      f"{est.portfolio_rate_:.1%}")

@@ -81,7 +81,7 @@ def test_a_customer_with_an_outcome_carries_its_out_of_fold_risk_from_before_the
     to the whole history."""
     seg, _, outcomes = fitted
     ids = outcomes["customer_id"]
-    np.testing.assert_allclose(seg.risk_.loc[ids, "risk"], seg.risk_estimator_.oof_.loc[ids, "risk"])
+    np.testing.assert_allclose(seg.risk_.loc[ids, "risk"], seg.outcome_model_.oof_.loc[ids, "risk"])
     assert (seg.cutoffs_.loc[ids, "cutoff"] == REF).all()
 
 
@@ -156,7 +156,7 @@ def test_each_model_class_saves_as_text_and_loads_to_the_same_scores(fitted, kin
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         seg = fthc.Segmenter(k=3, risk_weight=0, risk_model=kind).fit(tx, outcomes=outcomes)
-    assert seg.risk_estimator_.model_.models_[0].kind == kind
+    assert seg.outcome_model_.model_.models_[0].kind == kind
     seg.save(tmp_path / "m")
     again = fthc.Segmenter.load(tmp_path / "m")
     pd.testing.assert_frame_equal(again.assign(tx)[["risk", "risk_grade"]], seg.assign(tx)[["risk", "risk_grade"]])

@@ -206,15 +206,15 @@ class DTCHead(Head):
                 losses = self._train(encoder, layer, data, gen) if encoder is not None else \
                     self._train_layer(layer, zt, gen)
                 with torch.no_grad():  # no step taken (0 batches): the network is unchanged, its latents are z
-                    q = layer(encoder.embed(data) if losses and encoder is not None else zt)
-                if not torch.isfinite(q).all():  # the last step produced non-finite weights: back to the start
+                    latents = encoder.embed(data) if losses and encoder is not None else zt
+                    finite = bool(torch.isfinite(layer(latents)).all())
+                if not finite:  # the last step produced non-finite weights: back to the start
                     self.history_["dtc_diverged"] = True
                     if network is not None:
                         network.load_state_dict(start)
                     layer = DTCLayer(centroids_from_labels(zt, labels, self.k), self.distance, self.alpha).to(device)
-                    with torch.no_grad():
-                        q = layer(zt)
-            labels = q.argmax(1).cpu().numpy()
+                    latents = zt
+            labels = _soft_assignment_f64(latents, layer).argmax(1)  # as predict computes them
             filled = int((np.bincount(labels, minlength=self.k) > 0).sum())
             state = copy.deepcopy(network.state_dict()) if network is not None else None
             attempts.append((filled, attempt, state, layer, labels, how, losses))
@@ -289,15 +289,7 @@ class DTCHead(Head):
         Computed in float64 on the CPU: a customer's q then does not depend on which other customers share its
         batch (float32 matrix products are blocked differently for different batch sizes on some CPUs, AMX
         among them, and moved 7 of 80 values in scikit-learn's subset-invariance check)."""
-        import torch
-
-        from .dtc import soft_assignment
-
-        z = self._checked(X, reset=False)
-        with torch.no_grad():
-            centroids = self.layer_.centroids.detach().cpu().double()
-            zt = torch.as_tensor(z, dtype=torch.float64).view(len(z), *centroids.shape[1:])
-            return soft_assignment(self.layer_.fn(zt, centroids), self.alpha).numpy()
+        return _soft_assignment_f64(self._checked(X, reset=False), self.layer_)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"centroids": self.layer_.centroids.detach().cpu().numpy()}
@@ -312,6 +304,18 @@ class DTCHead(Head):
         self._finish(arrays["labels"])
         self.n_features_in_ = int(np.prod(arrays["centroids"].shape[1:]))
         return self
+
+
+def _soft_assignment_f64(z, layer) -> np.ndarray:
+    """A DTC layer's soft assignments of latents `z` in float64 on the CPU (fit's labels and predict alike)."""
+    import torch
+
+    from .dtc import soft_assignment
+
+    with torch.no_grad():
+        centroids = layer.centroids.detach().cpu().double()
+        zt = torch.as_tensor(np.asarray(z.cpu() if hasattr(z, "cpu") else z), dtype=torch.float64)
+        return soft_assignment(layer.fn(zt.view(len(zt), *centroids.shape[1:]), centroids), layer.alpha).numpy()
 
 
 @HEADS.register("gmm", doc="Gaussian mixture on the latent space (k-means initialised, several starts)")

@@ -137,11 +137,10 @@ class DuckDBEngine:
         transactions inside their windows."""
         if as_of is None:
             return source
-        from ..features.window import as_cutoffs
+        from ..features.window import as_cutoffs, windowed_sql
 
         self.con.register("as_of_cutoffs", as_cutoffs(as_of))
-        return (f"(SELECT t.* FROM {source} t JOIN as_of_cutoffs c ON t.customer_id = c.customer_id "
-                "WHERE t.timestamp < c.cutoff AND t.timestamp >= c.start) AS before_cutoff")
+        return windowed_sql(source)
 
     def last_timestamp(self, source: str) -> pd.Timestamp:
         return pd.Timestamp(self.con.execute(f"SELECT max(timestamp) FROM {source}").fetchall()[0][0])

@@ -181,12 +181,10 @@ class SparkEngine:
     def _windowed(self, source: str, as_of) -> str:
         if as_of is None:
             return source
-        from ..features.window import as_cutoffs
+        from ..features.window import as_cutoffs, windowed_sql
 
         self.spark.createDataFrame(as_cutoffs(as_of)).createOrReplaceTempView("as_of_cutoffs")
-        return (f"(SELECT t.* FROM {source} t JOIN as_of_cutoffs c ON t.customer_id = c.customer_id "
-                "WHERE t.timestamp < CAST(c.cutoff AS TIMESTAMP_NTZ) "
-                "AND t.timestamp >= CAST(c.start AS TIMESTAMP_NTZ)) AS before_cutoff")
+        return windowed_sql(source, "CAST({} AS TIMESTAMP_NTZ)")
 
     def last_timestamp(self, source: str) -> pd.Timestamp:
         with spark_errors():

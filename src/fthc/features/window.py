@@ -103,3 +103,11 @@ def as_cutoffs(as_of) -> pd.DataFrame:
         frame = as_of[["cutoff", "start"]]
     return pd.DataFrame({"customer_id": frame.index.to_numpy(), "cutoff": pd.to_datetime(frame["cutoff"]).to_numpy(),
                          "start": pd.to_datetime(frame["start"]).to_numpy()})
+
+
+def windowed_sql(source: str, cast: str = "{}") -> str:
+    """The SQL (DuckDB's and Spark's) of `source`'s transactions inside their customers' windows, joined to the
+    registered view `as_of_cutoffs` (`as_cutoffs`); `cast` wraps the cutoff columns where the dialect needs it."""
+    cutoff, start = cast.format("c.cutoff"), cast.format("c.start")
+    return (f"(SELECT t.* FROM {source} t JOIN as_of_cutoffs c ON t.customer_id = c.customer_id "
+            f"WHERE t.timestamp < {cutoff} AND t.timestamp >= {start}) AS before_cutoff")

@@ -209,8 +209,7 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
                                  "positives": count, "observed rate": _pct, "95% low": _pct, "95% high": _pct},
                                 index="grade"))
             if risk.get("segment_grades") is not None:
-                sg = risk["segment_grades"]
-                sg.index = [f"{i}: {seg.names_.get(i, '')}" for i in sg.index]
+                sg = risk["segment_grades"].rename(index=lambda i: f"{i}: {seg.names_.get(i, '')}")
                 parts.append("<p>Customers by segment and risk grade (segments are behaviour; grades carry the "
                              "risk):</p>" + _table(sg, {c: count for c in sg.columns}))
             parts.append(_chart(reliability_chart(check["calibration"]), "Observed rate against the mean estimate "

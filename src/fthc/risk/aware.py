@@ -73,16 +73,3 @@ def choose_weight(make_head, z: np.ndarray, logit: np.ndarray, scale: float, z_o
                f"({continuous_auc:.3f}) while staying behaviour segments (ARI >= {MIN_AGREEMENT} with them); this "
                f"one carries the most that does ({table.loc[w, 'segment_auc']:.3f})")
     return w, table, why
-
-
-def risk_bands(risk: pd.Series, segments: pd.Series, bands: int = 3) -> pd.Series:
-    """Within each segment, the customer's third of estimated risk: lower, middle or higher (what a product
-    priced by segment can read beside the segment)."""
-    names = ["lower", "middle", "higher"] if bands == 3 else [str(i + 1) for i in range(bands)]
-    out = pd.Series("", index=risk.index, dtype=object)
-    for _, idx in segments.groupby(segments).groups.items():
-        r = risk.loc[idx]
-        q = np.minimum((r.rank(method="first", pct=True).to_numpy() * bands).astype(int), bands - 1) if len(r) \
-            else []
-        out.loc[idx] = [names[i] for i in q]
-    return out

@@ -48,8 +48,7 @@ def describe_input(name: str) -> tuple[str, str]:
     if name in MEASURES:
         return MEASURES[name].doc, MEASURES[name].unit
     kind, _, lag = name.rpartition("_")
-    months = "the last month" if lag == "1" else f"the month {lag} months back"
-    return f"{RECENT_WORDS.get(kind, kind)} in {months}", "money"
+    return f"{RECENT_WORDS.get(kind, kind)} {'last month' if lag == '1' else f'{lag} months back'}", "money"
 
 
 def format_value(value: float, unit: str, currency: str | None) -> str:
@@ -85,20 +84,22 @@ class RiskEstimator:
         self.medians_ = pop[self.columns_].median()
         return self
 
-    def _folds(self, index: pd.Index) -> np.ndarray | None:
-        fold = self.fold_.reindex(index)
-        return fold.to_numpy() if fold.notna().any() else None
+    def _split(self, inputs: pd.DataFrame):
+        """The inputs as a matrix, which customers' outcomes were learnt, and their folds."""
+        X = inputs[self.columns_].to_numpy(dtype=np.float64)
+        fold = self.fold_.reindex(inputs.index)
+        known = fold.notna().to_numpy()
+        return X, known, fold[known].to_numpy().astype(int)
 
     def score(self, inputs: pd.DataFrame) -> pd.DataFrame:
         """risk, risk_low, risk_high, logit and risk_grade of each customer (index: the inputs')."""
-        X = inputs[self.columns_].to_numpy(dtype=np.float64)
-        out = pd.DataFrame(self.model_.predict(X), index=inputs.index)
-        fold = self.fold_.reindex(inputs.index)
-        known = fold.notna().to_numpy()
-        if known.any():
-            own = self.model_.predict(X[known], fold[known].to_numpy().astype(int))
-            for key, values in own.items():
-                out.loc[known, key] = values
+        X, known, folds = self._split(inputs)
+        new, own = self.model_.predict(X[~known]), self.model_.predict(X[known], folds)
+        out = pd.DataFrame(index=inputs.index)
+        for key in new:
+            values = np.empty(len(X))
+            values[~known], values[known] = new[key], own[key]
+            out[key] = values
         out["risk_grade"] = self.grades_.grade(out["risk"])
         return out
 
@@ -116,35 +117,27 @@ class RiskEstimator:
         return self.contributions(inputs).drop(columns="expected").abs().mean().sort_values(ascending=False)
 
     def contributions(self, inputs: pd.DataFrame) -> pd.DataFrame:
-        X = inputs[self.columns_].to_numpy(dtype=np.float64)
-        out = self.model_.contributions(X).set_index(inputs.index)
-        fold = self.fold_.reindex(inputs.index)
-        known = fold.notna().to_numpy()
-        if known.any():
-            own = self.model_.contributions(X[known], fold[known].to_numpy().astype(int))
-            out.loc[known] = own.to_numpy()
-        return out
+        """Each input's contribution to each customer's log-odds, by the models `score` uses for it."""
+        X, known, folds = self._split(inputs)
+        out = np.empty((len(X), len(self.columns_) + 1))
+        out[~known] = self.model_.contributions(X[~known]).to_numpy()
+        out[known] = self.model_.contributions(X[known], folds).to_numpy()
+        return pd.DataFrame(out, columns=[*self.columns_, "expected"], index=inputs.index)
 
     def reasons(self, inputs: pd.DataFrame, top: int = REASONS) -> pd.DataFrame:
-        """Per customer, the `top` inputs that raise its risk most against the portfolio: (input, value,
-        portfolio median, contribution) as lists, and the worded text (`risk_reasons`)."""
-        c = self.contributions(inputs).drop(columns="expected")
-        values = c.to_numpy()
+        """Per customer, the worded `top` inputs that raise its risk most against the portfolio
+        (`risk_reasons`): each with the customer's value and the portfolio's median."""
+        values = self.contributions(inputs).drop(columns="expected").to_numpy()
+        X = inputs[self.columns_].to_numpy(dtype=np.float64)
         order = np.argsort(-values, axis=1, kind="stable")[:, :top]
-        names = np.asarray(self.columns_)
-        texts, picks = [], []
-        for i, cid in enumerate(inputs.index):
-            chosen = [j for j in order[i] if values[i, j] > 0]
-            picks.append([(names[j], inputs.iat[i, inputs.columns.get_loc(names[j])], self.medians_[names[j]],
-                           values[i, j]) for j in chosen])
-            texts.append("; ".join(self._phrase(*p[:3]) for p in picks[-1]) or
-                         "nothing in its behaviour raises its risk above the portfolio's")
-        return pd.DataFrame({"risk_reasons": texts, "detail": picks}, index=inputs.index)
-
-    def _phrase(self, name: str, value: float, median: float) -> str:
-        words, unit = describe_input(name)
-        return (f"{words} {format_value(value, unit, self.currency)} "
-                f"(portfolio median {format_value(median, unit, self.currency)})")
+        rows = np.arange(len(X))[:, None]
+        raises = values[rows, order] > 0
+        said = [describe_input(c) for c in self.columns_]
+        medians = [format_value(m, unit, self.currency) for m, (_, unit) in zip(self.medians_, said)]
+        texts = ["; ".join(f"{said[j][0]} {format_value(X[i, j], said[j][1], self.currency)} (portfolio median "
+                           f"{medians[j]})" for j, up in zip(order[i], raises[i]) if up)
+                 or "nothing in its behaviour raises its risk above the portfolio's" for i in range(len(X))]
+        return pd.DataFrame({"risk_reasons": texts}, index=inputs.index)
 
     # saved as JSON (LightGBM's text format inside), never pickled
     def to_dict(self) -> dict:
@@ -158,14 +151,14 @@ class RiskEstimator:
                 "learnt_outcomes": self.outcomes_.reindex(fold.index).to_numpy().tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict, id_dtype=None) -> "RiskEstimator":
+    def from_dict(cls, d: dict) -> "RiskEstimator":
         r = cls(d["kind"], d["seed"], d["bootstraps"], d["currency"])
         r.columns_ = list(d["columns"])
         r.model_ = OutcomeModel.from_dict(d["model"])
         r.grades_ = Grades.from_dict(d["grades"])
         r.portfolio_rate_ = float(d["portfolio_rate"])
         r.medians_ = pd.Series(d["medians"], index=r.columns_, dtype=np.float64)
-        ids = pd.Index(d["learnt_ids"], dtype=id_dtype) if id_dtype is not None else pd.Index(d["learnt_ids"])
+        ids = pd.Index(d["learnt_ids"])  # JSON keeps integers and strings apart: ids come back exactly
         r.fold_ = pd.Series(d["learnt_folds"], index=ids)
         r.outcomes_ = pd.Series(d["learnt_outcomes"], index=ids, dtype=np.float64)
         return r

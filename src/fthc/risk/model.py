@@ -35,7 +35,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from ..registry import Registry
 
-RISK_MODELS: Registry = Registry("risk model", flags={"contributions": "exact"})
+RISK_MODELS: Registry = Registry("risk model")
 RISK_MODELS.register("boosted", lambda: "boosted", doc="LightGBM gradient-boosted trees (the default)")
 RISK_MODELS.register("logistic", lambda: "logistic", doc="L2-regularised logistic regression")
 RISK_MODELS.register("auto", lambda: "auto", doc="the class chosen by the nested cross-validation")
@@ -141,20 +141,26 @@ def _boost_params(params: dict, seed: int) -> dict:
             "min_data_in_leaf": params["min_data_in_leaf"]}
 
 
-def _fit_boosted(X, y, params, seed, valid=None) -> tuple[Fitted, int]:
-    """A booster with `params["rounds"]` trees, or (with `valid`) as many as early stopping on it keeps."""
+def _fit_boosted(X, y, params, seed) -> Fitted:
+    """A booster of `params["rounds"]` trees."""
+    import lightgbm as lgb
+
+    train = lgb.Dataset(X, y, params={"verbosity": -1})
+    booster = lgb.train(_boost_params(params, seed), train, num_boost_round=int(params["rounds"]))
+    return Fitted("boosted", dict(params), booster)
+
+
+def _early_stopped(X, y, params, seed, valid) -> tuple[np.ndarray, int]:
+    """The raw scores of `valid` and the number of trees early stopping on it keeps. Training never reads the
+    validation set, so these scores are those of a booster refitted with that many trees."""
     import lightgbm as lgb
 
     train = lgb.Dataset(X, y, free_raw_data=False, params={"verbosity": -1})
-    p = _boost_params(params, seed)
-    if valid is None:
-        booster = lgb.train(p, train, num_boost_round=int(params["rounds"]))
-        return Fitted("boosted", dict(params), booster), int(params["rounds"])
-    vset = lgb.Dataset(valid[0], valid[1], reference=train)
-    booster = lgb.train(p, train, num_boost_round=MAX_ROUNDS, valid_sets=[vset],
+    booster = lgb.train(_boost_params(params, seed), train, num_boost_round=MAX_ROUNDS,
+                        valid_sets=[lgb.Dataset(valid[0], valid[1], reference=train)],
                         callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)])
     best = max(int(booster.best_iteration or MAX_ROUNDS), 1)
-    return Fitted("boosted", dict(params), None), best
+    return booster.predict(valid[0], raw_score=True, num_iteration=best, num_threads=1), best
 
 
 def _candidates(kind: str) -> list[tuple[str, dict]]:
@@ -164,7 +170,7 @@ def _candidates(kind: str) -> list[tuple[str, dict]]:
 
 
 def _fit(kind: str, X, y, params, seed) -> Fitted:
-    return _fit_boosted(X, y, params, seed)[0] if kind == "boosted" else _fit_logistic(X, y, params, seed)
+    return _fit_boosted(X, y, params, seed) if kind == "boosted" else _fit_logistic(X, y, params, seed)
 
 
 def choose_model(kind: str, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[str, dict, tuple, pd.DataFrame]:
@@ -178,12 +184,10 @@ def choose_model(kind: str, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[st
         rounds = []
         for train, test in splits:
             if c_kind == "boosted":
-                _, best = _fit_boosted(X[train], y[train], params, seed, valid=(X[test], y[test]))
+                raw[test], best = _early_stopped(X[train], y[train], params, seed, (X[test], y[test]))
                 rounds.append(best)
-                fitted, _ = _fit_boosted(X[train], y[train], params | {"rounds": best}, seed)
             else:
-                fitted = _fit_logistic(X[train], y[train], params, seed)
-            raw[test] = fitted.raw(X[test])
+                raw[test] = _fit_logistic(X[train], y[train], params, seed).raw(X[test])
         if rounds:
             params = params | {"rounds": int(round(np.mean(rounds)))}
         a, b = platt(raw, y)

@@ -19,13 +19,13 @@ from .intervals import wilson_interval
 from .separation import auc_with_interval, out_of_fold_rates, stratified_folds
 
 
-def outcome_check(seg, known, as_of: pd.DataFrame, measures: pd.DataFrame) -> dict:
+def outcome_check(seg, known, as_of: pd.DataFrame) -> dict:
     learnt = seg.outcome_model_ is not None
-    placed = as_of
+    placed = as_of  # the window measures of the customers with an outcome
     ids = placed.index
     y = known.y.loc[ids].to_numpy().astype(int)
     if learnt:
-        est = seg.risk_estimator_
+        est = seg.outcome_model_
         fold = est.fold_.loc[ids].to_numpy()
         oof = est.oof_.loc[ids]
     else:
@@ -96,7 +96,7 @@ def by_segment(seg, placed: pd.Series, y: pd.Series) -> pd.DataFrame:
     if seg.outcome_model_ is not None:
         inputs = seg.risk_inputs_
         have = invisible.index[invisible.index.isin(inputs.index)]
-        boots, index = seg.risk_estimator_.boot_risks(inputs.loc[have]), have
+        boots, index = seg.outcome_model_.boot_risks(inputs.loc[have]), have
     rows = {}
     for s in sorted(labels.unique()):
         with_y = y[placed == s]

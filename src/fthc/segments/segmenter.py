@@ -233,35 +233,42 @@ class Segmenter(FthcEstimator):
 
         undated = known.date is None
         if known.unknown:
-            import warnings
-
-            text = (f"{known.unknown:,} of the {known.rows or known.unknown + len(known.y):,} outcome rows in "
-                    f"{known.source} name ids that are not among the customers: left out (e.g. "
-                    + ", ".join(repr(str(x)) for x in known.unknown_examples[:3]) + ")")
-            warnings.warn(text, UserWarning, stacklevel=3)
-            self.notes_.append(text)
+            self._warn(f"{known.unknown:,} of the {known.rows or known.unknown + len(known.y):,} outcome rows in "
+                       f"{known.source} name ids that are not among the customers: left out (e.g. "
+                       + ", ".join(repr(str(x)) for x in known.unknown_examples[:3]) + ")")
         if undated and self.outcomes_learn_:
-            import warnings
-
-            text = (f"the outcomes in {known.source} have no dates: the model learns from the latest "
-                    f"{self.window or 'all'} months of each history, which may hold what the outcome itself caused "
-                    "(arrears, sanction interest); give the date the outcome refers to (--outcome-date-col)")
-            warnings.warn(text, UserWarning, stacklevel=3)
-            self.notes_.append(text)
+            self._warn(f"the outcomes in {known.source} have no dates: the model learns from the latest "
+                       f"{self.window or 'all'} months of each history, which may hold what the outcome itself "
+                       "caused (arrears, sanction interest); give the date the outcome refers to "
+                       "(--outcome-date-col)")
         end = self._reference_end(source, engine)
         reference = pd.Series(end, index=measures.index if self.outcomes_learn_ else known.y.index)
         if not undated:
             reference.loc[known.date.index] = pd.to_datetime(known.date).to_numpy()
+        announce(f"behaviour of {len(reference):,} customers over their {self.window or 'whole'}-month window "
+                 "before " + ("their outcome's date" if not self.outcomes_learn_ else "their reference date"))
+        self.cutoffs_, sums, self.window_measures_, self.risk_inputs_ = self._window(source, engine, reference)
+        self.as_of_sums_ = sums.loc[sums.index.intersection(known.y.index)]
+        return self.window_measures_.loc[self.window_measures_.index.intersection(known.y.index)]
+
+    def _warn(self, text: str) -> None:
+        """A warning for the caller, and the same line in the outputs' notes."""
+        import warnings
+
+        warnings.warn(text, UserWarning, stacklevel=4)
+        self.notes_.append(text)
+
+    def _window(self, source, engine, reference: pd.Series):
+        """Each customer's window ending at its reference date (`fthc.features.window`): the cutoffs, the
+        engine's sums over it, their measures, and the outcome model's inputs (with the recent months)."""
+        from ..features.window import cutoffs, recent_months
+        from ..risk.estimator import risk_inputs
+
         cut = cutoffs(reference, self.window)
-        announce(f"behaviour of {len(cut):,} customers over their {self.window or 'whole'}-month window before "
-                 + ("their outcome's date" if not self.outcomes_learn_ else "their reference date"))
-        self.cutoffs_ = cut
         sums = source.sums(engine, as_of=cut)
         window_measures = _measures_of(sums)
-        self.as_of_sums_ = sums.loc[sums.index.intersection(known.y.index)]
-        self.risk_inputs_ = self._risk_inputs(source, engine, window_measures, cut)
-        self.window_measures_ = window_measures
-        return window_measures.loc[window_measures.index.intersection(known.y.index)]
+        recent = recent_months(source.months(engine, cut), cut.loc[window_measures.index])
+        return cut, sums, window_measures, risk_inputs(window_measures, recent)
 
     def _reference_end(self, source, engine) -> pd.Timestamp:
         """The reference date of customers without an outcome: `as_of`, or the day after the data's last whole
@@ -271,13 +278,6 @@ class Segmenter(FthcEstimator):
         if self.as_of is not None:
             return month_start(pd.Timestamp(self.as_of))
         return data_end_cutoff(source.last_timestamp(engine))
-
-    def _risk_inputs(self, source, engine, window_measures: pd.DataFrame, cut: pd.DataFrame) -> pd.DataFrame:
-        from ..features.window import recent_months
-        from ..risk.estimator import risk_inputs
-
-        recent = recent_months(source.months(engine, cut), cut.loc[window_measures.index])
-        return risk_inputs(window_measures, recent)
 
     def _fit_outcome_model(self, known, as_of, measures, z, config, k) -> None:
         """The cross-fitted outcome model, every customer's risk and grade, and the risk weight of the space."""
@@ -297,25 +297,19 @@ class Segmenter(FthcEstimator):
                  f"{self.risk_model} model, nested cross-validation)")
         est = RiskEstimator(self.risk_model, seed=self.seed, currency=self.currency_)
         est.fit(inputs.loc[ids], y, population=inputs)
-        self.risk_estimator_ = self.outcome_model_ = est
+        self.outcome_model_ = est
         self.outcomes_ = known
-        scored = est.score(inputs).reindex(measures.index)
-        reasons = est.reasons(inputs).reindex(measures.index)
+        scored = self._risk_of(inputs, measures.index)
         unscored = int(scored["risk"].isna().sum())
         if unscored:
             self.notes_.append(f"{unscored:,} customers have no transactions in their "
                                f"{self.window or 'whole'}-month window: no risk is estimated for them")
-        self.risk_ = pd.DataFrame({"risk": scored["risk"], "risk_low": scored["risk_low"],
-                                   "risk_high": scored["risk_high"],
-                                   "risk_grade": scored["risk_grade"].fillna(0).astype(np.int64),
-                                   "risk_reasons": reasons["risk_reasons"].fillna(""),
-                                   "has_outcome": measures.index.isin(ids)}, index=measures.index)
-        self.risk_["outcome"] = known.y.reindex(measures.index)
+        self.risk_ = scored[RISK_COLUMNS].copy()
+        self.risk_["outcome"] = known.y.reindex(measures.index)  # also those without a window (not learnt)
         self.risk_center_ = float(scored["logit"].mean())
         logit = scored["logit"].fillna(self.risk_center_).to_numpy()
         self.risk_scale_ = float(np.std(logit)) or 1.0
         self._logit = logit
-        self.learnt_fold_ = est.fold_
         if self.risk_weight == 0:
             self.risk_why_ = "risk weight 0, as asked"
             return
@@ -352,7 +346,7 @@ class Segmenter(FthcEstimator):
         from their history before the outcome's date, rates and models that never saw their own outcome."""
         from ..risk.outcome_check import outcome_check
 
-        return outcome_check(self, known, as_of, measures)
+        return outcome_check(self, known, as_of)
 
     def _measures(self, source):
         """Every customer's behaviour measures (with its number of transactions), the engine's sums behind them,
@@ -438,15 +432,7 @@ class Segmenter(FthcEstimator):
 
     # -- scoring ------------------------------------------------------------------------------------------
     def _scored_inputs(self, X):
-        from ..data.source import as_source
-
-        self.check_fitted()
-        mapping = self._mapping()
-        if mapping is None and self.column_mapping_:
-            from ..data.transactions import ColumnMapping
-
-            mapping = ColumnMapping.from_dict(self.column_mapping_)
-        source = as_source(X, mapping, lenient=self.lenient)
+        source = self._source(X)
         measures, _, engine = self._measures(source)
         model = self.model_
         spec = replace(model.series_spec_, seq_len=model.seq_len_) if model.series_spec_ is not None else None
@@ -454,32 +440,31 @@ class Segmenter(FthcEstimator):
                                  model.series_scaling_ or None)
         risk = None
         if self.outcome_model_ is not None:  # the window ending at the data's end (or as_of) of every customer
-            from ..features.window import cutoffs
-
-            cut = cutoffs(pd.Series(self._reference_end(source, engine), index=measures.index), self.window)
-            window_measures = _measures_of(source.sums(engine, as_of=cut))
-            risk = self._risk_of(self._risk_inputs(source, engine, window_measures, cut), measures.index)
+            reference = pd.Series(self._reference_end(source, engine), index=measures.index)
+            risk = self._risk_of(self._window(source, engine, reference)[3], measures.index)
         return measures, inputs, risk
 
-    def risk_at(self, X, dates: pd.Series) -> pd.DataFrame:
-        """Risk, interval, grade and risk reasons of the customers of `dates` (customer id -> reference date),
-        each from its window before that date's month: how an applicant is scored at its application date."""
+    def _source(self, X):
+        """The data to score, read with the mapping given, or else the one the model was fitted with."""
         from ..data.source import as_source
-        from ..features.window import cutoffs
 
         self.check_fitted()
-        if self.outcome_model_ is None:
-            raise FthcError("this model was fitted without outcomes: it estimates no risk (fit with outcomes=)")
         mapping = self._mapping()
         if mapping is None and self.column_mapping_:
             from ..data.transactions import ColumnMapping
 
             mapping = ColumnMapping.from_dict(self.column_mapping_)
-        source = as_source(X, mapping, lenient=self.lenient)
+        return as_source(X, mapping, lenient=self.lenient)
+
+    def risk_at(self, X, dates: pd.Series) -> pd.DataFrame:
+        """Risk, interval, grade and risk reasons of the customers of `dates` (customer id -> reference date),
+        each from its window before that date's month: how an applicant is scored at its application date."""
+        source = self._source(X)
+        if self.outcome_model_ is None:
+            raise FthcError("this model was fitted without outcomes: it estimates no risk (fit with outcomes=)")
         _, _, engine = self._measures(source)
-        cut = cutoffs(pd.Series(pd.to_datetime(dates).to_numpy(), index=dates.index), self.window)
-        window_measures = _measures_of(source.sums(engine, as_of=cut))
-        return self._risk_of(self._risk_inputs(source, engine, window_measures, cut), dates.index)
+        reference = pd.Series(pd.to_datetime(dates).to_numpy(), index=dates.index)
+        return self._risk_of(self._window(source, engine, reference)[3], dates.index)
 
     def transform(self, X) -> pd.DataFrame:
         """The points the segments are made in (one row per customer; with the risk axis last when the
@@ -528,7 +513,7 @@ class Segmenter(FthcEstimator):
     def _risk_of(self, inputs: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
         """Risk, interval, grade, log-odds and risk reasons of customers given by their window's inputs (a
         customer whose outcome was learnt is scored by its own fold's model, never by one that saw it)."""
-        est = self.risk_estimator_
+        est = self.outcome_model_
         scored = est.score(inputs).join(est.reasons(inputs)[["risk_reasons"]]).reindex(index)
         scored["risk_grade"] = scored["risk_grade"].fillna(0).astype(np.int64)
         scored["risk_reasons"] = scored["risk_reasons"].fillna("no transactions in the window: no risk estimated")
@@ -568,7 +553,7 @@ class Segmenter(FthcEstimator):
         if self.outcome_model_ is not None:  # JSON text (LightGBM's own text format inside): no pickle
             import json
 
-            arrays["risk.estimator"] = np.array(json.dumps(self.risk_estimator_.to_dict()))
+            arrays["risk.estimator"] = np.array(json.dumps(self.outcome_model_.to_dict()))
             extra["segmenter"] |= {"risk_center": self.risk_center_}
         return write_artefact(self.model_, folder, extra=extra, extra_arrays=arrays)
 
@@ -623,9 +608,8 @@ class Segmenter(FthcEstimator):
 
             from ..risk.estimator import RiskEstimator
 
-            seg.risk_estimator_ = seg.outcome_model_ = RiskEstimator.from_dict(
-                json.loads(str(art.extra_arrays["risk.estimator"])))
-            seg.learnt_fold_, seg.risk_center_ = seg.risk_estimator_.fold_, float(info["risk_center"])
+            seg.outcome_model_ = RiskEstimator.from_dict(json.loads(str(art.extra_arrays["risk.estimator"])))
+            seg.risk_center_ = float(info["risk_center"])
         seg.labels_ = pd.Series(np.zeros(0, dtype=np.int64), name="segment")  # fitted; its customers are not kept
         return seg
 
