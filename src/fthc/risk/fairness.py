@@ -75,11 +75,9 @@ def fairness(seg, attributes: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     risk = seg.risk_["risk"] if seg.outcome_model_ is not None else None
     by_segment = seg.outcome_check_["by_segment"] if seg.outcome_check_ is not None else None
     if by_segment is not None:
-        from .inclusion import favourable_segments
+        from .inclusion import favourable_segments, portfolio_rate
 
-        portfolio = float(by_segment["positives"].sum() / max(by_segment["with_outcome"].sum(), 1))
-        if seg.outcome_model_ is not None:
-            portfolio = float(seg.outcomes_.y.mean())
+        portfolio = portfolio_rate(seg)
         favourable = favourable_segments(by_segment, portfolio)
         basis = (f"segments whose default rate, with its whole 95% interval, is at or below the portfolio's "
                  f"({portfolio:.1%})")

@@ -16,6 +16,15 @@ import numpy as np
 import pandas as pd
 
 
+def portfolio_rate(seg) -> float:
+    """The rate every segment is judged against: over the outcomes learnt, or (outcomes only judging the
+    segments, as Berka's loans) over those placed in segments."""
+    if seg.outcome_model_ is not None:
+        return float(seg.outcomes_.y.mean())
+    b = seg.outcome_check_["by_segment"]
+    return float(b["positives"].sum() / max(b["with_outcome"].sum(), 1))
+
+
 def favourable_segments(by_segment: pd.DataFrame, portfolio_rate: float) -> list:
     """Segments whose rate's 95% interval lies at or below the portfolio's rate."""
     known = by_segment[by_segment["with_outcome"] > 0]
@@ -38,7 +47,7 @@ def inclusion(seg) -> dict | None:
     if seg.outcome_model_ is None or seg.outcome_check_ is None:
         return None
     by_segment = seg.outcome_check_["by_segment"]
-    portfolio = float(seg.outcomes_.y.mean())
+    portfolio = portfolio_rate(seg)
     good = favourable_segments(by_segment, portfolio)
     a = seg.assignments_
     invisible = a[~a["has_outcome"].astype(bool)]

@@ -13,7 +13,7 @@ def _auc(a: dict) -> str:
 
 def risk_summary(seg) -> dict | None:
     """Tables, lines and page text of the outcomes, or None when there are none."""
-    from ..risk.inclusion import evidence
+    from ..risk.inclusion import evidence, portfolio_rate
 
     c = seg.outcome_check_
     if c is None:
@@ -21,8 +21,7 @@ def risk_summary(seg) -> dict | None:
     table = c["by_segment"].copy()
     learnt, source = c["learnt"], c["source"]
     placed = c["placed_by"]
-    overall = float(seg.outcomes_.y.mean()) if learnt else float(table["positives"].sum() /
-                                                                  max(table["with_outcome"].sum(), 1))
+    overall = portfolio_rate(seg)
     table["evidence"] = [evidence(r, overall) for _, r in table.iterrows()]
     lines = []
     grades_line = ""
