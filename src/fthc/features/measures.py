@@ -195,12 +195,20 @@ def _share_of_transactions(*kinds: str) -> Callable[[pd.DataFrame], pd.Series]:
     return lambda s: sum(s[f"n_{k}"] for k in kinds) / s["transactions"]
 
 
+def _variance(mean_sq: pd.Series, mean: pd.Series) -> pd.Series:
+    """E[x^2] - E[x]^2, with what is float rounding of it taken as 0: the two terms cancel where every value is
+    the same (a fixed salary), leaving noise of about 1e-16 of mean^2 whose size depends on the order the engine
+    added in (a constant would otherwise differ from run to run, and from engine to engine)."""
+    var = mean_sq - mean ** 2
+    return var.where(var > 1e-10 * mean ** 2, 0.0)
+
+
 def _cv(months: str, total: str, squares: str) -> Callable[[pd.DataFrame], pd.Series]:
     """Coefficient of variation (population) of the monthly largest credit, over the months that have one."""
     def f(s):
         n = s[months].where(s[months] > 0)
         mean = s[total] / n
-        var = (s[squares] / n - mean ** 2).clip(lower=0)
+        var = _variance(s[squares] / n, mean)
         return np.sqrt(var) / mean
     return f
 
@@ -213,7 +221,7 @@ def _regular(months: str, total: str, squares: str) -> Callable[[pd.DataFrame], 
 def _income_variation(s: pd.DataFrame) -> pd.Series:
     """Standard deviation of money in per calendar month (months without any counted as 0) over its mean + 1."""
     mean = s["credit"] / s["months"]
-    var = (s["credit_sq"] / s["months"] - mean ** 2).clip(lower=0)
+    var = _variance(s["credit_sq"] / s["months"], mean)
     return np.sqrt(var) / (mean + 1)
 
 
@@ -233,8 +241,8 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
     Measure("typical_debit", lambda s: np.expm1(s["log_debit"] / s["debits"]),
             "typical debit (geometric mean of the amounts out)", "money"),
     Measure("mean_amount", lambda s: s["amount_sum"] / s["transactions"], "mean signed amount", "money"),
-    Measure("amount_sd", lambda s: np.sqrt((s["amount_sq"] / s["transactions"]
-                                            - (s["amount_sum"] / s["transactions"]) ** 2).clip(lower=0)),
+    Measure("amount_sd", lambda s: np.sqrt(_variance(s["amount_sq"] / s["transactions"],
+                                                     s["amount_sum"] / s["transactions"])),
             "standard deviation of the signed amounts", "money"),
     Measure("balance_level", lambda s: s["balance_median"], "median month-end balance", "money", "balance"),
     Measure("balance_low", lambda s: s["balance_p10"], "10th percentile of month-end balances", "money", "balance"),
