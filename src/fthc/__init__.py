@@ -12,18 +12,25 @@ Clusterer       the model inside it: an encoder and a clustering head built from
 ClustererConfig a frozen, typed configuration; preset(name) gives the named ones (features, fthc, ...)
 ColumnMapping   which columns of a transactions table hold what (customer_id, timestamp, amount, ...)
 read_berka      the 8 tables of a Berka folder; load_source: any source as canonical transactions
+thread_budget   `with fthc.thread_budget(2):` the threads a fit may use (default: FTHC_THREADS, or the CPUs)
 """
+
+import os as _os
+
+# before any library loads OpenMP: threads waiting for work sleep instead of spinning, so a pool left between
+# phases (or one beside another process) takes no core (`fthc.threads`)
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.2.0"
 __all__ = ["ArtefactError", "Clusterer", "ClustererConfig", "ColumnMapping", "DataError", "FthcError", "PRESETS",
-           "Segmenter", "load_source", "preset", "read_berka", "__version__"]
+           "Segmenter", "load_source", "preset", "read_berka", "thread_budget", "__version__"]
 
 _WHERE = {  # name -> module: imported when first used, so `fthc data ...` starts fast and PyTorch loads only when
     # a network method is used
     "Segmenter": "fthc.segments.segmenter", "Clusterer": "fthc.estimator", "ClustererConfig": "fthc.config",
     "preset": "fthc.config", "PRESETS": "fthc.config", "ColumnMapping": "fthc.data.transactions",
     "read_berka": "fthc.data.berka", "load_source": "fthc.data.source", "DataError": "fthc.errors",
-    "FthcError": "fthc.errors", "ArtefactError": "fthc.errors",
+    "FthcError": "fthc.errors", "ArtefactError": "fthc.errors", "thread_budget": "fthc.threads",
 }
 
 

@@ -90,9 +90,20 @@ def example(*lines: str) -> str:
 
 @click.group(cls=FthcGroup)
 @click.version_option(package_name="fthc")
-def main() -> None:
+@click.option("--threads", metavar="N", envvar="FTHC_THREADS", show_envvar=True,
+              help="Threads for the whole command: independent fits side by side, DuckDB, Spark's local[N], "
+                   "PyTorch [default: the CPUs this process may use].")
+@click.pass_context
+def main(ctx, threads) -> None:
     """Financial Transaction History Clustering: segment customers by their transaction histories."""
     from dotenv import load_dotenv
+
+    from .threads import thread_budget
+
+    try:
+        ctx.with_resource(thread_budget(threads))
+    except FthcError as exc:
+        _fail(exc)
 
     # MONGO_USERNAME / MONGO_PASSWORD and store URLs from the working folder's .env (not one found by searching
     # upward from wherever fthc is installed): the command's job, not the library's
@@ -164,7 +175,7 @@ def build_mapping(mapping, customer_col, time_col, amount_col, direction_col, ba
               help="How many customers to draw (all of them where there are fewer).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed of the draw.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the sample (Parquet).")
-@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL.")
+@click.option("--spark-master", help="Spark master URL [default: local[N], N the thread budget].")
 @mapping_options
 def sample_cmd(data, customers, seed, out, spark_master, mapping, customer_col, time_col, amount_col, direction_col,
                balance_col, category_col, date_format, lenient) -> None:
@@ -435,7 +446,7 @@ def _config(preset_name, config_file, overrides):
 @precision_option
 @click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark"]), default="duckdb", show_default=True,
               help="What computes the behaviour of every customer: duckdb (embedded), pandas, spark.")
-@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL (--engine spark).")
+@click.option("--spark-master", help="Spark master URL (--engine spark) [default: local[N], N the thread budget].")
 @click.option("--outcomes", help="Outcomes some customers have (a CSV/Parquet file of customer_id and a 0/1 "
                                  "default), or 'loans' on a Berka folder: the risk of every customer is learnt.")
 @click.option("--outcome-id-col", default="customer_id", show_default=True, help="The outcomes file's id column.")
@@ -510,7 +521,7 @@ def _date(text: str | None, flag: str):
 
 
 def _spark_master(engine: str, master: str) -> None:
-    if engine == "spark":
+    if engine == "spark" and master:
         import os
 
         os.environ["FTHC_SPARK_MASTER"] = master
@@ -571,7 +582,7 @@ def print_segments(r: dict, title: str = "segments") -> None:
 @click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark", "local"]), default="duckdb",
               show_default=True, help="What computes the behaviour: duckdb (embedded), pandas, spark (local is "
                                       "duckdb, the name of earlier versions).")
-@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL (--engine spark).")
+@click.option("--spark-master", help="Spark master URL (--engine spark) [default: local[N], N the thread budget].")
 @mapping_options
 def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col, time_col, amount_col,
                direction_col, balance_col, category_col, date_format, lenient) -> None:
@@ -587,7 +598,7 @@ def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col
         r = assign_spark(model_dir, data, out, m, master=spark_master, lenient=lenient)
         console.print(Text(f"assigned {r['customers']:,} customers in {r['seconds']:.0f} s "
                            f"({r['customers'] / max(r['seconds'], 1e-9):,.0f} per second) with Spark "
-                           f"{spark_master}: {out}"))
+                           f"{r.get('master') or spark_master}: {out}"))
         return
     with showing_progress():
         result = assign(model_dir, data, out, m, lenient, engine=engine)

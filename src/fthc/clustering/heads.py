@@ -175,12 +175,14 @@ class DTCHead(Head):
         On latents alone: the layer's centroids trained on KL(P||Q) with the latents held fixed."""
         import torch
 
+        from ..threads import torch_budget
         from .dtc import DTCLayer, centroids_from_labels, initial_labels
 
         if (encoder is None) != (data is None):
             raise TypeError("the dtc head fine-tunes an encoder on its data: give both encoder= and data=, or neither")
         z = self._checked(X, reset=True)
         self._reset()
+        torch_budget()
         self.n_features_in_ = z.shape[1]
         if encoder is not None:
             encoder = copy.deepcopy(encoder)  # the caller's encoder stays as it was

@@ -19,10 +19,12 @@ MEMORY_LIMIT = os.environ.get("FTHC_DUCKDB_MEMORY", "2GB")
 
 
 def connect(threads: int | None = None, memory_limit: str = MEMORY_LIMIT, temp_directory: str | None = None):
-    """An in-memory DuckDB connection with a memory cap and a spill folder."""
+    """An in-memory DuckDB connection with a memory cap and a spill folder, on the run's thread budget."""
     import duckdb
 
-    con = duckdb.connect(config={"threads": threads or os.cpu_count() or 1, "memory_limit": memory_limit,
+    from ..threads import budget
+
+    con = duckdb.connect(config={"threads": threads or budget(), "memory_limit": memory_limit,
                                  "temp_directory": temp_directory or tempfile.gettempdir(),
                                  "preserve_insertion_order": False})
     return con

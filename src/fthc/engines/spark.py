@@ -1,4 +1,4 @@
-"""Spark: the behaviour of a bank's whole base on a cluster (or `local[*]`), from the same SQL as DuckDB
+"""Spark: the behaviour of a bank's whole base on a cluster (or `local[N]`, N the thread budget), from the same SQL as DuckDB
 (`fthc.features.measures`, the Spark spellings filled in), and every customer scored by a saved `Segmenter` on the
 executors (`mapInPandas`, the model broadcast to them).
 
@@ -9,7 +9,7 @@ executors (`mapInPandas`, the model broadcast to them).
   measures) as Parquet partitioned by segment, ids in their own type.
 - `sample_customers`: a seeded sample of customers with all their transactions.
 
-PySpark is an optional extra (`pip install "fthc[spark]"`); `local[*]` by default, or any master URL
+PySpark is an optional extra (`pip install "fthc[spark]"`); `local[N]` (the thread budget, `fthc.threads`) by default, or any master URL
 (`FTHC_SPARK_MASTER`).
 """
 
@@ -38,7 +38,9 @@ def spark_session(master: str | None = None, app: str = "fthc"):
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise FthcError("the Spark engine needs PySpark: pip install \"fthc[spark]\"") from exc
-    master = master or os.environ.get("FTHC_SPARK_MASTER", "local[*]")
+    from ..threads import budget
+
+    master = master or os.environ.get("FTHC_SPARK_MASTER") or f"local[{budget()}]"  # local[N]: the thread budget
     session = (SparkSession.builder.master(master).appName(app)
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.sql.session.timeZone", "UTC")
@@ -319,7 +321,8 @@ def assign_spark(model_dir: Path, source, out: Path, mapping=None, *, master: st
             n = scored.count()
         scored.unpersist()
     dataset.close()
-    return {"customers": n, "seconds": time.perf_counter() - t0, "out": out}
+    return {"customers": n, "seconds": time.perf_counter() - t0, "out": out,
+            "master": engine.spark.sparkContext.master}
 
 
 def sample_customers(source, out: Path, customers: int, mapping=None, *, seed: int = 0,

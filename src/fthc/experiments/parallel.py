@@ -23,11 +23,10 @@ from .store import mask_url, open_store
 
 
 def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity, e.g. a container's share), not the machine's count."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS and Windows have no affinity call
-        return os.cpu_count() or 1
+    """The run's thread budget (`fthc.threads`: --threads, FTHC_THREADS, or the CPUs this process may use)."""
+    from ..threads import budget
+
+    return budget()
 
 
 def default_workers(cores: int | None = None) -> int:

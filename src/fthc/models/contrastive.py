@@ -21,6 +21,7 @@ import torch
 
 from ..errors import ArtefactError, TrainingError
 from ..progress import report
+from ..threads import torch_budget
 from .encoders import ENCODERS, PretextEncoder
 from ..errors import DataError
 from .feature_encoder import FeatureEncoder
@@ -105,6 +106,7 @@ class ContrastiveEncoder(PretextEncoder):
         given = self.as_input(X, mask)
         data = given.series if isinstance(given, CustomerInputs) else given
         self._reset()
+        torch_budget()
         t0 = time.perf_counter()
         Xr, lengths = right_aligned(data)
         lengths = lengths.clamp(min=1)

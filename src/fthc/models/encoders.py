@@ -18,6 +18,7 @@ import torch
 from ..base import FthcEstimator
 from ..errors import DataError, TrainingError
 from ..progress import report
+from ..threads import torch_budget
 from .autoencoders import AUTOENCODERS
 from .inputs import Inputs, as_inputs, length_bucketed_batches, resolve_device, shuffled_batches
 from .losses import PRETEXT_LOSSES
@@ -173,6 +174,7 @@ class AutoencoderEncoder(PretextEncoder):
             raise DataError(f"seq_len {data.X.shape[2]} is too short for the {self.autoencoder!r} autoencoder",
                             expected=f"seq_len >= {min_len}")
         self._reset()
+        torch_budget()
         t0 = time.perf_counter()
         with torch.random.fork_rng(devices=[]):  # seeded without touching the caller's global RNG
             torch.manual_seed(self.seed)

@@ -129,6 +129,42 @@ DISTRIBUTION_CANDIDATES = {"income_per_month": "money in / month", "spending_per
                            "loan_payment_share": "share that pay a loan", "spending_to_income": "spending vs income"}
 
 
+def _draw(job) -> str:
+    fn, args = job
+    return fn(*args)
+
+
+def _draw_charts(seg, summary: dict, k: int) -> dict[str, str]:
+    """Every chart of the page as SVG, drawn side by side on the thread budget (`fthc.threads.parallel_map`):
+    matplotlib's SVG writing is most of the page's time."""
+    from ..features.measures import EVENT_KINDS
+    from ..threads import parallel_map
+    from .charts import reliability_chart
+
+    m, labels = seg.measures_, seg.labels_
+    jobs = {}
+    if seg.k_choice_ is not None:
+        jobs["k_choice"] = (k_choice_chart, (seg.k_choice_, k, STRONG))
+    chosen = distinguishing(m, labels, DISTRIBUTION_CANDIDATES)
+    if chosen:
+        money = {"income_per_month", "spending_per_month", "balance_level"}
+        jobs["distributions"] = (distributions_chart, (m[list(chosen)], labels, {c: DISTRIBUTION_CANDIDATES[c] for c
+                                                                                  in chosen}, money, seg.names_))
+    if seg.sums_ is not None and not m["cash_share"].isna().all():
+        jobs["kinds"] = (kinds_chart, (seg.sums_, labels, EVENT_KINDS))
+    if seg.monthly_ is not None and len(seg.monthly_):
+        jobs["monthly"] = (monthly_chart, (seg.monthly_, seg.currency_))
+    risk = summary.get("risk") or {}
+    table = risk.get("table")
+    if table is not None and len(table):
+        jobs["risk"] = (rate_chart, (table, "rate", "rate_low", "rate_high", risk.get("overall"),
+                                     risk.get("title", "outcome rate per segment"), risk.get("xlabel", "rate")))
+    check = risk.get("check") or {}
+    if check.get("grades") is not None:
+        jobs["reliability"] = (reliability_chart, (check["calibration"],))
+    return dict(zip(jobs, parallel_map(_draw, list(jobs.values()), rows=len(labels))))
+
+
 def write_segment_page(seg, path: Path, summary: dict) -> None:
     """Write segments.html for a fitted Segmenter; `summary` holds what the command knows beside it (data, method,
     risk, inclusion and fairness tables)."""
@@ -136,12 +172,13 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
     pop = p.loc["all"]
     segs = p.drop(index="all")
     currency = seg.currency_
+    charts = _draw_charts(seg, summary, len(segs))
     parts = [f"<h1>Customer segments</h1><p class='sub'>{int(pop['customers']):,} customers of {esc(summary['data'])}"
              f" in {len(segs)} segments; method {esc(summary['method'])} ({esc(summary['model'])}).</p>"]
     # how k was chosen
     if seg.k_choice_ is not None:
         parts.append("<h2>How many segments</h2><p>" + esc(seg.k_why_) + ".</p>")
-        parts.append(_chart(k_choice_chart(seg.k_choice_, int(len(segs)), STRONG),
+        parts.append(_chart(charts["k_choice"],
                             "Prediction strength: for a random split into halves, how well one half's segments "
                             "predict which customers the other half's segments put together (1 = always); mean and "
                             "spread over 10 splits.", "k_choice"))
@@ -163,20 +200,16 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
     labels = seg.labels_
     chosen = distinguishing(m, labels, DISTRIBUTION_CANDIDATES)
     if chosen:
-        money = {"income_per_month", "spending_per_month", "balance_level"}
         parts.append("<h2>What differs between segments</h2>")
-        parts.append(_chart(distributions_chart(m, labels, {c: DISTRIBUTION_CANDIDATES[c] for c in chosen}, money,
-                                                seg.names_),
+        parts.append(_chart(charts["distributions"],
                             "The behaviours that differ most between segments: each box holds the middle half of "
                             "the segment's customers, the whiskers 90% of them, the line the median.",
                             "distributions"))
-    if seg.sums_ is not None and not m["cash_share"].isna().all():
-        from ..features.measures import EVENT_KINDS
-
-        parts.append(_chart(kinds_chart(seg.sums_, labels, EVENT_KINDS), "The mix of transaction kinds of each "
+    if "kinds" in charts:
+        parts.append(_chart(charts["kinds"], "The mix of transaction kinds of each "
                             "segment (shares of all its transactions).", "kinds"))
-    if seg.monthly_ is not None and len(seg.monthly_):
-        parts.append(_chart(monthly_chart(seg.monthly_, currency), "Over a customer's months: the median customer "
+    if "monthly" in charts:
+        parts.append(_chart(charts["monthly"], "Over a customer's months: the median customer "
                             "of each segment (line) and the middle half of its customers (band), month by month from "
                             "each customer's first, over the months with transactions.", "monthly"))
     # risk
@@ -186,8 +219,7 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
         parts.append("<h2>Risk</h2>" + risk.get("html", ""))
         table = risk.get("table")
         if table is not None and len(table):
-            parts.append(_chart(rate_chart(table, "rate", "rate_low", "rate_high", risk.get("overall"),
-                                           risk.get("title", "outcome rate per segment"), risk.get("xlabel", "rate")),
+            parts.append(_chart(charts["risk"],
                                 "Each segment's outcome rate among its customers with an outcome, with its 95% "
                                 "interval (Wilson): a wide interval rests on few customers.", "risk"))
             shown = table[[c for c in ("customers", "with_outcome", "without_outcome", "positives", "rate", "rate_low",
@@ -197,8 +229,6 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
                                         "risk_without_outcome": lambda v: "" if pd.isna(v) else f"{v:.1%}"}))
         check = risk.get("check") or {}
         if check.get("grades") is not None:
-            from .charts import reliability_chart
-
             g = check["grades"]
             parts.append("<h3>Risk grades</h3><p>" + esc(risk.get("grades_line", "")) + "</p>")
             parts.append(_table(g[["risk_from", "risk_to", "customers", "positives", "rate", "rate_low", "rate_high"]]
@@ -212,7 +242,7 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
                 sg = risk["segment_grades"].rename(index=lambda i: f"{i}: {seg.names_.get(i, '')}")
                 parts.append("<p>Customers by segment and risk grade (segments are behaviour; grades carry the "
                              "risk):</p>" + _table(sg, {c: count for c in sg.columns}))
-            parts.append(_chart(reliability_chart(check["calibration"]), "Observed rate against the mean estimate "
+            parts.append(_chart(charts["reliability"], "Observed rate against the mean estimate "
                                 "by decile of estimated risk, every customer scored by a model that never saw its "
                                 "outcome.", "reliability"))
     for key, title in (("inclusion", "Inclusion"), ("fairness", "Fairness")):

@@ -4,7 +4,6 @@ interval for an AUC, each with the count it rests on."""
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -18,6 +17,19 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     return max(0.0, min(p, float(centre - half))), min(1.0, max(p, float(centre + half)))
 
 
+CHUNK = 50  # resamples ranked at once (a 50 x n block)
+
+
+def _aucs(scores: np.ndarray, positives: int) -> np.ndarray:
+    """The AUC of each row of `scores` whose first `positives` entries are the positives' (Mann-Whitney: the
+    positives' mean rank, ties counted half; the same value as roc_auc_score)."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(scores, axis=1)
+    negatives = scores.shape[1] - positives
+    return (ranks[:, :positives].sum(1) - positives * (positives + 1) / 2) / (positives * negatives)
+
+
 def auc_interval(y: np.ndarray, score: np.ndarray, repeats: int = 500, seed: int = 0) -> tuple[float, float]:
     """95% percentile bootstrap interval of the AUC (customers resampled with replacement, stratified by outcome
     so that every resample has both)."""
@@ -26,9 +38,8 @@ def auc_interval(y: np.ndarray, score: np.ndarray, repeats: int = 500, seed: int
     if len(pos) == 0 or len(neg) == 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    aucs = []
-    for _ in range(repeats):
-        idx = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
-        aucs.append(roc_auc_score(y[idx], score[idx]))
+    draws = [np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))]) for _ in range(repeats)]
+    aucs = np.concatenate([_aucs(score[np.array(draws[i: i + CHUNK])], len(pos))
+                           for i in range(0, repeats, CHUNK)])
     lo, hi = np.percentile(aucs, [2.5, 97.5])
     return float(lo), float(hi)

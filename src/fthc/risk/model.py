@@ -27,6 +27,7 @@ the same count of refits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from ..registry import Registry
+from ..threads import parallel_map
 
 RISK_MODELS: Registry = Registry("risk model")
 RISK_MODELS.register("boosted", lambda: "boosted", doc="LightGBM gradient-boosted trees (the default)")
@@ -209,6 +211,22 @@ def _describe(params: dict) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
+def _fit_fold(kind: str, X, y, seed: int, task) -> tuple:
+    """One outer fold: the inner choice, the fold's model and its bootstrap refits (a task of its own, so the
+    folds run side by side with the same result)."""
+    f, train, draws = task
+    c_kind, params, calibration, table = choose_model(kind, X[train], y[train], seed + f)
+    table = table.assign(fold=f, chosen=table.index == table["inner_logloss"].idxmin())
+    model = _fit(c_kind, X[train], y[train], params, seed + f)
+    model.platt = calibration
+    boots = []
+    for idx in draws:
+        boot = _fit(c_kind, X[idx], y[idx], params, seed + f)
+        boot.platt = calibration
+        boots.append(boot)
+    return model, boots, table
+
+
 class OutcomeModel:
     """The cross-fitted, nested, calibrated outcome model with bootstrap intervals (see the module).
 
@@ -227,24 +245,20 @@ class OutcomeModel:
         rng = np.random.default_rng(self.seed)
         folds = max(2, min(self.folds, int(np.bincount(y, minlength=2).min())))
         self.fold_ = np.zeros(len(y), dtype=np.int64)
-        self.models_, self.boots_, choices = [], [], []
-        for f, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=self.seed)
-                                          .split(X, y)):
+        outer = list(StratifiedKFold(folds, shuffle=True, random_state=self.seed).split(X, y))
+        tasks = []
+        for f, (train, test) in enumerate(outer):  # every resample drawn here, in order: the same for any budget
             self.fold_[test] = f
-            kind, params, calibration, table = choose_model(self.kind, X[train], y[train], self.seed + f)
-            choices.append(table.assign(fold=f, chosen=table.index == table["inner_logloss"].idxmin()))
-            model = _fit(kind, X[train], y[train], params, self.seed + f)
-            model.platt = calibration
-            self.models_.append(model)
-            fold_boots = []
+            draws = []
             for _ in range(self.bootstraps):
                 idx = rng.choice(train, len(train))
-                if len(np.unique(y[idx])) < 2:
-                    idx = train
-                boot = _fit(kind, X[idx], y[idx], params, self.seed + f)
-                boot.platt = calibration
-                fold_boots.append(boot)
-            self.boots_.append(fold_boots)
+                draws.append(idx if len(np.unique(y[idx])) >= 2 else train)
+            tasks.append((f, train, draws))
+        done = parallel_map(partial(_fit_fold, self.kind, X, y, self.seed), tasks,
+                            rows=len(y) * (INNER_FOLDS * len(_candidates(self.kind)) + self.bootstraps))
+        self.models_ = [model for model, _, _ in done]
+        self.boots_ = [boots for _, boots, _ in done]
+        choices = [table for _, _, table in done]
         self.choice_ = pd.concat(choices, ignore_index=True)
         self.oof_ = self._score(X, self.fold_)
         return self

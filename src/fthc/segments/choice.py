@@ -57,12 +57,25 @@ def apply_rule(table: pd.DataFrame, strong: float = STRONG) -> tuple[int, int | 
     return chosen, (min(larger) if larger else None)
 
 
+def _split_strengths(split, make_head, ks, seed) -> dict:
+    """One split's prediction strength of every k (and, on the first split, the internal indices of B's fit):
+    a task of its own, so splits run side by side (`fthc.threads.parallel_map`) with the same result."""
+    from ..metrics import internal
+
+    r, za, zb = split
+    out = {}
+    for k in ks:
+        fit_a = make_head(k, seed + r).fit(za)
+        fit_b = make_head(k, seed + r).fit(zb)
+        out[k] = (prediction_strength(fit_b.labels_, fit_a.predict(zb)),
+                  internal(zb, fit_b.labels_, seed=seed) if r == 0 else None)
+    return out
+
+
 def choose_k(z: np.ndarray, make_head, ks=range(1, 9), splits: int = SPLITS, strong: float = STRONG,
              seed: int = 0) -> KChoice:
     """Prediction strength of every k in `ks` on the points `z` (the space the head clusters), and the rule's
     choice. `make_head(k)` returns an unfitted head for k segments."""
-    from ..metrics import internal
-
     z = np.asarray(z, dtype=np.float64)
     n = len(z)
     ks = sorted({int(k) for k in ks if 1 <= int(k) <= n // 2})
@@ -80,19 +93,22 @@ def choose_k(z: np.ndarray, make_head, ks=range(1, 9), splits: int = SPLITS, str
         halves.append((np.sort(order[:half]), np.sort(order[half: 2 * half])))
     announce(f"choosing k among {ks}: prediction strength on {splits} random splits into halves"
              + (f" of {HALF_CAP:,} customers" if n // 2 > HALF_CAP else ""))
+    from functools import partial
+
+    from ..threads import parallel_map
+
+    fitted = [k for k in ks if k > 1]
+    per_split = parallel_map(partial(_split_strengths, make_head=make_head, ks=fitted, seed=seed),
+                             [(r, z[a], z[b]) for r, (a, b) in enumerate(halves)], rows=len(halves[0][0]))
+    report("choosing k", len(ks), len(ks))
     rows = []
-    for i, k in enumerate(ks):
-        report("choosing k", i + 1, len(ks))
+    for k in ks:
         if k == 1:
             rows.append({"k": 1, "prediction_strength": 1.0, "prediction_strength_sd": 0.0,
                          "silhouette": np.nan, "davies_bouldin": np.nan})
             continue
-        strengths, met = [], None
-        for r, (a, b) in enumerate(halves):
-            fit_a = make_head(k, seed + r).fit(z[a])
-            fit_b = make_head(k, seed + r).fit(z[b])
-            strengths.append(prediction_strength(fit_b.labels_, fit_a.predict(z[b])))
-            met = met or internal(z[b], fit_b.labels_, seed=seed)
+        strengths = [split[k][0] for split in per_split]
+        met = per_split[0][k][1]
         rows.append({"k": k, "prediction_strength": float(np.mean(strengths)),
                      "prediction_strength_sd": float(np.std(strengths, ddof=1)) if len(strengths) > 1 else 0.0,
                      "silhouette": met["silhouette"], "davies_bouldin": met["davies_bouldin"]})

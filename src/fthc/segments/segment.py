@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import DataError, FthcError
 from ..progress import announce
+from ..threads import warm_workers
 from .segmenter import Segmenter
 
 
@@ -34,6 +35,7 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
         if not Path(attributes).is_file():
             raise DataError("attributes file not found", file=attributes)
     check_output_folder(out, inputs, force)
+    warm_workers()  # the independent fits' workers start while the data is read
     seg = segmenter.fit(data, outcomes=outcomes)
     risk = risk_summary(seg)
     degenerate = bool(seg.model_.degenerate_)

@@ -309,7 +309,7 @@ class Segmenter(FthcEstimator):
         self.risk_center_ = float(scored["logit"].mean())
         logit = scored["logit"].fillna(self.risk_center_).to_numpy()
         self.risk_scale_ = float(np.std(logit)) or 1.0
-        self._logit = logit
+        self.fitted_logit_ = logit  # each fitted customer's cross-fitted log-odds (the risk axis)
         if self.risk_weight == 0:
             self.risk_why_ = "risk weight 0, as asked"
             return
@@ -335,7 +335,7 @@ class Segmenter(FthcEstimator):
         if not self.risk_weight_:
             return z
         if fitted:
-            logit = self._logit
+            logit = self.fitted_logit_
         else:  # a customer without a window (no risk) sits at the mean log-odds
             logit = risk["logit"].to_numpy()
             logit = np.where(np.isnan(logit), self.risk_center_, logit)

@@ -11,8 +11,12 @@ says how much a customer's assignment depends on which customers the segmentatio
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
+from ..threads import parallel_map
 
 REFITS = 20
 HALF_CAP = 50_000
@@ -28,6 +32,12 @@ def match(labels: np.ndarray, reference: np.ndarray, k: int) -> np.ndarray:
     return mapping
 
 
+def _refit(head, half: np.ndarray):
+    """One refit on a half of the customers (a task of its own, so refits run side by side with the same
+    result)."""
+    return head.resample_fit(half)
+
+
 class Stability:
     """The refitted heads and how each one's segments map onto the final ones."""
 
@@ -39,12 +49,9 @@ class Stability:
         rng = np.random.default_rng(seed + 7919)
         n, k = len(z), head.k
         half = max(min(n // 2, HALF_CAP), k)
-        heads, mappings = [], []
-        for _ in range(refits):
-            idx = np.sort(rng.choice(n, half, replace=False))
-            refit = head.resample_fit(z[idx])
-            mappings.append(match(refit.predict(z), head.labels_, k))
-            heads.append(refit)
+        halves = [np.sort(rng.choice(n, half, replace=False)) for _ in range(refits)]
+        heads = parallel_map(partial(_refit, head), [z[idx] for idx in halves], rows=half)
+        mappings = [match(refit.predict(z), head.labels_, k) for refit in heads]
         return cls(heads, mappings, k)
 
     def proba(self, z: np.ndarray) -> np.ndarray:
