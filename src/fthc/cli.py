@@ -66,6 +66,35 @@ def _scrubbed(text: str, ctx) -> str:
     return text
 
 
+class RegistryChoice(click.Choice):
+    """The names of a registry (read when the option is first parsed or shown), so a new component is a valid
+    choice without the CLI listing it again."""
+
+    def __init__(self, names, *extra: str):
+        self._names, self._extra = names, extra
+        super().__init__([])
+
+    @property
+    def choices(self):
+        return [*self._names(), *self._extra]
+
+    @choices.setter
+    def choices(self, value) -> None:  # click.Choice's own __init__ assigns it
+        pass
+
+
+def _engine_names() -> list[str]:
+    from .engines import ENGINES
+
+    return ENGINES.names()
+
+
+def _risk_model_names() -> list[str]:
+    from .risk.model import RISK_MODELS
+
+    return RISK_MODELS.names()
+
+
 class KType(click.ParamType):
     """A number of segments (1 or more) or 'auto'."""
 
@@ -180,7 +209,7 @@ def build_mapping(mapping, customer_col, time_col, amount_col, direction_col, ba
 def sample_cmd(data, customers, seed, out, spark_master, mapping, customer_col, time_col, amount_col, direction_col,
                balance_col, category_col, date_format, lenient) -> None:
     """A seeded random sample of customers with all their transactions, read with Spark (to fit on)."""
-    from .engines.spark import sample_customers
+    from .app.spark_jobs import sample_customers
 
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
@@ -444,7 +473,7 @@ def _config(preset_name, config_file, overrides):
 @click.option("--pretrain-batches", type=click.IntRange(0), help="Training budget of a network method.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed of every fit and split.")
 @precision_option
-@click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark"]), default="duckdb", show_default=True,
+@click.option("--engine", type=RegistryChoice(_engine_names), default="duckdb", show_default=True,
               help="What computes the behaviour of every customer: duckdb (embedded), pandas, spark.")
 @click.option("--spark-master", help="Spark master URL (--engine spark) [default: local[N], N the thread budget].")
 @click.option("--outcomes", help="Outcomes some customers have (a CSV/Parquet file of customer_id and a 0/1 "
@@ -455,7 +484,7 @@ def _config(preset_name, config_file, overrides):
                                          "there is one); the model learns from each customer's history before it.")
 @click.option("--risk-weight", default="auto", show_default=True,
               help="How much the outcome shapes the segments: auto (the stated rule), 0 (unsupervised), or a weight.")
-@click.option("--risk-model", type=click.Choice(["boosted", "logistic", "auto"]), default="boosted",
+@click.option("--risk-model", type=RegistryChoice(_risk_model_names), default="boosted",
               show_default=True, help="The outcome model: boosted trees (LightGBM), a logistic regression, or auto "
                                       "(the class chosen by nested cross-validation).")
 @click.option("--window", type=click.IntRange(1), default=12, show_default=True,
@@ -477,7 +506,7 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
                 window, as_of, attributes, drop_duplicates, allow_fewer, out, force, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                 date_format, lenient) -> None:
     """Segment every customer: assignments, profiles, names, risk, segments.html and the model for assign."""
-    from .segments.segment import segment
+    from .app.commands import segment
     from .segments.segmenter import Segmenter
 
     overrides = {}
@@ -579,7 +608,7 @@ def print_segments(r: dict, title: str = "segments") -> None:
               help="Berka folder, CSV/Parquet file, or folder/glob of Parquet files.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="A .csv or .parquet file; with --engine spark, a folder (Parquet, partitioned by segment).")
-@click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark", "local"]), default="duckdb",
+@click.option("--engine", type=RegistryChoice(_engine_names, "local"), default="duckdb",
               show_default=True, help="What computes the behaviour: duckdb (embedded), pandas, spark (local is "
                                       "duckdb, the name of earlier versions).")
 @click.option("--spark-master", help="Spark master URL (--engine spark) [default: local[N], N the thread budget].")
@@ -587,13 +616,13 @@ def print_segments(r: dict, title: str = "segments") -> None:
 def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col, time_col, amount_col,
                direction_col, balance_col, category_col, date_format, lenient) -> None:
     """Score customers with a saved model: segment, name, confidence (and risk), read as at fitting."""
-    from .segments.segment import assign
+    from .app.commands import assign
 
     engine = "duckdb" if engine == "local" else engine
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
     if engine == "spark":
-        from .engines.spark import assign_spark
+        from .app.spark_jobs import assign_spark
 
         r = assign_spark(model_dir, data, out, m, master=spark_master, lenient=lenient)
         console.print(Text(f"assigned {r['customers']:,} customers in {r['seconds']:.0f} s "
@@ -615,7 +644,7 @@ def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col
 def explain_cmd(model_dir, data, customer, mapping, customer_col, time_col, amount_col, direction_col,
                 balance_col, category_col, date_format, lenient) -> None:
     """Why a customer is in its segment: the three behaviour traits that most place it there."""
-    from .segments.segment import explain
+    from .app.commands import explain
 
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format)
@@ -665,7 +694,7 @@ def quickstart(store_url, data, out, mapping, customer_col, time_col, amount_col
     from .experiments.parallel import run_workers
     from .experiments.store import open_store
     from .reports.grid_report import write_report
-    from .segments.segment import segment
+    from .app.commands import segment
     from .segments.segmenter import Segmenter
 
     t0 = time.perf_counter()

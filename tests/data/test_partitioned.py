@@ -75,7 +75,7 @@ def test_a_partitioned_dataset_is_segmented_whole_as_the_same_table_in_one_file(
     """Every customer of the lake is fitted and scored (the engine reads the files where they lie); the segments
     equal those of the same rows as one file, and assign gives them again."""
     from fthc import Segmenter
-    from fthc.segments.segment import assign, segment
+    from fthc.app.commands import assign, segment
 
     r = segment(parquet_lake / "tx", tmp_path / "seg", Segmenter(k=3, columns=MAPPING, engine=engine))
     fitted = pd.read_csv(tmp_path / "seg" / "assignments.csv")

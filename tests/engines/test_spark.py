@@ -9,9 +9,9 @@ pytest.importorskip("pyspark", reason="PySpark is an optional extra: pip install
 
 from fthc import Segmenter  # noqa: E402
 from fthc.data.transactions import ColumnMapping  # noqa: E402
-from fthc.engines.spark import assign_spark, sample_customers  # noqa: E402
+from fthc.app.spark_jobs import assign_spark, sample_customers  # noqa: E402
 from fthc.errors import DataError  # noqa: E402
-from fthc.segments.segment import assign, segment  # noqa: E402
+from fthc.app.commands import assign, segment  # noqa: E402
 
 MAPPING = ColumnMapping(customer_id="cust", timestamp="when", amount="value", balance="bal", category="cat",
                         category_kinds={"salary": "incoming_transfer", "atm": "cash_withdrawal"})

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from fthc.data.transactions import canonical_frame
+from fthc.engines import ENGINES, Engine
 from fthc.engines.duckdb_engine import DuckDBEngine
-from fthc.engines.pandas_engine import PandasEngine
 from fthc.features import FEATURE_NAMES, SUMS, measures, model_features, usable_features, available
 from fthc.features.reference import behaviour_sums
 
@@ -28,13 +28,27 @@ def test_a_salary_on_the_first_of_every_month_is_regular_income():
     assert m["income_per_month"] == 1000.0
 
 
-@pytest.mark.parametrize("engine", [DuckDBEngine, PandasEngine])
-def test_a_constant_amount_varies_by_exactly_nothing_whatever_the_order_of_adding(engine):
+def make_engine(name: str):
+    """A registered engine, fresh; Spark where PySpark is installed (its session starts on first use)."""
+    if not ENGINES.get(name).flag("embedded"):
+        pytest.importorskip("pyspark")
+    return ENGINES.create(name)
+
+
+@pytest.mark.parametrize("name", ENGINES.names())
+def test_every_registered_engine_has_the_engine_interface(name):
+    e = ENGINES.create(name)
+    assert isinstance(e, Engine), f"{name} lacks part of fthc.engines.Engine"
+    assert e.name == name
+
+
+@pytest.mark.parametrize("name", ENGINES.names())
+def test_a_constant_amount_varies_by_exactly_nothing_whatever_the_order_of_adding(name):
     """E[x^2] - E[x]^2 of a fixed salary cancels to rounding noise whose size depends on the order the engine
     adds in; the measures call it 0, so the same data gives the same measures on every run and engine."""
     rows = [(c, f"{2020 + m // 12}-{m % 12 + 1:02d}-03", 1837.37 + c, 10.0 * m, "incoming_transfer")
             for c in range(50) for m in range(24)]
-    e = engine()
+    e = make_engine(name)
     m = measures(e.sums(e.frame_source(table(rows))))
     assert (m["income_variation"] == 0.0).all() and (m["amount_sd"] == 0.0).all()
 
@@ -87,11 +101,11 @@ def edge_cases() -> pd.DataFrame:
     return table(rows)
 
 
-@pytest.mark.parametrize("engine", [DuckDBEngine, PandasEngine])
-def test_every_engine_equals_the_reference_on_the_edge_cases(engine):
+@pytest.mark.parametrize("name", ENGINES.names())
+def test_every_engine_equals_the_reference_on_the_edge_cases(name):
     tx = edge_cases()
     ref = behaviour_sums(tx)
-    e = engine()
+    e = make_engine(name)
     got = e.sums(e.frame_source(tx))
     assert list(got.columns) == SUMS and got.index.equals(ref.index)
     for col in SUMS:

@@ -1,7 +1,5 @@
 """The fairness audit: groups' membership of the favourable segments against the most favoured group's."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,24 +7,29 @@ from click.testing import CliRunner
 
 from fthc.cli import main
 from fthc.errors import DataError
-from fthc.risk.fairness import MIN_GROUP, fairness, fairness_html, read_attributes
+from fthc.reports.risk_sections import fairness_html
+from fthc.risk.fairness import MIN_GROUP, fairness, read_attributes
+from fthc.risk.inclusion import portfolio_rate
 
 from .test_outcomes import transactions
 
 
 def fitted(labels, rates, risk=None):
-    """What the audit reads of a fitted Segmenter: segments, each segment's outcome rate, estimated risk."""
+    """What the audit reads of a fitted segmentation: segments, each segment's outcome rate and the portfolio's,
+    estimated risk."""
     labels = pd.Series(labels, index=pd.Index([f"c{i}" for i in range(len(labels))], name="customer_id"))
     from fthc.risk.intervals import wilson_interval
 
     bounds = [wilson_interval(int(50 * r), 50) for r in rates]
     by_segment = pd.DataFrame({"with_outcome": 50, "rate": rates, "positives": [int(50 * r) for r in rates],
                                "rate_low": [b[0] for b in bounds], "rate_high": [b[1] for b in bounds]})
-    return SimpleNamespace(
-        labels_=labels, outcome_check_={"by_segment": by_segment},
-        outcome_model_=object() if risk is not None else None,
-        outcomes_=SimpleNamespace(y=pd.Series(np.repeat(rates, 50))),
-        risk_=pd.DataFrame({"risk": risk}, index=labels.index) if risk is not None else None)
+    portfolio = portfolio_rate(by_segment, pd.Series(np.repeat(rates, 50)))
+    return labels, by_segment, portfolio, pd.Series(risk, index=labels.index) if risk is not None else None
+
+
+def audit(labels, rates, groups, risk=None):
+    labels, by_segment, portfolio, risk = fitted(labels, rates, risk)
+    return fairness(labels, groups, by_segment, portfolio, risk)
 
 
 def test_a_group_kept_out_of_the_favourable_segments_is_flagged_and_a_small_group_only_shown():
@@ -34,7 +37,7 @@ def test_a_group_kept_out_of_the_favourable_segments_is_flagged_and_a_small_grou
     labels = [0] * 90 + [1] * 10 + [0] * 30 + [1] * 70 + [1] * 5
     groups = pd.DataFrame({"region": ["north"] * 100 + ["south"] * 100 + ["east"] * 5},
                           index=[f"c{i}" for i in range(205)])
-    table, found = fairness(fitted(labels, [0.1, 0.4]), groups)
+    table, found = audit(labels, [0.1, 0.4], groups)
     assert found["favourable"] == [0]
     rows = table.drop_duplicates(["attribute", "group"]).set_index("group")
     assert rows.loc["north", "favourable_rate"] == pytest.approx(0.9)
@@ -50,11 +53,11 @@ def test_estimated_risk_is_shown_per_group_only_where_an_outcome_model_was_learn
     labels = [0] * 50 + [1] * 50
     groups = pd.DataFrame({"gender": ["F", "M"] * 50}, index=[f"c{i}" for i in range(100)])
     risk = np.r_[np.full(50, 0.1), np.full(50, 0.3)]
-    with_model, found = fairness(fitted(labels, [0.05, 0.35], risk), groups)
+    with_model, found = audit(labels, [0.05, 0.35], groups, risk)
     assert with_model.drop_duplicates("group").set_index("group")["mean_risk"].to_dict() == pytest.approx(
         {"F": 0.2, "M": 0.2})
     assert "mean estimated risk" in fairness_html(with_model, found, str)
-    without, found = fairness(fitted(labels, [0.05, 0.35]), groups)
+    without, found = audit(labels, [0.05, 0.35], groups)
     assert without["mean_risk"].isna().all()
     assert "mean estimated risk" not in fairness_html(without, found, str)
 

@@ -147,7 +147,7 @@ def test_names_give_every_segment_a_trait_of_its_own(synth_berka):
 
 
 def test_deep_methods_note_short_and_cut_histories(tmp_path, monkeypatch):
-    from fthc.segments import segmenter as module
+    from fthc.segments import inputs as module
 
     rng = np.random.default_rng(0)
     rows = []

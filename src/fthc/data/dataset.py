@@ -4,7 +4,7 @@
 (a folder with both is ambiguous and refused, naming both); a file is a table (Parquet by its suffix, else text).
 
 A `Dataset` (Parquet files: one file, a folder with hive partitions, or a glob) is not loaded into pandas for the
-behaviour measures: an engine reads the files and checks them in SQL (`fthc.engines.parquet_sql`), so a table
+behaviour measures: an engine reads the files and checks them in SQL (`fthc.data.parquet_sql`), so a table
 larger than memory is segmented in one pass. Where its columns need fthc's own parsing (dates or amounts stored
 as text) or `--lenient` is asked for, the files are streamed through the row checks of every other reader into a
 canonical spill first (`fthc.data.partitioned`).
@@ -92,7 +92,7 @@ class Dataset:
 
     def engine_source(self, engine):
         """The dataset as the engine's canonical relation: checked in SQL where its types allow, else spilled."""
-        from ..engines.parquet_sql import sql_readable
+        from .parquet_sql import sql_readable
 
         if not self.lenient and sql_readable(self.files, self.mapping):
             return engine.dataset_source(self)

@@ -1,6 +1,6 @@
 """DuckDB, the embedded default engine: the behaviour sums of `fthc.features.measures` as SQL, in this process,
 over a canonical DataFrame (zero-copy), a folder of canonical Parquet files, or a user's Parquet dataset read and
-checked in SQL (`fthc.engines.parquet_sql`). DuckDB spills to disk by itself; its memory is capped so that a
+checked in SQL (`fthc.data.parquet_sql`). DuckDB spills to disk by itself; its memory is capped so that a
 large dataset spills rather than fails."""
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class DuckDBEngine:
         """A user's Parquet dataset as a canonical view, after its rows are checked in SQL (one scan): the first
         bad row is an error naming its file and row; far dates and unmapped categories are counted as notes."""
         from ..errors import DataError
-        from .parquet_sql import canonical_select, checks, far_dates, unmapped_categories
+        from ..data.parquet_sql import canonical_select, checks, far_dates, unmapped_categories
 
         files, mapping = dataset.files, dataset.mapping
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)

@@ -23,7 +23,7 @@ class PandasEngine:
         in memory), which `sums` reads one at a time."""
         return self.files_source(dataset.spill(buckets=True))
 
-    def files_source(self, files) -> "Buckets":
+    def files_source(self, files, name: str = "canonical") -> "Buckets":
         return Buckets(list(files))
 
     def sums(self, source: pd.DataFrame, as_of: pd.Series | None = None) -> pd.DataFrame:

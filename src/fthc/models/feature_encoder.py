@@ -30,11 +30,10 @@ def as_measures(X) -> pd.DataFrame:
         return X
     if set(SUMS) <= set(X.columns):
         return measures(X)
-    if {"customer_id", "timestamp", "amount"} <= set(X.columns):
-        from ..engines import default_engine
+    if {"customer_id", "timestamp", "amount"} <= set(X.columns):  # the definitions' own reference (no engine)
+        from ..features.reference import behaviour_sums
 
-        engine = default_engine()
-        return measures(engine.sums(engine.frame_source(X)))
+        return measures(behaviour_sums(X))
     raise DataError(f"a DataFrame with columns {list(X.columns)[:8]} is neither behaviour measures nor canonical "
                     "transactions", expected="columns customer_id, timestamp, amount[, balance, kind]")
 

@@ -68,16 +68,15 @@ def read_attributes(path, customers: pd.Index, id_col: str = "customer_id") -> p
     return frame[frame.index.isin(customers)]
 
 
-def fairness(seg, attributes: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """The audit table (one row per attribute, group and segment) and what it found."""
-    labels = seg.labels_
+def fairness(labels: pd.Series, attributes: pd.DataFrame, by_segment: pd.DataFrame | None = None,
+             portfolio: float | None = None, risk: pd.Series | None = None) -> tuple[pd.DataFrame, dict]:
+    """The audit table (one row per attribute, group and segment) and what it found: `labels` each customer's
+    segment, `attributes` its groups, `by_segment` the segments' outcome rates and `portfolio` the rate they are
+    judged against (None: no outcomes), `risk` each customer's estimated risk (None: no outcome model)."""
     a = attributes.reindex(labels.index)
-    risk = seg.risk_["risk"] if seg.outcome_model_ is not None else None
-    by_segment = seg.outcome_check_["by_segment"] if seg.outcome_check_ is not None else None
     if by_segment is not None:
-        from .inclusion import favourable_segments, portfolio_rate
+        from .inclusion import favourable_segments
 
-        portfolio = portfolio_rate(seg)
         favourable = favourable_segments(by_segment, portfolio)
         basis = (f"segments whose default rate, with its whole 95% interval, is at or below the portfolio's "
                  f"({portfolio:.1%})")
@@ -115,28 +114,3 @@ def fairness(seg, attributes: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
                                                                            "ratio_to_most_favoured", "ratio_low",
                                                                            "ratio_high"]]}
     return table, found
-
-
-def fairness_html(table: pd.DataFrame, found: dict, esc) -> str:
-    """Per attribute: each group's membership of the favourable segments against the most favoured group's."""
-    if table.empty:
-        return ""
-    parts = [f"<p>Attributes were <b>not</b> used to fit the segments. Favourable: {esc(found['basis'])} "
-             f"({', '.join(map(str, found['favourable'])) or 'none'}). A group is flagged (red) where its rate of "
-             f"membership is below {FOUR_FIFTHS:.0%} of the most favoured group's and the ratio's whole 95% interval "
-             f"is below 1 (groups of fewer than {MIN_GROUP} customers are shown, not flagged).</p>"]
-    per_group = table.drop_duplicates(["attribute", "group"]).copy()
-    with_risk = per_group["mean_risk"].notna().any()   # an outcome model was learnt: its estimates per group
-    for attribute, g in per_group.groupby("attribute", sort=False):
-        rows = "".join(
-            f"<tr{' class=flag' if r['flagged'] else ''}><td>{esc(r['group'])}</td><td>{int(r['customers']):,}</td>"
-            f"<td>{'' if pd.isna(r['favourable_rate']) else f'{r.favourable_rate:.1%}'}</td>"
-            f"<td>{'' if pd.isna(r['ratio_to_most_favoured']) else f'{r.ratio_to_most_favoured:.3f}'}"
-            f"{'' if pd.isna(r['ratio_low']) else f' ({r.ratio_low:.2f}-{r.ratio_high:.2f})'}</td>"
-            + (f"<td>{'' if pd.isna(r['mean_risk']) else f'{r.mean_risk:.1%}'}</td>" if with_risk else "")
-            + f"<td>{'below 4/5' if r['flagged'] else ''}</td></tr>" for _, r in g.iterrows())
-        parts.append(f"<h3>{esc(attribute)}</h3><table class='data'><tr><th>group</th><th>customers</th>"
-                     "<th>in favourable segments</th><th>ratio to the most favoured (95%)</th>"
-                     + ("<th>mean estimated risk</th>" if with_risk else "")
-                     + f"<th>four-fifths rule</th></tr>{rows}</table>")
-    return "".join(parts)

@@ -16,13 +16,12 @@ import numpy as np
 import pandas as pd
 
 
-def portfolio_rate(seg) -> float:
-    """The rate every segment is judged against: over the outcomes learnt, or (outcomes only judging the
-    segments, as Berka's loans) over those placed in segments."""
-    if seg.outcome_model_ is not None:
-        return float(seg.outcomes_.y.mean())
-    b = seg.outcome_check_["by_segment"]
-    return float(b["positives"].sum() / max(b["with_outcome"].sum(), 1))
+def portfolio_rate(by_segment: pd.DataFrame, learnt: pd.Series | None = None) -> float:
+    """The rate every segment is judged against: over the outcomes learnt (`learnt`, 0/1 by customer), or
+    (outcomes only judging the segments, as Berka's loans) over those placed in segments."""
+    if learnt is not None:
+        return float(learnt.mean())
+    return float(by_segment["positives"].sum() / max(by_segment["with_outcome"].sum(), 1))
 
 
 def favourable_segments(by_segment: pd.DataFrame, portfolio_rate: float) -> list:
@@ -42,14 +41,11 @@ def evidence(row, portfolio_rate: float) -> str:
     return "too few outcomes to say"
 
 
-def inclusion(seg) -> dict | None:
-    """The inclusion tables of a Segmenter fitted with outcomes (None without)."""
-    if seg.outcome_model_ is None or seg.outcome_check_ is None:
-        return None
-    by_segment = seg.outcome_check_["by_segment"]
-    portfolio = portfolio_rate(seg)
+def inclusion(assignments: pd.DataFrame, by_segment: pd.DataFrame, portfolio: float) -> dict:
+    """The inclusion tables: `assignments` with their risk columns (has_outcome, risk, grade, reasons), the
+    segments' outcome rates (`by_segment`, as `fthc.risk.outcome_check` gives them) and the portfolio's rate."""
     good = favourable_segments(by_segment, portfolio)
-    a = seg.assignments_
+    a = assignments
     invisible = a[~a["has_outcome"].astype(bool)]
     listed = invisible[invisible["segment"].isin(good)].copy()
     listed["segment_rate"] = listed["segment"].map(by_segment["rate"])
@@ -60,25 +56,3 @@ def inclusion(seg) -> dict | None:
                "invisible_in_favourable": int(len(listed)),
                "below_portfolio_risk": int((listed["risk_high"] <= portfolio).sum())}
     return {"table": listed, "summary": summary, "by_segment": by_segment}
-
-
-def inclusion_html(view: dict, names: dict, esc) -> str:
-    s = view["summary"]
-    rows = []
-    for seg, r in view["by_segment"].iterrows():
-        mark = " class='good'" if seg in s["favourable"] else ""
-        says = evidence(r, s["portfolio_rate"])
-        est = (f"{r['risk_without_outcome']:.1%} ({r['risk_low_without_outcome']:.1%}-"
-               f"{r['risk_high_without_outcome']:.1%})" if pd.notna(r.get("risk_without_outcome")) else "-")
-        rate = f"{r['rate']:.1%} ({r['rate_low']:.0%}-{r['rate_high']:.0%})" if r["with_outcome"] else "-"
-        rows.append(f"<tr{mark}><td>{seg}: {esc(names.get(seg, ''))}</td><td>{int(r['with_outcome']):,}</td>"
-                    f"<td>{rate}</td><td>{says}</td><td>{int(r['without_outcome']):,}</td><td>{est}</td></tr>")
-    return (f"<p><b>{s['invisible_in_favourable']:,}</b> of the {s['invisible']:,} customers without a credit "
-            f"history sit in segments whose customers with one default at or below the portfolio's rate "
-            f"({s['portfolio_rate']:.1%}), the whole 95% interval of the rate at or below it; "
-            f"{s['below_portfolio_risk']:,} of them have an estimated risk whose upper bound is below it too. They "
-            "are listed in inclusion.csv with their estimate and grade. Highlighted (green): those segments."
-            "</p><table class='data'><tr><th>segment</th><th>with history</th><th>their default rate "
-            "(95%)</th><th>evidence</th><th>without history</th><th>estimated risk of those without (95% interval "
-            "of the mean)</th></tr>"
-            + "".join(rows) + "</table>")

@@ -164,3 +164,37 @@ def check_learnable(outcomes: Outcomes, file, column: str) -> None:
     if ones < MIN_EACH or zeros < MIN_EACH:
         raise DataError(f"too few outcomes to learn from among the customers: {ones} positive and {zeros} negative",
                         file=file, column=column, expected=f"at least {MIN_EACH} of each")
+
+
+def as_outcomes(outcomes, customers: pd.Index, context: pd.DataFrame | None) -> Outcomes | None:
+    """What a fit learns from, from any form a caller gives: a path, an `Outcomes`, an `OutcomeFile`, "loans" (a
+    Berka folder's loan table, `context`), a 0/1 Series by customer id (no dates), or a frame of customer_id,
+    default[, reference_date]. None where none is given."""
+    if outcomes is None:
+        return None
+    if isinstance(outcomes, Outcomes):
+        return outcomes
+    if isinstance(outcomes, OutcomeFile):
+        return outcomes.read(customers)
+    if isinstance(outcomes, str) and outcomes == "loans":
+        if context is None:
+            raise DataError("outcomes 'loans' need a Berka folder (its loan table)",
+                            expected="a Berka folder, or an outcomes file for a transactions table")
+        return berka_outcomes(context)
+    if isinstance(outcomes, pd.Series):  # 0/1 by customer id (no dates)
+        name = str(outcomes.name or "default")
+        frame = pd.DataFrame({"customer_id": outcomes.index.to_numpy(), name: outcomes.to_numpy()})
+        return outcomes_from_frame(frame, None, "the outcomes Series", customers, "customer_id", name)
+    if isinstance(outcomes, pd.DataFrame):  # customer_id, default[, reference_date], as in a file
+        return outcomes_from_frame(outcomes.reset_index(drop=True), None, "the outcomes DataFrame", customers)
+    return read_outcomes(outcomes, customers)
+
+
+def judging_outcomes(context: pd.DataFrame | None) -> Outcomes | None:
+    """Without outcomes given, a Berka folder's loans (20 or more) judge the segments (never used to fit them)."""
+    if context is not None and context["has_loan"].sum() >= 20:
+        try:
+            return berka_outcomes(context)
+        except DataError:
+            return None
+    return None

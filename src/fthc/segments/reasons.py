@@ -70,7 +70,9 @@ class Reasons:
         own = np.searchsorted(self.segments, segments)
         d2[np.arange(len(Z)), own] = np.inf
         nxt = d2.argmin(1)
-        return own, nxt, (Z - self.centres[nxt]) ** 2 - (Z - self.centres[own]) ** 2
+        # rounded, and ties kept in the features' order: two measures equal for a customer (its one credit is its
+        # income) differ only by the engine's adding order, which must not pick the reason
+        return own, nxt, np.round((Z - self.centres[nxt]) ** 2 - (Z - self.centres[own]) ** 2, 9)
 
     def explain(self, measures: pd.DataFrame, segments: np.ndarray, most: int = 3) -> list[list[dict]]:
         """Per customer, its `most` reasons: feature, what it is, its value, its segment's and the next one's."""
@@ -78,7 +80,7 @@ class Reasons:
         out = []
         for i in range(len(terms)):
             reasons = []
-            for j in np.argsort(-terms[i])[:most]:
+            for j in np.argsort(-terms[i], kind="stable")[:most]:
                 if terms[i, j] <= 0:
                     continue
                 measure, what, unit = SAID.get(self.names[j], (self.names[j], self.names[j].replace("_", " "), ""))
@@ -106,7 +108,7 @@ class Reasons:
         values = np.column_stack([measures[m].to_numpy(dtype=np.float64) for m, _, _ in said])
         medians = [[_fmt(v, unit, self.currency) for v in self.medians[m].to_numpy(dtype=np.float64)]
                    for m, _, unit in said]  # [feature][segment position]
-        top = np.argsort(-terms, axis=1)[:, :most]
+        top = np.argsort(-terms, axis=1, kind="stable")[:, :most]
         rows = np.arange(n)
         parts = np.full((n, most), "", dtype=object)
         for r in range(most):

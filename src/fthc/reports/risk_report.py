@@ -11,9 +11,17 @@ def _auc(a: dict) -> str:
             f"{a['positives']:,} positive)")
 
 
+def judged_rate(seg) -> float:
+    """The portfolio's rate a fitted Segmenter's segments are judged against (`fthc.risk.inclusion`)."""
+    from ..risk.inclusion import portfolio_rate
+
+    learnt = seg.outcomes_.y if seg.outcome_model_ is not None else None
+    return portfolio_rate(seg.outcome_check_["by_segment"], learnt)
+
+
 def risk_summary(seg) -> dict | None:
     """Tables, lines and page text of the outcomes, or None when there are none."""
-    from ..risk.inclusion import evidence, portfolio_rate
+    from ..risk.inclusion import evidence
 
     c = seg.outcome_check_
     if c is None:
@@ -21,7 +29,7 @@ def risk_summary(seg) -> dict | None:
     table = c["by_segment"].copy()
     learnt, source = c["learnt"], c["source"]
     placed = c["placed_by"]
-    overall = portfolio_rate(seg)
+    overall = judged_rate(seg)
     table["evidence"] = [evidence(r, overall) for _, r in table.iterrows()]
     lines = []
     grades_line = ""

@@ -10,8 +10,8 @@ import pandas as pd
 
 from ..errors import DataError, FthcError
 from ..progress import announce
+from ..segments.segmenter import Segmenter
 from ..threads import warm_workers
-from .segmenter import Segmenter
 
 
 def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow_fewer: bool = True,
@@ -22,9 +22,10 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
     from ..reports.output_folder import check_output_folder, results_folder
     from ..reports.segment_outputs import write_segment_outputs
     from ..reports.segment_page import esc
-    from ..risk.fairness import berka_attributes, fairness, fairness_html, read_attributes
-    from ..risk.inclusion import inclusion, inclusion_html
-    from .risk_report import risk_summary
+    from ..reports.risk_report import judged_rate, risk_summary
+    from ..reports.risk_sections import fairness_html, fairness_markdown, inclusion_html, inclusion_markdown
+    from ..risk.fairness import berka_attributes, fairness, read_attributes
+    from ..risk.inclusion import inclusion
 
     out = Path(out)
     inputs = [Path(data)] if isinstance(data, (str, Path)) else []
@@ -43,28 +44,21 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
                "data": str(data) if isinstance(data, (str, Path)) else "a DataFrame", "risk": risk,
                "sections": risk.get("markdown", []) if risk else []}
     tables = {"risk.csv": risk["csv"]} if risk else {}
-    view = inclusion(seg)
+    by_segment = seg.outcome_check_["by_segment"] if seg.outcome_check_ is not None else None
+    portfolio = judged_rate(seg) if by_segment is not None else None
+    view = inclusion(seg.assignments_, by_segment, portfolio) if seg.outcome_model_ is not None and \
+        by_segment is not None else None
     if view is not None:
         summary["inclusion"] = inclusion_html(view, seg.names_, esc)
-        summary["sections"].append(["## Inclusion", "", f"- {view['summary']['invisible_in_favourable']:,} of the "
-                                    f"{view['summary']['invisible']:,} customers without a credit history sit in "
-                                    "segments that default at or below the portfolio's rate "
-                                    f"({view['summary']['portfolio_rate']:.1%}): inclusion.csv."])
+        summary["sections"].append(inclusion_markdown(view))
         tables["inclusion.csv"] = view["table"]
     groups = read_attributes(attributes, seg.labels_.index) if attributes is not None else \
         berka_attributes(seg.context_) if seg.context_ is not None else None
     if groups is not None:
-        audit, found = fairness(seg, groups)
+        risk_of = seg.risk_["risk"] if seg.outcome_model_ is not None else None
+        audit, found = fairness(seg.labels_, groups, by_segment, portfolio, risk_of)
         summary["fairness"] = fairness_html(audit, found, esc)
-        flagged = found["flagged"]
-        summary["sections"].append(["## Fairness", "", f"- Attributes ({', '.join(groups.columns)}) were not used "
-                                    "for fitting. " + (f"Below four fifths of the most favoured group's rate of "
-                                    "membership of the favourable segments: " + ", ".join(
-                                        f"{r.attribute} {r.group} ({r.ratio_to_most_favoured:.3f}; 95% "
-                                        f"{r.ratio_low:.2f}-{r.ratio_high:.2f})"
-                                        for r in flagged.itertuples()) + "." if len(flagged) else
-                                    "No group is below four fifths of the most favoured group's rate." if
-                                    found["favourable"] else found["basis"] + ".")])
+        summary["sections"].append(fairness_markdown(list(groups.columns), found))
         tables["fairness.csv"] = audit.set_index(["attribute", "group", "segment"])
     announce("writing the results")
     with results_folder(out, "segment", force) as tmp:

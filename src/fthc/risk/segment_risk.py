@@ -1,0 +1,64 @@
+"""A segmentation's risk, on frames: the cross-fitted outcome model with its grades and reasons
+(`RiskEstimator`), every customer's risk from its window, and the risk axis that risk-aware segments cluster on
+(`fthc.risk.aware`). It takes inputs and outcomes, never a Segmenter; `Segmenter` holds one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .estimator import RiskEstimator
+
+RISK_COLUMNS = ["risk", "risk_low", "risk_high", "risk_grade", "risk_reasons", "has_outcome", "outcome"]
+
+
+def score(est: RiskEstimator, inputs: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """Risk, interval, grade, log-odds and risk reasons of the customers of `index`, given by their window's
+    inputs (a customer whose outcome was learnt is scored by its own fold's model, never by one that saw it; one
+    without a window has no risk)."""
+    scored = est.score(inputs).join(est.reasons(inputs)[["risk_reasons"]]).reindex(index)
+    scored["risk_grade"] = scored["risk_grade"].fillna(0).astype(np.int64)
+    scored["risk_reasons"] = scored["risk_reasons"].fillna("no transactions in the window: no risk estimated")
+    outcome = est.outcomes_.reindex(index)
+    scored["has_outcome"], scored["outcome"] = outcome.notna().to_numpy(), outcome.to_numpy()
+    return scored
+
+
+class SegmentRisk:
+    """The outcome model of a segmentation and each fitted customer's risk and place on the risk axis.
+
+    kind: the outcome model (boosted, logistic, auto). Fitted attributes: `estimator_` (the `RiskEstimator`),
+    `risk_` (RISK_COLUMNS of every fitted customer), `center_` and `scale_` (of the log-odds: the axis' units),
+    `logit_` (each fitted customer's cross-fitted log-odds; the mean where it has no window), `unscored_` (how
+    many have no window)."""
+
+    def __init__(self, kind: str = "boosted", seed: int = 0, currency: str | None = None):
+        self.kind, self.seed, self.currency = kind, seed, currency
+
+    def fit(self, inputs: pd.DataFrame, y: pd.Series, customers: pd.Index, outcomes: pd.Series) -> "SegmentRisk":
+        """`inputs`: the window inputs of every customer with a window; `y`: the 0/1 outcomes learnt from (ids in
+        `inputs`); `customers`: every fitted customer; `outcomes`: every known outcome (also of customers without
+        a window, shown but not learnt)."""
+        est = RiskEstimator(self.kind, seed=self.seed, currency=self.currency)
+        self.estimator_ = est.fit(inputs.loc[y.index], y, population=inputs)
+        scored = score(est, inputs, customers)
+        self.unscored_ = int(scored["risk"].isna().sum())
+        self.risk_ = scored[RISK_COLUMNS].copy()
+        self.risk_["outcome"] = outcomes.reindex(customers)
+        self.center_ = float(scored["logit"].mean())
+        self.logit_ = scored["logit"].fillna(self.center_).to_numpy()
+        self.scale_ = float(np.std(self.logit_)) or 1.0
+        return self
+
+    def choose_weight(self, make_head, z: np.ndarray, z_outcome: np.ndarray, ids: pd.Index, y: pd.Series,
+                      requested="auto"):
+        """The risk axis' weight (`fthc.risk.aware.choose_weight`): `z` the fitted customers' points, `z_outcome`
+        those of the customers with an outcome (from their window before its date), scored out of fold."""
+        from sklearn.metrics import roc_auc_score
+
+        from .aware import choose_weight
+
+        oof = self.estimator_.oof_.loc[ids]
+        return choose_weight(make_head, z, self.logit_, self.scale_, z_outcome, oof["logit"].to_numpy(),
+                             y.to_numpy(), self.estimator_.fold_.loc[ids].to_numpy(),
+                             float(roc_auc_score(y, oof["risk"])), requested)

@@ -1,0 +1,97 @@
+"""A fitted `Segmenter` as a model folder (manifest, checksums, arrays; no pickle) and back: `Segmenter.save`,
+`Segmenter.load` and `fthc assign` use these."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import make_head
+from ..errors import ArtefactError
+from .stability import Stability
+
+
+def params_of(seg) -> dict[str, Any]:
+    """The constructor's parameters as JSON (the method is saved as the model's config)."""
+    p = seg.get_params()
+    p.pop("method")
+    p["columns"] = seg.column_mapping_
+    p["ks"] = [min(seg.ks), max(seg.ks) + 1] if len(list(seg.ks)) else None
+    return p
+
+
+def save(seg, folder) -> Path:
+    from ..artefact import write_artefact
+
+    seg.check_fitted()
+    extra = {"segmenter": {"params": params_of(seg), "representation": seg.representation_,
+                           "names": {str(k): v for k, v in seg.names_.items()},
+                           "descriptions": {str(k): v for k, v in seg.descriptions_.items()},
+                           "currency": seg.currency_, "k_why": seg.k_why_,
+                           "refits": len(seg.stability_.heads), "risk_weight": seg.risk_weight_,
+                           "risk_scale": getattr(seg, "risk_scale_", None),
+                           "outcome_model": seg.outcome_model_ is not None}}
+    arrays = seg.stability_.arrays() | {f"features.{k}": v for k, v in seg.feature_space_.arrays().items()}
+    arrays |= {"reasons.centres": seg.reasons_.centres, "reasons.segments": seg.reasons_.segments,
+               "reasons.medians": seg.reasons_.medians.to_numpy(dtype=np.float64)}
+    extra["segmenter"]["reasons_measures"] = list(seg.reasons_.medians.columns)
+    if seg.outcome_model_ is not None:  # JSON text (LightGBM's own text format inside): no pickle
+        arrays["risk.estimator"] = np.array(json.dumps(seg.outcome_model_.to_dict()))
+        extra["segmenter"] |= {"risk_center": seg.risk_center_}
+    return write_artefact(seg.model_, folder, extra=extra, extra_arrays=arrays)
+
+
+def load(cls, folder):
+    """A saved Segmenter (its manifest and checksums are checked first; nothing is unpickled)."""
+    from ..artefact import read_artefact
+
+    art = read_artefact(folder)
+    try:
+        return _from_artefact(cls, art, folder)
+    except ArtefactError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ArtefactError(f"{folder}: the model's segmenter part is incomplete or from another version "
+                            f"({type(exc).__name__}: {exc}); refit it with `fthc segment`") from exc
+
+
+def _from_artefact(cls, art, folder):
+    from ..estimator import Clusterer
+    from ..models.feature_encoder import FeatureEncoder
+    from .reasons import Reasons
+
+    if not art.extra or "segmenter" not in art.extra or art.config is None:
+        raise ArtefactError(f"{folder}: a model saved without its segmenter (fthc 0.1, or `Clusterer.save`); "
+                            "load it with fthc.Clusterer.load, or refit it with `fthc segment`")
+    info = art.extra["segmenter"]
+    params = dict(info["params"])
+    params["ks"] = range(*params["ks"]) if isinstance(params.get("ks"), list) else cls().ks
+    seg = cls(**params)
+    seg.method = art.config
+    model = Clusterer(art.config)
+    model.encoder_, model.head_ = art.encoder, art.head
+    model.series_spec_, model.series_scaling_, model.channels_ = art.series_spec, art.series_scaling, art.channels
+    model.column_mapping_ = art.column_mapping
+    seg.model_, seg.column_mapping_ = model, art.column_mapping
+    seg.representation_, seg.currency_, seg.k_why_ = info["representation"], info["currency"], info["k_why"]
+    seg.names_ = {int(k): v for k, v in info["names"].items()}
+    seg.descriptions_ = {int(k): v for k, v in info["descriptions"].items()}
+    k = art.config.head.k
+    seg.stability_ = Stability.from_arrays(art.extra_arrays, lambda: make_head(art.config, k), k)
+    seg.feature_space_ = FeatureEncoder().load_arrays(
+        {key[len("features."):]: v for key, v in art.extra_arrays.items() if key.startswith("features.")})
+    seg.risk_weight_, seg.risk_scale_ = float(info.get("risk_weight") or 0), info.get("risk_scale")
+    seg.reasons_ = Reasons.from_arrays(seg.feature_space_, art.extra_arrays, info["reasons_measures"],
+                                       seg.currency_)
+    seg.outcome_model_ = None
+    if info.get("outcome_model"):
+        from ..risk.estimator import RiskEstimator
+
+        seg.outcome_model_ = RiskEstimator.from_dict(json.loads(str(art.extra_arrays["risk.estimator"])))
+        seg.risk_center_ = float(info["risk_center"])
+    seg.labels_ = pd.Series(np.zeros(0, dtype=np.int64), name="segment")  # fitted; its customers are not kept
+    return seg

@@ -1,0 +1,66 @@
+"""The histories every risk figure reads (`fthc.features.window`): each customer with an outcome from the window
+before its outcome's month, each other customer (where outcomes are learnt) from the window ending at the data's
+end or `as_of`. Functions of a source, an engine and plain parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..progress import announce
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Each customer's window: its cutoffs, the engine's sums over it, their measures, and the outcome model's
+    inputs (with the recent months)."""
+
+    cutoffs: pd.DataFrame
+    sums: pd.DataFrame
+    measures: pd.DataFrame
+    inputs: pd.DataFrame
+
+
+def reference_end(source, engine, as_of=None) -> pd.Timestamp:
+    """The reference date of customers without an outcome: `as_of`, or the day after the data's last whole
+    month."""
+    from ..features.window import data_end_cutoff, month_start
+
+    if as_of is not None:
+        return month_start(pd.Timestamp(as_of))
+    return data_end_cutoff(source.last_timestamp(engine))
+
+
+def window_of(source, engine, reference: pd.Series, months: int | None) -> Windows:
+    """Each customer's window of `months` ending at its reference date (customer id -> date)."""
+    from ..features.window import cutoffs, recent_months
+    from ..risk.estimator import risk_inputs
+    from .inputs import measures_of
+
+    cut = cutoffs(reference, months)
+    sums = source.sums(engine, as_of=cut)
+    window_measures = measures_of(sums)
+    recent = recent_months(source.months(engine, cut), cut.loc[window_measures.index])
+    return Windows(cut, sums, window_measures, risk_inputs(window_measures, recent))
+
+
+def outcome_windows(source, engine, known, customers: pd.Index, months: int | None, as_of, learn: bool,
+                    warn) -> Windows:
+    """The windows of the customers with an outcome (before its date) and, where outcomes are learnt, of every
+    other customer (ending at `as_of` or the data's end). `warn(text)` receives what the caller must be told:
+    outcome ids that match no customer, outcomes without dates."""
+    if known.unknown:
+        warn(f"{known.unknown:,} of the {known.rows or known.unknown + len(known.y):,} outcome rows in "
+             f"{known.source} name ids that are not among the customers: left out (e.g. "
+             + ", ".join(repr(str(x)) for x in known.unknown_examples[:3]) + ")")
+    if known.date is None and learn:
+        warn(f"the outcomes in {known.source} have no dates: the model learns from the latest "
+             f"{months or 'all'} months of each history, which may hold what the outcome itself caused (arrears, "
+             "sanction interest); give the date the outcome refers to (--outcome-date-col)")
+    reference = pd.Series(reference_end(source, engine, as_of), index=customers if learn else known.y.index)
+    if known.date is not None:
+        reference.loc[known.date.index] = pd.to_datetime(known.date).to_numpy()
+    announce(f"behaviour of {len(reference):,} customers over their {months or 'whole'}-month window before "
+             + ("their outcome's date" if not learn else "their reference date"))
+    return window_of(source, engine, reference, months)
