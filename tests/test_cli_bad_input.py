@@ -59,6 +59,21 @@ CASES = {
     "markup-like text is printed as it is": (
         lambda t: ["data", "inspect", write(t / "t.csv", TABLE), "--mapping",
                    write(t / "m.toml", "[columns]\nwho = \"x\"\n")], "unknown keys in [columns]"),
+    "an id that spells missing (NULL)": (
+        lambda t: ["data", "inspect", write(t / "t.csv", TABLE + "NULL,2023-01-09,4\n")],
+        "row 6, column 'customer_id': missing value"),
+    "decimal commas without --decimal": (
+        lambda t: ["data", "inspect", write(t / "eu.csv", "customer_id;timestamp;amount\nA;2023-01-05;2220,59\n")],
+        "read them with --decimal , or decimal = \",\" in the mapping's [columns]"),
+    "a decimal point under --decimal ,": (
+        lambda t: ["data", "inspect", write(t / "eu.csv", "customer_id;timestamp;amount\nA;2023-01-05;1.5\n"),
+                   "--decimal", ","], "(found '1.5'); expected a number written with a decimal comma"),
+    "a store password with an unencoded @": (
+        lambda t: ["status", "--store", "postgresql://fthc:s3cr3t@Pw9x@127.0.0.1/db"], "must write it as %40"),
+    "amounts whose sums overflow": (
+        lambda t: ["segment", "--data", write(t / "t.csv", TABLE + "C,2023-01-09,1e308\nC,2023-01-10,1e308\n"),
+                   "--k", "2", "--out", str(t / "o")],
+        "customer 'C': its sum 'amount_sum' overflows to infinity"),
 }
 
 _INIT = {}
@@ -196,3 +211,88 @@ def test_series_for_a_model_name_the_data_when_their_channels_differ(tmp_path):
     with pytest.raises(DataError, match=r"t\.csv.*missing: \['is_crypto'\]") as err:
         seg.assign(tmp_path / "t.csv")
     assert err.value.file.endswith("t.csv")
+
+
+def test_paths_and_values_with_console_markup_are_printed_as_they_are(tmp_path):
+    """Square brackets are text, never Rich markup: the message names the folder written, and a closing tag in
+    a path does not end the command in a MarkupError."""
+    for name in ("syn[v2]", "m[/b]x", "[bold]x"):
+        out = tmp_path / name
+        r = CliRunner().invoke(main, ["data", "synth", "--format", "table", "--accounts", "20", "--out", str(out)])
+        assert r.exit_code == 0, (r.output, r.exception)
+        assert f"to {out}" in " ".join(r.output.split()) and (out / "transactions.csv").exists()
+
+
+def test_a_typo_in_the_python_column_mapping_is_refused_with_the_nearest_name():
+    import fthc
+    from fthc.errors import DataError
+
+    df = pd.DataFrame({"client": ["a", "b"], "timestamp": ["2023-01-01", "2023-01-02"], "amount": [1.0, 2.0]})
+    with pytest.raises(DataError, match=r"unknown key 'catgory' in columns= \(did you mean 'category'\?\)"):
+        fthc.Segmenter(columns={"customer_id": "client", "catgory": "mcc"}).fit(df)
+
+
+def test_explain_matches_ids_exactly_and_points_from_the_results_folder_to_its_model(tmp_path):
+    rows = "".join(f"{c},2023-0{m}-05,{100 + 10 * c}\n{c},2023-0{m}-20,-{50 + c}\n" for c in range(20, 40)
+                   for m in range(1, 7))
+    data = write(tmp_path / "t.csv", "customer_id,timestamp,amount\n" + rows)
+    r = CliRunner().invoke(main, ["segment", "--data", data, "--k", "2", "--out", str(tmp_path / "res")])
+    assert r.exit_code == 0, r.output
+    ok = CliRunner().invoke(main, ["explain", "--model", str(tmp_path / "res" / "model"), "--data", data,
+                                   "--customer", "26"])
+    assert ok.exit_code == 0, ok.output
+    padded = CliRunner().invoke(main, ["explain", "--model", str(tmp_path / "res" / "model"), "--data", data,
+                                       "--customer", "026"])
+    assert padded.exit_code == 2 and "did you mean '26'" in " ".join(padded.output.split())
+    above = CliRunner().invoke(main, ["explain", "--model", str(tmp_path / "res"), "--data", data,
+                                      "--customer", "26"])
+    assert above.exit_code == 2 and f"give --model {tmp_path / 'res' / 'model'}" in " ".join(above.output.split())
+
+
+def test_a_store_password_holding_an_at_sign_never_reaches_the_output():
+    r = CliRunner().invoke(main, ["status", "--store", "postgresql://fthc:s3cr3t@Pw9x@127.0.0.1/db"])
+    assert r.exit_code == 2 and "s3cr3t" not in r.output and "Pw9x" not in r.output
+    from fthc.experiments.store.base import scrub
+
+    url = "postgresql://fthc:s3cr3t@Pw9x@127.0.0.1/db"  # what a driver that splits at the first '@' prints
+    assert "Pw9x" not in scrub("could not translate host name 'Pw9x@127.0.0.1'", url)
+
+
+def test_category_values_reach_segments_md_as_text_not_html(tmp_path):
+    rows = "".join(f"{c},2023-0{m}-05,{100 + 10 * c},<script>alert(1)</script>\n{c},2023-0{m}-20,-{50 + c},a|b\n"
+                   for c in range(30) for m in range(1, 7))
+    data = write(tmp_path / "t.csv", "customer_id,timestamp,amount,category\n" + rows)
+    r = CliRunner().invoke(main, ["segment", "--data", data, "--k", "2", "--out", str(tmp_path / "res")])
+    assert r.exit_code == 0, r.output
+    text = (tmp_path / "res" / "segments.md").read_text()
+    assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+def test_a_k_too_large_for_the_customers_is_said_and_a_rerun_says_what_it_replaced(tmp_path):
+    rows = "".join(f"{c},2023-0{m}-05,{100 + 10 * c}\n" for c in range(30) for m in range(1, 7))
+    data = write(tmp_path / "t.csv", "customer_id,timestamp,amount\n" + rows)
+    first = CliRunner().invoke(main, ["segment", "--data", data, "--k", "6", "--out", str(tmp_path / "res")])
+    assert first.exit_code == 0, first.output
+    said = " ".join(first.output.split())
+    assert "k=6 for 30 customers leaves about 5 customers per segment" in said and "at most k=3" in said
+    again = CliRunner().invoke(main, ["segment", "--data", data, "--k", "2", "--out", str(tmp_path / "res")])
+    assert again.exit_code == 0, again.output
+    assert f"replaced the earlier results in {tmp_path / 'res'}: a model of k=6 fitted without outcomes" in \
+        " ".join(again.output.split())
+
+
+def test_decimal_commas_and_dotted_thousands_read_exactly_by_flag_and_by_mapping_file(tmp_path):
+    from fthc.data.transactions import ColumnMapping, read_transactions
+
+    path = write(tmp_path / "eu.csv", "customer_id;timestamp;amount;balance\n007;2023-01-05;2220,59;1.234,56\n"
+                                      "007;2023-02-05;-20,5;1.214,06\n8;2023-01-07;4;-1.000.000\n")
+    for mapping in (ColumnMapping(decimal=","),
+                    ColumnMapping.from_toml(write(tmp_path / "m.toml", '[columns]\ndecimal = ","\n'))):
+        tx = read_transactions(path, mapping)
+        assert tx["amount"].tolist() == [2220.59, -20.5, 4.0]
+        assert tx["balance"].tolist() == [1234.56, 1214.06, -1_000_000.0]
+        assert tx["customer_id"].tolist() == ["007", "007", "8"]
+    r = CliRunner().invoke(main, ["data", "inspect", path, "--decimal", ","])
+    assert r.exit_code == 0, r.output
+    with pytest.raises(Exception, match="is not a decimal mark"):
+        ColumnMapping(decimal=";")

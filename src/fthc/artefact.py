@@ -125,7 +125,10 @@ def read_manifest(folder) -> dict:
         manifest = json.loads(regular_file(folder / "manifest.json").read_text())
     except ArtefactError as exc:
         if not (folder / "manifest.json").exists():
-            raise ArtefactError(f"{folder}: no manifest.json; not a saved fthc model") from exc
+            inner = folder / "model"
+            hint = (f"; `fthc segment --out {folder}` keeps its model in {inner}: give --model {inner}"
+                    if (inner / "manifest.json").exists() else "")
+            raise ArtefactError(f"{folder}: no manifest.json; not a saved fthc model{hint}") from exc
         raise
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArtefactError(f"{folder / 'manifest.json'} is corrupted: {exc}") from exc

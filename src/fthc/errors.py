@@ -70,3 +70,7 @@ class TrainingError(FthcError, RuntimeError):
 
 class ArtefactError(FthcError, ValueError):
     """A saved model folder that is missing, corrupted, or written by an incompatible version."""
+
+
+class FthcWarning(UserWarning):
+    """What a fit must tell its caller (also kept in the fitted `notes_`, which the commands print)."""

@@ -97,14 +97,14 @@ class ProgressReporter(Reporter):
                                        TimeRemainingColumn)
 
             self._own_progress = self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[loss]}"),
+                TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[loss]}"),
                 TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=self.console)
             self._progress.start()
         return self._progress
 
     def announce(self, text: str) -> None:
         if self.live and self._progress is not None:
-            self._progress.console.print(text)
+            self._progress.console.print(text, markup=False, highlight=False)
         else:
             self.console.print(f"[{_duration(self.clock() - self._t0)}] {text}", markup=False, highlight=False)
 

@@ -14,6 +14,24 @@ from ..segments.segmenter import Segmenter
 from ..threads import warm_workers
 
 
+def earlier_results(out: Path) -> str | None:
+    """What an earlier `fthc segment` left in `out`, which this run replaces (said, never silent)."""
+    import json
+
+    manifest = out / "model" / "manifest.json"
+    if not out.is_dir() or not any(out.iterdir()):
+        return None
+    what = f"{sum(1 for p in out.rglob('*') if p.is_file()):,} files"
+    try:
+        saved = json.loads(manifest.read_text())
+        info, k = saved["extra"]["segmenter"], saved["config"].get("k")
+        what = (f"a model{f' of k={k}' if k else ''} fitted " + ("with outcomes" if info.get("outcome_model")
+                else "without outcomes") + f", {what}")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return what
+
+
 def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow_fewer: bool = True,
             outcomes=None, attributes=None) -> dict:
     """Fit `segmenter` on `data` (and `outcomes`) and write every output into `out`; returns the summary the
@@ -36,6 +54,7 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
         if not Path(attributes).is_file():
             raise DataError("attributes file not found", file=attributes)
     check_output_folder(out, inputs, force)
+    replaced = earlier_results(out)
     warm_workers()  # the independent fits' workers start while the data is read
     seg = segmenter.fit(data, outcomes=outcomes)
     risk = risk_summary(seg)
@@ -65,7 +84,7 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
         files = write_segment_outputs(seg, tmp, summary, tables=tables)
     filled = int((seg.profile_.drop(index="all")["customers"] > 0).sum())
     result = {"segmenter": seg, "k": int(seg.model_.head_.k), "out": out, "files": files, "risk": risk,
-              "degenerate": degenerate, "filled": filled, "inclusion": view}
+              "degenerate": degenerate, "filled": filled, "inclusion": view, "replaced": replaced}
     if degenerate and not allow_fewer:
         raise FthcError(f"only {filled} of the {result['k']} segments asked for have customers (written to {out}); "
                         "ask for fewer segments, or accept this with --allow-fewer")
@@ -109,6 +128,10 @@ def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = 
             raise DataError(f"customer {customer!r} is not among the customers (their ids are integers)",
                             file=str(data))
         key = int(customer)
+        if str(key) != str(customer):  # ids are keys: '026' is not customer 26
+            raise DataError(f"customer {customer!r} is not among the customers (ids are matched exactly; the data "
+                            f"writes its integer ids without leading zeros or signs: did you mean {str(key)!r}?)",
+                            file=str(data))
     if key not in ids:
         raise DataError(f"customer {customer!r} is not among the {len(ids):,} customers", file=str(data))
     one = measures.loc[[key]]

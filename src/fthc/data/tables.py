@@ -174,6 +174,9 @@ def check_columns(columns, required: list[str], path: Path, sep: str) -> None:
     )
 
 
+MISSING_TEXT = ("", "?", "nan", "none", "null", "na")  # missing in every column, in any case (docs/guide.md)
+
+
 def parse_values(values: pd.Series, kind: ColumnKind, date_format: str | None = None) -> tuple[pd.Series, np.ndarray]:
     """Parse a text column; returns the typed values and a mask of values that could not be parsed.
 
@@ -182,10 +185,10 @@ def parse_values(values: pd.Series, kind: ColumnKind, date_format: str | None = 
     """
     if kind == "str":
         text = values.astype("string").str.strip()
-        return text.mask(text == ""), np.zeros(len(values), dtype=bool)
+        return text.mask(text.str.lower().isin(MISSING_TEXT)), np.zeros(len(values), dtype=bool)
     if values.dtype == object or pd.api.types.is_string_dtype(values):
         text = values.astype(str).str.strip()
-        missing = (text == "") | (text == "?") | (text.str.lower().isin(["nan", "none", "null"]))
+        missing = text.str.lower().isin(MISSING_TEXT)
     else:
         text = values
         missing = values.isna().to_numpy()
@@ -283,15 +286,32 @@ class RowChecker:
         return df.loc[~bad]
 
 
+COMMA_NUMBER = r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"  # 2220,59 or 1.234,56 (dots group thousands)
+
+
+def _decimal_comma(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Numbers written with a decimal comma, as text the float parser reads; and the values that are not such a
+    number (1.5 is not: with a decimal comma a dot groups thousands), flagged rather than read as something else."""
+    text = raw.astype("string").str.strip()
+    missing = text.str.lower().isin(MISSING_TEXT).fillna(True)
+    ok = text.str.fullmatch(COMMA_NUMBER).fillna(False)
+    converted = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return converted.where(ok | missing, "not a number"), (~ok & ~missing).to_numpy(dtype=bool)
+
+
 def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], checker: RowChecker,
-                  date_formats: dict[str, str] | None = None) -> pd.DataFrame:
-    """Parse text columns by a spec {column: (kind, nullable)}; bad values raise or are reported.
+                  date_formats: dict[str, str] | None = None, decimal_comma: set[str] = frozenset()) -> pd.DataFrame:
+    """Parse text columns by a spec {column: (kind, nullable)}; bad values raise or are reported. Columns in
+    `decimal_comma` write numbers with a decimal comma (`--decimal ,`).
 
     Parsed values replace the text in the frame itself, so rows dropped by lenient reading take every column
     with them."""
     df = df.copy()
     for col, (kind, nullable) in spec.items():
-        raw = df[col]
+        raw = original = df[col]
+        comma_bad = None
+        if kind == "float" and col in decimal_comma and not pd.api.types.is_numeric_dtype(raw):
+            raw, comma_bad = _decimal_comma(raw)
         if kind in ("int", "float") and pd.api.types.is_bool_dtype(raw):
             raise DataError("true/false values, not numbers", file=checker.path, column=col,
                             expected="a numeric column" + (" of amounts" if kind == "float" else ""))
@@ -300,12 +320,20 @@ def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], ch
             raw = _date_text(raw)
             fmt = fmt or _infer_format(raw, df[LINE], checker.path, col)
         df[col], bad = parse_values(raw, kind, fmt)
+        if comma_bad is not None:
+            bad = bad | comma_bad
         expected = {
             "int": "a whole number", "float": "a number", "str": "text",
             "yymmdd": "a date as YYMMDD", "yymmdd_time": "a date as 'YYMMDD 00:00:00'",
             "datetime": "a date/time" + (f" as {readable(fmt)} ({fmt})" if fmt and fmt != "ISO8601" else ""),
         }[kind]
-        df = checker.flag(df, bad, col, f"cannot parse value as {kind}", expected, raw)
+        if kind == "float" and bad.any() and col not in decimal_comma and \
+                original[bad].astype("string").str.strip().str.fullmatch(COMMA_NUMBER).fillna(False).all():
+            expected += " (these are written with a decimal comma, e.g. '2220,59': read them with --decimal , or " \
+                        "decimal = \",\" in the mapping's [columns])"
+        elif comma_bad is not None:
+            expected += " written with a decimal comma (--decimal ,), e.g. 2220,59 or 1.234,56"
+        df = checker.flag(df, bad, col, f"cannot parse value as {kind}", expected, original)
         if not nullable:
             df = checker.flag(df, df[col].isna().to_numpy(), col, "missing value", expected)
     return df[[*spec, LINE]]
@@ -324,7 +352,7 @@ def _date_text(raw: pd.Series) -> pd.Series:
 
 def _infer_format(raw: pd.Series, lines: pd.Series, path: Path, column: str) -> str:
     text = raw.astype("string").str.strip()
-    text = text.mask(text.isin(["", "?", "nan", "NaN", "None", "null", "NULL"]))
+    text = text.mask(text.str.lower().isin(MISSING_TEXT))
     return infer_date_format(text, lines.to_numpy(), path, column)
 
 

@@ -84,6 +84,7 @@ class ColumnMapping:
     category: str | None = None
     transaction_id: str | None = None
     date_format: str | None = None
+    decimal: str = "."  # the decimal mark of amounts and balances: "," reads 2220,59 and 1.234,56
     currency: str | None = None  # not a column: the currency amounts are in, shown beside money in outputs
     # category value -> canonical kind; unmapped categories become "other" and are counted
     category_kinds: dict[str, str] = field(default_factory=dict)
@@ -104,6 +105,9 @@ class ColumnMapping:
                                                              "balance", "category") if getattr(self, k))
 
     def __post_init__(self) -> None:
+        if self.decimal not in (".", ","):
+            raise DataError(f"decimal = {self.decimal!r} is not a decimal mark", column="decimal",
+                            expected="'.' or ','")
         bad = {k: v for k, v in self.category_kinds.items() if v not in KINDS}
         if bad:
             raise DataError(f"unknown transaction kinds in category mapping: {bad}", expected=f"one of {KINDS}")
@@ -146,10 +150,19 @@ class ColumnMapping:
             c for c in (self.direction, self.balance, self.category, self.transaction_id) if c]
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ColumnMapping":
-        """The mapping `to_dict` gave (JSON turns its tuples into lists), e.g. as stored with a model."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names})
+    def from_dict(cls, data: dict, where: str = "columns=") -> "ColumnMapping":
+        """A mapping from a dict: the Python API's `columns=`, or what `to_dict` gave (JSON turns its tuples into
+        lists), as stored with a model. An unknown key is refused, as in the TOML file, with the nearest name."""
+        import difflib
+
+        names = [f.name for f in fields(cls)]
+        unknown = [k for k in data if k not in names]
+        if unknown:
+            near = difflib.get_close_matches(str(unknown[0]), names, n=1)
+            raise DataError(f"unknown key {unknown[0]!r} in {where}"
+                            + (f" (did you mean {near[0]!r}?)" if near else ""),
+                            expected=f"keys among {sorted(n for n in names if n != 'category_kinds')}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
 def read_transactions(path: str | Path, mapping: ColumnMapping | None = None, *, lenient: bool = False,
@@ -193,7 +206,9 @@ def canonical_transactions(raw: pd.DataFrame, mapping: ColumnMapping, checker: R
     if mapping.transaction_id:
         spec[mapping.transaction_id] = ("str", False)
     df = parse_columns(raw, spec, checker, date_formats={mapping.timestamp: mapping.date_format}
-                       if mapping.date_format else None)
+                       if mapping.date_format else None,
+                       decimal_comma={c for c in (mapping.amount, mapping.balance) if c} if mapping.decimal == ","
+                       else frozenset())
     far = outside_bulk(df[mapping.timestamp])
     if far.any():
         d = df[mapping.timestamp][far]

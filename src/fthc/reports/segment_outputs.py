@@ -48,11 +48,20 @@ def key_profile(profile: pd.DataFrame, currency: str | None = None) -> pd.DataFr
     return out
 
 
+def md(text) -> str:
+    """Text from the data (notes, category values, names) as Markdown shows it, never as HTML or formatting that
+    many Markdown viewers would render: <, >, & as entities, Markdown's own characters escaped."""
+    import html
+    import re
+
+    return re.sub(r"([\\`*_\[\]|])", r"\\\1", html.escape(str(text), quote=False))
+
+
 def markdown_table(df: pd.DataFrame, index_name: str = "segment") -> list[str]:
     cols = [index_name] + [str(c) for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
     for idx, row in df.iterrows():
-        lines.append("| " + " | ".join([str(idx)] + [str(v).replace("|", "/") for v in row]) + " |")
+        lines.append("| " + " | ".join([md(idx)] + [md(v) for v in row]) + " |")
     return lines
 
 
@@ -61,10 +70,10 @@ def write_markdown(seg, out: Path, summary: dict) -> None:
     segs = p.drop(index="all", errors="ignore")
     lines = [f"# Customer segments ({len(segs)} segments, {int(p.loc['all', 'customers']):,} customers)", "",
              f"Open **segments.html** for the charts. Method: `{summary['method']}` ({summary['model']}); data: "
-             f"{summary['data']}.", ""]
+             f"{md(summary['data'])}.", ""]
     if seg.k_why_:
         lines += [f"**Choice of k.** {seg.k_why_}. The table per k is in k_choice.csv.", ""]
-    lines += [f"- Note: {n}." for n in seg.notes_] + ([""] if seg.notes_ else [])
+    lines += [f"- Note: {md(n)}." for n in seg.notes_] + ([""] if seg.notes_ else [])
     lines += ["## Segments", ""]
     names = pd.DataFrame({"name": pd.Series(seg.names_), "description": pd.Series(seg.descriptions_)})
     lines += markdown_table(pd.DataFrame({"customers": segs["customers"].map(lambda x: f"{int(x):,}")})

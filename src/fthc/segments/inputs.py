@@ -33,7 +33,22 @@ def read_measures(source, engine_name: str):
     engine = ENGINES.create(engine_name)
     announce(f"behaviour of {source.describe()} ({engine_name})")
     sums = source.sums(engine)
-    return measures_of(sums), sums, engine
+    m = measures_of(sums)
+    check_finite(sums, m, source.name)
+    return m, sums, engine
+
+
+def check_finite(sums: pd.DataFrame, measures: pd.DataFrame, name) -> None:
+    """Sums and measures that overflow (amounts near the float limit, 1.8e308, added up) are one clear error
+    naming the customer and the column, never infinities or NaN handed to the model."""
+    for frame, what in ((sums, "sum"), (measures, "measure")):
+        values = frame.select_dtypes("number")
+        inf = np.isinf(values.to_numpy(dtype=np.float64, na_value=np.nan))
+        if inf.any():
+            row, col = np.argwhere(inf)[0]
+            raise DataError(f"customer {str(frame.index[row])!r}: its {what} {values.columns[col]!r} overflows to "
+                            f"infinity ({int(inf.any(axis=1).sum()):,} customers)", file=name,
+                            expected="amounts of money whose sums fit a 64-bit float (below about 1e300)")
 
 
 def encoder_inputs(source, measures: pd.DataFrame, representation: str, config, spec=None, scaling=None,

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..base import FthcEstimator
 from ..config import ClustererConfig, encoder_component, get_preset, make_head, preset
-from ..errors import DataError, FthcError
+from ..errors import DataError, FthcError, FthcWarning
 from ..features.window import WINDOW
 from ..progress import announce
 from ..risk.segment_risk import RISK_COLUMNS, score
@@ -44,6 +44,7 @@ from .stability import REFITS, Stability
 from .windows import outcome_windows, window_of
 
 KS = range(1, 9)
+SMALL_SEGMENTS = 10  # fewer customers than this per segment, on average, is warned about
 __all__ = ["Segmenter", "FthcError", "MAX_STEPS", "RISK_COLUMNS", "SHORT_HISTORY"]
 
 
@@ -56,14 +57,73 @@ def check_k(k) -> None:
 
 
 class Segmenter(FthcEstimator):
-    """Segments of customers from their transactions.
+    """Segments of customers from their transactions, with their risk where outcomes are given.
 
-    k: a number of segments, or "auto" (prediction strength, `fthc.segments.choice`).
-    method: a preset name (`fthc.config.PRESETS`: features, behaviour, fthc, ...) or a `ClustererConfig`.
-    columns: the column mapping of a transactions table (a dict as in the CLI's [columns] TOML, or a
-        `ColumnMapping`); None: customer_id, timestamp, amount, and balance / category / direction where the table
-        has columns of those names.
-    engine: what computes the behaviour measures: duckdb (embedded, the default), pandas, spark.
+    Parameters
+    ----------
+    k : int or "auto", default "auto"
+        The number of segments, or "auto": the largest that reproduces (prediction strength,
+        `fthc.segments.choice`); 1 when none does.
+    method : str or ClustererConfig, default "features"
+        A preset name (`fthc.config.PRESETS`: features, behaviour, fthc, pooled, dtc, lstm, fcnn, vae) or a config.
+    columns : dict or ColumnMapping, optional
+        Which columns of a transactions table hold what, as in the CLI's [columns] TOML (an unknown key is
+        refused). None: customer_id, timestamp, amount, and balance / category / direction where present.
+    engine : {"duckdb", "pandas", "spark"}, default "duckdb"
+        What computes the behaviour measures (`fthc.engines.ENGINES`).
+    ks : range, default range(1, 9)
+        The ks that k="auto" chooses among.
+    seed : int, default 0
+        Seeds every fit and split: the same data and seed give the same segments.
+    representation : str, optional
+        The series a network method reads (amounts, events, calendar); None: the preset's.
+    lenient : bool, default False
+        Skip bad rows (counted in `notes_`) instead of refusing the data.
+    refits : int, default 20
+        Refits on random halves behind `confidence_` and `predict_proba`.
+    currency : str, optional
+        The currency the outputs name; None: the data's (CZK for Berka) or none.
+    risk_weight : float or "auto", default "auto"
+        How much the outcome shapes the segments (`fthc.risk.aware`): "auto" (the stated rule), 0 (unsupervised).
+    drop_duplicates : bool, default False
+        Leave out exact duplicate rows (otherwise counted and kept).
+    risk_model : {"boosted", "logistic", "auto"}, default "boosted"
+        The outcome model (`fthc.risk.model`), its hyperparameters chosen by nested cross-validation.
+    window : int or None, default 12
+        Months of history before each customer's reference date that every risk figure reads; None: all.
+    as_of : date, optional
+        The reference date of customers without an outcome; None: the data's end.
+
+    Attributes
+    ----------
+    labels_ : Series
+        Each fitted customer's segment (index: customer id).
+    confidence_ : Series
+        The share of refits that put each customer in its segment.
+    profile_, names_, descriptions_ : DataFrame, dict, dict
+        What each segment's customers do, and its name and description.
+    k_choice_, k_why_ : DataFrame or None, str or None
+        The prediction strength per k, and the choice in words (k="auto").
+    measures_, sums_ : DataFrame
+        Every fitted customer's behaviour measures and the engine's sums behind them.
+    model_ : Clusterer
+        The encoder and head; `stability_` the refits, `reasons_` the reasons per customer.
+    risk_ : DataFrame
+        With outcomes: risk, interval, grade, risk reasons, whether it has an outcome, the outcome.
+    outcome_model_, outcomes_ : RiskEstimator, Outcomes
+        The cross-fitted outcome model and the outcomes it learnt.
+    risk_weight_, risk_choice_, risk_why_ : float, DataFrame, str
+        How much the outcome shaped the segments, the weights tried, why.
+    outcome_check_ : dict or None
+        Leak-free figures: AUCs on histories before each outcome's date, out of fold, with intervals.
+    notes_ : list of str
+        What the outputs must say about the data and the fit.
+
+    Examples
+    --------
+    >>> import fthc
+    >>> seg = fthc.Segmenter(k="auto").fit("bank/transactions.csv", outcomes="bank/outcomes.csv")  # doctest: +SKIP
+    >>> seg.assignments_[["segment", "name", "risk", "risk_grade"]].head()                       # doctest: +SKIP
     """
 
     fitted_attribute = "labels_"
@@ -149,6 +209,10 @@ class Segmenter(FthcEstimator):
         self.notes_ = notes + list(source.report.warnings) + history_notes(series, measures)
         if source.report.unmapped_note():
             self.notes_.append(source.report.unmapped_note())
+        if k > 1 and len(ids) < SMALL_SEGMENTS * k:
+            self._warn(f"k={k} for {len(ids):,} customers leaves about {len(ids) / k:.0f} customers per segment: "
+                       "segments this small are neither describable nor reproducible; ask for at most "
+                       f"k={max(len(ids) // SMALL_SEGMENTS, 1)}, or k='auto'")
         self.feature_space_ = encoder if isinstance(encoder, FeatureEncoder) else FeatureEncoder().fit(measures)
         self.risk_weight_, self.outcome_model_, self.risk_choice_ = 0.0, None, None
         as_of = None
@@ -195,7 +259,7 @@ class Segmenter(FthcEstimator):
         """A warning for the caller, and the same line in the outputs' notes."""
         import warnings
 
-        warnings.warn(text, UserWarning, stacklevel=4)
+        warnings.warn(text, FthcWarning, stacklevel=4)
         self.notes_.append(text)
 
     def _fit_risk(self, known, as_of, measures, z, config, k) -> None:
@@ -298,4 +362,5 @@ class Segmenter(FthcEstimator):
 
     def __repr__(self) -> str:
         method = self.method if isinstance(self.method, str) else repr(self.method)
-        return f"Segmenter(k={self.k!r}, method={method!r}, engine={self.engine!r}, seed={self.seed})"
+        columns = f", columns={self.columns!r}" if self.columns is not None else ""
+        return f"Segmenter(k={self.k!r}, method={method!r}{columns}, engine={self.engine!r}, seed={self.seed})"

@@ -67,6 +67,8 @@ def secrets_of(url: str) -> list[str]:
     if "@" in parts.netloc and ":" in parts.netloc.rsplit("@", 1)[0]:
         raw = parts.netloc.rsplit("@", 1)[0].split(":", 1)[1]
         found += [raw, unquote(raw)]
+        found += [piece for piece in raw.split("@") if len(piece) >= 3]  # a driver that splits at the first '@'
+        found += [piece for piece in unquote(raw).split("@") if len(piece) >= 3]
     found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if SECRET_PARAMETER.search(k) and v]
     return sorted({f for f in found if f}, key=len, reverse=True)
 

@@ -7,6 +7,18 @@ from pathlib import Path
 from .base import Store, StoreError, mask_url
 
 
+def check_userinfo(url: str) -> None:
+    """A password holding an unencoded '@' is read differently by each driver (libpq takes the first '@' as the
+    end of the password and the rest as the host, then prints that host in its errors): refused before any
+    connection, with how to write it."""
+    if "://" not in url:
+        return
+    rest = url.split("://", 1)[1].split("/", 1)[0]
+    if rest.count("@") > 1:
+        raise StoreError(f"the store URL {mask_url(url)} has more than one '@' before its host: a password (or user) "
+                         "holding '@' must write it as %40 (e.g. postgresql://user:pa%40ss@host/db)")
+
+
 def open_store(url: str | None = None, create: bool = True, readonly: bool = False) -> Store:
     """`fthc.db` by default; a path or sqlite:///path, postgresql://..., or mongodb://...
 
@@ -14,6 +26,7 @@ def open_store(url: str | None = None, create: bool = True, readonly: bool = Fal
     exist is an error: a typo in `--store` must not answer from a new, empty store. `readonly` (status, export,
     report): a SQLite store another process is writing is read beside it, or reported locked within seconds."""
     url = url or "fthc.db"
+    check_userinfo(url)
     if url.startswith(("postgresql", "postgres://", "sqlite:")) or "://" not in url:
         from .sql import SQLStore, sqlite_path
 
