@@ -62,6 +62,9 @@ CASES = {
     "an id that spells missing (NULL)": (
         lambda t: ["data", "inspect", write(t / "t.csv", TABLE + "NULL,2023-01-09,4\n")],
         "row 6, column 'customer_id': missing value"),
+    "a near column name, with the flag that names it": (
+        lambda t: ["data", "inspect", write(t / "c.csv", TABLE.replace("customer_id", "cust_id", 1))],
+        "did you mean 'cust_id'? (--customer-col cust_id, or customer_id = \"cust_id\" in the mapping's [columns])"),
     "decimal commas without --decimal": (
         lambda t: ["data", "inspect", write(t / "eu.csv", "customer_id;timestamp;amount\nA;2023-01-05;2220,59\n")],
         "read them with --decimal , or decimal = \",\" in the mapping's [columns]"),

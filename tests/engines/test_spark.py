@@ -55,6 +55,44 @@ def test_spark_scores_every_customer_as_duckdb_does(lake, tmp_path):
     assert len(measures) == 40 and "income_per_month" in measures
 
 
+def _same_scores(model, data, tmp_path, risk):
+    expected = assign(model, data).set_index("customer_id")
+    assign_spark(model, data, tmp_path / "out", master="local[2]")
+    got = pd.read_parquet(tmp_path / "out" / "assignments")
+    got = got.assign(segment=got["segment"].astype(int)).set_index("customer_id").sort_index()
+    expected = expected.reindex(got.index)
+    assert len(got) == 40 and got["segment"].equals(expected["segment"].astype(int))
+    np.testing.assert_allclose(got["confidence"], expected["confidence"], rtol=1e-9)
+    assert got["reasons"].equals(expected["reasons"])
+    if risk:
+        np.testing.assert_allclose(got["risk"], expected["risk"], rtol=1e-9)
+        assert got["risk_grade"].equals(expected["risk_grade"].astype(np.int64))
+        assert got["risk_reasons"].equals(expected["risk_reasons"])
+        assert got["has_outcome"].equals(expected["has_outcome"].astype(bool))
+
+
+def test_spark_scores_a_network_model_as_duckdb_does(lake, tmp_path):
+    import fthc
+
+    data, _ = lake
+    config = fthc.preset("fcnn", pretrain_batches=3, batch_size=16, latent_dim=4, arch={"hidden": [8, 8, 8]},
+                         device="cpu")
+    segment(data / "tx", tmp_path / "net", Segmenter(k=2, method=config, columns=MAPPING, representation="events"))
+    _same_scores(tmp_path / "net" / "model", data / "tx", tmp_path, risk=False)
+
+
+def test_spark_scores_a_model_fitted_with_outcomes_with_its_risk(lake, tmp_path):
+    import warnings
+
+    data, _ = lake
+    ids = np.arange(40) * 11
+    outcomes = pd.DataFrame({"customer_id": ids, "default": (np.arange(40) % 3 == 0).astype(int)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no dates: said in the notes
+        segment(data / "tx", tmp_path / "risk", Segmenter(k=2, columns=MAPPING, risk_weight=0), outcomes=outcomes)
+    _same_scores(tmp_path / "risk" / "model", data / "tx", tmp_path, risk=True)
+
+
 def test_a_file_missing_a_column_is_an_error_naming_it(lake, lake_missing_a_column, tmp_path):
     with pytest.raises(DataError, match=r"b\.parquet.*'value'"):
         assign_spark(lake[1] / "model", lake_missing_a_column, tmp_path / "out", master="local[2]")

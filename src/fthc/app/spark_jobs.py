@@ -1,5 +1,6 @@
 """Spark jobs of the commands: `fthc assign --engine spark` (every customer of a Parquet dataset scored by a saved
-`Segmenter` on the executors: sums on Spark, the model broadcast to them and applied with `mapInPandas`;
+`Segmenter` on the executors, the model broadcast to them and applied with `mapInPandas`: from each customer's sums
+for the default model, from each customer's whole rows for a network model or one with outcomes;
 assignments and measures written as Parquet partitioned by segment, ids in their own type) and `fthc data sample`
 (a seeded sample of customers with all their transactions). Above the engine (`fthc.engines.spark`), which only
 computes behaviour."""
@@ -13,9 +14,10 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..engines.spark import SparkEngine, spark_errors
-from ..errors import DataError, FthcError
+from ..errors import DataError
 
 MODEL_FILES = ("manifest.json", "manifest.sha256", "weights.pt", "clustering.npz", "segmenter.npz")
 _loaded: dict[str, object] = {}  # per Python worker process: model checksum -> loaded model
@@ -65,6 +67,39 @@ def score_partitions(model_blob: bytes, measures_out: bool):
     return score
 
 
+def score_transactions(model_blob: bytes, measures_out: bool, as_of):
+    """The function each executor runs on a partition of whole customers' canonical transactions (rows
+    repartitioned by customer): the saved Segmenter applied as `fthc assign` applies it (series for a network
+    model; the risk window ending at `as_of`, the whole dataset's reference date, for a model with outcomes)."""
+    def score(batches):
+        import pandas as pd
+
+        from ..data.transactions import canonical_frame
+        from ..segments import scoring
+        from ..threads import thread_budget
+
+        frames = [b for b in batches if len(b)]
+        if not frames:
+            return
+        rows = pd.concat(frames, ignore_index=True).sort_values(["customer_id", "seq"], kind="stable")
+        tx = canonical_frame(customer_id=rows["customer_id"].to_numpy(), timestamp=rows["timestamp"].to_numpy(),
+                             amount=rows["amount"].to_numpy(), balance=rows["balance"].to_numpy(),
+                             kind=rows["kind"].to_numpy())
+        seg = _model(model_blob)
+        seg.columns, seg.column_mapping_, seg.as_of = None, None, as_of  # canonical rows; one reference date
+        seg.engine = "duckdb"  # this executor's rows, in process
+        with thread_budget(1):  # one thread per Spark task: the executors are the parallelism
+            measures, inputs, risk = scoring.scored_inputs(seg, tx)
+            out = scoring.assignments(seg, measures, seg.model_.transform(inputs), risk).reset_index()
+        out["segment"] = out["segment"].astype("int32")
+        if measures_out:
+            from ..features import MEASURES
+
+            out = out.join(measures[list(MEASURES)].reset_index(drop=True))
+        yield out
+    return score
+
+
 def _schema(seg, id_type, measures_out: bool):
     from pyspark.sql.types import BooleanType, DoubleType, IntegerType, LongType, StringType, StructField, StructType
 
@@ -74,6 +109,11 @@ def _schema(seg, id_type, measures_out: bool):
               StructField("name", StringType()), StructField("confidence", DoubleType()),
               StructField("transactions", LongType()), StructField("short_history", BooleanType()),
               StructField("reasons", StringType())]
+    if seg.outcome_model_ is not None:
+        fields += [StructField("risk", DoubleType()), StructField("risk_low", DoubleType()),
+                   StructField("risk_high", DoubleType()), StructField("risk_grade", LongType()),
+                   StructField("risk_reasons", StringType()), StructField("has_outcome", BooleanType()),
+                   StructField("outcome", DoubleType())]
     if measures_out:
         fields += [StructField(n, DoubleType()) for n in MEASURES]
     return StructType(fields)
@@ -93,13 +133,7 @@ def assign_spark(model_dir: Path, source, out: Path, mapping=None, *, master: st
     out = Path(out)
     check_output_folder(out, [Path(str(source))])
     seg = Segmenter.load(model_dir)  # checks the folder before any executor sees it
-    if seg.model_.config.encoder.autoencoder != "features":
-        raise FthcError(f"{model_dir}: scoring on Spark needs a model of the default method (features); a "
-                        "network model scores with --engine duckdb")
-    if seg.outcome_model_ is not None:
-        raise FthcError(f"{model_dir}: this model was fitted with outcomes, and its risk is read from each "
-                        "customer's window and recent months, which Spark's per-partition scoring does not build; "
-                        "score it with --engine duckdb (it reads the same Parquet files where they lie)")
+    by_sums = seg.model_.config.encoder.autoencoder == "features" and seg.outcome_model_ is None
     if mapping is None:
         mapping = ColumnMapping.from_dict(seg.column_mapping_) if seg.column_mapping_ else None
     dataset = open_dataset(source, mapping, lenient=lenient)
@@ -108,10 +142,21 @@ def assign_spark(model_dir: Path, source, out: Path, mapping=None, *, master: st
     engine = SparkEngine(master)
     t0 = time.perf_counter()
     with spark_errors(source):
-        sums = engine.sums_frame(dataset.engine_source(engine))
+        view = dataset.engine_source(engine)
         blob = engine.spark.sparkContext.broadcast(_model_bytes(model_dir))
-        scored = sums.mapInPandas(score_partitions(blob.value, measures),
-                                  _schema(seg, sums.schema["customer_id"].dataType, measures)).persist()
+        if by_sums:  # the default model reads only each customer's sums: one row per customer leaves SQL
+            sums = engine.sums_frame(view)
+            scored = sums.mapInPandas(score_partitions(blob.value, measures),
+                                      _schema(seg, sums.schema["customer_id"].dataType, measures)).persist()
+        else:  # series (a network) or risk windows (outcomes): each customer's rows, whole, on one executor
+            from ..features.window import data_end_cutoff
+
+            as_of = seg.as_of if seg.as_of is not None else data_end_cutoff(engine.last_timestamp(view))
+            rows = engine.spark.table(view).select("customer_id", "timestamp", "amount", "balance", "kind", "seq")
+            parts = max(engine.spark.sparkContext.defaultParallelism, 1)
+            scored = rows.repartition(parts, "customer_id").mapInPandas(
+                score_transactions(blob.value, measures, pd.Timestamp(as_of)),
+                _schema(seg, rows.schema["customer_id"].dataType, measures)).persist()
         with results_folder(out, "assign --engine spark") as tmp:
             from ..features import MEASURES
 

@@ -68,7 +68,7 @@ def check_dataset(files: list[Path], mapping: ColumnMapping, root: Path | None) 
         partition_keys = {part.split("=", 1)[0] for part in f.parts if "=" in part}
         if first_schema is None:
             mapping = mapping.resolve(list(schema.names) + sorted(partition_keys))
-        check_columns(list(schema.names) + sorted(partition_keys), mapping.columns(), f, ",")
+        check_columns(list(schema.names) + sorted(partition_keys), mapping.columns(), f, ",", mapping.hints())
         if first_schema is None:
             first_schema, first_file = schema, f
             continue

@@ -72,7 +72,8 @@ def text_header(path: Path, sep: str) -> list[str]:
     return [c.strip().strip('"') for c in next(csv.reader([line.strip("\r\n")], delimiter=sep), [])]
 
 
-def read_text_table(path: Path, sep: str, required: list[str] | None = None) -> pd.DataFrame:
+def read_text_table(path: Path, sep: str, required: list[str] | None = None,
+                    hints: dict[str, str] | None = None) -> pd.DataFrame:
     """All columns as strings (missing as empty string), plus the line number of each row.
 
     Keeping everything as text first lets us report the exact row and value that fails to parse. Arrow's
@@ -89,7 +90,7 @@ def read_text_table(path: Path, sep: str, required: list[str] | None = None) -> 
         raise DataError(f"the header names {', '.join(map(repr, twice))} more than once", file=path, row=1,
                         expected="each column name once")
     if required is not None:
-        check_columns(names, required, path, sep)
+        check_columns(names, required, path, sep, hints)
     try:
         table = pacsv.read_csv(
             path,
@@ -153,7 +154,9 @@ def read_keyed_file(path, what: str, required: list[str]) -> tuple[pd.DataFrame,
         raise DataError(f"cannot read the {what.split()[0]}: {str(exc).splitlines()[0]}", file=path) from exc
 
 
-def check_columns(columns, required: list[str], path: Path, sep: str) -> None:
+def check_columns(columns, required: list[str], path: Path, sep: str, hints: dict[str, str] | None = None) -> None:
+    """Every required column present (else one error: a wrong separator, or the nearest name and, with `hints`
+    (column -> how it was named: a flag, a mapping key), how to name it)."""
     present = [c for c in columns if c != LINE]
     missing = [c for c in required if c not in present]
     if not missing:
@@ -167,7 +170,9 @@ def check_columns(columns, required: list[str], path: Path, sep: str) -> None:
             )
     col = missing[0]
     close = difflib.get_close_matches(col, present, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    named = (hints or {}).get(col)
+    hint = (f"; did you mean {close[0]!r}?" + (f" ({named.format(close[0])})" if named else "")) if close else \
+        (f" (name yours with {named.format('NAME')})" if named else "")
     raise DataError(
         f"missing column {col!r}{hint}", file=path, row=1, column=col,
         expected=f"columns {required}, found {present}",

@@ -144,6 +144,14 @@ class ColumnMapping:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    FLAGS = {"customer_id": "--customer-col", "timestamp": "--timestamp-col", "amount": "--amount-col",
+             "direction": "--direction-col", "balance": "--balance-col", "category": "--category-col"}
+
+    def hints(self) -> dict[str, str]:
+        """Column -> how a user names it ('{0}' where the name goes): the command's flag or the mapping file's key."""
+        return {getattr(self, key): f"{flag} {{0}}, or {key} = \"{{0}}\" in the mapping's [columns]"
+                for key, flag in self.FLAGS.items() if getattr(self, key)}
+
     def columns(self) -> list[str]:
         """The columns a table must have under this mapping."""
         return [self.customer_id, self.timestamp, self.amount] + [
@@ -180,11 +188,11 @@ def read_mapped(path: str | Path, mapping: ColumnMapping | None = None, *, lenie
     if path.suffix.lower() == ".parquet":
         raw = read_parquet_table(path)
         mapping = mapping.resolve(raw.columns)
-        check_columns(raw.columns, mapping.columns(), path, ",")
+        check_columns(raw.columns, mapping.columns(), path, ",", mapping.hints())
     else:
         sep = sniff_separator(path) if path.exists() else ","
         mapping = mapping.resolve(text_header(path, sep)) if path.is_file() else mapping
-        raw = read_text_table(path, sep, required=mapping.columns())
+        raw = read_text_table(path, sep, required=mapping.columns(), hints=mapping.hints())
     checker = RowChecker(path, lenient=lenient, report=report)
     return canonical_transactions(raw, mapping, checker, typed=path.suffix.lower() == ".parquet"), mapping
 

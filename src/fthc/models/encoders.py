@@ -213,7 +213,8 @@ def bf16_calibration(device_type: str = "cpu") -> float:
     mask[::4, 25:] = False  # some shorter histories
     X[~np.broadcast_to(mask[:, None, :], X.shape)] = 0
     losses = {}
-    with torch.random.fork_rng(devices=[]):
+    # a calibration first asked for at scoring time runs inside the caller's no-grad block: it trains, so grad on
+    with torch.random.fork_rng(devices=[]), torch.enable_grad():
         for p in ("fp32", "bf16"):
             enc = AutoencoderEncoder("resnet", latent_dim=4, batches=20, batch_size=8, arch={"filters": 8},
                                      device=device_type, precision=p).fit(X, mask)
