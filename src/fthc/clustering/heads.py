@@ -55,9 +55,10 @@ class Head(ClusterMixin, FthcEstimator):
     def predict(self, X) -> np.ndarray:
         return self.predict_proba(X).argmax(1)
 
-    def resample_fit(self, X) -> "Head":
-        """A copy fitted on other customers in the same space, starting where this head ended when it can (the
-        segments' stability, `fthc.segments.stability`, refits on resampled customers this way)."""
+    def resample_fit(self, X, seed: int | None = None) -> "Head":
+        """A copy fitted on other customers in the same space (the segments' stability,
+        `fthc.segments.stability`, refits on resampled customers this way); `seed`: its own fresh starts where
+        the head has random starts, else it starts where this head ended."""
         return clone(self).fit(X)
 
     def starting_point(self) -> "Head":
@@ -99,16 +100,19 @@ class KMeansHead(Head):
         self._finish(self._sq_dist(r).argmin(1))
         return self
 
-    def resample_fit(self, X) -> "KMeansHead":
-        """k-means on other customers, from this head's centres, in this head's reduced space (its reducer)."""
+    def resample_fit(self, X, seed: int | None = None) -> "KMeansHead":
+        """k-means on other customers in this head's reduced space (its reducer): from fresh k-means++ starts of
+        its own (`seed`), as a new fit on those customers would start, so that `confidence` says how reproducible
+        an assignment is, not how far one solution jitters; from this head's centres without a seed."""
         from sklearn.cluster import KMeans
 
         z = self._checked(X, reset=False)
         twin = clone(self)
         twin.reducer_, twin.n_features_in_ = self.reducer_, self.n_features_in_
         r = self.reducer_.transform(z)
-        twin.cluster_centers_ = KMeans(self.k, n_init=1, init=self.cluster_centers_, random_state=self.seed) \
-            .fit(r).cluster_centers_
+        km = KMeans(self.k, n_init=self.n_init, random_state=seed) if seed is not None else \
+            KMeans(self.k, n_init=1, init=self.cluster_centers_, random_state=self.seed)
+        twin.cluster_centers_ = km.fit(r).cluster_centers_
         twin._finish(twin._sq_dist(r).argmin(1))
         return twin
 
@@ -360,7 +364,9 @@ class GMMHead(Head):
             self.centers_ = km.cluster_centers_
         return self
 
-    def resample_fit(self, X) -> "GMMHead":
+    def resample_fit(self, X, seed: int | None = None) -> "GMMHead":
+        if seed is not None:  # fresh starts of its own, as a new fit on these customers would start
+            return clone(self).set_params(seed=seed).fit(X)
         return clone(self).fit(X, init=self.centers_ if self.fallback_ else self.mixture_.means_)
 
     def predict_proba(self, X) -> np.ndarray:

@@ -1,7 +1,8 @@
 """`confidence`: how reproducible a customer's segment is.
 
 The segmentation is refitted on random halves of the customers (at most HALF_CAP each), in the same space, each
-refit starting where the final fit ended; every customer is then assigned by every refit, the refits' segments
+refit from fresh starts of its own (as a new fit on those customers would start; a head without random starts
+begins where the final fit ended); every customer is then assigned by every refit, the refits' segments
 matched to the final ones (the assignment of segments that share the most customers, Hungarian method). A
 customer's `confidence` is the share of refits that put it in its segment, and `predict_proba` the share that put
 it in each: a frequency over refits, comparable between heads and between runs (unlike a kernel on latent
@@ -32,10 +33,11 @@ def match(labels: np.ndarray, reference: np.ndarray, k: int) -> np.ndarray:
     return mapping
 
 
-def _refit(head, half: np.ndarray):
-    """One refit on a half of the customers (a task of its own, so refits run side by side with the same
-    result)."""
-    return head.resample_fit(half)
+def _refit(head, task):
+    """One refit on a half of the customers, from its own fresh starts (a task of its own, so refits run side
+    by side with the same result)."""
+    seed, half = task
+    return head.resample_fit(half, seed=seed)
 
 
 class Stability:
@@ -50,7 +52,8 @@ class Stability:
         n, k = len(z), head.k
         half = max(min(n // 2, HALF_CAP), k)
         halves = [np.sort(rng.choice(n, half, replace=False)) for _ in range(refits)]
-        heads = parallel_map(partial(_refit, head), [z[idx] for idx in halves], rows=half)
+        heads = parallel_map(partial(_refit, head), [(seed + 1 + i, z[idx]) for i, idx in enumerate(halves)],
+                             rows=half)
         mappings = [match(refit.predict(z), head.labels_, k) for refit in heads]
         return cls(heads, mappings, k)
 
