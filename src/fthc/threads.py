@@ -74,12 +74,16 @@ def thread_budget(threads: int | str | None = None):
     token = _budget.set(n)
     saved = {name: os.environ.get(name) for name in LIBRARY_THREADS}
     os.environ.update({name: "1" for name in LIBRARY_THREADS})
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
     try:
         with threadpool_limits(limits=1):
             torch_budget()
             yield n
     finally:
         _budget.reset(token)
+        if before is not None:  # a library caller's PyTorch keeps the threads it had
+            torch.set_num_threads(before)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -105,25 +109,6 @@ def _workers(n: int):
     from joblib.externals.loky import get_reusable_executor
 
     return get_reusable_executor(max_workers=n, timeout=IDLE_SECONDS, env=ONE_THREAD)
-
-
-@contextmanager
-def _one_thread():
-    """This process's own share of the tasks runs on one thread, as the workers' do (the same results)."""
-    from threadpoolctl import threadpool_limits
-
-    token = _budget.set(1)  # no nested workers; a network trained here takes one thread
-    torch = sys.modules.get("torch")
-    before = torch.get_num_threads() if torch is not None else None
-    try:
-        with threadpool_limits(limits=1):
-            if torch is not None:
-                torch.set_num_threads(1)
-            yield
-    finally:
-        _budget.reset(token)
-        if torch is not None:
-            torch.set_num_threads(before)
 
 
 def parallel_map(fn: Callable, items: Sequence | Iterable, *, rows: int | None = None,
@@ -159,7 +144,7 @@ def parallel_map(fn: Callable, items: Sequence | Iterable, *, rows: int | None =
     for t in feeders:
         t.start()
     try:
-        with _one_thread():
+        with thread_budget(1):  # this process's share on one thread, as the workers' (the same results)
             while (job := take()) is not None:
                 results[job[0]] = fn(job[1])
     except BaseException as exc:
