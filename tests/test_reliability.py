@@ -326,17 +326,50 @@ def test_boolean_amounts_are_refused_in_every_reader(tmp_path):
 
 
 def test_one_timezone_rule_for_csv_and_parquet(tmp_path):
-    """The same instants, written with an offset in a CSV and as a zoned Parquet timestamp, give the same times
-    (UTC) and so the same months."""
+    """The same instants, written with an offset in a CSV and as a zoned Parquet timestamp (a named zone and a
+    fixed offset), give the same times on every reader: the wall time of the zone, so the customer's months."""
     import fthc
+    from fthc.engines import ENGINES
 
     instants = pd.to_datetime(["2021-01-31 23:30", "2021-02-28 23:30", "2021-03-01 00:30"]).tz_localize("Europe/Prague")
     df = pd.DataFrame({"customer_id": ["a", "a", "a"], "timestamp": instants, "amount": [1.0, -2.0, 3.0]})
     df.to_parquet(tmp_path / "z.parquet", index=False)
+    df.assign(timestamp=instants.tz_convert("+02:00")).to_parquet(tmp_path / "f.parquet", index=False)
     df.assign(timestamp=instants.strftime("%Y-%m-%dT%H:%M:%S%z")).to_csv(tmp_path / "z.csv", index=False)
-    a = fthc.load_source(tmp_path / "z.parquet").transactions["timestamp"]
-    b = fthc.load_source(tmp_path / "z.csv").transactions["timestamp"]
-    assert list(a) == list(b) == list(instants.tz_convert("UTC").tz_localize(None))
+    wall = list(instants.tz_localize(None))
+    for name in ("z.parquet", "z.csv"):
+        assert list(fthc.load_source(tmp_path / name).transactions["timestamp"]) == wall, name
+    plus_two = list(instants.tz_convert("+02:00").tz_localize(None))
+    assert list(fthc.load_source(tmp_path / "f.parquet").transactions["timestamp"]) == plus_two
+
+
+def salary_at_half_past_midnight(zone: str) -> pd.DataFrame:
+    """A salary at 00:30 local time on the 1st of 12 months, as zoned timestamps."""
+    times = pd.date_range("2023-01-01 00:30", periods=12, freq="MS") + pd.Timedelta(minutes=30)
+    one = pd.DataFrame({"timestamp": times.tz_localize(zone), "amount": [1000.0] * 12})
+    return pd.concat([one.assign(customer_id="a"), one.assign(customer_id="b", amount=900.0)])
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+@pytest.mark.parametrize("zone", ["Europe/Prague", "+02:00"])
+def test_zoned_parquet_months_are_the_zones_calendar_on_every_engine(tmp_path, engine, zone):
+    import fthc
+
+    salary_at_half_past_midnight(zone).to_parquet(tmp_path / "s.parquet", index=False)
+    m = fthc.Segmenter(k=1, engine=engine).fit(tmp_path / "s.parquet").measures_.loc["a"]
+    assert m["months"] == 12 and m["months_with_income"] == 1.0 and m["income_variation"] == 0.0
+
+
+def test_offsets_in_text_keep_the_customers_months(tmp_path):
+    """A salary at 00:30+02:00 on the 1st of 12 months is 12 months with income that never varies (in UTC it
+    would fall on the last day of the month before: 13 months, 0.92 and 0.29)."""
+    import fthc
+
+    times = [f"2023-{m:02d}-01T00:30:00+02:00" for m in range(1, 13)]
+    df = pd.DataFrame({"customer_id": ["a"] * 12 + ["b"] * 12, "timestamp": times * 2, "amount": [1000.0] * 24})
+    df.to_csv(tmp_path / "s.csv", index=False)
+    m = fthc.Segmenter(k=1).fit(tmp_path / "s.csv").measures_.loc["a"]
+    assert m["months"] == 12 and m["months_with_income"] == 1.0 and m["income_variation"] == 0.0
 
 
 # --- stores ----------------------------------------------------------------------------------------------------

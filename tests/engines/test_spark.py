@@ -156,3 +156,12 @@ def test_spark_output_never_deletes_files_it_did_not_write(lake, tmp_path):
                                        str(lake[1] / "model"), "--data", str(lake[0] / "tx"), "--out", str(out)])
     assert result.exit_code == 2 and "did not write" in result.output, result.output
     assert (out / "measures" / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("zone", ["Europe/Prague", "+02:00"])
+def test_zoned_parquet_months_are_the_zones_calendar(tmp_path, zone):
+    from tests.test_reliability import salary_at_half_past_midnight
+
+    salary_at_half_past_midnight(zone).to_parquet(tmp_path / "s.parquet", index=False)
+    m = Segmenter(k=1, engine="spark").fit(tmp_path / "s.parquet").measures_.loc["a"]
+    assert m["months"] == 12 and m["months_with_income"] == 1.0 and m["income_variation"] == 0.0

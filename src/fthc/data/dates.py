@@ -31,8 +31,20 @@ def readable(fmt: str) -> str:
     return fmt
 
 
+# a time of day's zone: 'Z', 'UTC', '+02:00', '+0200', '+02', after a time (never a date's '-01')
+ZONE = r"(?P<time>\d:\d\d(?::\d\d(?:[.,]\d+)?)?)\s?(?:Z|UTC|[+-]\d\d(?::?\d\d)?)$"
+
+
+def wall_time(text: pd.Series, fmt: str) -> tuple[pd.Series, str]:
+    """Times as the wall clock wrote them: an offset ('2023-01-01T00:30+02:00') is dropped, not converted, so
+    that a salary paid just after midnight on the 1st belongs to that month in the customer's own calendar (in
+    UTC it would be the last day of the month before). The format loses its zone directive too."""
+    return text.str.replace(ZONE, r"\g<time>", regex=True), fmt.replace("%z", "").replace("%Z", "").rstrip()
+
+
 def _parses(values: pd.Series, fmt: str) -> np.ndarray:
-    return pd.to_datetime(values, format=fmt, errors="coerce", utc=True).notna().to_numpy()
+    local, fmt = wall_time(values.astype("string"), fmt)
+    return pd.to_datetime(local, format=fmt, errors="coerce").notna().to_numpy()
 
 
 def infer_date_format(text: pd.Series, lines: np.ndarray, path: Path, column: str) -> str:

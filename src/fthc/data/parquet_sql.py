@@ -5,12 +5,13 @@ an engine reads and checks a table larger than memory in one scan.
 The checks are those of every other reader, each a count with its first offending row (file and row number,
 as a Parquet row counts from 1): a missing id, time or amount, an amount that is NaN or infinite, a direction that
 is neither debit nor credit, a negative amount beside a direction column, a duplicate transaction id, an infinite
-balance; dates before 1950 or in the future are a warning. Time zones: a timestamp with a zone is converted to
-UTC, a naive one is taken as it is (the rule of every reader). Ids keep their column's type (`fthc.data.ids`).
+balance; dates before 1950 or in the future are a warning. Time zones: a timestamp with a zone is read as the
+wall time of its zone, a naive one as it is (the rule of every reader: months are the customer's calendar). Ids keep their column's type (`fthc.data.ids`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,10 +48,23 @@ def sql_readable(files: list[Path], mapping: ColumnMapping) -> bool:
 
 SPELLING = {  # what the two engines' SQL spells differently
     "duckdb": {"text": "VARCHAR", "inf": "isinf({x})", "utc": "CAST(timezone('UTC', {x}) AS TIMESTAMP)",
-               "naive": "CAST({x} AS TIMESTAMP)"},
+               "zone": "timezone({zone}, {x})", "naive": "CAST({x} AS TIMESTAMP)"},
     "spark": {"text": "STRING", "inf": "(abs({x}) = double('Infinity'))", "utc": "CAST({x} AS TIMESTAMP_NTZ)",
-              "naive": "CAST({x} AS TIMESTAMP_NTZ)"},
+              "zone": "CAST(from_utc_timestamp({x}, {zone}) AS TIMESTAMP_NTZ)", "naive": "CAST({x} AS TIMESTAMP_NTZ)"},
 }
+
+
+def local_time(dialect: str, x: str, zone: str) -> str:
+    """A zoned instant as the wall time of its column's zone (the customer's calendar, as `fthc.data.dates`
+    reads an offset in text): a named zone through the engine's zone rules, a fixed offset ('+02:00') added
+    (DuckDB's zone rules know no fixed offsets)."""
+    if zone.upper() in ("UTC", "Z", "ETC/UTC", "GMT", "+00:00"):
+        return _sp(dialect, "utc", x)
+    offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", zone)
+    if offset and dialect == "duckdb":
+        minutes = (1 if offset.group(1) == "+" else -1) * (int(offset.group(2)) * 60 + int(offset.group(3)))
+        return f"({_sp(dialect, 'utc', x)} + INTERVAL {minutes} MINUTE)"
+    return SPELLING[dialect]["zone"].format(x=x, zone=_quote(zone))
 
 
 def _sp(dialect: str, what: str, x: str = "") -> str:
@@ -112,7 +126,7 @@ def canonical_select(files: list[Path], mapping: ColumnMapping, raw: str, seq: s
     cid, ts, amt = _ident(m.customer_id, dialect), _ident(m.timestamp, dialect), _ident(m.amount, dialect)
     kind_ts = _field(files, m.timestamp)
     if pa.types.is_timestamp(kind_ts) and kind_ts.tz is not None:
-        time = _sp(dialect, "utc", ts)  # an instant with a zone: its UTC time
+        time = local_time(dialect, ts, str(kind_ts.tz))  # an instant with a zone: the wall time there
     else:
         time = _sp(dialect, "naive", ts)
     ident = cid if pa.types.is_integer(_field(files, m.customer_id)) else f"trim({cid})"

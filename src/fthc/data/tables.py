@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..errors import DataError
-from .dates import as_date_text, infer_date_format, readable
+from .dates import as_date_text, infer_date_format, readable, wall_time
 from .errors import ReadReport
 
 ColumnKind = Literal["int", "float", "str", "yymmdd", "yymmdd_time", "datetime"]
@@ -229,13 +229,12 @@ def parse_values(values: pd.Series, kind: ColumnKind, date_format: str | None = 
         return dates, bad
     if kind == "datetime":  # the format comes from the caller (given, or inferred by parse_columns)
         if pd.api.types.is_datetime64_any_dtype(values):
-            # one rule for every reader: a time with a zone is taken in UTC (as text with an offset is), a naive
-            # time as it is
-            dt = values.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None \
-                else values
+            # one rule for every reader: a time with a zone is the wall time of its zone (as text with an offset
+            # is: months are the customer's calendar), a naive time as it is
+            dt = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
             return dt.astype("datetime64[ns]"), np.zeros(len(values), dtype=bool)
-        dates = pd.to_datetime(text.where(~missing), errors="coerce", format=date_format or "ISO8601", utc=True)
-        dates = dates.dt.tz_convert(None)
+        local, fmt = wall_time(text.where(~missing), date_format or "ISO8601")
+        dates = pd.to_datetime(local, errors="coerce", format=fmt)
         in_range = (dates >= pd.Timestamp.min) & (dates <= pd.Timestamp.max)  # year 0 or 9999: not a date here
         dates = dates.where(in_range.to_numpy(dtype=bool))
         bad = ~missing & dates.isna().to_numpy()
