@@ -65,6 +65,20 @@ def test_a_missing_balance_is_carried_forward_not_invented():
     assert not series.report["balance_derived"]
 
 
+@pytest.mark.parametrize("name", ENGINES.names())
+def test_a_dormant_month_keeps_the_balance_of_the_month_before(name):
+    """Overdrawn at -500 from February to July with transactions only in February and July: 6 of the 8
+    month-ends are negative, and the median month-end is -500 (counting only active months gave 0.33 and +100)."""
+    rows = [(1, "2023-01-10", 1000.0, 100.0, "cash_deposit"), (1, "2023-02-10", -600.0, -500.0, "card_payment"),
+            (1, "2023-07-10", -1.0, -500.0, "card_payment"), (1, "2023-08-10", 700.0, 200.0, "cash_deposit")]
+    e = make_engine(name)
+    sums = e.sums(e.frame_source(table(rows)))
+    m = measures(sums).loc[1]
+    assert m["months"] == 8 and m["negative_month_share"] == 0.75 and m["balance_level"] == -500.0
+    assert sums.loc[1, "active_months"] == 4 and sums.loc[1, "balance_months"] == 8
+    assert m["months_with_income"] == 0.25 and m["income_per_month"] == 1700.0 / 8
+
+
 def test_without_a_balance_column_nothing_is_said_about_balances():
     rows = [(c, f"2021-0{m}-03", 100.0 * (c + 1), np.nan, "cash_deposit") for c in range(3) for m in range(1, 7)]
     sums = behaviour_sums(table(rows, balance=False))

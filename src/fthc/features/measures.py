@@ -20,6 +20,9 @@ Definitions worth knowing:
 - the *balance* of a month is the balance after its last transaction (ties in time keep the input order); a
   transaction without a balance carries the last known one forward; without any balance column nothing about
   balances is measured (the measures are missing, not invented);
+- a month without transactions between two with them is a month of the history: no money in or out, its
+  balance that of the month before (an account overdrawn from February to July with one transaction in each of
+  February and July has 6 negative month-ends of 6);
 - a *regular* credit is an incoming transfer (or pension) in at least 75% of the months, its monthly largest
   amount varying by less than 20% (coefficient of variation).
 """
@@ -40,12 +43,13 @@ REGULAR_MONTHS, REGULAR_CV = 0.75, 0.2
 # -- SQL, written once ------------------------------------------------------------------------------------------
 DIALECTS = {
     # exact quantile (linear interpolation, as numpy's default), last non-null value over a window, an ordering key
-# of two columns (time, then input order)
+# of two columns (time, then input order), the numbers 0..x-1 as rows
     "duckdb": {"quantile": "quantile_cont({x}, {p})", "last_known": "last_value({x} IGNORE NULLS)",
                # one 128-bit key (microseconds, then the input order): faster than a struct at 100M rows
-               "in_order": "CAST(epoch_us({x}) AS HUGEINT) * 18446744073709551616 + {p}"},
+               "in_order": "CAST(epoch_us({x}) AS HUGEINT) * 18446744073709551616 + {p}",
+               "spread": "unnest(range(0, {x}))"},
     "spark": {"quantile": "percentile({x}, {p})", "last_known": "last_value({x}, true)",
-              "in_order": "struct({x}, {p})"},
+              "in_order": "struct({x}, {p})", "spread": "explode(sequence(0, {x} - 1))"},
 }
 
 
@@ -83,6 +87,22 @@ FROM {source}
 GROUP BY customer_id, year(timestamp) * 12 + month(timestamp) - 1
 """
 
+# every calendar month from a customer's first to its last, dormant ones included: a month without transactions
+# repeats the month-end balance of the month before it (and has no money in or out), so that balance measures
+# count the same calendar months as income measures do. Each active month is spread over itself and the dormant
+# months after it (`gap` 0 is the month itself)
+DENSE_MONTHS = """
+SELECT customer_id, month + gap AS month, gap = 0 AS active,
+       CASE WHEN gap = 0 THEN credit ELSE 0 END AS credit,
+       CASE WHEN gap = 0 THEN debit ELSE 0 END AS debit,
+       CASE WHEN gap = 0 THEN top_transfer_in END AS top_transfer_in,
+       CASE WHEN gap = 0 THEN top_pension END AS top_pension,
+       last_balance
+FROM (SELECT *, {spread(span)} AS gap
+      FROM (SELECT *, coalesce(lead(month) OVER (PARTITION BY customer_id ORDER BY month) - month, 1) AS span
+            FROM {source}) AS spans) AS spread
+"""
+
 # each month's balance: its last known one, carried forward from earlier months where a month has none
 MONTH_BALANCE = """
 SELECT *, {last_known(last_balance)} OVER (PARTITION BY customer_id ORDER BY month
@@ -95,7 +115,7 @@ CUSTOMER_MONTHS = """
 SELECT customer_id,
        min(month) AS first_month,
        max(month) - min(month) + 1 AS months,
-       count(*) AS active_months,
+       count(CASE WHEN active THEN 1 END) AS active_months,
        sum(credit) AS credit,
        sum(credit * credit) AS credit_sq,
        count(CASE WHEN credit > 0 THEN 1 END) AS months_with_credit,
@@ -127,9 +147,10 @@ SUMS = ["transactions", "first_month", "months", "active_months", "amount_sum", 
 
 
 def month_sql(dialect: str, source: str, gaps: bool) -> str:
-    """Customer-months with their balance (carried forward where `gaps`: some balances are missing)."""
-    months = render(CUSTOMER_MONTH, dialect, source)
-    return render(MONTH_BALANCE if gaps else MONTH_BALANCE_NO_GAPS, dialect, f"({months}) AS cm")
+    """Every calendar month of each customer's history with its balance (carried forward where `gaps`: some
+    balances are missing; a dormant month keeps the balance of the month before)."""
+    months = render(DENSE_MONTHS, dialect, f"({render(CUSTOMER_MONTH, dialect, source)}) AS cm")
+    return render(MONTH_BALANCE if gaps else MONTH_BALANCE_NO_GAPS, dialect, f"({months}) AS dm")
 
 
 def customer_sql(dialect: str, source: str, months: str) -> str:
@@ -174,7 +195,7 @@ def render(sql: str, dialect: str, source: str) -> str:
         name, args = match.group(1), [a.strip() for a in match.group(2).split(",")]
         return macros[name].format(**dict(zip(("x", "p"), args)))
 
-    return re.sub(r"\{(quantile|last_known|in_order)\(([^)]*)\)\}", fill, sql).replace("{source}", source)
+    return re.sub(r"\{(quantile|last_known|in_order|spread)\(([^)]*)\)\}", fill, sql).replace("{source}", source)
 
 
 # -- the named measures ---------------------------------------------------------------------------------------

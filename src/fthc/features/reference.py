@@ -1,8 +1,8 @@
 """The behaviour sums of `fthc.features.measures` computed with pandas: the reference implementation that the SQL
 engines are tested against, and the `pandas` engine (in memory, or bucket by bucket for a partitioned dataset).
 
-It follows the SQL step by step: customer-months (`customer_month`), their balance carried forward, then one row
-per customer (`customer_sums`)."""
+It follows the SQL step by step: customer-months (`customer_month`, every calendar month, dormant ones included),
+their balance carried forward, then one row per customer (`customer_sums`)."""
 
 from __future__ import annotations
 
@@ -42,8 +42,26 @@ def customer_month(tx: pd.DataFrame) -> pd.DataFrame:
     out["top_transfer_in"] = g["top_transfer_in"].max()
     out["top_pension"] = g["top_pension"].max()
     out["last_balance"] = g["last_balance"].last()  # the last non-null value, rows in canonical order
-    out = out.reset_index()
+    out = _dense(out.reset_index())
     out["balance"] = out.groupby("customer_id", sort=False)["last_balance"].ffill()  # carried forward
+    return out
+
+
+def _dense(active: pd.DataFrame) -> pd.DataFrame:
+    """Every calendar month from each customer's first to its last (`DENSE_MONTHS`): a dormant month repeats the
+    row of the active month before it, with nothing in or out and that month's last balance."""
+    nxt = active.groupby("customer_id", sort=False)["month"].shift(-1)
+    span = (nxt - active["month"]).fillna(1).astype(np.int64).to_numpy()
+    out = active.loc[active.index.repeat(span)].reset_index(drop=True)
+    gap = np.arange(len(out)) - np.repeat(np.cumsum(span) - span, span)
+    out["month"] = out["month"].to_numpy() + gap
+    out["active"] = gap == 0
+    dormant = ~out["active"].to_numpy()
+    if dormant.any():
+        zero = ["transactions", "amount_sum", "amount_sq", "credit", "debit", "credits", "debits",
+                *[f"n_{k}" for k in EVENT_KINDS]]
+        out.loc[dormant, zero] = 0
+        out.loc[dormant, ["log_credit", "log_debit", "top_transfer_in", "top_pension"]] = np.nan
     return out
 
 
@@ -57,7 +75,7 @@ def customer_sums(months: pd.DataFrame) -> pd.DataFrame:
         "transactions": g["transactions"].sum(),
         "first_month": g["month"].min(),
         "months": g["month"].max() - g["month"].min() + 1,
-        "active_months": g.size(),
+        "active_months": g["active"].sum(),
         "amount_sum": g["amount_sum"].sum(), "amount_sq": g["amount_sq"].sum(),
         "credit": g["credit"].sum(), "debit": g["debit"].sum(), "credit_sq": g["credit_sq"].sum(),
         "months_with_credit": g["has_credit"].sum(),
