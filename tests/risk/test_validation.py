@@ -171,3 +171,21 @@ def test_no_window_reads_all_history_before_each_date(fitted):
     ids = outcomes["customer_id"]
     assert (seg.window_measures_.loc[ids, "months"] == 21).all()  # January 2021 - September 2022
     assert seg.risk_["risk"].notna().all()
+
+
+def test_k_is_checked_again_in_the_space_with_the_risk_axis():
+    """k is judged in the behaviour space; with a risk axis the head clusters another space, whose prediction
+    strength for that k is measured and said (a warning where it no longer reproduces)."""
+    import warnings
+
+    tx, outcomes = bank()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = fthc.Segmenter(k=3, risk_weight=1.0).fit(tx, outcomes=outcomes)
+        plain = fthc.Segmenter(k=3, risk_weight=0).fit(tx, outcomes=outcomes)
+    assert seg.risk_weight_ > 0 and plain.k_check_ is None
+    check = seg.k_check_
+    assert check["k"] == 3 and check["verdict"] in ("reproduces", "unstable", "fails")
+    assert 0 <= check["prediction_strength"] <= 1
+    said = [n for n in seg.notes_ if "in the space clustered" in n]
+    assert len(said) == 1 and check["verdict"] in said[0] and "risk axis at weight 1" in said[0]

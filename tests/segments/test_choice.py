@@ -20,6 +20,17 @@ def test_gaussian_noise_has_no_reproducible_structure(dims, n):
     assert (choice.table.loc[2:, "prediction_strength"] < 0.8).all()
 
 
+def test_one_elongated_population_is_a_continuum_not_two_segments():
+    """2,000 customers of one population stretched along one direction: k-means halves it stably (k = 2 scores
+    about 0.97), but a structureless Gaussian of the same spread scores the same, so k = 2 is a split of a
+    continuum and the answer is k = 1."""
+    X = np.random.default_rng(0).normal(size=(2000, 5)) * [3, 1, 1, 1, 1]
+    choice = choose_k(X, kmeans, ks=range(1, 5))
+    t = choice.table
+    assert t.loc[2, "prediction_strength"] >= 0.8 and t.loc[2, "verdict"] == "continuum", t
+    assert choice.k == 1 and "continuum" in choice.why and "k=2 reproduces" in choice.why
+
+
 @pytest.mark.parametrize("planted", [3, 4, 5, 6])
 def test_well_separated_segments_give_their_number(planted):
     rng = np.random.default_rng(planted)
@@ -27,7 +38,9 @@ def test_well_separated_segments_give_their_number(planted):
     X = centres[rng.integers(0, planted, 1500)] + rng.normal(size=(1500, 5))
     choice = choose_k(X, kmeans)
     assert choice.k == planted, choice.table
-    assert {"prediction_strength", "prediction_strength_sd", "verdict"} <= set(choice.table.columns)
+    assert {"prediction_strength", "prediction_strength_sd", "reference_strength", "verdict"} <= \
+        set(choice.table.columns)
+    assert choice.table.loc[planted, "reference_strength"] < choice.table.loc[planted, "prediction_strength"] - 0.1
     assert choice.table.loc[planted + 1, "verdict"] == "fails"
 
 

@@ -36,13 +36,17 @@ def _money(ax, axis: str = "y") -> None:
 
 
 def k_choice_chart(table: pd.DataFrame, chosen: int, threshold: float) -> str:
-    """Prediction strength per k with its spread over the splits, the threshold, and the chosen k."""
+    """Prediction strength per k with its spread over the splits, what the same k scores on a population without
+    structure (where measured), the threshold, and the chosen k."""
     fig, ax = subplots(figsize=(6.2, 2.8))
     k = table.index.to_numpy()
     m, sd = table["prediction_strength"].to_numpy(), table["prediction_strength_sd"].to_numpy()
     ax.fill_between(k, np.clip(m - sd, 0, 1), np.clip(m + sd, 0, 1), color="#9ecae1", alpha=0.6,
                     label="± 1 sd over splits")
     ax.plot(k, m, "o-", color="#08519c", label="prediction strength")
+    if "reference_strength" in table and table["reference_strength"].iloc[1:].notna().any():
+        ref = table["reference_strength"].to_numpy(dtype=float)
+        ax.plot(k, ref, "x", color="#737373", ms=6, label="same k, one population without structure")
     ax.axhline(threshold, color="#a50f15", ls="--", lw=1, label=f"reproduces at {threshold}")
     ax.axvline(chosen, color="#444", lw=1, ls=":")
     ax.annotate(f"chosen k = {chosen}", (chosen, 0.05), xytext=(4, 0), textcoords="offset points", fontsize=8)

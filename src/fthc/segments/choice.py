@@ -12,6 +12,12 @@ the largest k that reproduces. A smaller k may fail where a larger one reproduce
 can be merged into four in several ways, each as good, so four does not reproduce while six does. When no k >= 2
 reproduces, the answer is k = 1, "no reproducible structure". Silhouette and Davies-Bouldin are reported beside it,
 never used.
+
+k-means halves a continuum stably once there are enough customers: 2,000 customers of one population (one
+Gaussian cloud) reproduce k = 2 at about 0.8. So each k is also judged against what it scores on a reference
+population without structure, as the gap statistic is: one Gaussian with the data's mean and covariance, as many
+points, the same splits. A k whose strength does not exceed the reference's by more than their combined spread
+(sqrt(sd^2 + sd_ref^2)) reproduces only as a split of a continuum: verdict "continuum", not chosen.
 """
 
 from __future__ import annotations
@@ -50,7 +56,12 @@ def apply_rule(table: pd.DataFrame, strong: float = STRONG) -> tuple[int, int | 
     """The module's rule on a table of prediction strength per k (mean and sd): adds each k's verdict; returns the
     chosen k (the largest that reproduces) and the next larger k tried (None if the chosen one is the largest)."""
     mean, sd = table["prediction_strength"], table["prediction_strength_sd"]
-    table["verdict"] = np.where(mean >= strong, "reproduces", np.where(mean + sd < strong, "fails", "unstable"))
+    verdict = np.where(mean >= strong, "reproduces", np.where(mean + sd < strong, "fails", "unstable"))
+    if "reference_strength" in table:  # no better than a population without structure: a split of a continuum
+        excess = mean - table["reference_strength"]
+        spread = np.sqrt(sd ** 2 + table["reference_strength_sd"] ** 2)
+        verdict = np.where((verdict == "reproduces") & (table.index > 1) & (excess <= spread), "continuum", verdict)
+    table["verdict"] = verdict
     reproduces = [int(k) for k in table.index if table.loc[k, "verdict"] == "reproduces"]
     chosen = max(reproduces, default=1)
     larger = [int(k) for k in table.index if int(k) > chosen]
@@ -62,20 +73,29 @@ def _split_strengths(split, make_head, ks, seed) -> dict:
     a task of its own, so splits run side by side (`fthc.threads.parallel_map`) with the same result."""
     from ..metrics import internal
 
-    r, za, zb = split
+    r, za, zb, internals = split
     out = {}
     for k in ks:
         fit_a = make_head(k, seed + r).fit(za)
         fit_b = make_head(k, seed + r).fit(zb)
         out[k] = (prediction_strength(fit_b.labels_, fit_a.predict(zb)),
-                  internal(zb, fit_b.labels_, seed=seed) if r == 0 else None)
+                  internal(zb, fit_b.labels_, seed=seed) if internals and r == 0 else None)
     return out
+
+
+def reference_population(z: np.ndarray, seed: int) -> np.ndarray:
+    """As many points as `z` from one Gaussian with its mean and covariance: the same spread, no structure."""
+    rng = np.random.default_rng([seed, 1])
+    return rng.multivariate_normal(z.mean(0), np.cov(z, rowvar=False).reshape(z.shape[1], z.shape[1]), size=len(z),
+                                   method="svd")
 
 
 def choose_k(z: np.ndarray, make_head, ks=range(1, 9), splits: int = SPLITS, strong: float = STRONG,
              seed: int = 0) -> KChoice:
     """Prediction strength of every k in `ks` on the points `z` (the space the head clusters), and the rule's
-    choice. `make_head(k)` returns an unfitted head for k segments."""
+    choice. `make_head(k)` returns an unfitted head for k segments. `reference_strength` is what a k scores on a
+    population without structure (`reference_population`), measured only where the data's strength reproduces
+    (missing elsewhere)."""
     z = np.asarray(z, dtype=np.float64)
     n = len(z)
     ks = sorted({int(k) for k in ks if 1 <= int(k) <= n // 2})
@@ -99,18 +119,27 @@ def choose_k(z: np.ndarray, make_head, ks=range(1, 9), splits: int = SPLITS, str
 
     fitted = [k for k in ks if k > 1]
     per_split = parallel_map(partial(_split_strengths, make_head=make_head, ks=fitted, seed=seed),
-                             [(r, z[a], z[b]) for r, (a, b) in enumerate(halves)], rows=len(halves[0][0]))
+                             [(r, z[a], z[b], True) for r, (a, b) in enumerate(halves)], rows=len(halves[0][0]))
+    # the reference only matters where the data reproduces: only those k are fitted on it
+    judged = [k for k in fitted if np.mean([split[k][0] for split in per_split]) >= strong]
+    ref = reference_population(z, seed)
+    per_ref = parallel_map(partial(_split_strengths, make_head=make_head, ks=judged, seed=seed),
+                           [(r, ref[a], ref[b], False) for r, (a, b) in enumerate(halves)], rows=len(halves[0][0])) \
+        if judged else []
     report("choosing k", len(ks), len(ks))
     rows = []
     for k in ks:
         if k == 1:
             rows.append({"k": 1, "prediction_strength": 1.0, "prediction_strength_sd": 0.0,
+                         "reference_strength": 1.0, "reference_strength_sd": 0.0,
                          "silhouette": np.nan, "davies_bouldin": np.nan})
             continue
         strengths = [split[k][0] for split in per_split]
+        reference = [split[k][0] for split in per_ref] if k in judged else [np.nan]
         met = per_split[0][k][1]
         rows.append({"k": k, "prediction_strength": float(np.mean(strengths)),
-                     "prediction_strength_sd": float(np.std(strengths, ddof=1)) if len(strengths) > 1 else 0.0,
+                     "prediction_strength_sd": _sd(strengths),
+                     "reference_strength": float(np.mean(reference)), "reference_strength_sd": _sd(reference),
                      "silhouette": met["silhouette"], "davies_bouldin": met["davies_bouldin"]})
     table = pd.DataFrame(rows).set_index("k")
     chosen, above = apply_rule(table, strong)
@@ -118,10 +147,41 @@ def choose_k(z: np.ndarray, make_head, ks=range(1, 9), splits: int = SPLITS, str
     r = table.loc[chosen]
     after = (f"; k={above} {table.loc[above, 'verdict']} ({mean[above]:.2f} ± {sd[above]:.2f})"
              if above and chosen > 1 else "")
-    if chosen == 1:
+    continuum = [int(k) for k in table.index if table.loc[k, "verdict"] == "continuum"]
+    if chosen == 1 and continuum:
+        c = continuum[0]
+        why = (f"k=1: no reproducible structure beyond a continuum: k={c} reproduces ({mean[c]:.2f} ± {sd[c]:.2f}) "
+               f"but so does one population without structure of the same spread "
+               f"({table.loc[c, 'reference_strength']:.2f}): the segments would cut one cloud of customers; ask "
+               "for a k to segment anyway")
+    elif chosen == 1:
         why = (f"k=1: no number of segments reproduces (prediction strength >= {strong} over {splits} splits into "
                "halves): no reproducible structure; ask for a k to segment anyway")
     else:
         why = (f"k={chosen}: the largest k that reproduces (prediction strength {r['prediction_strength']:.2f} ± "
                f"{r['prediction_strength_sd']:.2f} >= {strong} over {splits} splits into halves){after}")
     return KChoice(chosen, table, why)
+
+
+def _sd(values: list[float]) -> float:
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def check_k(z: np.ndarray, make_head, k: int, splits: int = SPLITS, strong: float = STRONG, seed: int = 0) -> dict:
+    """Prediction strength of one k on the points `z` and its verdict by the module's rule (reproduces /
+    unstable / fails): the check of the space actually clustered where it is not the space k was chosen in
+    (the behaviour space with the risk axis)."""
+    z = np.asarray(z, dtype=np.float64)
+    n = len(z)
+    rng = np.random.default_rng(seed)
+    strengths = []
+    for r in range(splits):
+        order = rng.permutation(n)
+        half = min(n // 2, HALF_CAP)
+        a, b = np.sort(order[:half]), np.sort(order[half: 2 * half])
+        strengths.append(_split_strengths((r, z[a], z[b], False), make_head, [k], seed)[k][0])
+    table = pd.DataFrame({"prediction_strength": [float(np.mean(strengths))],
+                          "prediction_strength_sd": [_sd(strengths)]}, index=[k])
+    apply_rule(table, strong)
+    return {"k": k, **table.iloc[0].to_dict()}
+

@@ -36,7 +36,7 @@ from ..features.window import WINDOW
 from ..progress import announce
 from ..risk.segment_risk import RISK_COLUMNS, score
 from . import saved, scoring
-from .choice import choose_k
+from .choice import check_k as strength_of_k, choose_k
 from .describe import describe, name_segments
 from .inputs import MAX_STEPS, SHORT_HISTORY, chart_sample, encoder_inputs, history_notes, read_measures, source_notes
 from .profile import berka_context, profile_segments
@@ -104,6 +104,8 @@ class Segmenter(FthcEstimator):
         What each segment's customers do, and its name and description.
     k_choice_, k_why_ : DataFrame or None, str or None
         The prediction strength per k, and the choice in words (k="auto").
+    k_check_ : dict or None
+        With a risk axis: the prediction strength and verdict of k in the space actually clustered.
     measures_, sums_ : DataFrame
         Every fitted customer's behaviour measures and the engine's sums behind them.
     model_ : Clusterer
@@ -236,6 +238,7 @@ class Segmenter(FthcEstimator):
         model.column_mapping_ = self.column_mapping_
         self.model_ = model
         space = scoring.space(self, measures, z, fitted=True)
+        self.k_check_ = risk_space_check(self, space, config, k)
         self.stability_ = Stability.fit(model.head_, space, self.refits, self.seed)
         self.labels_ = pd.Series(model.head_.labels_, index=pd.Index(ids, name="customer_id"), name="segment")
         self.confidence_ = pd.Series(self.stability_.proba(space)[np.arange(len(ids)), model.head_.labels_],
@@ -364,3 +367,21 @@ class Segmenter(FthcEstimator):
         method = self.method if isinstance(self.method, str) else repr(self.method)
         columns = f", columns={self.columns!r}" if self.columns is not None else ""
         return f"Segmenter(k={self.k!r}, method={method!r}{columns}, engine={self.engine!r}, seed={self.seed})"
+
+
+def risk_space_check(seg: Segmenter, space: np.ndarray, config: ClustererConfig, k: int) -> dict | None:
+    """k was judged in the behaviour space; with a risk axis the head clusters another space, so k's prediction
+    strength is measured again there, said in the notes, and warned about where it no longer reproduces."""
+    if seg.risk_weight_ == 0 or k < 2:
+        return None
+    check = strength_of_k(space, lambda kk, s: make_head(config.replace(seed=s), kk).starting_point(), k,
+                          seed=seg.seed)
+    said = (f"k={k} in the space clustered (behaviour with the risk axis at weight {seg.risk_weight_:g}): "
+            f"prediction strength {check['prediction_strength']:.2f} ± {check['prediction_strength_sd']:.2f}, "
+            f"{check['verdict']}")
+    if check["verdict"] == "reproduces":
+        seg.notes_.append(said)
+    else:
+        seg._warn(said + ": these segments are not reproducible; try another k, or --risk-weight 0")
+    return check
+
