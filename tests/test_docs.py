@@ -99,7 +99,7 @@ def test_readme_runs(tmp_path, monkeypatch):
     from fthc.data.synth import write_synthetic_berka
 
     write_synthetic_berka(tmp_path / "fthc-data" / "berka", n_accounts=300, seed=0)
-    assert run_page("README.md", tmp_path, monkeypatch, skip_output=("no --data given", "k=", "risk: outcomes",
+    assert run_page("README.md", tmp_path, monkeypatch, skip_output=("no --data given", "k=", "note: k=", "risk: outcomes",
                                                                    "3 risk grades", "segment-only AUC")) >= 3
 
 

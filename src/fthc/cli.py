@@ -698,7 +698,7 @@ QUICK_GRID = dict(autoencoder=("fcnn", "resnet", "lstm", "dtc"), pretext=("mse",
 def quickstart(store_url, data, out, mapping, customer_col, time_col, amount_col, direction_col, balance_col,
                category_col, date_format, decimal, lenient) -> None:
     """The main job on the embedded defaults: a quick grid of the paper's components, its report, and customer
-    segments with the default method, with every customer's risk learnt from a Berka folder's loans (about 1.5
+    segments with the default method, with every customer's risk learnt from a Berka folder's loans (about 2
     minutes on 2 cores)."""
     from dataclasses import replace
 
