@@ -75,3 +75,47 @@ def test_the_page_in_a_real_browser(page_folder, tmp_path):
     assert width <= 1400 and shot.stat().st_size > 50_000
     if os.environ.get("FTHC_SCREENSHOT"):
         shutil.copy(shot, Path(os.environ["FTHC_SCREENSHOT"]))
+
+
+# every text of a chart (matplotlib draws each as a group `text_N`): its box on the page
+TEXT_BOXES = """figs => figs.map(f => [f.dataset.chart, [...f.querySelectorAll('svg g[id^="text_"]')]
+    .map(g => g.getBoundingClientRect()).filter(b => b.width > 0 && b.height > 0)
+    .map(b => [b.left, b.top, b.right, b.bottom])])"""
+
+
+def overlaps(boxes, slack=1.0):
+    """Pairs of text boxes that overlap by more than `slack` pixels each way (a tick label on another, a legend
+    on a title)."""
+    found = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if min(a[2], b[2]) - max(a[0], b[0]) > slack and min(a[3], b[3]) - max(a[1], b[1]) > slack:
+                found.append((a, b))
+    return found
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_no_chart_label_overlaps_another_and_labels_stay_readable(page_folder, width):
+    """At both widths: no two texts of a chart overlap, and a chart's labels are at least 7 px high (an SVG
+    scaled down to the column shrinks its text with it)."""
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is a dev extra: pip install playwright")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": width, "height": 1000})
+        page.goto((page_folder / "segments.html").absolute().as_uri())
+        page.wait_for_load_state("load")
+        charts = page.eval_on_selector_all("figure.chart", TEXT_BOXES)
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        if os.environ.get("FTHC_SCREENSHOT"):
+            page.screenshot(path=str(Path(os.environ["FTHC_SCREENSHOT"]).with_suffix(f".{width}.png")),
+                            full_page=True)
+        browser.close()
+    assert scroll <= width
+    assert {name for name, _ in charts} >= {"k_choice", "distributions", "monthly", "risk"}
+    for name, boxes in charts:
+        assert boxes, name
+        assert not overlaps(boxes), (width, name, overlaps(boxes)[:3])
+        heights = sorted(b[3] - b[1] for b in boxes)
+        assert heights[len(heights) // 2] >= 7, (width, name, heights[:5])  # the typical label, not a minus sign

@@ -118,6 +118,8 @@ SELECT customer_id,
        count(CASE WHEN active THEN 1 END) AS active_months,
        sum(credit) AS credit,
        sum(credit * credit) AS credit_sq,
+       {quantile(credit, 0.5)} AS credit_median,
+       {quantile(debit, 0.5)} AS debit_median,
        count(CASE WHEN credit > 0 THEN 1 END) AS months_with_credit,
        count(top_transfer_in) AS transfer_in_months,
        sum(top_transfer_in) AS transfer_in_sum,
@@ -140,7 +142,7 @@ GROUP BY customer_id
 CUSTOMER = "SELECT * FROM ({transactions}) AS t JOIN ({months}) AS m USING (customer_id)"
 
 SUMS = ["transactions", "first_month", "months", "active_months", "amount_sum", "amount_sq", "credit", "debit",
-        "credit_sq", "months_with_credit", "credits", "debits", "log_credit", "log_debit",
+        "credit_sq", "credit_median", "debit_median", "months_with_credit", "credits", "debits", "log_credit", "log_debit",
         *[f"n_{k}" for k in EVENT_KINDS], "transfer_in_months", "transfer_in_sum", "transfer_in_sq",
         "pension_months", "pension_sum", "pension_sq", "balance_months", "balance_median", "balance_p10",
         "balance_mean", "balance_sd", "negative_months", "balance_slope"]
@@ -252,6 +254,11 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
               "per month", "kinds") for k in EVENT_KINDS],
     Measure("income_per_month", _per_month("credit"), "money in per calendar month", "money"),
     Measure("spending_per_month", _per_month("debit"), "money out per calendar month", "money"),
+    Measure("typical_month_income", lambda s: s["credit_median"],
+            "money in of a typical month (the median over calendar months): an opening deposit does not count as "
+            "a month's income", "money"),
+    Measure("typical_month_spending", lambda s: s["debit_median"],
+            "money out of a typical month (the median over calendar months)", "money"),
     Measure("spending_to_income", lambda s: np.log((s["debit"] + 1) / (s["credit"] + 1)),
             "log of (money out + 1) / (money in + 1): above 0 spends more than comes in"),
     Measure("months_with_income", lambda s: s["months_with_credit"] / s["months"],

@@ -78,6 +78,7 @@ def customer_sums(months: pd.DataFrame) -> pd.DataFrame:
         "active_months": g["active"].sum(),
         "amount_sum": g["amount_sum"].sum(), "amount_sq": g["amount_sq"].sum(),
         "credit": g["credit"].sum(), "debit": g["debit"].sum(), "credit_sq": g["credit_sq"].sum(),
+        "credit_median": g["credit"].quantile(0.5), "debit_median": g["debit"].quantile(0.5),
         "months_with_credit": g["has_credit"].sum(),
         "credits": g["credits"].sum(), "debits": g["debits"].sum(),
         "log_credit": g["log_credit"].sum(min_count=1), "log_debit": g["log_debit"].sum(min_count=1),

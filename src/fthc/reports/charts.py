@@ -69,10 +69,15 @@ def _label(segment, name: str, width: int = 24) -> str:
 
 def distributions_chart(measures: pd.DataFrame, labels: pd.Series, columns: dict[str, str],
                         money: set[str], names: dict) -> str:
-    """Box plots (quartiles, whiskers at the 5th and 95th percentiles) of a few measures per segment."""
+    """Box plots (quartiles, whiskers at the 5th and 95th percentiles) of a few measures per segment, two panels
+    a row (the segments' names on the left one), so that the chart keeps its labels readable on a narrow page."""
     segs = sorted(labels.unique())
-    fig, axes = subplots(1, len(columns), figsize=(3.1 * len(columns), 0.5 * len(segs) + 1.4), squeeze=False)
-    for ax, (col, title) in zip(axes[0], columns.items()):
+    ncols = min(2, len(columns))
+    nrows = -(-len(columns) // ncols)
+    fig, axes = subplots(nrows, ncols, figsize=(3.4 * ncols, (0.42 * len(segs) + 1.2) * nrows), squeeze=False)
+    for ax in axes.flat[len(columns):]:
+        ax.set_visible(False)
+    for i, (ax, (col, title)) in enumerate(zip(axes.flat, columns.items())):
         data = [measures.loc[labels.index[labels == s], col].dropna().to_numpy() for s in segs]
         box = ax.boxplot(data, orientation="horizontal", whis=(5, 95), showfliers=False, patch_artist=True, widths=0.6)
         for patch, s in zip(box["boxes"], segs):
@@ -80,8 +85,8 @@ def distributions_chart(measures: pd.DataFrame, labels: pd.Series, columns: dict
             patch.set_alpha(0.75)
         for median in box["medians"]:
             median.set_color("black")
-        ax.set_yticks(range(1, len(segs) + 1), [str(s) for s in segs] if ax is not axes[0][0] else
-                      [_label(s, names.get(s, "")) for s in segs], fontsize=7)
+        ax.set_yticks(range(1, len(segs) + 1), [str(s) for s in segs] if i % ncols else
+                      [_label(s, names.get(s, "")) for s in segs], fontsize=8)
         ax.set_title(title, fontsize=9)
         ax.invert_yaxis()
         if col in money:
@@ -89,7 +94,8 @@ def distributions_chart(measures: pd.DataFrame, labels: pd.Series, columns: dict
             lo = min((np.percentile(d, 5) for d in data if len(d)), default=0)
             if lo > 0:
                 ax.set_xscale("log")
-        ax.tick_params(axis="x", labelsize=7)
+        ax.tick_params(axis="x", labelsize=8)
+    fig.tight_layout(h_pad=1.5)
     return svg(fig)
 
 
@@ -117,13 +123,13 @@ def kinds_chart(sums: pd.DataFrame, labels: pd.Series, kinds: list[str]) -> str:
     return svg(fig)
 
 
-def monthly_chart(monthly: pd.DataFrame, currency: str | None) -> str:
+def monthly_chart(monthly: pd.DataFrame, currency: str | None, names: dict | None = None) -> str:
     """Median money in, money out and month-end balance per segment over a customer's months, with the
-    interquartile band."""
+    interquartile band; the segments' legend below the panels (never on the lines)."""
     has_balance = monthly["balance_median"].notna().any()
     panels = [("income", "money in / month"), ("spending", "money out / month")] + \
         ([("balance", "month-end balance")] if has_balance else [])
-    fig, axes = subplots(1, len(panels), figsize=(4.2 * len(panels), 3.0), squeeze=False)
+    fig, axes = subplots(1, len(panels), figsize=(3.3 * len(panels), 2.8), squeeze=False)
     later = monthly[monthly["month_number"] >= 1]  # the first month (an opening deposit, a part month) sets no scale
     for ax, (name, title) in zip(axes[0], panels):
         for s, g in monthly.groupby("segment"):
@@ -138,14 +144,19 @@ def monthly_chart(monthly: pd.DataFrame, currency: str | None) -> str:
         ax.set_title(title + (f" ({currency})" if currency else ""), fontsize=9)
         ax.set_xlabel("month of the customer's history", fontsize=8)
         _money(ax)
-        ax.tick_params(labelsize=7)
-    axes[0][0].legend(title="segment", fontsize=7, title_fontsize=7, ncol=2)
+        ax.tick_params(labelsize=8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    names = names or {}
+    fig.legend(handles, [f"{s}: {names[int(s)]}" if int(s) in names else s for s in labels], title="segment",
+               fontsize=7, title_fontsize=7, ncol=min(len(labels), 3), loc="upper center", bbox_to_anchor=(0.5, 0.0),
+               frameon=False)
     return svg(fig)
 
 
 def rate_chart(table: pd.DataFrame, rate: str, low: str, high: str, overall: float | None, title: str,
-               xlabel: str) -> str:
-    """A rate per segment with its 95% interval drawn, and the overall rate."""
+               xlabel: str, names: dict | None = None) -> str:
+    """A rate per segment (labelled with its name) with its 95% interval drawn, and the overall rate (its legend
+    below the axes, never over an interval)."""
     segs = list(table.index)
     fig, ax = subplots(figsize=(6.2, 0.42 * len(segs) + 1.3))
     y = np.arange(len(segs))
@@ -155,15 +166,15 @@ def rate_chart(table: pd.DataFrame, rate: str, low: str, high: str, overall: flo
     ax.scatter(r, y, c=[colour(s) for s in segs], s=40, zorder=3)
     if overall is not None and np.isfinite(overall):
         ax.axvline(overall, color="#a50f15", ls="--", lw=1, label=f"all customers {overall:.1%}")
-        ax.legend(fontsize=7, loc="lower right")
-    ax.set_yticks(y, [str(s) for s in segs])
+        fig.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 0.0), frameon=False)
+    names = names or {}
+    ax.set_yticks(y, [_label(s, names[s]) if s in names else str(s) for s in segs], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, max(1e-3, float(np.nanmax(table[high].to_numpy(float)))) * 1.05)
     from matplotlib.ticker import PercentFormatter
 
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(xlabel, fontsize=8)
-    ax.set_ylabel("segment")
     ax.set_title(title, fontsize=9)
     return svg(fig)
 

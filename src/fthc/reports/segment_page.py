@@ -59,6 +59,13 @@ def _money(v, currency) -> str:
     return "" if pd.isna(v) else f"{v:,.0f}" + (f" {currency}" if currency else "")
 
 
+# the segment risk table's columns as the page heads them
+RISK_TABLE = {"customers": "customers", "with_outcome": "with an outcome", "without_outcome": "without one",
+              "positives": "positive outcomes", "rate": "observed rate", "rate_low": "95% low", "rate_high": "95% high",
+              "risk_without_outcome": "mean risk without an outcome"}
+COUNTS = {"customers", "with_outcome", "without_outcome", "positives"}
+
+
 def _pct(v) -> str:
     return "" if pd.isna(v) else f"{v:.0%}"
 
@@ -71,6 +78,9 @@ CARD_FIGURES = [("median_income", "income / month", "money"), ("median_spending"
                 ("median_card_share", "card share", "share"), ("share_loan_payers", "pay a loan", "share")]
 
 
+UNSURE = 0.8  # a customer whose segment fewer refits than this agree on is counted on its card
+
+
 def _card(seg, s, p, pop, currency, extra: str) -> str:
     rows = []
     for col, label, unit in CARD_FIGURES:
@@ -80,10 +90,11 @@ def _card(seg, s, p, pop, currency, extra: str) -> str:
             (lambda v: f"{v:.1f}")
         rows.append(f"<tr><td>{esc(label)}</td><td class='v'>{fmt(p[col])}</td>"
                     f"<td class='p'>all: {fmt(pop[col])}</td></tr>")
-    conf = seg.confidence_[seg.labels_ == s]
+    unsure = int((seg.confidence_[seg.labels_ == s] < UNSURE).sum())  # said only where there are some
     return (f"<div class='card' style='--c:{colour(s)}' data-segment='{s}'><h3><span class='chip'></span>Segment {s}:"
             f" {esc(seg.names_.get(s, ''))}</h3><div class='size'>{int(p['customers']):,} customers "
-            f"({p['share']:.0%}); median confidence {conf.median():.2f}</div><table>{''.join(rows)}</table>"
+            f"({p['share']:.0%})" + (f"; {unsure:,} placed with confidence below {UNSURE}" if unsure else "")
+            + f"</div><table>{''.join(rows)}</table>"
             f"{extra}<p>{esc(seg.descriptions_.get(s, ''))}</p></div>")
 
 
@@ -153,12 +164,13 @@ def _draw_charts(seg, summary: dict, k: int) -> dict[str, str]:
     if seg.sums_ is not None and not m["cash_share"].isna().all():
         jobs["kinds"] = (kinds_chart, (seg.sums_, labels, EVENT_KINDS))
     if seg.monthly_ is not None and len(seg.monthly_):
-        jobs["monthly"] = (monthly_chart, (seg.monthly_, seg.currency_))
+        jobs["monthly"] = (monthly_chart, (seg.monthly_, seg.currency_, seg.names_))
     risk = summary.get("risk") or {}
     table = risk.get("table")
     if table is not None and len(table):
         jobs["risk"] = (rate_chart, (table, "rate", "rate_low", "rate_high", risk.get("overall"),
-                                     risk.get("title", "outcome rate per segment"), risk.get("xlabel", "rate")))
+                                     risk.get("title", "outcome rate per segment"), risk.get("xlabel", "rate"),
+                                     seg.names_))
     check = risk.get("check") or {}
     if check.get("grades") is not None:
         jobs["reliability"] = (reliability_chart, (check["calibration"],))
@@ -209,9 +221,10 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
         parts.append(_chart(charts["kinds"], "The mix of transaction kinds of each "
                             "segment (shares of all its transactions).", "kinds"))
     if "monthly" in charts:
-        parts.append(_chart(charts["monthly"], "Over a customer's months: the median customer "
-                            "of each segment (line) and the middle half of its customers (band), month by month from "
-                            "each customer's first, over the months with transactions.", "monthly"))
+        parts.append(_chart(charts["monthly"], "Over a customer's months: the median customer of each segment "
+                            "(line) and the middle half of its customers (band), month by month from each customer's "
+                            "first (a month without transactions has nothing in or out and the balance of the month "
+                            "before).", "monthly"))
     # risk
     risk = summary.get("risk")
     if risk is not None:
@@ -222,11 +235,11 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
             parts.append(_chart(charts["risk"],
                                 "Each segment's outcome rate among its customers with an outcome, with its 95% "
                                 "interval (Wilson): a wide interval rests on few customers.", "risk"))
-            shown = table[[c for c in ("customers", "with_outcome", "without_outcome", "positives", "rate", "rate_low",
-                               "rate_high", "risk_without_outcome") if c in table.columns]]
-            parts.append(_table(shown, {"customers": count, "with_outcome": count, "without_outcome": count,
-                                        "positives": count, "rate": _pct, "rate_low": _pct, "rate_high": _pct,
-                                        "risk_without_outcome": lambda v: "" if pd.isna(v) else f"{v:.1%}"}))
+            shown = table[[c for c in RISK_TABLE if c in table.columns]].rename(columns=RISK_TABLE) \
+                .rename(index=lambda i: f"{i}: {seg.names_.get(i, '')}")
+            risk_pct = lambda v: "" if pd.isna(v) else f"{v:.1%}"  # noqa: E731
+            parts.append(_table(shown, {label: (count if c in COUNTS else risk_pct if c == "risk_without_outcome"
+                                                else _pct) for c, label in RISK_TABLE.items()}))
         check = risk.get("check") or {}
         if check.get("grades") is not None:
             g = check["grades"]

@@ -25,8 +25,8 @@ class Figure:
 
 
 FIGURES = [
-    Figure("median_income", "income_per_month", "median", "income / month", "money"),
-    Figure("median_spending", "spending_per_month", "median", "spending / month", "money"),
+    Figure("median_income", "typical_month_income", "median", "income / month", "money"),
+    Figure("median_spending", "typical_month_spending", "median", "spending / month", "money"),
     Figure("median_balance", "balance_level", "median", "month-end balance", "money"),
     Figure("median_low_balance", "balance_low", "median", "low balance (10th pct)", "money"),
     Figure("share_ever_negative", "negative_month_share", "share", "ever negative at month end", "share"),
