@@ -86,17 +86,25 @@ def test_no_class_is_longer_than_a_newcomer_reads_at_once():
 
 
 def test_every_parameter_of_the_public_estimators_is_documented():
-    """numpydoc: each constructor parameter of the classes a user calls has its entry under Parameters."""
+    """numpydoc: each parameter of every public class and function of `fthc` has its entry under Parameters, each
+    has an example, the estimators their fitted attributes."""
     import inspect
     import re
 
     import fthc
 
-    for cls in (fthc.Segmenter,):
-        doc = inspect.getdoc(cls) or ""
-        assert "Parameters\n----------" in doc and "Attributes\n----------" in doc, cls.__name__
-        section = doc.split("Parameters\n----------", 1)[1].split("Attributes\n----------", 1)[0]
-        documented = {n.strip() for line in section.splitlines() if re.match(r"^\S", line)
+    public = [getattr(fthc, n) for n in fthc.__all__]
+    public = [o for o in public if callable(o) and not (inspect.isclass(o) and issubclass(o, BaseException))]
+    assert fthc.Segmenter in public and len(public) >= 8
+    for obj in public:
+        doc = inspect.getdoc(obj) or ""
+        name = obj.__name__
+        assert "Parameters\n----------" in doc and "Examples\n--------" in doc, name
+        if inspect.isclass(obj) and obj.__name__ in ("Segmenter", "Clusterer"):  # estimators: fitted attributes
+            assert "Attributes\n----------" in doc, name
+        section = re.split(r"\n(?:Attributes|Returns|Examples)\n-+", doc.split("Parameters\n----------", 1)[1])[0]
+        documented = {n.strip().lstrip("*") for line in section.splitlines() if re.match(r"^\S", line)
                       for n in line.split(":", 1)[0].split(",")}
-        params = [p for p in inspect.signature(cls).parameters if p != "self"]
-        assert [p for p in params if p not in documented] == [], f"{cls.__name__}: undocumented parameters"
+        params = [p for p in inspect.signature(obj).parameters if p != "self"]
+        assert [p for p in params if p not in documented] == [], f"{name}: undocumented parameters"
+    assert not hasattr(fthc.Segmenter, "set_fit_request")  # no page of metadata-routing boilerplate in help()

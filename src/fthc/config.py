@@ -76,7 +76,26 @@ SECTION_OF: dict[str, str] = {f.name: s for s, cls in SECTIONS.items() for f in 
 class ClustererConfig:
     """Everything that determines a fitted clusterer, given the data and the seed: the encoder's section, the
     head's, and where it runs. Its flat dict (every field by its own name) is the row a store keeps and the
-    key of every stored run; `from_dict` reads that row, or a file written by section."""
+    key of every stored run; `from_dict` reads that row, or a file written by section.
+
+    Parameters
+    ----------
+    encoder : EncoderConfig
+        The representation (features or an autoencoder), its pretext loss and training.
+    head : HeadConfig
+        The clustering head (k-means, GMM, DTC), its k and distance.
+    seed : int
+        Seeds every random choice: the same config and seed give the same result on CPU.
+    device : str
+        'auto', 'cpu' or 'cuda': where a network trains.
+    precision : str
+        'auto', 'fp32' or 'bf16' ('auto' takes bf16 only where it is native and calibrated close to fp32).
+
+    Examples
+    --------
+    >>> import fthc
+    >>> fthc.preset("features", k=5).head.k
+    5"""
 
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     head: HeadConfig = field(default_factory=HeadConfig)
@@ -390,6 +409,23 @@ def get_preset(name: str) -> Preset:
 
 def preset(name: str, **overrides: Any) -> ClustererConfig:
     """A named configuration (k: the preset's unless given: 6 for features, the paper grid's middle value 4 for
-    the network presets), with any field overridden."""
+    the network presets), with any field overridden.
+
+    Parameters
+    ----------
+    name : str
+        A preset of `fthc.config.PRESETS` ('features', 'fthc', 'paper-fcnn', ...; docs/methods.md lists them).
+    **overrides
+        Any field of `ClustererConfig` by its flat name (k, seed, autoencoder, clustering, ...).
+
+    Returns
+    -------
+    ClustererConfig
+
+    Examples
+    --------
+    >>> import fthc
+    >>> fthc.preset("features", k=3, seed=1).seed
+    1"""
     p = get_preset(name)
     return ClustererConfig.from_dict({**p.fields, "k": p.k, **overrides}).validate()

@@ -137,8 +137,27 @@ class Pipeline(FthcEstimator):
 
 
 class Clusterer(Pipeline):
-    """A pipeline built from one `ClustererConfig`: `Clusterer(preset('fthc', k=4)).fit(series)`.
-    `encoder=FrozenEstimator(fitted)` reuses an encoder fitted with the same config's pretext settings."""
+    """A pipeline built from one `ClustererConfig`: an encoder (behaviour features or one of the paper's
+    autoencoders) and a clustering head, fitted on one customer-series table.
+
+    Parameters
+    ----------
+    config : ClustererConfig, optional
+        Everything that determines the fit (`fthc.preset` builds one by name); None: the default preset.
+    encoder : estimator, optional
+        `FrozenEstimator(fitted)` reuses an encoder fitted with the same config's pretext settings.
+
+    Attributes
+    ----------
+    encoder_, head_ : estimator
+        The fitted encoder and clustering head.
+    labels_ : ndarray
+        Each fitted customer's segment.
+
+    Examples
+    --------
+    >>> import fthc
+    >>> model = fthc.Clusterer(fthc.preset("fthc", k=4))  # then model.fit(series)"""
 
     def __init__(self, config: ClustererConfig | None = None, encoder=None):
         self.config = config

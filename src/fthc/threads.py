@@ -67,7 +67,19 @@ LIBRARY_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 def thread_budget(threads: int | str | None = None):
     """Applies the budget for the duration: `budget()` for the engines, `parallel_map` and PyTorch's intra-op
     threads (`torch_budget`, where a network trains); OpenMP and BLAS pools held to one thread (threadpoolctl
-    for the libraries already loaded, their environment variables for those that load later)."""
+    for the libraries already loaded, their environment variables for those that load later).
+
+    Parameters
+    ----------
+    threads : int, str or None
+        Threads for fthc's work: a number, or None for FTHC_THREADS else the cores this process may use.
+
+    Examples
+    --------
+    >>> import fthc
+    >>> with fthc.thread_budget(1):
+    ...     pass  # everything fthc runs here runs on one thread
+    """
     from threadpoolctl import threadpool_limits
 
     n = resolve(threads)

@@ -180,3 +180,18 @@ def test_reasons_are_worded_when_a_measure_is_missing_for_every_customer_of_a_gr
         values = np.array([np.nan, 0.25, 1234.5])
         assert _format_many(values, unit, "CZK") == [_fmt(v, unit, "CZK") for v in values]
         assert _format_many(np.array([np.nan, np.nan]), unit, None) == ["-", "-"]
+
+
+def test_many_segments_are_told_apart_by_a_trait_not_by_their_size(tmp_path):
+    """20 segments of 400 customers: every name differs, and by what the customers do (a trait on which a
+    segment differs most from the others of its name), not by a count of customers."""
+    import warnings
+
+    from fthc.data import write_synthetic_berka
+
+    write_synthetic_berka(tmp_path, n_accounts=400, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        names = list(fthc.Segmenter(k=20).fit(tmp_path).names_.values())
+    assert len(set(names)) == 20, names
+    assert not any("customers)" in n for n in names), names

@@ -192,6 +192,25 @@ def read_berka(folder: str | Path, *, require_trans: bool = True, lenient: bool 
 
     The real transaction table is large and sometimes unavailable: with `require_trans=False` a folder
     holding the other 7 tables is accepted.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder of the .asc (or .csv) tables.
+    require_trans : bool
+        Refuse a folder without the transaction table.
+    lenient : bool
+        Leave out bad rows (counted) instead of refusing the table.
+
+    Returns
+    -------
+    BerkaData
+        The tables as DataFrames, keyed by name.
+
+    Examples
+    --------
+    >>> import fthc
+    >>> berka = fthc.read_berka("data/berka", require_trans=False)  # doctest: +SKIP
     """
     folder = Path(folder)
     if not folder.is_dir():

@@ -61,7 +61,26 @@ class Source:
 
 
 def load_source(path: str | Path, mapping: ColumnMapping | None = None, *, lenient: bool = False) -> Source:
-    """Read a Berka folder (the 8 tables) or a CSV/Parquet transaction table mapped by `mapping`."""
+    """Read a Berka folder (the 8 tables) or a CSV/Parquet transaction table mapped by `mapping`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A Berka folder, a CSV or Parquet file, or a partitioned folder of them.
+    mapping : ColumnMapping, optional
+        Which columns hold what; None: the canonical names (customer_id, timestamp, amount, ...).
+    lenient : bool
+        Leave out bad rows (counted and reported) instead of refusing the file.
+
+    Returns
+    -------
+    Source
+        The canonical transactions (`.transactions`), what reading found (`.report`), the Berka tables if any.
+
+    Examples
+    --------
+    >>> import fthc
+    >>> source = fthc.load_source("bank/transactions.csv")  # doctest: +SKIP"""
     path = Path(path)
     if path.is_dir() and not _parquet_folder(path):
         data = read_berka(path, lenient=lenient)

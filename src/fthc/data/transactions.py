@@ -72,6 +72,36 @@ class ColumnMapping:
 
     Either `amount` is signed, or `direction` names a column whose values are listed in `debit_values` /
     `credit_values` and `amount` holds unsigned (non-negative) amounts.
+
+    Parameters
+    ----------
+    customer_id, timestamp, amount : str
+        The columns of the customer id (kept exactly, as text or integers), the date or time, the amount.
+    direction : str, optional
+        A column saying debit or credit, for unsigned amounts.
+    debit_values, credit_values : tuple of str
+        The direction column's values for money out and money in.
+    balance : str, optional
+        The balance after each transaction (carried forward where missing).
+    category : str, optional
+        A category column, mapped to fthc's kinds by `category_kinds`.
+    transaction_id : str, optional
+        A unique transaction id (duplicates are an error).
+    date_format : str, optional
+        A strftime format; None: inferred from every value of the column.
+    decimal : str
+        '.' or ',': numbers written with a decimal comma (2220,59).
+    currency : str, optional
+        The currency the outputs name (e.g. 'CZK').
+    category_kinds : dict
+        Category value -> kind (incoming_transfer, cash_withdrawal, ...).
+
+    Examples
+    --------
+    >>> import fthc
+    >>> fthc.ColumnMapping(customer_id="client", timestamp="date", amount="value", decimal=",").decimal
+    ','
+    
     """
 
     customer_id: str = "customer_id"

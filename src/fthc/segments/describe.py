@@ -29,7 +29,7 @@ class Trait:
 TRAITS = [
     Trait("share_salary_like", "salary_like", "regular salary", None, "share"),
     Trait("share_pension_like", "pension_like", "pensioners", None, "share"),
-    Trait("median_income", "income_per_month", "high income", "low income", "median"),
+    Trait("median_income", "typical_month_income", "high income", "low income", "median"),
     Trait("median_balance", "balance_level", "high balance", "low balance", "median"),
     Trait("share_ever_negative", "negative_month_share", "often overdrawn", "rarely overdrawn", "share"),
     Trait("share_loan_payers", "loan_payment_share", "loan payers", None, "share"),
@@ -76,7 +76,7 @@ def trait_name(t: Trait, score: float) -> str | None:
 
 def name_segments(profile: pd.DataFrame, measures: pd.DataFrame, most: int = 3) -> dict:
     """A short name per segment from its most distinctive traits; every segment gets at least one trait that no
-    other segment's name has (numbers are added where two segments would still read the same)."""
+    other segment's name has (`_tell_apart` where two would still read the same)."""
     scores = trait_scores(profile, measures)
     by_figure = {t.figure: t for t in TRAITS}
     top, bottom = scores.max(), scores.min()  # the segment furthest out on a trait is named for it first
@@ -98,13 +98,35 @@ def name_segments(profile: pd.DataFrame, measures: pd.DataFrame, most: int = 3) 
     for seg in scores.index:
         words = names[seg] or ["typical customers"]
         out[seg] = ", ".join(words)
+    return _tell_apart(out, scores, by_figure, profile)
+
+
+def _tell_apart(out: dict, scores: pd.DataFrame, by_figure: dict, profile: pd.DataFrame) -> dict:
+    """Segments that would read the same (many segments for few traits) each get the trait on which they differ
+    most from the others of the same name; only where no trait is left is their size added."""
     seen: dict[str, list] = {}
     for seg, name in out.items():
         seen.setdefault(name, []).append(seg)
     for name, segs in seen.items():
-        if len(segs) > 1:
-            for s in segs:
-                out[s] = f"{name} ({int(profile.loc[s, 'customers']):,} customers)"
+        if len(segs) < 2:
+            continue
+        group = scores.loc[segs]
+        taken = set(name.split(", "))
+        for s in sorted(segs, key=lambda s: -int(profile.loc[s, "customers"])):
+            others = group.drop(index=s).mean()
+            candidates = sorted(((abs(v - others[f]), trait_name(by_figure[f], v)) for f, v in group.loc[s].items()
+                                 if pd.notna(v)), key=lambda c: -c[0])
+            used = set(out.values())
+            extra = next((t for _, t in candidates if t and t not in taken and f"{name}, {t}" not in used), None)
+            if extra:
+                taken.add(extra)
+                out[s] = f"{name}, {extra}"
+        again: dict[str, list] = {}
+        for s in segs:
+            again.setdefault(out[s], []).append(s)
+        for same in (v for v in again.values() if len(v) > 1):
+            for s in same:
+                out[s] = f"{out[s]} ({int(profile.loc[s, 'customers']):,} customers)"
     return out
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 import numpy as np
 import pandas as pd
+from sklearn.utils import metadata_routing
 
 from ..base import FthcEstimator
 from ..config import ClustererConfig, encoder_component, get_preset, make_head, preset
@@ -129,6 +130,8 @@ class Segmenter(FthcEstimator):
     """
 
     fitted_attribute = "labels_"
+    # outcomes are fit's own input, not metadata a meta-estimator routes: no set_fit_request (and its page of help)
+    __metadata_request__fit = {"outcomes": metadata_routing.UNUSED}
 
     def __init__(self, k: int | str = "auto", method: str | ClustererConfig = "features", columns=None, *,
                  engine: str = "duckdb", ks=KS, seed: int = 0, representation: str | None = None,
