@@ -38,7 +38,7 @@ from fthc.data.synth import write_synthetic_table
 from fthc.risk.intervals import auc_interval
 from fthc.segments.segmenter import Segmenter
 
-ROWS = [("boosted", 12), ("logistic", 12), ("boosted", 24), ("boosted", None)]
+ROWS = [("boosted", 12), ("monotone", 12), ("logistic", 12), ("boosted", 24), ("boosted", None)]
 
 
 def outcomes_of(folder: Path, form: str) -> pd.DataFrame:

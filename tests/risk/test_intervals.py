@@ -29,3 +29,29 @@ def test_the_auc_interval_holds_the_auc_and_narrows_with_more_customers():
         widths.append(high - low)
     assert widths[1] < widths[0] / 2
     assert np.isnan(auc_interval(np.zeros(10), np.arange(10.0))[0])
+
+
+def test_the_monotone_model_never_lowers_risk_as_a_known_risk_behaviour_grows():
+    """`--risk-model monotone`: boosted trees whose risk can only rise with the share of negative month-ends and
+    only fall with the month-end balance, whatever the noise in the outcomes; unknown directions stay free."""
+    import numpy as np
+    import pandas as pd
+
+    from fthc.risk.model import OutcomeModel, monotone_constraints
+
+    assert monotone_constraints(["negative_month_share", "balance_low", "in_3", "out_3", "balance_2", "x"]) == \
+        (1, -1, -1, 0, -1, 0)
+    rng = np.random.default_rng(0)
+    n = 600
+    X = pd.DataFrame({"negative_month_share": rng.random(n), "balance_low": rng.normal(0, 1, n),
+                      "x": rng.normal(0, 1, n)})
+    logit = 2 * X["negative_month_share"] - X["balance_low"] + np.sin(3 * X["x"])
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    model = OutcomeModel("monotone", bootstraps=2).fit(X, y)
+    assert "monotone" in model.chosen_
+    grid = np.linspace(0, 1, 41)
+    for col, sign in (("negative_month_share", 1), ("balance_low", -1)):
+        probe = pd.DataFrame({c: np.full(41, X[c].median()) for c in X.columns})
+        probe[col] = grid if col == "negative_month_share" else np.linspace(-2, 2, 41)
+        risk = model.predict(probe)["risk"]
+        assert (sign * np.diff(risk) >= -1e-12).all(), (col, risk)

@@ -39,6 +39,9 @@ from ..threads import parallel_map
 
 RISK_MODELS: Registry = Registry("risk model")
 RISK_MODELS.register("boosted", lambda: "boosted", doc="LightGBM gradient-boosted trees (the default)")
+RISK_MODELS.register("monotone", lambda: "monotone",
+                     doc="boosted trees whose risk may only rise (or only fall) with the behaviours whose direction "
+                         "is known (MONOTONE)")
 RISK_MODELS.register("logistic", lambda: "logistic", doc="L2-regularised logistic regression")
 RISK_MODELS.register("auto", lambda: "auto", doc="the class chosen by the nested cross-validation")
 
@@ -47,6 +50,20 @@ LOGISTIC_CS = (0.01, 0.1, 1.0)
 BOOSTED_GRID = ({"num_leaves": 4, "min_data_in_leaf": 20}, {"num_leaves": 8, "min_data_in_leaf": 30},
                 {"num_leaves": 16, "min_data_in_leaf": 50})
 LEARNING_RATE, MAX_ROUNDS, EARLY_STOP = 0.05, 600, 40
+# behaviours whose direction a credit team would sign (+1: more of it, more risk; -1: less risk); each of the last
+# months' money in and balance (in_1.., balance_1..) counts as money in and balance
+MONOTONE = {"negative_month_share": 1, "balance_level": -1, "balance_low": -1, "balance_mean": -1,
+            "months_with_income": -1, "salary_like": -1, "pension_like": -1, "in_": -1, "balance_": -1}
+
+
+def monotone_constraints(names: list[str]) -> tuple[int, ...]:
+    """LightGBM's monotone_constraints for the inputs `names` (0 where the direction is not known)."""
+    def sign(name: str) -> int:
+        if name in MONOTONE:
+            return MONOTONE[name]
+        prefix = name.rsplit("_", 1)[0] + "_"
+        return MONOTONE.get(prefix, 0) if name.rsplit("_", 1)[-1].isdigit() else 0
+    return tuple(sign(n) for n in names)
 INNER_FOLDS = 3
 
 
@@ -140,7 +157,9 @@ def _boost_params(params: dict, seed: int) -> dict:
     return {"objective": "binary", "learning_rate": LEARNING_RATE, "lambda_l2": 1.0, "feature_fraction": 0.9,
             "bagging_fraction": 1.0, "verbosity": -1, "num_threads": 1, "deterministic": True,
             "force_row_wise": True, "seed": seed, "num_leaves": params["num_leaves"],
-            "min_data_in_leaf": params["min_data_in_leaf"]}
+            "min_data_in_leaf": params["min_data_in_leaf"],
+            **({"monotone_constraints": list(params["monotone_constraints"]),
+                "monotone_constraints_method": "advanced"} if "monotone_constraints" in params else {})}
 
 
 def _fit_boosted(X, y, params, seed) -> Fitted:
@@ -165,23 +184,25 @@ def _early_stopped(X, y, params, seed, valid) -> tuple[np.ndarray, int]:
     return booster.predict(valid[0], raw_score=True, num_iteration=best, num_threads=1), best
 
 
-def _candidates(kind: str) -> list[tuple[str, dict]]:
+def _candidates(kind: str, constraints: tuple[int, ...] = ()) -> list[tuple[str, dict]]:
     logistic = [("logistic", {"C": c}) for c in LOGISTIC_CS]
     boosted = [("boosted", dict(g)) for g in BOOSTED_GRID]
-    return {"logistic": logistic, "boosted": boosted, "auto": boosted + logistic}[kind]
+    monotone = [("boosted", dict(g, monotone_constraints=constraints)) for g in BOOSTED_GRID]
+    return {"logistic": logistic, "boosted": boosted, "monotone": monotone, "auto": boosted + logistic}[kind]
 
 
 def _fit(kind: str, X, y, params, seed) -> Fitted:
     return _fit_boosted(X, y, params, seed) if kind == "boosted" else _fit_logistic(X, y, params, seed)
 
 
-def choose_model(kind: str, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[str, dict, tuple, pd.DataFrame]:
+def choose_model(kind: str, X: np.ndarray, y: np.ndarray, seed: int,
+                 constraints: tuple[int, ...] = ()) -> tuple[str, dict, tuple, pd.DataFrame]:
     """The inner cross-validation: each candidate's out-of-fold log-loss; the best one (boosting's rounds the
     mean of its folds' early-stopping points) and the Platt calibration fitted on its out-of-fold raw scores."""
     folds = min(INNER_FOLDS, int(np.bincount(y, minlength=2).min()))
     splits = list(StratifiedKFold(max(folds, 2), shuffle=True, random_state=seed + 7).split(X, y))
     rows, raws = [], []
-    for c_kind, params in _candidates(kind):
+    for c_kind, params in _candidates(kind, constraints):
         raw = np.zeros(len(y))
         rounds = []
         for train, test in splits:
@@ -208,14 +229,15 @@ def platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def _describe(params: dict) -> str:
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+                     if k != "monotone_constraints") + (", monotone" if "monotone_constraints" in params else "")
 
 
-def _fit_fold(kind: str, X, y, seed: int, task) -> tuple:
+def _fit_fold(kind: str, X, y, seed: int, constraints: tuple[int, ...], task) -> tuple:
     """One outer fold: the inner choice, the fold's model and its bootstrap refits (a task of its own, so the
     folds run side by side with the same result)."""
     f, train, draws = task
-    c_kind, params, calibration, table = choose_model(kind, X[train], y[train], seed + f)
+    c_kind, params, calibration, table = choose_model(kind, X[train], y[train], seed + f, constraints)
     table = table.assign(fold=f, chosen=table.index == table["inner_logloss"].idxmin())
     model = _fit(c_kind, X[train], y[train], params, seed + f)
     model.platt = calibration
@@ -230,7 +252,7 @@ def _fit_fold(kind: str, X, y, seed: int, task) -> tuple:
 class OutcomeModel:
     """The cross-fitted, nested, calibrated outcome model with bootstrap intervals (see the module).
 
-    kind: "boosted" (default), "logistic" or "auto". Fitted attributes: `fold_` (each training customer's outer
+    kind: "boosted" (default), "monotone", "logistic" or "auto". Fitted attributes: `fold_` (each training customer's outer
     fold), `oof_` (risk, low, high and log-odds of each training customer, out of fold), `models_` (one
     `Fitted` per fold), `boots_`, `choice_` (the inner cross-validation of every fold), `feature_names_`."""
 
@@ -254,7 +276,8 @@ class OutcomeModel:
                 idx = rng.choice(train, len(train))
                 draws.append(idx if len(np.unique(y[idx])) >= 2 else train)
             tasks.append((f, train, draws))
-        done = parallel_map(partial(_fit_fold, self.kind, X, y, self.seed), tasks,
+        constraints = monotone_constraints(self.feature_names_) if self.kind == "monotone" else ()
+        done = parallel_map(partial(_fit_fold, self.kind, X, y, self.seed, constraints), tasks,
                             rows=len(y) * (INNER_FOLDS * len(_candidates(self.kind)) + self.bootstraps))
         self.models_ = [model for model, _, _ in done]
         self.boots_ = [boots for _, boots, _ in done]
@@ -266,13 +289,14 @@ class OutcomeModel:
     @property
     def chosen_(self) -> str:
         """What the nested cross-validation chose, fold by fold, in words."""
-        words = {"boosted": "boosted trees", "logistic": "a logistic regression"}
+        words = {"boosted": "boosted trees" + (" (monotone where the direction is known)" if self.kind == "monotone"
+                                               else ""), "logistic": "a logistic regression"}
         kinds = sorted({m.kind for m in self.models_})
         parts = []
         for kind in kinds:
             chosen = [m.params for m in self.models_ if m.kind == kind]
             ranges = []
-            for key in chosen[0]:
+            for key in (k for k in chosen[0] if k != "monotone_constraints"):
                 vals = sorted({p[key] for p in chosen})
                 ranges.append(f"{key} {vals[0]:g}" if len(vals) == 1 else f"{key} {vals[0]:g}-{vals[-1]:g}")
             parts.append(f"{words[kind]} ({', '.join(ranges)}; {len(chosen)} of {len(self.models_)} folds)"
