@@ -188,6 +188,18 @@ class Clusterer(Pipeline):
     def from_preset(cls, name: str, **overrides: Any) -> "Clusterer":
         return cls(preset(name, **overrides))
 
+    def in_words(self) -> str:
+        """The method as a reader of the page says it: 'behaviour features, k-means, k=6, seed 0'."""
+        c = self.config or ClustererConfig()
+        e, h = c.encoder, c.head
+        heads = {"kmeans": "k-means", "gmm": "Gaussian mixture", "dtc": "DTC clustering layer"}
+        encoder = "behaviour features" if not encoder_component(c).flag("trains_network") else \
+            f"{e.autoencoder} autoencoder ({e.pretext} pretext loss)"
+        head = heads.get(h.clustering, h.clustering) + \
+            (f" ({h.distance} distance)" if HEADS.get(h.clustering).flag("uses_distance") else "") + \
+            (f" after {h.reduction.upper()}" if h.reduction != "none" else "")
+        return f"{encoder}, {head}, k={h.k}, seed {c.seed}"
+
     def __repr__(self) -> str:
         c = self.config or ClustererConfig()
         e, h = c.encoder, c.head

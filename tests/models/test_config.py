@@ -34,6 +34,9 @@ def test_the_default_names_no_network_and_takes_no_pretext_options():
     from fthc.estimator import Clusterer
 
     assert repr(Clusterer(config)) == "Clusterer(features+kmeans, k=6, seed=0)"
+    assert Clusterer(config).in_words() == "behaviour features, k-means, k=6, seed 0"  # what the page says
+    words = Clusterer(preset("dtc")).in_words()
+    assert "autoencoder" in words and "pretext loss" in words
     for bad in ({"pretrain_batches": 5}, {"lr": 0.1, "latent_dim": 3}):
         with pytest.raises(IncompatibleConfigError, match="trains no network") as err:
             preset("features", **bad)

@@ -59,7 +59,7 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
     seg = segmenter.fit(data, outcomes=outcomes)
     risk = risk_summary(seg)
     degenerate = bool(seg.model_.degenerate_)
-    summary = {"method": seg.method if isinstance(seg.method, str) else "config", "model": repr(seg.model_),
+    summary = {"method": seg.method if isinstance(seg.method, str) else "config", "model": seg.model_.in_words(),
                "data": str(data) if isinstance(data, (str, Path)) else "a DataFrame", "risk": risk,
                "sections": risk.get("markdown", []) if risk else []}
     tables = {"risk.csv": risk["csv"]} if risk else {}
