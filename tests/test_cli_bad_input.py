@@ -299,3 +299,21 @@ def test_decimal_commas_and_dotted_thousands_read_exactly_by_flag_and_by_mapping
     assert r.exit_code == 0, r.output
     with pytest.raises(Exception, match="is not a decimal mark"):
         ColumnMapping(decimal=";")
+
+
+def test_a_small_bank_without_loans_is_not_an_error(tmp_path):
+    """`data synth --accounts 5` draws no loan: the Berka form writes loan.asc with a header and no rows, which
+    reads as a bank without loans (likewise cards and standing orders); the table form and a segment run work."""
+    from fthc.data.berka import read_berka
+
+    def cli(*args):
+        return CliRunner().invoke(main, [str(a) for a in args])
+
+    for form in ("berka", "table"):
+        r = cli("data", "synth", "--out", tmp_path / form, "--format", form, "--accounts", 5, "--seed", 1)
+        assert r.exit_code == 0, r.output
+    assert (tmp_path / "table" / "transactions.csv").exists()
+    loans = read_berka(tmp_path / "berka")["loan"]
+    assert len(loans) == 0 and "account_id" in loans.columns
+    r = cli("segment", "--data", tmp_path / "berka", "--k", 2, "--out", tmp_path / "o")
+    assert r.exit_code == 0, r.output

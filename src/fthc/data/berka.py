@@ -119,6 +119,9 @@ def berka_files(folder: Path) -> list[Path]:
             p.suffix.lower() in (".asc", ".csv")]
 
 
+MAY_BE_EMPTY = {"loan", "card", "order"}  # a small bank without loans, cards or standing orders is still a bank
+
+
 def read_table(path: str | Path, name: str, *, lenient: bool = False,
                report: ReadReport | None = None) -> pd.DataFrame:
     """Read one Berka table from its file, typed, with English labels and checked codes."""
@@ -126,7 +129,7 @@ def read_table(path: str | Path, name: str, *, lenient: bool = False,
     if name not in SCHEMA:
         raise DataError(f"unknown Berka table {name!r}", expected=f"one of {list(TABLES)}")
     spec = SCHEMA[name]
-    raw = read_text_table(path, ";", required=list(spec))
+    raw = read_text_table(path, ";", required=list(spec), allow_empty=name in MAY_BE_EMPTY)
     checker = RowChecker(path, lenient=lenient, report=report)
     df = parse_columns(raw, spec, checker)
 

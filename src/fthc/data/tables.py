@@ -73,8 +73,9 @@ def text_header(path: Path, sep: str) -> list[str]:
 
 
 def read_text_table(path: Path, sep: str, required: list[str] | None = None,
-                    hints: dict[str, str] | None = None) -> pd.DataFrame:
-    """All columns as strings (missing as empty string), plus the line number of each row.
+                    hints: dict[str, str] | None = None, allow_empty: bool = False) -> pd.DataFrame:
+    """All columns as strings (missing as empty string), plus the line number of each row (`allow_empty`: a
+    header without rows is a table of none, as a bank without loans has).
 
     Keeping everything as text first lets us report the exact row and value that fails to parse. Arrow's
     CSV reader does the splitting (multi-threaded, about 10x faster than pandas' at a million rows).
@@ -103,7 +104,7 @@ def read_text_table(path: Path, sep: str, required: list[str] | None = None,
         row = _ragged_row(path, sep, len(names))
         raise DataError(f"cannot parse as a {sep!r}-separated table: {str(exc).splitlines()[0]}",
                         file=path, row=row, expected=f"{len(names)} fields per row like the header") from exc
-    if table.num_rows == 0:
+    if table.num_rows == 0 and not allow_empty:
         raise DataError("table has a header but no rows", file=path, expected="at least one data row")
     df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     df[LINE] = np.arange(2, len(df) + 2)
