@@ -70,7 +70,8 @@ SELECT customer_id,
        count(CASE WHEN amount < 0 THEN 1 END) AS debits,
        sum(CASE WHEN amount > 0 THEN ln(1 + amount) END) AS log_credit,
        sum(CASE WHEN amount < 0 THEN ln(1 - amount) END) AS log_debit,
-       {_kind_counts()}
+       {_kind_counts()},
+       count(CASE WHEN kind = 'interest_fees' AND amount > 0 THEN 1 END) AS n_interest_credited
 FROM {{source}}
 GROUP BY customer_id
 """
@@ -143,7 +144,7 @@ CUSTOMER = "SELECT * FROM ({transactions}) AS t JOIN ({months}) AS m USING (cust
 
 SUMS = ["transactions", "first_month", "months", "active_months", "amount_sum", "amount_sq", "credit", "debit",
         "credit_sq", "credit_median", "debit_median", "months_with_credit", "credits", "debits", "log_credit", "log_debit",
-        *[f"n_{k}" for k in EVENT_KINDS], "transfer_in_months", "transfer_in_sum", "transfer_in_sq",
+        *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited", "transfer_in_months", "transfer_in_sum", "transfer_in_sq",
         "pension_months", "pension_sum", "pension_sq", "balance_months", "balance_median", "balance_p10",
         "balance_mean", "balance_sd", "negative_months", "balance_slope"]
 

@@ -29,13 +29,14 @@ def customer_month(tx: pd.DataFrame) -> pd.DataFrame:
         "log_credit": np.where(credit, np.log1p(np.where(credit, amount, 0)), np.nan),
         "log_debit": np.where(debit, np.log1p(np.where(debit, -amount, 0)), np.nan),
         **{f"n_{k}": (kind == k).astype(np.int64) for k in EVENT_KINDS},
+        "n_interest_credited": ((kind == "interest_fees") & credit).astype(np.int64),
         "top_transfer_in": np.where((kind == "incoming_transfer") & credit, amount, np.nan),
         "top_pension": np.where((kind == "pension") & credit, amount, np.nan),
         "last_balance": tx["balance"].to_numpy(dtype=np.float64),
     })
     g = t.groupby(["customer_id", "month"], sort=True)
     sums = ["transactions", "amount_sum", "amount_sq", "credit", "debit", "credits", "debits",
-            *[f"n_{k}" for k in EVENT_KINDS]]  # (the SQL counts the per-customer ones without months)
+            *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited"]  # (the SQL counts the per-customer ones without months)
     out = g[sums].sum()
     out["log_credit"] = g["log_credit"].sum(min_count=1)
     out["log_debit"] = g["log_debit"].sum(min_count=1)
@@ -59,7 +60,7 @@ def _dense(active: pd.DataFrame) -> pd.DataFrame:
     dormant = ~out["active"].to_numpy()
     if dormant.any():
         zero = ["transactions", "amount_sum", "amount_sq", "credit", "debit", "credits", "debits",
-                *[f"n_{k}" for k in EVENT_KINDS]]
+                *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited"]
         out.loc[dormant, zero] = 0
         out.loc[dormant, ["log_credit", "log_debit", "top_transfer_in", "top_pension"]] = np.nan
     return out
@@ -83,6 +84,7 @@ def customer_sums(months: pd.DataFrame) -> pd.DataFrame:
         "credits": g["credits"].sum(), "debits": g["debits"].sum(),
         "log_credit": g["log_credit"].sum(min_count=1), "log_debit": g["log_debit"].sum(min_count=1),
         **{f"n_{k}": g[f"n_{k}"].sum() for k in EVENT_KINDS},
+        "n_interest_credited": g["n_interest_credited"].sum(),
         "transfer_in_months": g["top_transfer_in"].count(), "transfer_in_sum": g["top_transfer_in"].sum(min_count=1),
         "transfer_in_sq": g["transfer_in_sq"].sum(min_count=1),
         "pension_months": g["top_pension"].count(), "pension_sum": g["top_pension"].sum(min_count=1),

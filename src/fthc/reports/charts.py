@@ -100,9 +100,17 @@ def distributions_chart(measures: pd.DataFrame, labels: pd.Series, columns: dict
 
 
 def kinds_chart(sums: pd.DataFrame, labels: pd.Series, kinds: list[str]) -> str:
-    """The mix of transaction kinds of each segment: shares of its transactions, stacked."""
+    """The mix of transaction kinds of each segment: shares of its transactions, stacked. Interest credited to the
+    account (Berka's monthly UROK) and interest or fees charged share one kind; drawn apart, so that the biggest
+    block of every Berka segment does not read as customers paying interest."""
     segs = sorted(labels.unique())
     counts = sums[[f"n_{k}" for k in kinds]].groupby(labels).sum()
+    if "n_interest_fees" in counts and "n_interest_credited" in sums:
+        credited = sums["n_interest_credited"].groupby(labels).sum()
+        at = list(counts.columns).index("n_interest_fees")
+        counts.insert(at, "n_interest_credited", credited)
+        counts["n_interest_fees"] -= credited
+        counts = counts.rename(columns={"n_interest_fees": "n_interest_and_fees_charged"})
     total = sums["transactions"].groupby(labels).sum()
     shares = counts.div(total, axis=0).reindex(segs).fillna(0)
     shares["other"] = (1 - shares.sum(axis=1)).clip(lower=0)
