@@ -278,6 +278,15 @@ def test_a_k_too_large_for_the_customers_is_said_and_a_rerun_says_what_it_replac
     assert first.exit_code == 0, first.output
     said = " ".join(first.output.split())
     assert "k=6 for 30 customers leaves about 5 customers per segment" in said and "at most k=3" in said
+    sizes = pd.read_csv(tmp_path / "res" / "assignments.csv")["segment"].value_counts()
+    if (sizes < 5).any():  # the floor: segments under 5 customers are named
+        assert f"of {len(sizes)} segments hold fewer than 5 customers" in said, said
+    import fthc
+
+    from fthc.errors import FthcWarning
+
+    with pytest.warns(FthcWarning, match="hold fewer than 5 customers"):
+        fthc.Segmenter(k=12).fit(data)  # 30 customers in 12 segments: some under the floor
     again = CliRunner().invoke(main, ["segment", "--data", data, "--k", "2", "--out", str(tmp_path / "res")])
     assert again.exit_code == 0, again.output
     assert f"replaced the earlier results in {tmp_path / 'res'}: a model of k=6 fitted without outcomes" in \

@@ -46,6 +46,7 @@ from .windows import outcome_windows, window_of
 
 KS = range(1, 9)
 SMALL_SEGMENTS = 10  # fewer customers than this per segment, on average, is warned about
+SEGMENT_FLOOR = 5  # a segment of fewer customers is named in a warning: it describes nobody in particular
 __all__ = ["Segmenter", "FthcError", "MAX_STEPS", "RISK_COLUMNS", "SHORT_HISTORY"]
 
 
@@ -214,10 +215,7 @@ class Segmenter(FthcEstimator):
         self.notes_ = notes + list(source.report.warnings) + history_notes(series, measures)
         if source.report.unmapped_note():
             self.notes_.append(source.report.unmapped_note())
-        if k > 1 and len(ids) < SMALL_SEGMENTS * k:
-            self._warn(f"k={k} for {len(ids):,} customers leaves about {len(ids) / k:.0f} customers per segment: "
-                       "segments this small are neither describable nor reproducible; ask for at most "
-                       f"k={max(len(ids) // SMALL_SEGMENTS, 1)}, or k='auto'")
+        size_check(self, k, len(ids))
         self.feature_space_ = encoder if isinstance(encoder, FeatureEncoder) else FeatureEncoder().fit(measures)
         self.risk_weight_, self.outcome_model_, self.risk_choice_ = 0.0, None, None
         as_of = None
@@ -244,6 +242,7 @@ class Segmenter(FthcEstimator):
         self.k_check_ = risk_space_check(self, space, config, k)
         self.stability_ = Stability.fit(model.head_, space, self.refits, self.seed)
         self.labels_ = pd.Series(model.head_.labels_, index=pd.Index(ids, name="customer_id"), name="segment")
+        floor_check(self)
         self.confidence_ = pd.Series(self.stability_.proba(space)[np.arange(len(ids)), model.head_.labels_],
                                      index=self.labels_.index, name="confidence")
         self.measures_, self.sums_ = measures, sums
@@ -387,4 +386,22 @@ def risk_space_check(seg: Segmenter, space: np.ndarray, config: ClustererConfig,
     else:
         seg._warn(said + ": these segments are not reproducible; try another k, or --risk-weight 0")
     return check
+
+
+def size_check(seg: Segmenter, k: int, customers: int) -> None:
+    """A k too large for the customers is warned about before the fit."""
+    if k > 1 and customers < SMALL_SEGMENTS * k:
+        seg._warn(f"k={k} for {customers:,} customers leaves about {customers / k:.0f} customers per segment: "
+                  "segments this small are neither describable nor reproducible; ask for at most "
+                  f"k={max(customers // SMALL_SEGMENTS, 1)}, or k='auto'")
+
+
+def floor_check(seg: Segmenter) -> None:
+    """Segments under the floor (`SEGMENT_FLOOR` customers) are named, whatever k was asked."""
+    sizes = seg.labels_.value_counts().sort_index()
+    tiny = sizes[sizes < SEGMENT_FLOOR]
+    if len(tiny):
+        shown = ", ".join(f"{s} ({n})" for s, n in tiny.head(8).items()) + (", ..." if len(tiny) > 8 else "")
+        seg._warn(f"{len(tiny)} of {len(sizes)} segments hold fewer than {SEGMENT_FLOOR} customers (segment "
+                  f"(customers): {shown}): too few to describe or to reproduce; ask for a smaller k, or k='auto'")
 
