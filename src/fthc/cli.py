@@ -645,6 +645,56 @@ def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col
     console.print(Text(f"assigned {len(result):,} customers to segments: {out}"))
 
 
+@main.command("track", epilog=example(
+    "fthc track --model fthc-out/segments/model --data fthc-data/berka --every quarter --out tracks",
+    "fthc track --model segs/model --data bank/transactions.csv --every month --from 2023-01 --to 2023-12 "
+    "--out tracks"))
+@click.option("--model", "model_dir", type=click.Path(path_type=Path, exists=True), required=True,
+              help="A model folder written by fthc segment (out/model).")
+@click.option("--data", type=click.Path(path_type=Path), required=True,
+              help="Berka folder, CSV/Parquet file, or folder/glob of Parquet files.")
+@click.option("--every", type=click.Choice(["month", "quarter"]), default="quarter", show_default=True,
+              help="The period: each customer is placed at the end of every one.")
+@click.option("--from", "start", help="The first period starts in this month (YYYY-MM) [default: the latest "
+                                      "--periods periods].")
+@click.option("--to", "end", help="The last period ends with this month (YYYY-MM) [default: the data's last whole "
+                                  "month].")
+@click.option("--periods", type=click.IntRange(2, 120), default=12, show_default=True,
+              help="How many periods, when --from is not given.")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder for tracks.parquet, migration.csv, early_warning.csv, drift.csv.")
+@click.option("--force", is_flag=True, help="Write into --out even if it holds files fthc did not write.")
+@mapping_options
+def track_cmd(model_dir, data, every, start, end, periods, out, force, mapping, customer_col, time_col, amount_col,
+              direction_col, balance_col, category_col, date_format, decimal, lenient) -> None:
+    """Follow customers over time with a fitted model (no refit): each one's segment, risk and grade at the end
+    of every period, the migrations between periods, an early-warning list and drift against the fit."""
+    from .app.commands import track
+
+    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                      date_format, decimal)
+    with showing_progress():
+        r = track(model_dir, data, out, every, start, end, periods, m, lenient, force)
+    ends = sorted(r.tracks["period_end"].unique())
+    last = r.tracks[r.tracks["period_end"] == ends[-1]]
+    console.print(Text(f"{r.tracks['customer_id'].nunique():,} customers over {len(ends)} {every}s "
+                       f"({pd.Timestamp(ends[0]).date()} to {pd.Timestamp(ends[-1]).date()}); at the last, "
+                       f"{len(last):,} with a window"))
+    moved = r.migration[(r.migration["kind"] == "segment") & (r.migration["from"] != r.migration["to"])]
+    latest = moved[moved["period_end"] == moved["period_end"].max()] if len(moved) else moved
+    if len(latest):
+        console.print(Text(f"moved between segments in the last {every}: {int(latest['customers'].sum()):,}"))
+    flagged = r.early_warning[r.early_warning["period_end"] == ends[-1]] if len(r.early_warning) else \
+        r.early_warning
+    console.print(Text(f"early warning in the last {every}: {len(flagged):,} customers (early_warning.csv)"))
+    for note in r.notes:
+        console.print(Text(f"drift: {note}"))
+    if not r.notes:
+        console.print(Text("drift: every input, the segment shares and the risk stable against the fit "
+                           f"(PSI < 0.10; drift.csv)"))
+    console.print(Text(f"tracks: {out} (tracks.parquet, migration.csv, early_warning.csv, drift.csv)"))
+
+
 @main.command("explain", epilog=example(
     "fthc explain --model fthc-out/segments/model --data fthc-data/berka --customer 6"))
 @click.option("--model", "model_dir", type=click.Path(path_type=Path, exists=True), required=True,

@@ -113,6 +113,28 @@ def assign(model_dir: Path, data, out: Path | None = None, mapping=None, lenient
 
 
 
+def track(model_dir: Path, data, out: Path, every: str = "quarter", start=None, end=None, periods: int = 12,
+          mapping=None, lenient: bool = False, force: bool = False):
+    """Follow customers over time with a saved model (`Segmenter.track`) and write tracks.parquet, migration.csv,
+    early_warning.csv and drift.csv into `out` (whole, or not at all)."""
+    from ..reports.output_folder import check_output_folder, results_folder, write_table
+
+    out = Path(out)
+    check_output_folder(out, [Path(data), Path(model_dir)] if isinstance(data, (str, Path)) else [Path(model_dir)],
+                        force)
+    seg = Segmenter.load(model_dir)
+    if mapping is not None:
+        seg.columns = mapping
+    seg.lenient = lenient
+    result = seg.track(data, every, start, end, periods)
+    with results_folder(out, "track", force) as tmp:
+        write_table(result.tracks, tmp / "tracks.parquet")
+        write_table(result.migration, tmp / "migration.csv")
+        write_table(result.early_warning, tmp / "early_warning.csv")
+        write_table(result.drift, tmp / "drift.csv")
+    return result
+
+
 def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = False) -> dict:
     """Why a customer is in its segment: its segment and name, confidence, risk where learnt, and the three
     behaviour traits that most place it there rather than the next nearest segment."""

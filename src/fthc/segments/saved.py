@@ -24,6 +24,15 @@ def params_of(seg) -> dict[str, Any]:
     return p
 
 
+def monitoring_reference(seg) -> dict:
+    """What tracking compares later periods with (`fthc.segments.tracking`), kept in the model since its fitted
+    customers are not: the fit population's decile bins of each feature and of the risk, its segment shares, and
+    each segment's mean risk."""
+    from .tracking import reference_of
+
+    return reference_of(seg)
+
+
 def save(seg, folder) -> Path:
     from ..artefact import write_artefact
 
@@ -34,7 +43,8 @@ def save(seg, folder) -> Path:
                            "currency": seg.currency_, "k_why": seg.k_why_,
                            "refits": len(seg.stability_.heads), "risk_weight": seg.risk_weight_,
                            "risk_scale": getattr(seg, "risk_scale_", None),
-                           "outcome_model": seg.outcome_model_ is not None}}
+                           "outcome_model": seg.outcome_model_ is not None,
+                           "monitoring": monitoring_reference(seg)}}
     arrays = seg.stability_.arrays() | {f"features.{k}": v for k, v in seg.feature_space_.arrays().items()}
     arrays |= {"reasons.centres": seg.reasons_.centres, "reasons.segments": seg.reasons_.segments,
                "reasons.medians": seg.reasons_.medians.to_numpy(dtype=np.float64)}
@@ -94,4 +104,5 @@ def _from_artefact(cls, art, folder):
         seg.outcome_model_ = RiskEstimator.from_dict(json.loads(str(art.extra_arrays["risk.estimator"])))
         seg.risk_center_ = float(info["risk_center"])
     seg.labels_ = pd.Series(np.zeros(0, dtype=np.int64), name="segment")  # fitted; its customers are not kept
+    seg.monitoring_ = info.get("monitoring")
     return seg

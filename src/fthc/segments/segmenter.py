@@ -315,6 +315,11 @@ class Segmenter(FthcEstimator):
         reference = pd.Series(pd.to_datetime(dates).to_numpy(), index=dates.index)
         return score(self.outcome_model_, window_of(source, engine, reference, self.window).inputs, dates.index)
 
+    def track(self, X, every: str = "quarter", start=None, end=None, periods: int = 12):
+        """Segment, risk and grade at every period's end, migrations, early warning, drift (`segments.tracking`)."""
+        from .tracking import track
+        return track(self, X, every, start, end, periods)
+
     def transform(self, X) -> pd.DataFrame:
         """The points the segments are made in (one row per customer; with the risk axis last when the
         segments are risk-aware)."""

@@ -1,0 +1,284 @@
+"""Behaviour over time: each customer's segment, risk and grade at the end of every period, from the fitted model
+applied to the window ending there (no refit); the migrations between consecutive periods, an early-warning list,
+and drift of the model's inputs, its segment shares and its risk against the fit's population.
+
+What a portfolio team runs every month or quarter:
+- *tracks*: per customer and period end, the segment, risk and grade the model gives the window of history ending
+  there (the Segmenter's `window` months; customers without a transaction in a window are not in that period);
+- *migration*: for each pair of consecutive periods, how many customers moved from each segment (and grade) to
+  each other one, as counts and rates with a Wilson 95% interval (small cells read as ranges);
+- *early warning*: customers whose grade rose, who moved into a segment of higher mean risk, or whose risk rose
+  by more than `rise` since the period before, with the behaviours that raise their risk most;
+- *drift*: the population stability index (PSI) of each model feature (deciles of the fit's population), of the
+  segment shares and of the risk (deciles), each period against the fit's population: the industry's 0.10
+  (watch) and 0.25 (shifted: refit) thresholds.
+
+Each period reads its window with one aggregation of the engine (one pass per period, not one pass for all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, FthcError
+from ..progress import announce
+
+EVERY = {"month": 1, "quarter": 3}
+PERIODS = 12  # periods tracked when no start is given (the latest ones)
+PSI_WATCH, PSI_SHIFT = 0.10, 0.25
+RISK_RISE = 0.05  # an absolute rise of the estimated risk in one period that is flagged
+PSI_FLOOR = 1e-4  # a bin's share below this counts as this (an empty bin would make the PSI infinite)
+TRACKED_MEASURES = ["income_per_month", "spending_per_month", "balance_level", "negative_month_share",
+                    "transactions_per_month"]
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """The tables of `track`: `tracks` (customer_id, period_end, segment, name, risk, risk_grade and the tracked
+    measures with their change since the period before), `migration`, `early_warning`, `drift`; `notes` say
+    what a reader must know (a shift that calls for a refit)."""
+
+    tracks: pd.DataFrame
+    migration: pd.DataFrame
+    early_warning: pd.DataFrame
+    drift: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def period_cutoffs(last: pd.Timestamp, every: str, start=None, end=None, periods: int = PERIODS) -> list:
+    """The periods' exclusive ends (the first day after each period), oldest first: calendar months or quarters,
+    the last ending with `end`'s month (default: the data's last whole month or quarter, `last` being the data's
+    end cutoff), back to `start`, or `periods` of them."""
+    from ..features.window import month_start
+
+    if every not in EVERY:
+        raise DataError(f"unknown period {every!r}", expected=" or ".join(EVERY))
+    step = EVERY[every]
+    stop = month_start(pd.Timestamp(end)) + pd.DateOffset(months=1) if end is not None else pd.Timestamp(last)
+    stop = min(stop, pd.Timestamp(last))
+    while (stop.month - 1) % step:  # calendar quarters: periods end in March, June, September, December
+        stop = stop - pd.DateOffset(months=1)
+    first = month_start(pd.Timestamp(start)) + pd.DateOffset(months=step) if start is not None else None
+    out, c = [], stop
+    while (first is None and len(out) < periods) or (first is not None and c >= first):
+        out.append(c)
+        c = c - pd.DateOffset(months=step)
+    if not out:
+        raise DataError(f"no whole {every} between {start} and {end}", expected="--from before --to")
+    return out[::-1]
+
+
+def bins_of(values: np.ndarray, bins: int = 10) -> dict:
+    """A reference distribution: its decile edges and the share of values in each bin."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return {"edges": [], "shares": [1.0]}
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]))
+    shares = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1) / len(values)
+    return {"edges": edges.tolist(), "shares": shares.tolist()}
+
+
+def psi(reference: dict, current: np.ndarray) -> float:
+    """Population stability index of `current` against a `bins_of` reference: sum over its bins of
+    (q - p) ln(q / p), p and q the reference's and the current shares (floored at PSI_FLOOR)."""
+    current = np.asarray(current, dtype=np.float64)
+    current = current[np.isfinite(current)]
+    if len(current) == 0:
+        return float("nan")
+    edges = np.asarray(reference["edges"], dtype=np.float64)
+    q = np.bincount(np.searchsorted(edges, current, side="right"), minlength=len(edges) + 1) / len(current)
+    return _psi(np.asarray(reference["shares"], dtype=np.float64), q)
+
+
+def share_psi(reference: dict, current: pd.Series) -> float:
+    """PSI of the shares of categories (segments) of `current` against the reference's shares (segment -> share)."""
+    cats = sorted({int(c) for c in reference} | {int(c) for c in current.unique()})
+    p = np.array([float(reference.get(str(c), reference.get(c, 0.0))) for c in cats])
+    q = current.value_counts(normalize=True).reindex(cats, fill_value=0).to_numpy()
+    return _psi(p, q)
+
+
+def reference_of(seg) -> dict:
+    """The fit's population as tracking compares with it (stored in a saved model: `monitoring_`): each model
+    feature's and the risk's decile bins, the segment shares, each segment's mean risk. The features are read
+    from the fitted customers' windows where outcomes were learnt (the window tracking reads), else from their
+    whole histories."""
+    from ..features.measures import model_features
+
+    stored = getattr(seg, "monitoring_", None)
+    if stored is not None:
+        return stored
+    windows = getattr(seg, "window_measures_", None)
+    names = seg.feature_space_.feature_names_
+    features = model_features(windows if windows is not None else seg.measures_, names)
+    out = {"features": {n: bins_of(features[n].to_numpy()) for n in names},
+           "basis": "windows" if windows is not None else "whole histories",
+           "segments": {str(int(s)): float(v) for s, v in seg.labels_.value_counts(normalize=True).items()}}
+    if seg.outcome_model_ is not None:
+        out["risk"] = bins_of(seg.risk_["risk"].to_numpy(dtype=float))
+        out["segment_risk"] = {str(int(s)): float(v) for s, v in
+                               seg.risk_["risk"].groupby(seg.labels_).mean().items()}
+    return out
+
+
+def _psi(p: np.ndarray, q: np.ndarray) -> float:
+    p, q = np.maximum(p, PSI_FLOOR), np.maximum(q, PSI_FLOOR)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+def drift_flag(value: float) -> str:
+    return "" if not np.isfinite(value) else "shifted" if value >= PSI_SHIFT else "watch" if value >= PSI_WATCH \
+        else "stable"
+
+
+def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = PERIODS,
+          rise: float = RISK_RISE) -> Tracks:
+    """`Segmenter.track`: the module's tables for the customers of `X`, read as at fitting."""
+    from ..config import encoder_component
+    from ..features.measures import model_features
+    from ..features.window import data_end_cutoff
+    from . import scoring
+    from .inputs import encoder_inputs, read_measures
+    from .windows import window_of
+
+    seg.check_fitted()
+    if encoder_component(seg.model_.config).flag("input") != "behaviour":
+        raise FthcError(f"track follows models of behaviour measures (the default method); this model's "
+                        f"{seg.model_.config.encoder.autoencoder!r} encoder reads series")
+    source = scoring.source_of(seg, X)
+    everyone, _, engine = read_measures(source, seg.engine)
+    cuts = period_cutoffs(data_end_cutoff(source.last_timestamp(engine)), every, start, end, periods)
+    est = seg.outcome_model_
+    names = seg.feature_space_.feature_names_
+    rows, features, last_inputs = [], {}, None
+    for i, cut in enumerate(cuts):
+        announce(f"period {i + 1} of {len(cuts)}: the {seg.window or 'whole'}-month window ending "
+                 f"{(cut - pd.Timedelta(days=1)).date()}")
+        w = window_of(source, engine, pd.Series(cut, index=everyone.index), seg.window)
+        m = w.measures
+        if m.empty:
+            continue
+        inputs, _ = encoder_inputs(source, m, seg.representation_, seg.model_.config)
+        risk = est.score(w.inputs).reindex(m.index) if est is not None else None
+        points = scoring.space(seg, m, seg.model_.transform(inputs), risk=risk)
+        period = pd.DataFrame({"customer_id": m.index.to_numpy(), "period_end": cut - pd.Timedelta(days=1),
+                               "segment": seg.model_.head_.predict(points)})
+        period["name"] = period["segment"].map(seg.names_)
+        if risk is not None:
+            period["risk"] = risk["risk"].to_numpy()
+            period["risk_grade"] = risk["risk_grade"].fillna(0).astype(np.int64).to_numpy()
+        for col in TRACKED_MEASURES:
+            period[col] = m[col].to_numpy()
+        rows.append(period)
+        features[period["period_end"].iloc[0]] = model_features(m, names)
+        last_inputs = w.inputs
+    if not rows:
+        raise DataError("no customer has a transaction in any tracked window", file=source.name,
+                        expected="transactions in the periods tracked (--from, --to)")
+    tracks = pd.concat(rows, ignore_index=True).sort_values(["customer_id", "period_end"], kind="stable")
+    for col in TRACKED_MEASURES:
+        tracks[f"{col}_change"] = tracks.groupby("customer_id", sort=False)[col].diff()
+    tracks = tracks.reset_index(drop=True)
+    migration = migrations(tracks, seg.names_)
+    warning = early_warning(seg, tracks, rise, last_inputs)
+    drift, notes = drift_table(seg, tracks, features, names)
+    return Tracks(tracks, migration, warning, drift, notes)
+
+
+def migrations(tracks: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """Per pair of consecutive periods, segment to segment (and grade to grade): counts, the rate among the
+    customers of the first, and its Wilson 95% interval."""
+    from ..risk.intervals import wilson_interval
+
+    ends = sorted(tracks["period_end"].unique())
+    out = []
+    for before, after in zip(ends, ends[1:]):
+        a = tracks[tracks["period_end"] == before].set_index("customer_id")
+        b = tracks[tracks["period_end"] == after].set_index("customer_id")
+        both = a.index.intersection(b.index)
+        for kind in ("segment", "risk_grade") if "risk_grade" in tracks else ("segment",):
+            table = pd.crosstab(a.loc[both, kind], b.loc[both, kind])
+            for f, row in table.iterrows():
+                total = int(row.sum())
+                for t, n in row.items():
+                    if n == 0 and f != t:
+                        continue
+                    lo, hi = wilson_interval(int(n), total)
+                    out.append({"period_end": pd.Timestamp(after), "kind": kind.replace("risk_", ""),
+                                "from": int(f), "to": int(t),
+                                "from_name": names.get(int(f), "") if kind == "segment" else "",
+                                "to_name": names.get(int(t), "") if kind == "segment" else "",
+                                "customers": int(n), "of": total, "rate": n / total if total else np.nan,
+                                "rate_low": lo, "rate_high": hi})
+    return pd.DataFrame(out, columns=["period_end", "kind", "from", "to", "from_name", "to_name", "customers",
+                                      "of", "rate", "rate_low", "rate_high"])
+
+
+def early_warning(seg, tracks: pd.DataFrame, rise: float, last_inputs: pd.DataFrame | None) -> pd.DataFrame:
+    """Customers flagged at a period: their grade rose, they moved into a segment whose fitted customers' mean
+    risk is higher, or their risk rose by more than `rise`; with risk reasons at the last period."""
+    columns = ["customer_id", "period_end", "from_segment", "segment", "from_grade", "risk_grade", "risk_before",
+               "risk", "why", "risk_reasons"]
+    if "risk" not in tracks:
+        return pd.DataFrame(columns=columns)
+    t = tracks.copy()
+    g = t.groupby("customer_id", sort=False)
+    t["from_segment"], t["from_grade"], t["risk_before"] = g["segment"].shift(), g["risk_grade"].shift(), \
+        g["risk"].shift()
+    t = t[t["from_segment"].notna()].copy()
+    segment_risk = {int(k): v for k, v in reference_of(seg).get("segment_risk", {}).items()}
+    worse_segment = t["segment"].map(segment_risk).to_numpy(dtype=float) > \
+        t["from_segment"].map(segment_risk).to_numpy(dtype=float)
+    grade_up = (t["risk_grade"] > t["from_grade"]).to_numpy()
+    risk_up = (t["risk"] - t["risk_before"] > rise).to_numpy()
+    why = [", ".join(w for w, hit in ((f"grade {int(a)} -> {int(b)}", up),
+                                      (f"into segment {int(s)} ({seg.names_.get(int(s), '')}), of higher mean "
+                                       f"risk than segment {int(f)}", ws),
+                                      (f"risk {r0:.1%} -> {r1:.1%}", ru)) if hit)
+           for a, b, up, s, f, ws, r0, r1, ru in zip(t["from_grade"], t["risk_grade"], grade_up, t["segment"],
+                                                      t["from_segment"], worse_segment, t["risk_before"], t["risk"],
+                                                      risk_up)]
+    t["why"] = why
+    flagged = t[grade_up | worse_segment | risk_up].copy()
+    flagged["from_segment"] = flagged["from_segment"].astype(np.int64)
+    flagged["from_grade"] = flagged["from_grade"].astype(np.int64)
+    flagged["risk_reasons"] = ""
+    last = tracks["period_end"].max()
+    at_last = (flagged["period_end"] == last).to_numpy()
+    if at_last.any() and last_inputs is not None:
+        ids = flagged.loc[at_last, "customer_id"]
+        reasons = seg.outcome_model_.reasons(last_inputs.loc[ids.to_numpy()])["risk_reasons"]
+        flagged.loc[at_last, "risk_reasons"] = reasons.reindex(ids.to_numpy()).to_numpy()
+    return flagged.sort_values(["period_end", "risk"], ascending=[True, False])[columns].reset_index(drop=True)
+
+
+def drift_table(seg, tracks: pd.DataFrame, features: dict, names: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """PSI per period of each model feature, the segment shares and the risk, against the fit's population
+    (`reference_of`)."""
+    ref = reference_of(seg)
+    out, notes = [], []
+    for end, current in features.items():
+        period = tracks[tracks["period_end"] == end]
+        rows = [("feature", n, psi(ref["features"][n], current[n].to_numpy(float))) for n in names
+                if n in ref["features"]]
+        rows.append(("segment shares", "segment", share_psi(ref["segments"], period["segment"])))
+        if "risk" in ref and "risk" in period:
+            rows.append(("risk", "risk", psi(ref["risk"], period["risk"].to_numpy(float))))
+        out += [{"period_end": pd.Timestamp(end), "what": w, "name": n, "psi": v, "flag": drift_flag(v)}
+                for w, n, v in rows]
+    drift = pd.DataFrame(out, columns=["period_end", "what", "name", "psi", "flag"])
+    latest = drift[drift["period_end"] == drift["period_end"].max()]
+    shifted = latest[latest["flag"] == "shifted"]
+    if len(shifted):
+        notes.append(f"at {pd.Timestamp(latest['period_end'].iloc[0]).date()} the population has shifted from the "
+                     f"one the model was fitted on (PSI >= {PSI_SHIFT}: " + ", ".join(shifted["name"].head(6))
+                     + "): refit the model (fthc segment) before relying on its segments and risk")
+    elif (latest["flag"] == "watch").any():
+        notes.append(f"at {pd.Timestamp(latest['period_end'].iloc[0]).date()} some inputs moved (PSI {PSI_WATCH}-"
+                     f"{PSI_SHIFT}: " + ", ".join(latest.loc[latest['flag'] == 'watch', 'name'].head(6))
+                     + "): watch them; no refit needed yet")
+    return drift, notes

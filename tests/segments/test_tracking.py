@@ -1,0 +1,123 @@
+"""Behaviour over time (`fthc track`, `Segmenter.track`): segments per period from the fitted model (no refit)
+follow planted changes of behaviour, the migration table counts them, PSI flags a planted shift and stays low on
+a stationary stretch, and the command writes its four tables."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import fthc
+from fthc.cli import main
+from fthc.segments.tracking import bins_of, period_cutoffs, psi
+
+SWITCH = 24  # the month (0-based) from which the switchers behave as the other type
+
+
+def bank(n=160, months=42, switch_share=0.7, seed=0):
+    """Two types: salaried savers (a salary on the 1st, card payments, a growing positive balance) and cash users
+    who live overdrawn; from month SWITCH, `switch_share` of the savers behave as cash users."""
+    rng = np.random.default_rng(seed)
+    saver = np.arange(n) < n // 2
+    switches = saver & (rng.random(n) < switch_share)
+    rows = []
+    for c in range(n):
+        bal = 2000.0 if saver[c] else -300.0
+        for m in range(months):
+            month = pd.Timestamp("2020-01-01") + pd.DateOffset(months=m)
+            as_saver = saver[c] and not (switches[c] and m >= SWITCH)
+            if as_saver:
+                moves = [(1, 3000.0 + rng.normal(0, 50), "incoming_transfer")] + \
+                        [(d, -rng.uniform(50, 300), "card_payment") for d in (5, 12, 19, 26)]
+            else:
+                moves = [(d, rng.uniform(200, 900), "cash_deposit") for d in (3, 17)] + \
+                        [(d, -rng.uniform(300, 800), "cash_withdrawal") for d in (8, 22)]
+            for d, a, k in moves:
+                bal += a
+                if not as_saver:
+                    bal = min(bal, -50.0)
+                rows.append((c, month + pd.Timedelta(days=d - 1), round(a, 2), round(bal, 2), k))
+    tx = pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount", "balance", "category"])
+    return tx, saver, switches
+
+
+def test_periods_end_at_the_datas_last_whole_month_and_go_back_by_the_step():
+    cuts = period_cutoffs(pd.Timestamp("2023-01-01"), "quarter", periods=3)
+    assert cuts == [pd.Timestamp("2022-07-01"), pd.Timestamp("2022-10-01"), pd.Timestamp("2023-01-01")]
+    cuts = period_cutoffs(pd.Timestamp("2023-01-01"), "month", start="2022-09", end="2022-11")
+    assert cuts == [pd.Timestamp("2022-10-01"), pd.Timestamp("2022-11-01"), pd.Timestamp("2022-12-01")]
+
+
+def test_psi_is_zero_on_the_same_population_and_large_on_a_shift():
+    rng = np.random.default_rng(0)
+    ref = bins_of(rng.normal(size=5000))
+    assert psi(ref, rng.normal(size=5000)) < 0.01
+    assert psi(ref, rng.normal(1.0, 1, size=5000)) > 0.25
+
+
+def test_planted_migrations_are_followed_counted_and_flagged_as_drift():
+    tx, saver, switches = bank()
+    fitted = tx[tx["timestamp"] < pd.Timestamp("2020-01-01") + pd.DateOffset(months=SWITCH)]
+    seg = fthc.Segmenter(k=2, window=12).fit(fitted)
+    saver_segment = int(seg.labels_[saver].mode()[0])
+    r = seg.track(tx, every="quarter", periods=10)
+    t = r.tracks
+    last = t[t["period_end"] == t["period_end"].max()].set_index("customer_id")["segment"]
+    ids = np.arange(len(saver))
+    moved = last.reindex(ids[switches]) != saver_segment
+    stayed = last.reindex(ids[saver & ~switches]) == saver_segment
+    assert moved.mean() >= 0.9 and stayed.mean() >= 0.9, (moved.mean(), stayed.mean())
+    m = r.migration[(r.migration["kind"] == "segment") & (r.migration["from"] == saver_segment)
+                    & (r.migration["to"] != saver_segment)]
+    assert m["customers"].sum() >= 0.9 * switches.sum()  # every planted switch counted once it shows
+    assert {"rate", "rate_low", "rate_high"} <= set(r.migration.columns)
+    shares = r.drift[r.drift["what"] == "segment shares"].set_index("period_end")["psi"]
+    before = [e for e in shares.index if e < pd.Timestamp("2020-01-01") + pd.DateOffset(months=SWITCH)]
+    assert (shares.loc[before] < 0.10).all(), shares  # stationary: the periods before the switch
+    assert shares.iloc[-1] >= 0.25, shares  # 70% of the savers became cash users
+    assert any("refit" in n for n in r.notes)
+
+
+def test_the_track_command_writes_its_four_tables_with_risk_and_early_warning(tmp_path):
+    from fthc.data import write_synthetic_berka
+
+    data = tmp_path / "berka"
+    write_synthetic_berka(data, n_accounts=300, seed=4)
+    runner = CliRunner()
+    r = runner.invoke(main, ["segment", "--data", str(data), "--k", "4", "--outcomes", "loans",
+                             "--out", str(tmp_path / "seg")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["track", "--model", str(tmp_path / "seg" / "model"), "--data", str(data),
+                             "--every", "quarter", "--periods", "4", "--out", str(tmp_path / "t")])
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())
+    assert "over 4 quarters" in said and "early warning in the last quarter" in said
+    tracks = pd.read_parquet(tmp_path / "t" / "tracks.parquet")
+    assert {"customer_id", "period_end", "segment", "risk", "risk_grade", "income_per_month_change"} <= \
+        set(tracks.columns)
+    assert tracks["period_end"].nunique() == 4 and tracks["risk"].between(0, 1).all()
+    warning = pd.read_csv(tmp_path / "t" / "early_warning.csv")
+    assert {"why", "risk_reasons", "risk_before", "risk"} <= set(warning.columns)
+    last = warning[warning["period_end"] == warning["period_end"].max()]
+    assert last["risk_reasons"].notna().all()
+    drift = pd.read_csv(tmp_path / "t" / "drift.csv")
+    assert set(drift["what"]) == {"feature", "segment shares", "risk"}
+    assert drift["flag"].isin(["stable", "watch", "shifted"]).all()
+    again = runner.invoke(main, ["track", "--model", str(tmp_path / "seg" / "model"), "--data", str(data),
+                                 "--every", "month", "--from", "1998-07", "--to", "1998-09",
+                                 "--out", str(tmp_path / "t")])
+    assert again.exit_code == 0, again.output
+    assert pd.read_parquet(tmp_path / "t" / "tracks.parquet")["period_end"].nunique() == 3
+
+
+def test_a_network_model_is_refused_with_a_reason(tmp_path):
+    tx, _, _ = bank(n=40, months=14)
+    seg = fthc.Segmenter(k=2).fit(tx)
+    seg.model_.config = fthc.preset("fcnn")
+    with pytest.raises(fthc.FthcError, match="behaviour measures"):
+        seg.track(tx)
+
+
+def test_quarters_are_calendar_quarters():
+    assert period_cutoffs(pd.Timestamp("2023-06-01"), "quarter", periods=2) == \
+        [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-04-01")]  # data through May: the last quarter ends in March
