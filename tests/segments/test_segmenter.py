@@ -96,7 +96,7 @@ def test_repr_manifest_and_markdown_name_no_network(synth_berka, tmp_path):
     for name in ("segments.md", "model/manifest.json", "segments.html"):
         text = (tmp_path / "o" / name).read_text().lower()
         assert "gru" not in text and "contrastive" not in text, name
-    assert "features+kmeans" in (tmp_path / "o" / "segments.md").read_text()
+    assert "behaviour features, k-means, k=3" in (tmp_path / "o" / "segments.md").read_text()
 
 
 def test_confidence_is_the_share_of_refits_that_agree():
