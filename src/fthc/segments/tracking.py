@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FthcError
+from ..features.measures import model_features
 from ..progress import announce
 
 EVERY = {"month": 1, "quarter": 3}
@@ -104,25 +105,30 @@ def share_psi(reference: dict, current: pd.Series) -> float:
 
 def reference_of(seg) -> dict:
     """The fit's population as tracking compares with it (stored in a saved model: `monitoring_`): each model
-    feature's and the risk's decile bins, the segment shares, each segment's mean risk. The features are read
-    from the fitted customers' windows where outcomes were learnt (the window tracking reads), else from their
-    whole histories."""
-    from ..features.measures import model_features
+    feature's and the risk's decile bins, the segment shares, each segment's mean risk, all read from the fitted
+    customers' windows (the window tracking reads: before each outcome's date, or ending at the data's end). A
+    model fitted without outcomes has no windows of its customers: its reference is each segment's mean risk only
+    (none), and `drift_table` compares with the first tracked period instead."""
+    from .scoring import space
 
     stored = getattr(seg, "monitoring_", None)
     if stored is not None:
         return stored
     windows = getattr(seg, "window_measures_", None)
+    if windows is None or seg.outcome_model_ is None:
+        return {"basis": "first period"}
     names = seg.feature_space_.feature_names_
-    features = model_features(windows if windows is not None else seg.measures_, names)
-    out = {"features": {n: bins_of(features[n].to_numpy()) for n in names},
-           "basis": "windows" if windows is not None else "whole histories",
-           "segments": {str(int(s)): float(v) for s, v in seg.labels_.value_counts(normalize=True).items()}}
-    if seg.outcome_model_ is not None:
-        out["risk"] = bins_of(seg.risk_["risk"].to_numpy(dtype=float))
-        out["segment_risk"] = {str(int(s)): float(v) for s, v in
-                               seg.risk_["risk"].groupby(seg.labels_).mean().items()}
-    return out
+    features = model_features(windows, names)
+    logit = pd.DataFrame({"logit": pd.Series(np.asarray(seg.fitted_logit_, dtype=float),
+                                             index=seg.measures_.index).reindex(windows.index)})
+    points = space(seg, windows, seg.feature_space_.transform(windows), risk=logit)
+    segments = pd.Series(seg.model_.head_.predict(points), index=windows.index)
+    return {"basis": "fit windows",
+            "features": {n: bins_of(features[n].to_numpy()) for n in names},
+            "segments": {str(int(s)): float(v) for s, v in segments.value_counts(normalize=True).items()},
+            "risk": bins_of(seg.risk_["risk"].to_numpy(dtype=float)),
+            "segment_risk": {str(int(s)): float(v) for s, v in
+                             seg.risk_["risk"].groupby(seg.labels_).mean().items()}}
 
 
 def _psi(p: np.ndarray, q: np.ndarray) -> float:
@@ -258,8 +264,13 @@ def early_warning(seg, tracks: pd.DataFrame, rise: float, last_inputs: pd.DataFr
 
 def drift_table(seg, tracks: pd.DataFrame, features: dict, names: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """PSI per period of each model feature, the segment shares and the risk, against the fit's population
-    (`reference_of`)."""
+    (`reference_of`), or, for a model fitted without outcomes, against the first tracked period."""
     ref = reference_of(seg)
+    if "features" not in ref:  # no windows of the fit's customers: the first period is the base
+        first = min(features)
+        base = tracks[tracks["period_end"] == first]
+        ref = {"basis": "first period", "features": {n: bins_of(features[first][n].to_numpy()) for n in names},
+               "segments": {str(int(k)): float(v) for k, v in base["segment"].value_counts(normalize=True).items()}}
     out, notes = [], []
     for end, current in features.items():
         period = tracks[tracks["period_end"] == end]
@@ -268,14 +279,16 @@ def drift_table(seg, tracks: pd.DataFrame, features: dict, names: list[str]) -> 
         rows.append(("segment shares", "segment", share_psi(ref["segments"], period["segment"])))
         if "risk" in ref and "risk" in period:
             rows.append(("risk", "risk", psi(ref["risk"], period["risk"].to_numpy(float))))
-        out += [{"period_end": pd.Timestamp(end), "what": w, "name": n, "psi": v, "flag": drift_flag(v)}
-                for w, n, v in rows]
-    drift = pd.DataFrame(out, columns=["period_end", "what", "name", "psi", "flag"])
+        out += [{"period_end": pd.Timestamp(end), "what": w, "name": n, "psi": v, "flag": drift_flag(v),
+                 "against": ref["basis"]} for w, n, v in rows]
+    drift = pd.DataFrame(out, columns=["period_end", "what", "name", "psi", "flag", "against"])
     latest = drift[drift["period_end"] == drift["period_end"].max()]
     shifted = latest[latest["flag"] == "shifted"]
     if len(shifted):
-        notes.append(f"at {pd.Timestamp(latest['period_end'].iloc[0]).date()} the population has shifted from the "
-                     f"one the model was fitted on (PSI >= {PSI_SHIFT}: " + ", ".join(shifted["name"].head(6))
+        base = "the one the model was fitted on" if ref["basis"] == "fit windows" else \
+            f"the first tracked period's ({pd.Timestamp(min(features)).date()})"
+        notes.append(f"at {pd.Timestamp(latest['period_end'].iloc[0]).date()} the population has shifted from "
+                     f"{base} (PSI >= {PSI_SHIFT}: " + ", ".join(shifted["name"].head(6))
                      + "): refit the model (fthc segment) before relying on its segments and risk")
     elif (latest["flag"] == "watch").any():
         notes.append(f"at {pd.Timestamp(latest['period_end'].iloc[0]).date()} some inputs moved (PSI {PSI_WATCH}-"
