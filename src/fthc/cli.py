@@ -662,7 +662,7 @@ def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col
 @click.option("--periods", type=click.IntRange(2, 120), default=12, show_default=True,
               help="How many periods, when --from is not given.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Folder for tracks.parquet, migration.csv, early_warning.csv, drift.csv.")
+              help="Folder for tracks.html, tracks.parquet, migration.csv, early_warning.csv, drift.csv.")
 @click.option("--force", is_flag=True, help="Write into --out even if it holds files fthc did not write.")
 @mapping_options
 def track_cmd(model_dir, data, every, start, end, periods, out, force, mapping, customer_col, time_col, amount_col,
@@ -692,7 +692,8 @@ def track_cmd(model_dir, data, every, start, end, periods, out, force, mapping, 
     if not r.notes:
         console.print(Text("drift: every input, the segment shares and the risk stable against the fit "
                            f"(PSI < 0.10; drift.csv)"))
-    console.print(Text(f"tracks: {out} (tracks.parquet, migration.csv, early_warning.csv, drift.csv)"))
+    console.print(Text(f"tracks: {out / 'tracks.html'} (and tracks.parquet, migration.csv, early_warning.csv, "
+                       "drift.csv)"))
 
 
 @main.command("explain", epilog=example(

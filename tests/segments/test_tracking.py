@@ -92,6 +92,7 @@ def test_the_track_command_writes_its_four_tables_with_risk_and_early_warning(tm
     assert r.exit_code == 0, r.output
     said = " ".join(r.output.split())
     assert "over 4 quarters" in said and "early warning in the last quarter" in said
+    assert (tmp_path / "t" / "tracks.html").is_file()
     tracks = pd.read_parquet(tmp_path / "t" / "tracks.parquet")
     assert {"customer_id", "period_end", "segment", "risk", "risk_grade", "income_per_month_change"} <= \
         set(tracks.columns)

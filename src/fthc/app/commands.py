@@ -116,8 +116,9 @@ def assign(model_dir: Path, data, out: Path | None = None, mapping=None, lenient
 def track(model_dir: Path, data, out: Path, every: str = "quarter", start=None, end=None, periods: int = 12,
           mapping=None, lenient: bool = False, force: bool = False):
     """Follow customers over time with a saved model (`Segmenter.track`) and write tracks.parquet, migration.csv,
-    early_warning.csv and drift.csv into `out` (whole, or not at all)."""
+    early_warning.csv, drift.csv and the page tracks.html into `out` (whole, or not at all)."""
     from ..reports.output_folder import check_output_folder, results_folder, write_table
+    from ..reports.tracks_page import write_tracks_page
 
     out = Path(out)
     check_output_folder(out, [Path(data), Path(model_dir)] if isinstance(data, (str, Path)) else [Path(model_dir)],
@@ -132,6 +133,7 @@ def track(model_dir: Path, data, out: Path, every: str = "quarter", start=None, 
         write_table(result.migration, tmp / "migration.csv")
         write_table(result.early_warning, tmp / "early_warning.csv")
         write_table(result.drift, tmp / "drift.csv")
+        write_tracks_page(result, tmp / "tracks.html", seg.names_, every)
     return result
 
 

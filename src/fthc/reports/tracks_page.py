@@ -1,0 +1,98 @@
+"""tracks.html: behaviour over time on one self-contained page (styles and charts inline, no script, nothing
+fetched), beside the tables of `fthc track`: the segment shares period by period, the last transition matrix as a
+heat map with its counts, the drift table, and the early-warning list of the last period."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .charts import _label, colour, svg
+from .figures import subplots
+from .segment_page import CSS, _chart, _table, esc
+
+SHOWN_WARNINGS = 50  # rows of the last period's early-warning list on the page (all of them in the CSV)
+
+
+def shares_chart(tracks: pd.DataFrame, names: dict) -> str:
+    """Each segment's share of the customers at every period's end, stacked."""
+    shares = tracks.groupby(["period_end", "segment"]).size().unstack(fill_value=0)
+    shares = shares.div(shares.sum(axis=1), axis=0)
+    fig, ax = subplots(figsize=(7.5, 3.2))
+    x = np.arange(len(shares))
+    bottom = np.zeros(len(shares))
+    for s in shares.columns:
+        v = shares[s].to_numpy()
+        ax.bar(x, v, bottom=bottom, color=colour(int(s)), width=0.8, label=f"{s}: {names.get(int(s), '')}")
+        bottom += v
+    ax.set_xticks(x, [pd.Timestamp(p).strftime("%Y-%m") for p in shares.index], fontsize=8,
+                  rotation=45 if len(x) > 6 else 0)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of customers", fontsize=8)
+    ax.tick_params(axis="y", labelsize=8)
+    fig.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, 0.0), frameon=False)
+    return svg(fig)
+
+
+def transition_chart(migration: pd.DataFrame, names: dict) -> str:
+    """The last pair of periods' segment-to-segment rates as a heat map, each cell with its count."""
+    last = migration[(migration["kind"] == "segment") & (migration["period_end"] == migration["period_end"].max())]
+    segs = sorted(set(last["from"]) | set(last["to"]))
+    rate = last.pivot_table(index="from", columns="to", values="rate", fill_value=0).reindex(index=segs, columns=segs,
+                                                                                          fill_value=0)
+    count = last.pivot_table(index="from", columns="to", values="customers", fill_value=0).reindex(
+        index=segs, columns=segs, fill_value=0)
+    fig, ax = subplots(figsize=(1.0 * len(segs) + 3.2, 0.7 * len(segs) + 1.6))
+    ax.imshow(rate.to_numpy(), cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(segs)):
+        for j in range(len(segs)):
+            r, n = rate.iat[i, j], int(count.iat[i, j])
+            ax.text(j, i, f"{n:,}\n{r:.0%}" if n else "", ha="center", va="center", fontsize=7,
+                    color="white" if r > 0.6 else "#1d2433")
+    labels = [_label(s, names.get(s, "")) for s in segs]
+    ax.set_xticks(range(len(segs)), [str(s) for s in segs], fontsize=8)
+    ax.set_yticks(range(len(segs)), labels, fontsize=8)
+    ax.set_xlabel("segment at the end of the period", fontsize=8)
+    ax.set_ylabel("segment a period before", fontsize=8)
+    return svg(fig)
+
+
+def write_tracks_page(result, path: Path, names: dict, every: str) -> None:
+    """Write tracks.html for the `Tracks` of `Segmenter.track`."""
+    t, m, w, d = result.tracks, result.migration, result.early_warning, result.drift
+    ends = sorted(t["period_end"].unique())
+    parts = [f"<h1>Customers over time</h1><p class='sub'>{t['customer_id'].nunique():,} customers over "
+             f"{len(ends)} {esc(every)}s, {pd.Timestamp(ends[0]).date()} to {pd.Timestamp(ends[-1]).date()}: each "
+             "placed by the fitted model (no refit) from its window of history ending at each period's end.</p>"]
+    if result.notes:
+        parts.append("<ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in result.notes) + "</ul>")
+    parts.append("<h2>Segment shares</h2>" + _chart(shares_chart(t, names), "The share of the customers in each "
+                                                    "segment at the end of every period.", "shares"))
+    if len(m):
+        last = pd.Timestamp(m["period_end"].max()).date()
+        parts.append("<h2>Migration</h2>" + _chart(
+            transition_chart(m, names), f"From each segment a period before {last} (rows) to each segment at "
+            f"{last} (columns): customers and the row's rate; migration.csv has every period, the grades, and a "
+            "95% interval for each rate (a small row reads as a range).", "transitions"))
+    latest = d[d["period_end"] == d["period_end"].max()].set_index("name")[["what", "psi", "flag"]]
+    parts.append("<h2>Drift</h2><p>Population stability index of each input, the segment shares and the risk at "
+                 f"the last period against {'the fit' if (d['against'] == 'fit windows').all() else 'the first period'}"
+                 ": under 0.10 stable, 0.10-0.25 watch, 0.25 or more shifted (refit).</p>"
+                 + _table(latest, {"psi": lambda v: f"{v:.3f}"}, index="input",
+                          flag=lambda c, v: c == "flag" and v == "shifted"))
+    if "risk" in t:
+        shown = w[w["period_end"] == w["period_end"].max()] if len(w) else w
+        parts.append(f"<h2>Early warning</h2><p>{len(shown):,} customers at the last period whose grade rose, who "
+                     "moved into a segment of higher mean risk, or whose risk rose by more than 5 points; the "
+                     f"{min(len(shown), SHOWN_WARNINGS)} of highest risk here, all of them in early_warning.csv.</p>")
+        if len(shown):
+            table = shown.head(SHOWN_WARNINGS).set_index("customer_id")[["from_segment", "segment", "risk_before",
+                                                                          "risk", "why", "risk_reasons"]]
+            pct = lambda v: "" if pd.isna(v) else f"{v:.1%}"  # noqa: E731
+            parts.append(_table(table, {"risk_before": pct, "risk": pct}, index="customer"))
+    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Customers over time</title>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{CSS}</style></head>"
+            f"<body><main>{''.join(parts)}</main></body></html>")
+    Path(path).write_text(page, encoding="utf-8")
