@@ -13,17 +13,44 @@ from fthc.cli import main
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def page_folder(tmp_path_factory):
+def segmented_berka(tmp_path_factory, n_accounts: int, seed: int, k: str) -> tuple[Path, Path]:
+    """Synthetic Berka segmented with its loans as outcomes: (the data folder, the results folder)."""
     from fthc.data import write_synthetic_berka
 
     data = tmp_path_factory.mktemp("berka")
-    write_synthetic_berka(data, n_accounts=400, seed=2)
+    write_synthetic_berka(data, n_accounts=n_accounts, seed=seed)
     out = tmp_path_factory.mktemp("page") / "segments"
-    result = CliRunner().invoke(main, ["segment", "--data", str(data), "--k", "auto", "--outcomes", "loans",
+    result = CliRunner().invoke(main, ["segment", "--data", str(data), "--k", k, "--outcomes", "loans",
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
-    return out
+    return data, out
+
+
+def text_boxes_at(path: Path, width: int, screenshot: str | None = None) -> tuple[list, int, list, list]:
+    """The page at `width` px in Chromium: each chart's text boxes, the page's scroll width, its errors and the
+    URLs it requested (skipped where Chromium or Playwright is missing)."""
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is a dev extra: pip install playwright")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": width, "height": 1000})
+        errors, requests = [], []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(path.absolute().as_uri())
+        page.wait_for_load_state("load")
+        charts = page.eval_on_selector_all("figure.chart", TEXT_BOXES)
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        if screenshot:
+            page.screenshot(path=screenshot, full_page=True)
+        browser.close()
+    return charts, scroll, errors, requests
+
+
+@pytest.fixture(scope="module")
+def page_folder(tmp_path_factory):
+    return segmented_berka(tmp_path_factory, 400, 2, "auto")[1]
 
 
 def test_the_page_is_one_self_contained_file(page_folder):
@@ -98,20 +125,9 @@ def overlaps(boxes, slack=1.0):
 def test_no_chart_label_overlaps_another_and_labels_stay_readable(page_folder, width):
     """At both widths: no two texts of a chart overlap, and a chart's labels are at least 7 px high (an SVG
     scaled down to the column shrinks its text with it)."""
-    if CHROMIUM is None:
-        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is a dev extra: pip install playwright")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": width, "height": 1000})
-        page.goto((page_folder / "segments.html").absolute().as_uri())
-        page.wait_for_load_state("load")
-        charts = page.eval_on_selector_all("figure.chart", TEXT_BOXES)
-        scroll = page.evaluate("document.documentElement.scrollWidth")
-        if os.environ.get("FTHC_SCREENSHOT"):
-            page.screenshot(path=str(Path(os.environ["FTHC_SCREENSHOT"]).with_suffix(f".{width}.png")),
-                            full_page=True)
-        browser.close()
+    shot = os.environ.get("FTHC_SCREENSHOT")
+    charts, scroll, _, _ = text_boxes_at(page_folder / "segments.html", width,
+                                         str(Path(shot).with_suffix(f".{width}.png")) if shot else None)
     assert scroll <= width
     assert {name for name, _ in charts} >= {"k_choice", "distributions", "monthly", "risk"}
     for name, boxes in charts:
