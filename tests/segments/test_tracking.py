@@ -99,8 +99,8 @@ def test_the_track_command_writes_its_four_tables_with_risk_and_early_warning(tm
     assert tracks["period_end"].nunique() == 4 and tracks["risk"].between(0, 1).all()
     warning = pd.read_csv(tmp_path / "t" / "early_warning.csv")
     assert {"why", "risk_reasons", "risk_before", "risk"} <= set(warning.columns)
-    last = warning[warning["period_end"] == warning["period_end"].max()]
-    assert last["risk_reasons"].notna().all()
+    last = warning[warning["period_end"] == pd.Timestamp(tracks["period_end"].max()).strftime("%Y-%m-%d")]
+    assert len(last) and last["risk_reasons"].notna().all() and (last["risk_reasons"].str.len() > 0).all()
     drift = pd.read_csv(tmp_path / "t" / "drift.csv")
     assert set(drift["what"]) == {"feature", "segment shares", "risk"}
     assert drift["flag"].isin(["stable", "watch", "shifted"]).all()

@@ -91,6 +91,17 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
     return result
 
 
+def loaded(model_dir: Path, mapping=None, lenient: bool = False, engine: str | None = None) -> Segmenter:
+    """A saved Segmenter, read with the mapping, leniency and engine of this command."""
+    seg = Segmenter.load(model_dir)
+    if mapping is not None:
+        seg.columns = mapping
+    if engine is not None:
+        seg.engine = engine
+    seg.lenient = lenient
+    return seg
+
+
 def assign(model_dir: Path, data, out: Path | None = None, mapping=None, lenient: bool = False,
            engine: str | None = None) -> pd.DataFrame:
     """Score customers with a saved model, read and built exactly as at fitting; write `out` (CSV or Parquet)."""
@@ -99,18 +110,12 @@ def assign(model_dir: Path, data, out: Path | None = None, mapping=None, lenient
     if out is not None:
         check_output_file(Path(out), [Path(data), Path(model_dir)] if isinstance(data, (str, Path)) else
                           [Path(model_dir)])
-    seg = Segmenter.load(model_dir)
-    if mapping is not None:
-        seg.columns = mapping
-    if engine is not None:
-        seg.engine = engine
-    seg.lenient = lenient
+    seg = loaded(model_dir, mapping, lenient, engine)
     announce(f"scoring {data} with {model_dir}")
     result = seg.assign(data).reset_index()
     if out is not None:
         write_table(result, Path(out))
     return result
-
 
 
 def track(model_dir: Path, data, out: Path, every: str = "quarter", start=None, end=None, periods: int = 12,
@@ -123,10 +128,7 @@ def track(model_dir: Path, data, out: Path, every: str = "quarter", start=None, 
     out = Path(out)
     check_output_folder(out, [Path(data), Path(model_dir)] if isinstance(data, (str, Path)) else [Path(model_dir)],
                         force)
-    seg = Segmenter.load(model_dir)
-    if mapping is not None:
-        seg.columns = mapping
-    seg.lenient = lenient
+    seg = loaded(model_dir, mapping, lenient)
     result = seg.track(data, every, start, end, periods)
     with results_folder(out, "track", force) as tmp:
         write_table(result.tracks, tmp / "tracks.parquet")
@@ -140,10 +142,7 @@ def track(model_dir: Path, data, out: Path, every: str = "quarter", start=None, 
 def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = False) -> dict:
     """Why a customer is in its segment: its segment and name, confidence, risk where learnt, and the three
     behaviour traits that most place it there rather than the next nearest segment."""
-    seg = Segmenter.load(model_dir)
-    if mapping is not None:
-        seg.columns = mapping
-    seg.lenient = lenient
+    seg = loaded(model_dir, mapping, lenient)
     measures, inputs, risk = seg._scored_inputs(data)
     ids = measures.index
     key = customer

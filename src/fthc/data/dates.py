@@ -39,12 +39,16 @@ def wall_time(text: pd.Series, fmt: str) -> tuple[pd.Series, str]:
     """Times as the wall clock wrote them: an offset ('2023-01-01T00:30+02:00') is dropped, not converted, so
     that a salary paid just after midnight on the 1st belongs to that month in the customer's own calendar (in
     UTC it would be the last day of the month before). The format loses its zone directive too."""
-    return text.str.replace(ZONE, r"\g<time>", regex=True), fmt.replace("%z", "").replace("%Z", "").rstrip()
+    return text.astype("string").str.replace(ZONE, r"\g<time>", regex=True), _zoneless(fmt)
 
 
-def _parses(values: pd.Series, fmt: str) -> np.ndarray:
-    local, fmt = wall_time(values.astype("string"), fmt)
-    return pd.to_datetime(local, format=fmt, errors="coerce").notna().to_numpy()
+def _zoneless(fmt: str) -> str:
+    return fmt.replace("%z", "").replace("%Z", "").rstrip()
+
+
+def _parses(local: pd.Series, fmt: str) -> np.ndarray:
+    """Which of the values (their zone already dropped: `wall_time`) the format reads."""
+    return pd.to_datetime(local, format=_zoneless(fmt), errors="coerce").notna().to_numpy()
 
 
 def infer_date_format(text: pd.Series, lines: np.ndarray, path: Path, column: str) -> str:
@@ -53,12 +57,14 @@ def infer_date_format(text: pd.Series, lines: np.ndarray, path: Path, column: st
     uniques = pd.Series(text.dropna().unique())
     if uniques.empty:
         return "ISO8601"
+    local = wall_time(uniques, "")[0]  # each value's zone dropped once; the candidates are tried on these
     sample = uniques if len(uniques) <= 4000 else pd.concat([uniques[:2000], uniques.sample(2000, random_state=0)])
     candidates = [d + t for d in DATE_PARTS for t in TIMES] + ["ISO8601"]
-    reads = {fmt: _parses(sample, fmt) for fmt in candidates}
+    local_sample = local.loc[sample.index]
+    reads = {fmt: _parses(local_sample, fmt) for fmt in candidates}
     full = [fmt for fmt, ok in reads.items() if ok.all()]
     if len(sample) < len(uniques):
-        full = [fmt for fmt in full if _parses(uniques, fmt).all()]
+        full = [fmt for fmt in full if _parses(local, fmt).all()]
     if "ISO8601" in full and len(full) > 1:
         full.remove("ISO8601")  # a named format reads the same dates; ISO8601 is for offsets and the like
     if len(full) == 1:
@@ -74,7 +80,7 @@ def infer_date_format(text: pd.Series, lines: np.ndarray, path: Path, column: st
     best = max(candidates, key=lambda f: reads[f].sum())
     rest = ~reads[best]
     if not rest.any():  # the sample fitted one format that other values do not: find them in the whole column
-        sample, reads = uniques, {f: _parses(uniques, f) for f in candidates}
+        sample, reads = uniques, {f: _parses(local, f) for f in candidates}
         best = max(candidates, key=lambda f: reads[f].sum())
         rest = ~reads[best]
     other = max((f for f in candidates if f != best), key=lambda f: (reads[f] & rest).sum())

@@ -6,7 +6,8 @@ The checks are those of every other reader, each a count with its first offendin
 as a Parquet row counts from 1): a missing id, time or amount, an amount that is NaN or infinite, a direction that
 is neither debit nor credit, a negative amount beside a direction column, a duplicate transaction id, an infinite
 balance; dates before 1950 or in the future are a warning. Time zones: a timestamp with a zone is read as the
-wall time of its zone, a naive one as it is (the rule of every reader: months are the customer's calendar). Ids keep their column's type (`fthc.data.ids`).
+wall time of its zone, a naive one as it is (the rule of every reader: months are the customer's calendar). Ids
+keep their column's type (`fthc.data.ids`).
 """
 
 from __future__ import annotations

@@ -101,7 +101,6 @@ class ColumnMapping:
     >>> import fthc
     >>> fthc.ColumnMapping(customer_id="client", timestamp="date", amount="value", decimal=",").decimal
     ','
-    
     """
 
     customer_id: str = "customer_id"

@@ -143,8 +143,9 @@ GROUP BY customer_id
 CUSTOMER = "SELECT * FROM ({transactions}) AS t JOIN ({months}) AS m USING (customer_id)"
 
 SUMS = ["transactions", "first_month", "months", "active_months", "amount_sum", "amount_sq", "credit", "debit",
-        "credit_sq", "credit_median", "debit_median", "months_with_credit", "credits", "debits", "log_credit", "log_debit",
-        *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited", "transfer_in_months", "transfer_in_sum", "transfer_in_sq",
+        "credit_sq", "credit_median", "debit_median", "months_with_credit", "credits", "debits", "log_credit",
+        "log_debit", *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited", "transfer_in_months",
+        "transfer_in_sum", "transfer_in_sq",
         "pension_months", "pension_sum", "pension_sq", "balance_months", "balance_median", "balance_p10",
         "balance_mean", "balance_sd", "negative_months", "balance_slope"]
 

@@ -35,22 +35,23 @@ def customer_month(tx: pd.DataFrame) -> pd.DataFrame:
         "last_balance": tx["balance"].to_numpy(dtype=np.float64),
     })
     g = t.groupby(["customer_id", "month"], sort=True)
+    # (the SQL counts the per-customer ones without months)
     sums = ["transactions", "amount_sum", "amount_sq", "credit", "debit", "credits", "debits",
-            *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited"]  # (the SQL counts the per-customer ones without months)
+            *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited"]
     out = g[sums].sum()
     out["log_credit"] = g["log_credit"].sum(min_count=1)
     out["log_debit"] = g["log_debit"].sum(min_count=1)
     out["top_transfer_in"] = g["top_transfer_in"].max()
     out["top_pension"] = g["top_pension"].max()
     out["last_balance"] = g["last_balance"].last()  # the last non-null value, rows in canonical order
-    out = _dense(out.reset_index())
+    out = _dense(out.reset_index(), sums)
     out["balance"] = out.groupby("customer_id", sort=False)["last_balance"].ffill()  # carried forward
     return out
 
 
-def _dense(active: pd.DataFrame) -> pd.DataFrame:
+def _dense(active: pd.DataFrame, sums: list[str]) -> pd.DataFrame:
     """Every calendar month from each customer's first to its last (`DENSE_MONTHS`): a dormant month repeats the
-    row of the active month before it, with nothing in or out and that month's last balance."""
+    row of the active month before it, with nothing in or out (its `sums` 0) and that month's last balance."""
     nxt = active.groupby("customer_id", sort=False)["month"].shift(-1)
     span = (nxt - active["month"]).fillna(1).astype(np.int64).to_numpy()
     out = active.loc[active.index.repeat(span)].reset_index(drop=True)
@@ -59,9 +60,7 @@ def _dense(active: pd.DataFrame) -> pd.DataFrame:
     out["active"] = gap == 0
     dormant = ~out["active"].to_numpy()
     if dormant.any():
-        zero = ["transactions", "amount_sum", "amount_sq", "credit", "debit", "credits", "debits",
-                *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited"]
-        out.loc[dormant, zero] = 0
+        out.loc[dormant, sums] = 0
         out.loc[dormant, ["log_credit", "log_debit", "top_transfer_in", "top_pension"]] = np.nan
     return out
 

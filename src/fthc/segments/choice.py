@@ -83,6 +83,17 @@ def _split_strengths(split, make_head, ks, seed) -> dict:
     return out
 
 
+def random_halves(n: int, splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`splits` seeded random splits of n customers into two halves (each at most HALF_CAP), sorted."""
+    rng = np.random.default_rng(seed)
+    halves = []
+    for _ in range(splits):
+        order = rng.permutation(n)
+        half = min(n // 2, HALF_CAP)
+        halves.append((np.sort(order[:half]), np.sort(order[half: 2 * half])))
+    return halves
+
+
 def reference_population(z: np.ndarray, seed: int) -> np.ndarray:
     """As many points as `z` from one Gaussian with its mean and covariance: the same spread, no structure."""
     rng = np.random.default_rng([seed, 1])
@@ -105,12 +116,7 @@ def choose_k(z: np.ndarray, make_head, ks=range(1, 9), splits: int = SPLITS, str
     if distinct < 2:
         raise DataError(f"all {n} customers have the same behaviour (one point in the space): there is nothing "
                         "to segment")
-    rng = np.random.default_rng(seed)
-    halves = []
-    for _ in range(splits):
-        order = rng.permutation(n)
-        half = min(n // 2, HALF_CAP)
-        halves.append((np.sort(order[:half]), np.sort(order[half: 2 * half])))
+    halves = random_halves(n, splits, seed)
     announce(f"choosing k among {ks}: prediction strength on {splits} random splits into halves"
              + (f" of {HALF_CAP:,} customers" if n // 2 > HALF_CAP else ""))
     from functools import partial
@@ -167,21 +173,21 @@ def _sd(values: list[float]) -> float:
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
-def check_k(z: np.ndarray, make_head, k: int, splits: int = SPLITS, strong: float = STRONG, seed: int = 0) -> dict:
+def recheck_k(z: np.ndarray, make_head, k: int, splits: int = SPLITS, strong: float = STRONG,
+              seed: int = 0) -> dict:
     """Prediction strength of one k on the points `z` and its verdict by the module's rule (reproduces /
     unstable / fails): the check of the space actually clustered where it is not the space k was chosen in
     (the behaviour space with the risk axis)."""
+    from functools import partial
+
+    from ..threads import parallel_map
+
     z = np.asarray(z, dtype=np.float64)
-    n = len(z)
-    rng = np.random.default_rng(seed)
-    strengths = []
-    for r in range(splits):
-        order = rng.permutation(n)
-        half = min(n // 2, HALF_CAP)
-        a, b = np.sort(order[:half]), np.sort(order[half: 2 * half])
-        strengths.append(_split_strengths((r, z[a], z[b], False), make_head, [k], seed)[k][0])
+    halves = random_halves(len(z), splits, seed)
+    per_split = parallel_map(partial(_split_strengths, make_head=make_head, ks=[k], seed=seed),
+                             [(r, z[a], z[b], False) for r, (a, b) in enumerate(halves)], rows=len(halves[0][0]))
+    strengths = [split[k][0] for split in per_split]
     table = pd.DataFrame({"prediction_strength": [float(np.mean(strengths))],
                           "prediction_strength_sd": [_sd(strengths)]}, index=[k])
     apply_rule(table, strong)
     return {"k": k, **table.iloc[0].to_dict()}
-

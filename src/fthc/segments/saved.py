@@ -24,17 +24,9 @@ def params_of(seg) -> dict[str, Any]:
     return p
 
 
-def monitoring_reference(seg) -> dict:
-    """What tracking compares later periods with (`fthc.segments.tracking`), kept in the model since its fitted
-    customers are not: the fit population's decile bins of each feature and of the risk, its segment shares, and
-    each segment's mean risk."""
-    from .tracking import reference_of
-
-    return reference_of(seg)
-
-
 def save(seg, folder) -> Path:
     from ..artefact import write_artefact
+    from .tracking import reference_of
 
     seg.check_fitted()
     extra = {"segmenter": {"params": params_of(seg), "representation": seg.representation_,
@@ -44,7 +36,8 @@ def save(seg, folder) -> Path:
                            "refits": len(seg.stability_.heads), "risk_weight": seg.risk_weight_,
                            "risk_scale": getattr(seg, "risk_scale_", None),
                            "outcome_model": seg.outcome_model_ is not None,
-                           "monitoring": monitoring_reference(seg)}}
+                           # what tracking compares later periods with: the fitted customers are not kept
+                           "monitoring": reference_of(seg)}}
     arrays = seg.stability_.arrays() | {f"features.{k}": v for k, v in seg.feature_space_.arrays().items()}
     arrays |= {"reasons.centres": seg.reasons_.centres, "reasons.segments": seg.reasons_.segments,
                "reasons.medians": seg.reasons_.medians.to_numpy(dtype=np.float64)}

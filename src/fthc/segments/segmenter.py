@@ -37,7 +37,7 @@ from ..features.window import WINDOW
 from ..progress import announce
 from ..risk.segment_risk import RISK_COLUMNS, score
 from . import saved, scoring
-from .choice import check_k as strength_of_k, choose_k
+from .choice import choose_k, recheck_k
 from .describe import describe, name_segments
 from .inputs import MAX_STEPS, SHORT_HISTORY, chart_sample, encoder_inputs, history_notes, read_measures, source_notes
 from .profile import berka_context, profile_segments
@@ -381,7 +381,7 @@ def risk_space_check(seg: Segmenter, space: np.ndarray, config: ClustererConfig,
     strength is measured again there, said in the notes, and warned about where it no longer reproduces."""
     if seg.risk_weight_ == 0 or k < 2:
         return None
-    check = strength_of_k(space, lambda kk, s: make_head(config.replace(seed=s), kk).starting_point(), k,
+    check = recheck_k(space, lambda kk, s: make_head(config.replace(seed=s), kk).starting_point(), k,
                           seed=seg.seed)
     said = (f"k={k} in the space clustered (behaviour with the risk axis at weight {seg.risk_weight_:g}): "
             f"prediction strength {check['prediction_strength']:.2f} ± {check['prediction_strength_sd']:.2f}, "

@@ -190,8 +190,9 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
         tracks[f"{col}_change"] = tracks.groupby("customer_id", sort=False)[col].diff()
     tracks = tracks.reset_index(drop=True)
     migration = migrations(tracks, seg.names_)
-    warning = early_warning(seg, tracks, rise, last_inputs)
-    drift, notes = drift_table(seg, tracks, features, names)
+    reference = reference_of(seg)
+    warning = early_warning(seg, tracks, rise, last_inputs, reference)
+    drift, notes = drift_table(reference, tracks, features, names)
     return Tracks(tracks, migration, warning, drift, notes)
 
 
@@ -224,9 +225,11 @@ def migrations(tracks: pd.DataFrame, names: dict) -> pd.DataFrame:
                                       "of", "rate", "rate_low", "rate_high"])
 
 
-def early_warning(seg, tracks: pd.DataFrame, rise: float, last_inputs: pd.DataFrame | None) -> pd.DataFrame:
+def early_warning(seg, tracks: pd.DataFrame, rise: float, last_inputs: pd.DataFrame | None,
+                  reference: dict) -> pd.DataFrame:
     """Customers flagged at a period: their grade rose, they moved into a segment whose fitted customers' mean
-    risk is higher, or their risk rose by more than `rise`; with risk reasons at the last period."""
+    risk is higher (`reference`: `reference_of`), or their risk rose by more than `rise`; with risk reasons at
+    the last period."""
     columns = ["customer_id", "period_end", "from_segment", "segment", "from_grade", "risk_grade", "risk_before",
                "risk", "why", "risk_reasons"]
     if "risk" not in tracks:
@@ -236,7 +239,7 @@ def early_warning(seg, tracks: pd.DataFrame, rise: float, last_inputs: pd.DataFr
     t["from_segment"], t["from_grade"], t["risk_before"] = g["segment"].shift(), g["risk_grade"].shift(), \
         g["risk"].shift()
     t = t[t["from_segment"].notna()].copy()
-    segment_risk = {int(k): v for k, v in reference_of(seg).get("segment_risk", {}).items()}
+    segment_risk = {int(k): v for k, v in reference.get("segment_risk", {}).items()}
     worse_segment = t["segment"].map(segment_risk).to_numpy(dtype=float) > \
         t["from_segment"].map(segment_risk).to_numpy(dtype=float)
     grade_up = (t["risk_grade"] > t["from_grade"]).to_numpy()
@@ -262,10 +265,9 @@ def early_warning(seg, tracks: pd.DataFrame, rise: float, last_inputs: pd.DataFr
     return flagged.sort_values(["period_end", "risk"], ascending=[True, False])[columns].reset_index(drop=True)
 
 
-def drift_table(seg, tracks: pd.DataFrame, features: dict, names: list[str]) -> tuple[pd.DataFrame, list[str]]:
+def drift_table(ref: dict, tracks: pd.DataFrame, features: dict, names: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """PSI per period of each model feature, the segment shares and the risk, against the fit's population
-    (`reference_of`), or, for a model fitted without outcomes, against the first tracked period."""
-    ref = reference_of(seg)
+    (`ref`: `reference_of`), or, for a model fitted without outcomes, against the first tracked period."""
     if "features" not in ref:  # no windows of the fit's customers: the first period is the base
         first = min(features)
         base = tracks[tracks["period_end"] == first]
