@@ -18,3 +18,20 @@ def test_berka_loan_statuses_are_explained_only_for_berka_data(tmp_path):
                                           "sections": []})
     page = (tmp_path / "segments.html").read_text()
     assert "<dt>confidence</dt>" in page and "Berka loan status" not in page
+
+
+def test_every_kind_in_the_kinds_chart_has_a_colour_of_its_own():
+    """Ten blocks (the eight kinds, interest credited drawn apart, other): ten colours, none read as another."""
+    import re
+
+    import numpy as np
+    import pandas as pd
+
+    from fthc.features.measures import EVENT_KINDS
+    from fthc.reports.charts import kinds_chart
+
+    sums = pd.DataFrame({f"n_{k}": [5, 3] for k in EVENT_KINDS} | {"n_interest_credited": [2, 1],
+                                                                    "transactions": [60, 40]})
+    svg = kinds_chart(sums, pd.Series(np.array([0, 1])), EVENT_KINDS)
+    fills = set(re.findall(r"fill: (#[0-9a-f]{6})", svg)) - {"#ffffff", "#000000"}
+    assert len(fills) >= len(EVENT_KINDS) + 2, fills

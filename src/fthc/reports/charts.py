@@ -116,7 +116,9 @@ def kinds_chart(sums: pd.DataFrame, labels: pd.Series, kinds: list[str]) -> str:
     shares["other"] = (1 - shares.sum(axis=1)).clip(lower=0)
     fig, ax = subplots(figsize=(8.5, 0.38 * len(segs) + 1.4))
     left = np.zeros(len(segs))
-    cmap = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#bab0ac"]
+    # one colour per kind (ten with interest credited drawn apart; a repeated colour read as the same kind)
+    cmap = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+            "#bab0ac"]
     for i, col in enumerate(shares.columns):
         v = shares[col].to_numpy()
         ax.barh(range(len(segs)), v, left=left, color=cmap[i % len(cmap)], label=col.removeprefix("n_")
