@@ -13,14 +13,17 @@ before its outcome's month by `Segmenter.risk_at` (the model never saw it, nor a
 
 - per-customer AUC of the risk, with a 95% bootstrap interval; Brier score;
 - grade AUC: the withheld customers scored by their risk grade (at most 8, cut on the fit half);
-- rows: boosted trees (the default) and the logistic regression, on the default 12-month window with its last
-  six months in order; boosted on a 24-month window, and without a window (all history before the date).
+- rows: boosted trees (the default), monotone trees and the logistic regression, on the default 12-month window
+  with its last six months in order; boosted on a 24-month window, and without a window (all history before the
+  date); boosted and logistic again without the recent-change measures (`CHANGE_MEASURES`: the last 3 months
+  against the months before, months since the last regular credit, the income trend), to measure what they add.
 Same run, same halves for every row; figures per data seed and their mean.
 """
 
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 import tempfile
 import time
 import warnings
@@ -34,11 +37,28 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from fthc.data import write_synthetic_berka
+from fthc.features.measures import CHANGE_MEASURES
+from fthc.risk import estimator
 from fthc.data.synth import write_synthetic_table
 from fthc.risk.intervals import auc_interval
 from fthc.segments.segmenter import Segmenter
 
-ROWS = [("boosted", 12), ("monotone", 12), ("logistic", 12), ("boosted", 24), ("boosted", None)]
+# (model, window, with the recent-change measures)
+ROWS = [("boosted", 12, True), ("boosted", 12, False), ("monotone", 12, True), ("logistic", 12, True),
+        ("logistic", 12, False), ("boosted", 24, True), ("boosted", None, True)]
+CHANGE = [m for m in estimator.RISK_MEASURES if m in CHANGE_MEASURES]
+
+
+@contextmanager
+def change_measures(used: bool):
+    """The outcome model's inputs with or without the recent-change measures (the same run, the same halves)."""
+    kept = estimator.RISK_MEASURES
+    if not used:
+        estimator.RISK_MEASURES = [m for m in kept if m not in CHANGE]
+    try:
+        yield
+    finally:
+        estimator.RISK_MEASURES = kept
 
 
 def outcomes_of(folder: Path, form: str) -> pd.DataFrame:
@@ -48,24 +68,26 @@ def outcomes_of(folder: Path, form: str) -> pd.DataFrame:
     return o[["customer_id", "default", "reference_date"]]
 
 
-def one(folder: Path, form: str, outcomes: pd.DataFrame, seed: int) -> list[dict]:
+def one(folder: Path, form: str, outcomes: pd.DataFrame, seed: int, chosen: list) -> list[dict]:
     data = folder if form == "berka" else folder / "transactions.csv"
     fit, held = train_test_split(outcomes, test_size=0.5, stratify=outcomes["default"], random_state=seed)
     rows = []
-    for kind, window in ROWS:
+    for kind, window, change in chosen:
         t0 = time.perf_counter()
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), change_measures(change):
             warnings.simplefilter("ignore")
             seg = Segmenter(k=6, risk_model=kind, window=window, risk_weight=0, seed=seed, refits=2)
             seg.fit(str(data), outcomes=fit.reset_index(drop=True))
-        seconds = time.perf_counter() - t0
-        dates = pd.Series(pd.to_datetime(held["reference_date"]).to_numpy(), index=held["customer_id"].to_numpy())
-        scored = seg.risk_at(str(data), dates)
+            seconds = time.perf_counter() - t0
+            dates = pd.Series(pd.to_datetime(held["reference_date"]).to_numpy(),
+                              index=held["customer_id"].to_numpy())
+            scored = seg.risk_at(str(data), dates)
         y = held.set_index("customer_id")["default"].reindex(scored.index)
         ok = scored["risk"].notna().to_numpy()
         yy, r, g = y[ok].to_numpy(), scored["risk"][ok].to_numpy(), scored["risk_grade"][ok].to_numpy()
         lo, hi = auc_interval(yy, r)
-        rows.append({"form": form, "model": kind, "window": window or "all", "auc": roc_auc_score(yy, r),
+        rows.append({"form": form, "model": kind, "window": window or "all",
+                     "change": "with" if change else "without", "auc": roc_auc_score(yy, r),
                      "auc_low": lo, "auc_high": hi, "grade_auc": roc_auc_score(yy, g),
                      "grades": len(seg.outcome_model_.grades_.table), "brier": float(np.mean((r - yy) ** 2)),
                      "withheld": int(ok.sum()), "positives": int(yy.sum()), "fit_s": seconds})
@@ -78,7 +100,10 @@ def main() -> None:
     ap.add_argument("--forms", nargs="+", default=["table", "berka"], choices=["table", "berka"])
     ap.add_argument("--accounts", type=int, default=3000)
     ap.add_argument("--difficulty", default="hard", choices=["standard", "hard"])
+    ap.add_argument("--rows", type=int, nargs="+", default=list(range(len(ROWS))),
+                    help="which of ROWS to run (0-based; default all)")
     args = ap.parse_args()
+    rows = [ROWS[i] for i in args.rows]
     results = []
     with tempfile.TemporaryDirectory(prefix="fthc-bench-risk-") as tmp:
         for seed in args.data_seeds:
@@ -88,18 +113,18 @@ def main() -> None:
                     write_synthetic_table(folder, args.accounts, seed, args.difficulty, risk="recent")
                 else:
                     write_synthetic_berka(folder, args.accounts, seed, args.difficulty, risk="recent")
-                for row in one(folder, form, outcomes_of(folder, form), seed):
+                for row in one(folder, form, outcomes_of(folder, form), seed, rows):
                     results.append(row | {"seed": seed})
                     print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in results[-1].items()},
                           flush=True)
     df = pd.DataFrame(results)
     t = Table(title=f"withheld half of the outcomes, risk 'recent' synthetic data ({args.difficulty}, "
                     f"{args.accounts:,} accounts), seeds {args.data_seeds}")
-    for col in ("form", "model", "window", "AUC (mean)", "AUC per seed [95%]", "grade AUC", "grades", "Brier",
+    for col in ("form", "model", "window", "change measures", "AUC (mean)", "AUC per seed [95%]", "grade AUC", "grades", "Brier",
                 "withheld / positive", "fit s"):
         t.add_column(col)
-    for (form, kind, window), g in df.groupby(["form", "model", "window"], sort=False):
-        t.add_row(form, kind, str(window), f"{g['auc'].mean():.3f}",
+    for (form, kind, window, change), g in df.groupby(["form", "model", "window", "change"], sort=False):
+        t.add_row(form, kind, str(window), change, f"{g['auc'].mean():.3f}",
                   "; ".join(f"{r.auc:.3f} [{r.auc_low:.3f}-{r.auc_high:.3f}]" for r in g.itertuples()),
                   f"{g['grade_auc'].mean():.3f}", "/".join(map(str, g["grades"])), f"{g['brier'].mean():.3f}",
                   "; ".join(f"{r.withheld}/{r.positives}" for r in g.itertuples()), f"{g['fit_s'].median():.0f}")

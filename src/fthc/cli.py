@@ -158,14 +158,29 @@ def data() -> None:
 @click.option("--format", "form", type=click.Choice(["berka", "table"]), default="berka", show_default=True,
               help="berka: the 8 tables; table: a bank's own transactions.csv with outcomes.csv and attributes.csv.")
 @click.option("--risk", type=click.Choice(["linear", "recent"]), default="linear", show_default=True,
-              help="recent: outcomes driven by thresholds, an interaction and income stopping before default.")
-def synth(out: Path, accounts: int, seed: int, difficulty: str, form: str, risk: str) -> None:
+              help="recent: outcomes driven by thresholds, an interaction and income stopping or falling before "
+                   "default.")
+@click.option("--migration", metavar="SHARE@YYYY-MM",
+              help="Plant migrations: SHARE of the accounts take another segment's habits from month YYYY-MM "
+                   "(e.g. 0.3@1997-01; ground_truth.csv says who and when).")
+def synth(out: Path, accounts: int, seed: int, difficulty: str, form: str, risk: str, migration: str | None) -> None:
     """Write synthetic data with planted segments: 8 Berka tables (or one transaction table), outcomes.csv for
     part of the customers, ground_truth.csv."""
-    from .data.synth import write_synthetic_berka, write_synthetic_table
+    from .data.synth import Migration, write_synthetic_berka, write_synthetic_table
 
-    result = write_synthetic_table(out, accounts, seed, difficulty, risk=risk) if form == "table" else \
-        write_synthetic_berka(out, accounts, seed, difficulty, risk=risk)
+    planted = None
+    if migration:
+        share, _, month = migration.partition("@")
+        try:
+            planted = Migration(float(share), month)
+            planted.at()
+        except ValueError as exc:
+            raise click.BadParameter(f"{migration!r}: expected SHARE@YYYY-MM with SHARE in 0..1 and a month from "
+                                     f"1993-02 to 1998-12 ({exc})", param_hint="--migration") from None
+        if not 0 <= planted.share <= 1:
+            raise click.BadParameter(f"{migration!r}: the share must lie in 0..1", param_hint="--migration")
+    result = write_synthetic_table(out, accounts, seed, difficulty, risk=risk, migration=planted) \
+        if form == "table" else write_synthetic_berka(out, accounts, seed, difficulty, risk=risk, migration=planted)
     console.print(f"wrote {result.n_accounts:,} accounts and {result.n_transactions:,} transactions to {out}")
 
 

@@ -130,6 +130,69 @@ def test_every_engine_equals_the_reference_on_the_edge_cases(name):
     assert m.loc[3, "negative_month_share"] == 1.0 and m.loc[4, "pension_like"] == 0  # amounts vary by > 20%
 
 
+def stopped_salary() -> pd.DataFrame:
+    """Customer 1: a salary of 1,000 on the 1st and card spending of 900 on the 15th, January to September 2023,
+    then nothing (gone quiet before a cutoff of January 2024); customer 2: one deposit in March 2023."""
+    rows, bal = [], 0.0
+    for m in range(9):
+        bal += 1000
+        rows.append((1, f"2023-{m + 1:02d}-01", 1000.0, bal, "incoming_transfer"))
+        bal -= 900
+        rows.append((1, f"2023-{m + 1:02d}-15", -900.0, bal, "card_payment"))
+    rows.append((2, "2023-03-05", 100.0, 100.0, "cash_deposit"))
+    return table(rows)
+
+
+@pytest.mark.parametrize("name", ENGINES.names())
+def test_recent_change_reads_the_months_before_the_cutoff_quiet_ones_included(name):
+    """A window ending at a cutoff of 2024-01: the last 3 months (October-December) are dormant, so money in
+    stopped (log(1 / 1,001)), the last regular credit is 3 months back, and the months count to the cutoff."""
+    from fthc.features.window import cutoffs
+
+    cut = cutoffs(pd.Series(pd.Timestamp("2024-01-15"), index=[1, 2]), 12)
+    e = make_engine(name)
+    m = measures(e.sums(e.frame_source(stopped_salary()), as_of=cut)).loc[1]
+    assert m["months"] == 12 and m["months_with_income"] == 0.75
+    assert m["income_change"] == pytest.approx(np.log(1 / 1001))
+    assert m["spending_change"] == pytest.approx(np.log(1 / 901))
+    assert m["transaction_rate_change"] == pytest.approx(np.log(1 / 3))
+    assert m["months_since_regular_credit"] == 3
+    assert m["balance_change"] == pytest.approx(900 - 500)  # 100, 200, ... 900, then 900 three times
+    assert m["income_trend"] < 0 and m["negative_change"] == 0
+
+
+def test_without_a_cutoff_the_history_ends_at_its_own_last_month():
+    m = measures(behaviour_sums(stopped_salary())).loc[1]
+    assert m["months"] == 9 and m["months_since_regular_credit"] == 0
+    assert m["income_change"] == pytest.approx(0.0) and m["balance_change"] == pytest.approx(800 - 350)
+    short = measures(behaviour_sums(stopped_salary())).loc[2]  # one month: nothing before the last 3
+    assert np.isnan(short["income_change"]) and np.isnan(short["months_since_regular_credit"])
+
+
+@pytest.mark.parametrize("name", ENGINES.names())
+def test_every_engine_equals_the_reference_inside_windows(name):
+    """Windowed sums and customer-months (cutoffs after, inside and before each history; a 6-month window and
+    none) are the reference's on every engine."""
+    from fthc.engines.pandas_engine import PandasEngine
+    from fthc.features.window import cutoffs
+
+    tx = pd.concat([edge_cases(), stopped_salary().assign(customer_id=lambda d: d["customer_id"] + 10)],
+                   ignore_index=True)
+    dates = pd.Series(pd.to_datetime(["2021-04-20", "2021-03-02", "2023-01-01", "2021-02-28", "2024-01-15",
+                                      "2023-06-30"]), index=[1, 2, 3, 4, 11, 12])
+    e, ref = make_engine(name), PandasEngine()
+    for months in (6, None):
+        cut = cutoffs(dates, months)
+        got, want = e.sums(e.frame_source(tx), as_of=cut), ref.sums(ref.frame_source(tx), as_of=cut)
+        assert list(got.columns) == SUMS and got.index.equals(want.index)
+        for col in SUMS:
+            np.testing.assert_allclose(got[col].to_numpy(float), want[col].to_numpy(float), rtol=1e-6, atol=1e-9,
+                                       equal_nan=True, err_msg=f"{col} ({months} months)")
+        gm = e.months(e.frame_source(tx), cut).sort_values(["customer_id", "month"], ignore_index=True)
+        wm = ref.months(ref.frame_source(tx), cut).sort_values(["customer_id", "month"], ignore_index=True)
+        pd.testing.assert_frame_equal(gm.astype(float), wm.astype(float), rtol=1e-6)
+
+
 def test_a_customer_split_across_files_with_ties_is_read_like_one_file(tmp_path):
     """The same rows as one Parquet file and split over two files (a customer's same-day rows in both): the
     engine reading the files in SQL gives the sums of the in-memory reader."""

@@ -56,10 +56,13 @@ ORDER_RATE = [0.8, 0.7, 0.25, 1.0, 1.2, 0.1]  # standing orders per account (Poi
 # noise and missed salaries grow with volatility; the log-odds of bad credit add RISK's weights of the traits
 OVERSPEND, DRIFT, VOLATILITY = 0.18, 0.12, 0.9
 RISK = {"overspend": 1.3, "volatility": 1.0, "drift": 1.2, "noise": 0.5}
-# risk "recent": log-odds effects by threshold and interaction instead of RISK's weights, and income that stops
-# 1-lead_months months before the outcome's month for a share of bad (and of good) outcomes
+# risk "recent": log-odds effects by threshold and interaction instead of RISK's weights, and income that stops or
+# falls 1-lead_months months before the outcome's month for a share of bad (and of good) outcomes: for `cut_share`
+# of them it falls to `cut` (a range) of its own level instead of stopping, which only a comparison with the
+# customer's own months before can see (the level may still be that of other customers)
 RECENT_RISK = {"both": 2.2, "overspend_above": 0.5, "volatile_above": 0.3, "drift": 1.4, "drift_above": 1.0,
-               "steady": 0.8, "distress_bad": 0.55, "distress_good": 0.05, "lead_months": 4}
+               "steady": 0.8, "distress_bad": 0.55, "distress_good": 0.05, "lead_months": 4, "cut_share": 0.5,
+               "cut": (0.3, 0.6)}
 OTHER_OUTCOMES = 0.3  # share of accounts without a loan whose other credit has an outcome
 TYPES = ["PRIJEM", "VYDAJ", "VYBER"]
 OPERATIONS = ["", "VKLAD", "PREVOD Z UCTU", "VYBER", "VYBER KARTOU", "PREVOD NA UCET"]
@@ -67,6 +70,23 @@ K_SYMBOLS = ["", "DUCHOD", "SIPO", "POJISTNE", "UVER", "UROK", "SLUZBY", "SANKC.
 BANKS = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
 REGIONS = ["Prague", "central Bohemia", "south Bohemia", "west Bohemia", "north Bohemia", "east Bohemia",
            "south Moravia", "north Moravia"]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Planted migrations, the truth `fthc track` is checked against: `share` of the accounts opened before `month`
+    (YYYY-MM) take another segment's habits (drawn evenly among the others) from that calendar month on;
+    ground_truth.csv says each account's `switched_to` and `switch_month`."""
+
+    share: float
+    month: str
+
+    def at(self) -> int:
+        """The month as an index from the data's first month (START)."""
+        m = np.datetime64(self.month, "M")
+        if not START < m <= END:
+            raise ValueError(f"migration month {self.month} is outside the data ({START} to {END})")
+        return int((m - START).astype(int))
 
 
 @dataclass(frozen=True)
@@ -110,11 +130,13 @@ def _codes(vocab: list[str], values) -> np.ndarray:
 
 
 def generate(n_accounts: int = 4500, seed: int = 0, difficulty: str = "standard",
-             traits: bool = True, risk: str = "linear") -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+             traits: bool = True, risk: str = "linear", migration: Migration | None = None,
+             ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
     """All 8 tables as DataFrames in Berka's raw layout, the ground truth table, and the outcomes table.
     `traits=False`: the first release's tables exactly (no behaviour within segments drives risk).
     `risk="recent"`: outcomes a linear model of summaries cannot take whole (`RECENT_RISK`): thresholds and an
-    interaction of the traits, and deterioration before default (income stops some months before the outcome)."""
+    interaction of the traits, and deterioration before default (income stops or falls some months before the
+    outcome). `migration`: planted changes of segment at a known month (`Migration`)."""
     if risk not in ("linear", "recent"):
         raise ValueError(f"unknown risk {risk!r}; valid: linear, recent")
     if n_accounts < 1:
@@ -241,6 +263,12 @@ def generate(n_accounts: int = 4500, seed: int = 0, difficulty: str = "standard"
         at = np.where(rng.random(n) < 0.5, rng.uniform(0.1, 0.35, n), rng.uniform(0.65, 0.9, n))  # a clear majority
         switch_at = np.where(switching, created_month + (at * span).astype(int), months_total)
         truth_seg = np.where(switching & (months_total - switch_at > switch_at - created_month), switch_to, seg)
+    if migration is not None:  # its own random stream: the rest of the draws are those of the data without it
+        mrng, at = np.random.default_rng([seed, 20261205]), migration.at()
+        moving = (mrng.random(n) < migration.share) & (created_month < at)
+        switch_to = np.where(moving, (seg + mrng.integers(1, len(SHARE), n)) % len(SHARE), switch_to)
+        switch_at = np.where(moving, at, switch_at)
+        truth_seg = np.where(moving, seg, truth_seg)  # the segment before: the truth of the months before `month`
     outcomes, penalised_from, distress = _outcomes(seed, n, account_id, created_month, months_total, loan_acc,
                                                    loan_month, loan_date, bad, p_bad, recent=risk == "recent")
     if not acting:
@@ -252,6 +280,8 @@ def generate(n_accounts: int = 4500, seed: int = 0, difficulty: str = "standard"
                           "second_segment": np.where(blend > 0, np.array(SEGMENTS)[second], ""),
                           "blend": np.round(blend, 3),
                           "switched_to": np.where(switch_to >= 0, np.array(SEGMENTS)[np.maximum(switch_to, 0)], ""),
+                          "switch_month": np.where(switch_to >= 0, (START + np.minimum(switch_at, months_total - 1))
+                                                   .astype(str), ""),
                           **{name: np.round(v, 4) for name, v in traits.items()},
                           "bad_credit_probability": np.round(p_bad, 4)})
     tables = {"account": account, "client": client, "disp": disp, "order": order, "trans": trans,
@@ -302,9 +332,10 @@ def _outcomes(seed, n, account_id, created_month, months_total, loan_acc, loan_m
         .sort_values("customer_id").reset_index(drop=True)
     penalised_from = np.full(n, months_total + 1)
     penalised_from[acc[np.r_[bad, other_bad]]] = np.r_[loan_month, other_month][np.r_[bad, other_bad]] + 3
-    # deterioration before default (risk "recent"): income stops some months before the outcome's month, for most
-    # bad outcomes and a few good ones (who recover); (from, to) months of each account, (0, 0) for none
-    distress = (np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
+    # deterioration before default (risk "recent"): income stops or falls some months before the outcome's month,
+    # for most bad outcomes and a few good ones (who recover); (from, to) months of each account, (0, 0) for none,
+    # and the share of its income left in them (0: stopped)
+    distress = (np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.zeros(n))
     if recent:
         d = np.random.default_rng([seed, 20261203])
         went_bad, month = np.r_[bad, other_bad], np.r_[loan_month, other_month]
@@ -312,6 +343,8 @@ def _outcomes(seed, n, account_id, created_month, months_total, loan_acc, loan_m
         lead = d.integers(1, RECENT_RISK["lead_months"] + 1, len(acc))
         distress[0][acc[hit]] = (month - lead)[hit]
         distress[1][acc[hit]] = np.where(went_bad, month + 3, month)[hit]
+        cut = np.where(d.random(len(acc)) < RECENT_RISK["cut_share"], d.uniform(*RECENT_RISK["cut"], len(acc)), 0.0)
+        distress[2][acc[hit]] = cut[hit]
     return outcomes, penalised_from, distress
 
 
@@ -347,9 +380,12 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
     opening = income * rng.uniform(0.5, 2.5, n) * np.where(seg == 5, 25.0, 1.0)
     add(np.arange(n), created_month, created_day, np.maximum(opening, 200), "PRIJEM", "VKLAD", "")
 
-    # months in which an account's income has stopped (risk "recent": deterioration before default)
-    stopped = np.zeros(len(g_acc), dtype=bool) if distress is None else \
+    # months in which an account's income has stopped or fallen (risk "recent": deterioration before default): the
+    # share of its income left in each account-month (1 outside distress)
+    distressed = np.zeros(len(g_acc), dtype=bool) if distress is None else \
         (g_month >= distress[0][g_acc]) & (g_month < distress[1][g_acc])
+    left = np.where(distressed, 0.0 if distress is None else distress[2][g_acc], 1.0)
+    stopped = distressed & (left == 0)
     # salary and pension: regular, on a fixed day per account
     pay_day = rng.integers(1, 15, n)
     # 0..1: how irregular this account's income is (0 for every account without traits)
@@ -359,7 +395,7 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
         p = p * (1 - 0.25 * VOLATILITY * unsteady[g_acc] ** 2)  # volatile incomes miss some months
         hit = (rng.random(len(g_acc)) < p) & (g_month > created_month[g_acc]) & ~stopped
         a = g_acc[hit]
-        amt = income[a] * (1 + (rng.normal(1.0, 0.03, len(a)) - 1) * (1 + 6 * VOLATILITY * unsteady[a]))
+        amt = income[a] * (1 + (rng.normal(1.0, 0.03, len(a)) - 1) * (1 + 6 * VOLATILITY * unsteady[a])) * left[hit]
         add(a, g_month[hit], np.minimum(pay_day[a] + rng.integers(-1, 2, len(a)), 28).clip(1), amt,
             "PRIJEM", "PREVOD Z UCTU", k, partner=True)
 
@@ -381,7 +417,7 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
         gi = np.repeat(np.arange(len(g_acc)), count)
         a, m, spend = g_acc[gi], g_month[gi], spend_g[gi]
         day = rng.integers(1, 29, len(a))
-        base = income[a]
+        base = income[a] * (left[gi] if kind in ("incoming_transfer", "cash_deposit") else 1.0)
         if kind == "cash_withdrawal":
             amt = base * spend / 2.2 * rng.lognormal(-0.2, 0.5 * sd, len(a))
             typ = np.where(rng.random(len(a)) < 0.03, "VYBER", "VYDAJ")  # Berka's rare third type
@@ -547,11 +583,12 @@ def write_table(df: pd.DataFrame, path: Path, name: str) -> None:
 
 
 def write_synthetic_berka(folder: str | Path, n_accounts: int = 4500, seed: int = 0,
-                          difficulty: str = "standard", traits: bool = True, risk: str = "linear") -> SynthResult:
+                          difficulty: str = "standard", traits: bool = True, risk: str = "linear",
+                          migration: Migration | None = None) -> SynthResult:
     """Generate synthetic Berka data into `folder` (created if needed): 8 `.asc` tables + ground_truth.csv."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tables, truth, outcomes = generate(n_accounts, seed, difficulty, traits, risk)
+    tables, truth, outcomes = generate(n_accounts, seed, difficulty, traits, risk, migration)
     for name, df in tables.items():
         write_table(df, folder / f"{name}.asc", name)
     truth.to_csv(folder / "ground_truth.csv", index=False, quoting=csv.QUOTE_MINIMAL)
@@ -560,7 +597,8 @@ def write_synthetic_berka(folder: str | Path, n_accounts: int = 4500, seed: int 
 
 
 def write_synthetic_table(folder: str | Path, n_accounts: int = 4500, seed: int = 0,
-                          difficulty: str = "standard", risk: str = "linear") -> SynthResult:
+                          difficulty: str = "standard", risk: str = "linear",
+                          migration: Migration | None = None) -> SynthResult:
     """The same customers as a bank's own transaction table: transactions.csv (customer_id, timestamp, amount
     signed, balance, category: fthc's kinds), outcomes.csv, attributes.csv (gender, age band, region: for a
     fairness audit, never for fitting) and ground_truth.csv."""
@@ -571,7 +609,7 @@ def write_synthetic_table(folder: str | Path, n_accounts: int = 4500, seed: int 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fthc-synth-") as tmp:
-        result = write_synthetic_berka(tmp, n_accounts, seed, difficulty, risk=risk)
+        result = write_synthetic_berka(tmp, n_accounts, seed, difficulty, risk=risk, migration=migration)
         data = read_berka(tmp)
         tx = to_transactions(data)
         pd.DataFrame({"customer_id": tx["customer_id"], "timestamp": tx["timestamp"].dt.strftime("%Y-%m-%d"),
@@ -592,5 +630,6 @@ def write_synthetic_table(folder: str | Path, n_accounts: int = 4500, seed: int 
 
 
 def read_ground_truth(folder: str | Path) -> pd.DataFrame:
-    """The planted segment of each synthetic account (account_id, segment, second_segment, blend)."""
+    """The planted segment of each synthetic account (account_id, segment, second_segment, blend, switched_to,
+    switch_month, ...)."""
     return pd.read_csv(Path(folder) / "ground_truth.csv", keep_default_na=False)

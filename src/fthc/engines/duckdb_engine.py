@@ -129,7 +129,7 @@ class DuckDBEngine:
         if gaps is None:
             gaps = con.execute(f"SELECT count(*) FILTER (WHERE balance IS NULL) > 0 AND count(balance) > 0 "
                                f"FROM {source}").fetchone()[0]
-        months = f"({month_sql('duckdb', source, bool(gaps))}) AS months"
+        months = f"({month_sql('duckdb', source, bool(gaps), as_of is not None)}) AS months"
         out = con.execute(customer_sql("duckdb", source, months) + " ORDER BY customer_id").df() \
             .set_index("customer_id")
         return _typed(out)[SUMS]
@@ -152,7 +152,7 @@ class DuckDBEngine:
         gaps = self._gaps.get(source, True)
         rows = self._windowed(source, as_of)
         return self.con.execute(f"SELECT customer_id, month, credit, debit, balance FROM "
-                                f"({month_sql('duckdb', rows, bool(gaps))}) AS m").df()
+                                f"({month_sql('duckdb', rows, bool(gaps), as_of is not None)}) AS m").df()
 
     def monthly(self, source: str, segments: pd.Series) -> pd.DataFrame:
         """Per segment and month of history, the quartiles of money in, out and balance of the customers in
@@ -173,7 +173,9 @@ class DuckDBEngine:
 def _typed(sums: pd.DataFrame) -> pd.DataFrame:
     """Counts as int64 and the rest as float64, whatever type the engine gave (DuckDB's HUGEINT sums, NULLs)."""
     counts = {"transactions", "first_month", "months", "active_months", "months_with_credit", "credits", "debits",
-              "transfer_in_months", "pension_months", "balance_months", "negative_months"}
+              "transfer_in_months", "pension_months", "balance_months", "negative_months", "recent_months",
+              "earlier_months", "recent_balance_months", "earlier_balance_months", "recent_negative_months",
+              "earlier_negative_months"}
     out = {}
     for c in sums.columns:
         if c in counts or c.startswith("n_"):

@@ -32,7 +32,7 @@ class PandasEngine:
         frames = source.frames() if isinstance(source, Buckets) else [source]  # every customer in one bucket
         sums, months = [], []
         for tx in frames:
-            months.append(customer_month(_windowed(tx, as_of)))
+            months.append(customer_month(_windowed(tx, as_of), _ends(as_of)))
             sums.append(customer_sums(months[-1]))
         return pd.concat(sums).sort_index() if len(sums) > 1 else sums[0]
 
@@ -44,7 +44,8 @@ class PandasEngine:
         """The customer-month table (customer_id, month, credit, debit, balance) of the windowed histories."""
         frames = source.frames() if isinstance(source, Buckets) else [source]
         cols = ["customer_id", "month", "credit", "debit", "balance"]
-        return pd.concat([customer_month(_windowed(tx, as_of))[cols] for tx in frames], ignore_index=True)
+        return pd.concat([customer_month(_windowed(tx, as_of), _ends(as_of))[cols] for tx in frames],
+                         ignore_index=True)
 
     def monthly(self, source, segments: pd.Series) -> pd.DataFrame:
         frames = source.frames() if isinstance(source, Buckets) else [source]
@@ -65,6 +66,16 @@ def _windowed(tx: pd.DataFrame, as_of) -> pd.DataFrame:
     cutoff, start = tx["customer_id"].map(c["cutoff"]), tx["customer_id"].map(c["start"])
     ts = tx["timestamp"]
     return tx[cutoff.notna().to_numpy() & (ts < cutoff).to_numpy() & (ts >= start).to_numpy()]
+
+
+def _ends(as_of) -> pd.Series | None:
+    """Each windowed customer's last month (the month before its cutoff, as year * 12 + month - 1)."""
+    if as_of is None:
+        return None
+    from ..features.window import as_cutoffs
+
+    c = as_cutoffs(as_of).set_index("customer_id")["cutoff"]
+    return c.dt.year * 12 + c.dt.month - 2
 
 
 class Buckets:

@@ -169,7 +169,8 @@ class SparkEngine:
         spark = self.spark
         gaps = self._gaps.get(source, True)
         source = self._windowed(source, as_of)
-        return spark.sql(customer_sql("spark", source, f"({month_sql('spark', source, gaps)}) AS months"))
+        months = f"({month_sql('spark', source, gaps, as_of is not None)}) AS months"
+        return spark.sql(customer_sql("spark", source, months))
 
     def _windowed(self, source: str, as_of) -> str:
         if as_of is None:
@@ -188,7 +189,7 @@ class SparkEngine:
         rows = self._windowed(source, as_of)
         with spark_errors():
             return self.spark.sql(f"SELECT customer_id, month, credit, debit, balance FROM "
-                                  f"({month_sql('spark', rows, self._gaps.get(source, True))}) AS m").toPandas()
+                                  f"({month_sql('spark', rows, self._gaps.get(source, True), as_of is not None)}) AS m").toPandas()
 
     def sums(self, source: str, as_of: pd.Series | None = None) -> pd.DataFrame:
         from .duckdb_engine import _typed

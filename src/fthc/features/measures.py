@@ -83,25 +83,40 @@ SELECT customer_id,
        sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS debit,
        max(CASE WHEN kind = 'incoming_transfer' AND amount > 0 THEN amount END) AS top_transfer_in,
        max(CASE WHEN kind = 'pension' AND amount > 0 THEN amount END) AS top_pension,
+       max(CASE WHEN kind IN ('incoming_transfer', 'pension') AND amount > 0 THEN amount END) AS top_regular,
+       count(*) AS transactions,
        max_by(balance, {in_order(timestamp, seq)}) FILTER (WHERE balance IS NOT NULL) AS last_balance
 FROM {source}
 GROUP BY customer_id, year(timestamp) * 12 + month(timestamp) - 1
 """
 
-# every calendar month from a customer's first to its last, dormant ones included: a month without transactions
-# repeats the month-end balance of the month before it (and has no money in or out), so that balance measures
-# count the same calendar months as income measures do. Each active month is spread over itself and the dormant
-# months after it (`gap` 0 is the month itself)
+# every calendar month from a customer's first to the end of its history, dormant ones included: a month without
+# transactions repeats the month-end balance of the month before it (and has no money in or out), so that balance
+# measures count the same calendar months as income measures do. Each active month is spread over itself and the
+# dormant months after it (`gap` 0 is the month itself); the last one up to `end_month`: the customer's last
+# month, or in a window the month before its cutoff (a customer gone quiet before its cutoff is dormant there).
+# `typical_regular`: the customer's median monthly largest incoming transfer or pension (what a regular credit is)
 DENSE_MONTHS = """
-SELECT customer_id, month + gap AS month, gap = 0 AS active,
+SELECT customer_id, month + gap AS month, gap = 0 AS active, end_month, typical_regular,
+       CASE WHEN gap = 0 THEN transactions ELSE 0 END AS transactions,
        CASE WHEN gap = 0 THEN credit ELSE 0 END AS credit,
        CASE WHEN gap = 0 THEN debit ELSE 0 END AS debit,
        CASE WHEN gap = 0 THEN top_transfer_in END AS top_transfer_in,
        CASE WHEN gap = 0 THEN top_pension END AS top_pension,
+       CASE WHEN gap = 0 THEN top_regular END AS top_regular,
        last_balance
 FROM (SELECT *, {spread(span)} AS gap
-      FROM (SELECT *, coalesce(lead(month) OVER (PARTITION BY customer_id ORDER BY month) - month, 1) AS span
+      FROM (SELECT *, coalesce(lead(month) OVER (PARTITION BY customer_id ORDER BY month),
+                               end_month + 1) - month AS span,
+                   {quantile(top_regular, 0.5)} OVER (PARTITION BY customer_id) AS typical_regular
             FROM {source}) AS spans) AS spread
+"""
+# the end of each customer's history: its last month (`WHOLE_END`), or the month before its window's cutoff
+# (`WINDOW_END`, joined from the registered cutoffs `as_of_cutoffs`)
+WHOLE_END = "SELECT *, max(month) OVER (PARTITION BY customer_id) AS end_month FROM {source}"
+WINDOW_END = """
+SELECT m.*, year(c.cutoff) * 12 + month(c.cutoff) - 2 AS end_month
+FROM {source} JOIN as_of_cutoffs c ON m.customer_id = c.customer_id
 """
 
 # each month's balance: its last known one, carried forward from earlier months where a month has none
@@ -134,10 +149,35 @@ SELECT customer_id,
        avg(balance) AS balance_mean,
        stddev_pop(balance) AS balance_sd,
        count(CASE WHEN balance < 0 THEN 1 END) AS negative_months,
-       regr_slope(balance, month) AS balance_slope
+       regr_slope(balance, month) AS balance_slope,
+       regr_slope(credit, month) AS credit_slope,
+       max(end_month) - max(CASE WHEN top_regular >= 0.5 * typical_regular THEN month END) AS since_regular,
+       {recent_sums}
 FROM {source}
 GROUP BY customer_id
 """
+
+# the last RECENT_MONTHS months of each history against the months before them: per part, months, money in and out,
+# transactions, month-end balances (their count and sum) and negative month-ends
+RECENT_MONTHS = 3
+
+
+def _recent_sums() -> str:
+    parts = []
+    for part, test in (("recent", f"month > end_month - {RECENT_MONTHS}"),
+                       ("earlier", f"month <= end_month - {RECENT_MONTHS}")):
+        parts += [f"count(CASE WHEN {test} THEN 1 END) AS {part}_months",
+                  *[f"sum(CASE WHEN {test} THEN {c} ELSE 0 END) AS {part}_{c}"
+                    for c in ("credit", "debit", "transactions")],
+                  f"count(CASE WHEN {test} THEN balance END) AS {part}_balance_months",
+                  f"sum(CASE WHEN {test} THEN balance END) AS {part}_balance",
+                  f"count(CASE WHEN {test} AND balance < 0 THEN 1 END) AS {part}_negative_months"]
+    return ",\n       ".join(parts)
+
+
+CUSTOMER_MONTHS = CUSTOMER_MONTHS.replace("{recent_sums}", _recent_sums())
+RECENT_SUMS = [f"{part}_{c}" for part in ("recent", "earlier")
+               for c in ("months", "credit", "debit", "transactions", "balance_months", "balance", "negative_months")]
 
 # one row per customer: the two joined
 CUSTOMER = "SELECT * FROM ({transactions}) AS t JOIN ({months}) AS m USING (customer_id)"
@@ -147,13 +187,17 @@ SUMS = ["transactions", "first_month", "months", "active_months", "amount_sum", 
         "log_debit", *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited", "transfer_in_months",
         "transfer_in_sum", "transfer_in_sq",
         "pension_months", "pension_sum", "pension_sq", "balance_months", "balance_median", "balance_p10",
-        "balance_mean", "balance_sd", "negative_months", "balance_slope"]
+        "balance_mean", "balance_sd", "negative_months", "balance_slope", "credit_slope", "since_regular",
+        *RECENT_SUMS]
 
 
-def month_sql(dialect: str, source: str, gaps: bool) -> str:
+def month_sql(dialect: str, source: str, gaps: bool, windowed: bool = False) -> str:
     """Every calendar month of each customer's history with its balance (carried forward where `gaps`: some
-    balances are missing; a dormant month keeps the balance of the month before)."""
-    months = render(DENSE_MONTHS, dialect, f"({render(CUSTOMER_MONTH, dialect, source)}) AS cm")
+    balances are missing; a dormant month keeps the balance of the month before), to its last month or, where
+    `windowed` (`source` read inside the windows of `as_of_cutoffs`), to the month before its cutoff."""
+    ended = render(WINDOW_END if windowed else WHOLE_END, dialect,
+                   f"({render(CUSTOMER_MONTH, dialect, source)}) AS m")
+    months = render(DENSE_MONTHS, dialect, f"({ended}) AS cm")
     return render(MONTH_BALANCE if gaps else MONTH_BALANCE_NO_GAPS, dialect, f"({months}) AS dm")
 
 
@@ -243,6 +287,14 @@ def _regular(months: str, total: str, squares: str) -> Callable[[pd.DataFrame], 
     return lambda s: ((s[months] / s["months"] >= REGULAR_MONTHS) & (cv(s) < REGULAR_CV)).astype(float)
 
 
+def _change(col: str) -> Callable[[pd.DataFrame], pd.Series]:
+    """log((recent per month + 1) / (earlier per month + 1)) of a monthly sum; missing without earlier months."""
+    def f(s):
+        earlier = s["earlier_months"].where(s["earlier_months"] > 0)
+        return np.log((s[f"recent_{col}"] / s["recent_months"] + 1) / (s[f"earlier_{col}"] / earlier + 1))
+    return f
+
+
 def _income_variation(s: pd.DataFrame) -> pd.Series:
     """Standard deviation of money in per calendar month (months without any counted as 0) over its mean + 1."""
     mean = s["credit"] / s["months"]
@@ -295,7 +347,31 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
     Measure("pension_like", _regular("pension_months", "pension_sum", "pension_sq"),
             "a regular monthly pension (1) or not (0)", "", "kinds"),
     Measure("months", lambda s: s["months"].astype(float), "calendar months of history", "months"),
+    # recent change: the last RECENT_MONTHS months of the history against the months before them (missing where
+    # the history has no months before them)
+    Measure("income_change", _change("credit"),
+            f"log of (money in per month of the last {RECENT_MONTHS} months + 1) / (that of the months before + 1): "
+            "below 0, less came in lately"),
+    Measure("spending_change", _change("debit"),
+            f"log of (money out per month of the last {RECENT_MONTHS} months + 1) / (that of the months before + 1)"),
+    Measure("transaction_rate_change", _change("transactions"),
+            f"log of (transactions per month of the last {RECENT_MONTHS} months + 1) / (that of the months before + 1)"),
+    Measure("balance_change", lambda s: s["recent_balance"] / s["recent_balance_months"]
+            - s["earlier_balance"] / s["earlier_balance_months"],
+            f"mean month-end balance of the last {RECENT_MONTHS} months minus that of the months before", "money",
+            "balance"),
+    Measure("negative_change", lambda s: s["recent_negative_months"] / s["recent_balance_months"]
+            - s["earlier_negative_months"] / s["earlier_balance_months"],
+            f"share of negative month-ends in the last {RECENT_MONTHS} months minus that in the months before",
+            "share", "balance"),
+    Measure("months_since_regular_credit", lambda s: s["since_regular"],
+            "months since the last month with a regular-size incoming transfer or pension (at least half the "
+            "customer's typical one)", "months", "kinds"),
+    Measure("income_trend", lambda s: s["credit_slope"].fillna(0) * 12 / (s["credit"] / s["months"] + 1),
+            "yearly change of money in per month, in months of income"),
 ]}
+CHANGE_MEASURES = ["income_change", "spending_change", "transaction_rate_change", "balance_change",
+                   "negative_change", "months_since_regular_credit", "income_trend", "balance_trend"]
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .measures import EVENT_KINDS, SUMS
+from .measures import EVENT_KINDS, RECENT_MONTHS, SUMS
 
 
-def customer_month(tx: pd.DataFrame) -> pd.DataFrame:
+def customer_month(tx: pd.DataFrame, ends: pd.Series | None = None) -> pd.DataFrame:
     """One row per (customer, calendar month) of a canonical table (rows in canonical order: ties in time keep
-    their input order, as `seq` does in SQL)."""
+    their input order, as `seq` does in SQL), to each customer's last month or its `ends` (customer id -> the
+    month before its window's cutoff, as year * 12 + month - 1)."""
     ts = tx["timestamp"]
     amount = tx["amount"].to_numpy(dtype=np.float64)
     kind = tx["kind"].astype(str).to_numpy()
@@ -32,6 +33,7 @@ def customer_month(tx: pd.DataFrame) -> pd.DataFrame:
         "n_interest_credited": ((kind == "interest_fees") & credit).astype(np.int64),
         "top_transfer_in": np.where((kind == "incoming_transfer") & credit, amount, np.nan),
         "top_pension": np.where((kind == "pension") & credit, amount, np.nan),
+        "top_regular": np.where(np.isin(kind, ["incoming_transfer", "pension"]) & credit, amount, np.nan),
         "last_balance": tx["balance"].to_numpy(dtype=np.float64),
     })
     g = t.groupby(["customer_id", "month"], sort=True)
@@ -43,17 +45,24 @@ def customer_month(tx: pd.DataFrame) -> pd.DataFrame:
     out["log_debit"] = g["log_debit"].sum(min_count=1)
     out["top_transfer_in"] = g["top_transfer_in"].max()
     out["top_pension"] = g["top_pension"].max()
+    out["top_regular"] = g["top_regular"].max()
     out["last_balance"] = g["last_balance"].last()  # the last non-null value, rows in canonical order
-    out = _dense(out.reset_index(), sums)
+    out = out.reset_index()
+    by = out.groupby("customer_id", sort=False)
+    out["end_month"] = by["month"].transform("max") if ends is None else \
+        out["customer_id"].map(ends).to_numpy(np.int64)
+    out["typical_regular"] = by["top_regular"].transform("median")
+    out = _dense(out, sums)
     out["balance"] = out.groupby("customer_id", sort=False)["last_balance"].ffill()  # carried forward
     return out
 
 
 def _dense(active: pd.DataFrame, sums: list[str]) -> pd.DataFrame:
-    """Every calendar month from each customer's first to its last (`DENSE_MONTHS`): a dormant month repeats the
-    row of the active month before it, with nothing in or out (its `sums` 0) and that month's last balance."""
-    nxt = active.groupby("customer_id", sort=False)["month"].shift(-1)
-    span = (nxt - active["month"]).fillna(1).astype(np.int64).to_numpy()
+    """Every calendar month from each customer's first to its `end_month` (`DENSE_MONTHS`): a dormant month
+    repeats the row of the active month before it, with nothing in or out (its `sums` 0) and that month's last
+    balance."""
+    nxt = active.groupby("customer_id", sort=False)["month"].shift(-1).fillna(active["end_month"] + 1)
+    span = (nxt - active["month"]).astype(np.int64).to_numpy()
     out = active.loc[active.index.repeat(span)].reset_index(drop=True)
     gap = np.arange(len(out)) - np.repeat(np.cumsum(span) - span, span)
     out["month"] = out["month"].to_numpy() + gap
@@ -61,7 +70,7 @@ def _dense(active: pd.DataFrame, sums: list[str]) -> pd.DataFrame:
     dormant = ~out["active"].to_numpy()
     if dormant.any():
         out.loc[dormant, sums] = 0
-        out.loc[dormant, ["log_credit", "log_debit", "top_transfer_in", "top_pension"]] = np.nan
+        out.loc[dormant, ["log_credit", "log_debit", "top_transfer_in", "top_pension", "top_regular"]] = np.nan
     return out
 
 
@@ -92,19 +101,38 @@ def customer_sums(months: pd.DataFrame) -> pd.DataFrame:
         "balance_median": g["balance"].quantile(0.5), "balance_p10": g["balance"].quantile(0.1),
         "balance_mean": g["balance"].mean(), "balance_sd": g["balance"].std(ddof=0),
         "negative_months": m.loc[m["balance"].notna()].groupby("customer_id")["negative"].sum(),
-        "balance_slope": _slopes(m),
+        "balance_slope": _slopes(m, "balance"),
+        "credit_slope": _slopes(m, "credit"),
+        "since_regular": g["end_month"].max() - m.loc[m["top_regular"] >= 0.5 * m["typical_regular"]]
+        .groupby("customer_id")["month"].max(),
+        **_recent(m),
     })
     out["negative_months"] = out["negative_months"].fillna(0).astype(np.int64)
     out.index.name = "customer_id"
     return out[SUMS]
 
 
-def _slopes(m: pd.DataFrame) -> pd.Series:
-    """Least-squares slope of balance on month per customer (SQL's regr_slope: null without two distinct
-    months that have a balance); months are counted from each customer's first to keep the sums small."""
-    d = m.loc[m["balance"].notna(), ["customer_id", "month", "balance"]]
+def _recent(m: pd.DataFrame) -> dict:
+    """`RECENT_SUMS`: the sums of the last `RECENT_MONTHS` months of each history and of the months before."""
+    out = {}
+    for part, rows in (("recent", m["month"] > m["end_month"] - RECENT_MONTHS),
+                       ("earlier", m["month"] <= m["end_month"] - RECENT_MONTHS)):
+        d = m.assign(on=rows.astype(np.int64), neg=(rows & (m["balance"] < 0)).astype(np.int64),
+                     b=m["balance"].where(rows), c=m["credit"].where(rows, 0.0), d=m["debit"].where(rows, 0.0),
+                     t=m["transactions"].where(rows, 0))
+        g = d.groupby("customer_id", sort=True)
+        out.update({f"{part}_months": g["on"].sum(), f"{part}_credit": g["c"].sum(), f"{part}_debit": g["d"].sum(),
+                    f"{part}_transactions": g["t"].sum(), f"{part}_balance_months": g["b"].count(),
+                    f"{part}_balance": g["b"].sum(min_count=1), f"{part}_negative_months": g["neg"].sum()})
+    return out
+
+
+def _slopes(m: pd.DataFrame, col: str) -> pd.Series:
+    """Least-squares slope of `col` on month per customer (SQL's regr_slope: null without two distinct
+    months that have a value); months are counted from each customer's first to keep the sums small."""
+    d = m.loc[m[col].notna(), ["customer_id", "month", col]]
     x = (d["month"] - d.groupby("customer_id")["month"].transform("min")).astype(np.float64)
-    y = d["balance"].astype(np.float64)
+    y = d[col].astype(np.float64)
     g = pd.DataFrame({"customer_id": d["customer_id"], "x": x, "y": y, "xy": x * y, "xx": x * x}) \
         .groupby("customer_id", sort=True)
     n, sx, sy, sxy, sxx = g.size(), g["x"].sum(), g["y"].sum(), g["xy"].sum(), g["xx"].sum()

@@ -2,7 +2,8 @@
 estimated risk with its interval, its risk grade and the principal reasons for its risk.
 
 Its inputs are one row per customer, described over the observation window (`fthc.features.window`): the behaviour
-measures of the window (`RISK_MEASURES`) and its last months in order (`in_1`, `out_1`, `balance_1`, ... lag 1 the
+measures of the window (`RISK_MEASURES`, with the recent-change measures: the last 3 months against the months
+before them, months since the last regular credit, the trends of balance and income) and its last months in order (`in_1`, `out_1`, `balance_1`, ... lag 1 the
 most recent). `fit(inputs, y, population)` learns from the customers with an outcome (`fthc.risk.model`, nested
 and cross-fitted), grades on their out-of-fold risk (`fthc.risk.grades`), and keeps the portfolio's medians of
 `population` (every customer) for the reasons. `score(inputs)` scores customers: one whose outcome was learnt
@@ -18,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..features.measures import MEASURES
+from ..features.measures import CHANGE_MEASURES, MEASURES
 from .grades import Grades, fit_grades
 from .model import OutcomeModel
 
@@ -26,7 +27,9 @@ RISK_MEASURES = ["transactions_per_month", "income_per_month", "spending_per_mon
                  "months_with_income", "income_variation", "typical_credit", "typical_debit", "mean_amount",
                  "amount_sd", "balance_level", "balance_low", "balance_mean", "balance_volatility",
                  "negative_month_share", "balance_trend", "cash_share", "card_share", "transfer_share",
-                 "loan_payment_share", "salary_like", "pension_like", "months"]
+                 "loan_payment_share", "salary_like", "pension_like", "months",
+                 # how the last months differ from the customer's own months before them
+                 *[m for m in CHANGE_MEASURES if m != "balance_trend"]]
 REASONS = 3
 RECENT_WORDS = {"in": "money in", "out": "money out", "balance": "month-end balance"}
 

@@ -53,7 +53,8 @@ LEARNING_RATE, MAX_ROUNDS, EARLY_STOP = 0.05, 600, 40
 # behaviours whose direction a credit team would sign (+1: more of it, more risk; -1: less risk); each of the last
 # months' money in and balance (in_1.., balance_1..) counts as money in and balance
 MONOTONE = {"negative_month_share": 1, "balance_level": -1, "balance_low": -1, "balance_mean": -1,
-            "months_with_income": -1, "salary_like": -1, "pension_like": -1, "in_": -1, "balance_": -1}
+            "months_with_income": -1, "salary_like": -1, "pension_like": -1, "in_": -1, "balance_": -1,
+            "months_since_regular_credit": 1, "negative_change": 1}
 
 
 def monotone_constraints(names: list[str]) -> tuple[int, ...]:
