@@ -1,22 +1,25 @@
 """Behaviour over time (`fthc track`) against planted truth, in one run.
 
-    python benchmarks/bench_time.py                       # about 3 minutes on 2 cores
+    python benchmarks/bench_time.py                       # about 8 minutes on 2 cores
     python benchmarks/bench_time.py --accounts 3000 --seeds 0 1
 
-Two checks, each on data whose truth is known:
+Three checks, each on data whose truth is known:
 
-1. **Planted migrations** (the generator of `tests/segments/test_tracking.py`, larger): salaried savers and
-   overdrawn cash users; from month 24 a stated share of the savers behave as cash users. The model is fitted on
-   the months before the switch; `track` follows every customer quarterly over the whole data. Reported: the
-   agreement (ARI) of each period's segments with the planted types against the single fit's; the share of the
-   planted switchers the migration table moves out of the savers' segment, against the planted share; the
-   segment-share PSI of the stationary quarters (before the switch) and of the last one.
-2. **Early warning** on synthetic data with deterioration before default (`risk="recent"`: income stops 1-4
-   months before the outcome for 55% of the bad outcomes): fitted with every outcome (each customer with an outcome
+1. **Planted migrations** of the generator (`fthc.data.synth.Migration`): six planted segments; a stated share of
+   the accounts take another segment's habits from 1997-01. The model is fitted on the data before it; `track`
+   follows every customer quarterly over 1996-1998. Reported: the agreement (ARI) with the planted types of the
+   fit and of the worst tracked quarter before the switch; of a single fit on the window a year after it and of the
+   worst tracked quarter from then on; the share of customers whose planted type changed against the share whose
+   tracked segment changed (overall and per type), the transition matrix over types against the planted one; the
+   PSI of the segment shares and of the features before and after.
+2. **Early warning** on synthetic data with deterioration before default (`risk="recent"`: income stops or falls to
+   30-60% 1-4 months before the outcome for 55% of the bad outcomes): fitted with every outcome (each customer with an outcome
    is scored by the fold model that never saw it), tracked monthly over the last 24 months. For the customers
-   whose bad outcome falls in a tracked month, the share flagged in one of the three months before it, against the share of all customers flagged in
-   any three consecutive tracked months: the lift; and the tracked risk a month before each such default against
+   whose bad outcome falls in a tracked month, the share flagged in one of the three months before it, against the
+   share of all customers flagged in any three consecutive tracked months: the lift; and the tracked risk a month before each such default against
    that of the customers who never default (AUC, pooled over the months).
+3. **The segmentation space**: k-means on the default features and on them with the recent-change measures, ARI
+   against the planted types before the switch and a year after it.
 """
 
 from __future__ import annotations
@@ -93,6 +96,34 @@ def migrations(seed: int, accounts: int, share: float) -> dict:
             "feature_psi_after": feature_psi[feature_psi.index >= p1].max(), "track_s": seconds}
 
 
+def segmentation_space(seed: int, accounts: int, share: float) -> dict:
+    """Whether the recent-change measures belong in the space the segments are made in: k-means (k=6) on the
+    default features and on them with the change measures, against the planted types, on the histories before
+    the planted month (behaviour types, stationary) and up to a year after it (a third of them moved)."""
+    from sklearn.cluster import KMeans
+
+    from fthc.features.measures import CHANGE_MEASURES, model_features, standardise
+
+    switch = pd.Timestamp(MIGRATION + "-01")
+    with tempfile.TemporaryDirectory(prefix="fthc-bench-time-") as tmp:
+        write_synthetic_table(tmp, accounts, seed, "standard", migration=Migration(share, MIGRATION))
+        tx = pd.read_csv(Path(tmp) / "transactions.csv", parse_dates=["timestamp"])
+        truth = read_ground_truth(tmp).set_index("account_id")
+    after = truth["switched_to"].where(truth["switch_month"] == MIGRATION, truth["segment"])
+    out = {"seed": seed}
+    for label, until, planted in (("before", switch, truth["segment"]),
+                                  ("after", switch + pd.DateOffset(months=12), after)):
+        seg = fthc.Segmenter(k=6, seed=seed, refits=0).fit(tx[tx["timestamp"] < until])
+        m = seg.measures_
+        base = model_features(m, seg.feature_space_.feature_names_)
+        change = m[CHANGE_MEASURES].fillna(0.0)
+        for name, X in (("default", base), ("with change", base.join(change))):
+            z = standardise(X)
+            labels = KMeans(6, n_init=10, random_state=seed).fit_predict(z)
+            out[f"{label} {name}"] = adjusted_rand_score(planted.loc[m.index], labels)
+    return out
+
+
 def warning_lift(seed: int, accounts: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="fthc-bench-time-") as tmp:
         folder = Path(tmp)
@@ -166,6 +197,15 @@ def main() -> None:
                   f"{r['planted_moved']:.3f} / {r['moved']:.3f}", f"{r['moved_error']:.3f}",
                   f"{r['cell_error']:.3f}", f"{r['psi_stationary_max']:.3f} / {r['psi_after']:.3f}",
                   f"{r['feature_psi_stationary']:.3f} / {r['feature_psi_after']:.3f}", f"{r['track_s']:.1f}")
+    console.print(t)
+    rows = [segmentation_space(s, args.customers, args.share) for s in args.seeds]
+    t = Table(title="the segmentation space: k-means (k=6) on the default features, and with the recent-change "
+                    "measures; ARI against the planted types")
+    for col in ("seed", "before the switch: default", "with change", "a year after: default", "with change"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(str(r["seed"]), *(f"{r[k]:.3f}" for k in ("before default", "before with change", "after default",
+                                                             "after with change")))
     console.print(t)
     rows = [warning_lift(s, args.accounts) for s in args.seeds]
     t = Table(title=f"early warning: synthetic 'recent' risk, {args.accounts} accounts; tracked monthly over the last "
