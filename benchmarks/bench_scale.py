@@ -4,6 +4,7 @@ floor: DuckDB's own raw aggregate query over the same files, measured in the sam
     python benchmarks/bench_scale.py                                      # 10M transactions, every engine
     python benchmarks/bench_scale.py --transactions 10_000_000 100_000_000
     python benchmarks/bench_scale.py --transactions 100_000_000 --engines duckdb spark --keep /tmp/fthc-scale
+    python benchmarks/bench_scale.py --transactions 100_000_000 --engines duckdb --track 12   # and fthc track
 
 The dataset is generated streamed (one month at a time; hive partitions month=YYYY-MM, four files a month, so a
 customer's rows are spread over many files), 250 transactions per customer over 24 months. Each command runs in
@@ -145,9 +146,12 @@ def main() -> None:
     ap.add_argument("--engines", nargs="+", default=["duckdb", "pandas", "spark"],
                     choices=["duckdb", "pandas", "spark"])
     ap.add_argument("--keep", type=Path, help="generate the datasets here and keep them (reused when present)")
+    ap.add_argument("--track", type=int, default=0, metavar="PERIODS",
+                    help="also time `fthc track --every month --periods PERIODS` with each engine's fitted model")
     args = ap.parse_args()
     console = Console(width=150)
     table = Table(title="fthc segment --k 6 on partitioned Parquet, 2 cores (one process each, start to exit)")
+    tracked = []
     for col in ("transactions (customers)", "what", "seconds", "x the floor", "peak RSS MB", "customers / s",
                 "same segments as duckdb"):
         table.add_column(col)
@@ -181,8 +185,22 @@ def main() -> None:
             table.add_row(label, f"fthc segment --engine {engine}", f"{r['seconds']:.1f}",
                           f"{r['seconds'] / floor['seconds']:.2f}", memory, f"{customers / r['seconds']:,.0f}",
                           same if engine != args.engines[0] else "")
+            if args.track:
+                t = timed([sys.executable, "-c", RUN, "track", "--model", str(out / "model"), "--data", str(folder),
+                           "--every", "month", "--periods", str(args.track), "--out", str(out / "tracks")])
+                tracked.append((label, engine, r["seconds"], t))
             shutil.rmtree(out, ignore_errors=True)
         console.print(table)
+    if tracked:
+        t = Table(title=f"fthc track --every month --periods {args.track} with the model of fthc segment, same files")
+        for col in ("transactions (customers)", "engine", "segment s", "track s", "track / segment",
+                    "peak RSS MB"):
+            t.add_column(col)
+        for label, engine, seg_s, r in tracked:
+            memory = f"{r['peak_mb']:,.0f}" + (f" + JVM {r['children_mb']:,.0f}" if engine == "spark" else "")
+            t.add_row(label, engine, f"{seg_s:.1f}", "failed: " + " ".join(r["tail"]) if r["rc"] else
+                      f"{r['seconds']:.1f}", "" if r["rc"] else f"{r['seconds'] / seg_s:.2f}", memory)
+        console.print(t)
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
     console.print("targets: at 100M, duckdb within 1.5x the floor and under 3 GB; at 10M within 3x and under "

@@ -245,3 +245,34 @@ def test_memory_does_not_depend_on_the_longest_history(tmp_path):
         peaks[name] = json.loads(out.stdout.strip().splitlines()[-1])
     assert peaks["long"] <= peaks["spread"] + 40, peaks  # the same rows, whoever holds them (40 MB: noise)
     assert peaks["long"] - peaks["ordinary"] < 200, peaks  # 100,000 more rows, not 4.4 GB of padding
+
+
+@pytest.mark.parametrize("name", ENGINES.names())
+def test_windows_read_from_month_rows_equal_windows_read_from_transactions(name):
+    """`window_sums` (one aggregation into customer-months, read by every window: `fthc track`'s periods) gives
+    each window the sums that reading the transactions inside it gives, on every engine, and the pandas
+    reference's; its last customer-months are those of the window's month table."""
+    from fthc.engines.pandas_engine import PandasEngine
+    from fthc.features.measures import RECENT_ROWS
+    from fthc.features.window import cutoffs
+
+    tx = pd.concat([edge_cases(), stopped_salary().assign(customer_id=lambda d: d["customer_id"] + 10)],
+                   ignore_index=True)
+    e, ref = make_engine(name), PandasEngine()
+    cuts = [pd.Timestamp("2021-04-01"), pd.Timestamp("2022-04-01"), pd.Timestamp("2023-07-01"),
+            pd.Timestamp("2024-01-01")]
+    for months in (6, None):
+        spans = [(c.year * 12 + c.month - 1 - months if months else None, c.year * 12 + c.month - 2) for c in cuts]
+        got = list(e.window_sums(e.frame_source(tx), spans))
+        want = list(ref.window_sums(ref.frame_source(tx), spans))
+        for cut, (sums, recent), (ref_sums, ref_recent) in zip(cuts, got, want):
+            read = e.sums(e.frame_source(tx), as_of=cutoffs(pd.Series(cut, index=tx["customer_id"].unique()), months))
+            for other in (ref_sums, read):
+                assert sums.index.equals(other.index), (cut, months)
+                for col in SUMS:
+                    np.testing.assert_allclose(sums[col].to_numpy(float), other[col].to_numpy(float), rtol=1e-6,
+                                               atol=1e-9, equal_nan=True, err_msg=f"{col} ({cut}, {months})")
+            order = ["customer_id", "month"]
+            pd.testing.assert_frame_equal(recent.sort_values(order, ignore_index=True).astype(float),
+                                          ref_recent.sort_values(order, ignore_index=True).astype(float), rtol=1e-6)
+            assert recent["month"].min() > spans[cuts.index(cut)][1] - RECENT_ROWS

@@ -34,16 +34,25 @@ class Source:
     name: str = "transactions"
     currency: str | None = None
 
-    def sums(self, engine, as_of: pd.Series | None = None) -> pd.DataFrame:
-        """The behaviour sums by `engine`; with `as_of` (customer id -> date), those customers' before the date."""
+    def relation(self, engine):
+        """The data as `engine`'s canonical relation, made once per engine."""
         key = engine  # the engine itself (an id could be reused by a new engine once this one is gone)
         if getattr(self, "_relation", (None, None))[0] is not key:
             self._relation = (key, engine.frame_source(self.transactions))
-        return engine.sums(self._relation[1], as_of)
+        return self._relation[1]
+
+    def sums(self, engine, as_of: pd.Series | None = None) -> pd.DataFrame:
+        """The behaviour sums by `engine`; with `as_of` (customer id -> date), those customers' before the date."""
+        return engine.sums(self.relation(engine), as_of)
+
+    def window_sums(self, engine, windows: list):
+        """Per window (first month or None, last month) in turn: every customer's sums inside it and its last
+        customer-months, from one aggregation of the transactions (`fthc track`)."""
+        return engine.window_sums(self.relation(engine), windows)
 
     def last_timestamp(self, engine) -> pd.Timestamp:
-        """The time of the data's last transaction (`sums` was called first)."""
-        return engine.last_timestamp(self._relation[1])
+        """The time of the data's last transaction."""
+        return engine.last_timestamp(self.relation(engine))
 
     def months(self, engine, as_of) -> pd.DataFrame:
         """The customer-month table of the windowed histories of `as_of`'s customers (`sums` was called first)."""

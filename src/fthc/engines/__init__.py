@@ -43,6 +43,10 @@ class Engine(Protocol):
     def months(self, source, as_of) -> pd.DataFrame:
         """Each customer's money in and out per month of its window (the recent-months inputs)."""
 
+    def window_sums(self, source, windows: list) -> Any:
+        """For each (first month or None, last month) window in turn, every customer's sums inside it and its last
+        customer-months: `fthc track`'s periods, from one aggregation of the transactions."""
+
     def monthly(self, source, segments: pd.Series) -> pd.DataFrame:
         """Per segment and month since each customer's first: the quartiles of balance and flows (the chart)."""
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..features.measures import SUMS, customer_sql, month_sql, monthly_sql
+from ..features.measures import RECENT_ROWS, SUMS, customer_month_sql, customer_sql, month_sql, monthly_sql, \
+    window_sql
 from . import ENGINES
 
 MEMORY_LIMIT = os.environ.get("FTHC_DUCKDB_MEMORY", "2GB")
@@ -130,7 +131,7 @@ class DuckDBEngine:
             gaps = con.execute(f"SELECT count(*) FILTER (WHERE balance IS NULL) > 0 AND count(balance) > 0 "
                                f"FROM {source}").fetchone()[0]
         months = f"({month_sql('duckdb', source, bool(gaps), as_of is not None)}) AS months"
-        out = con.execute(customer_sql("duckdb", source, months) + " ORDER BY customer_id").df() \
+        out = con.execute(customer_sql("duckdb", months, source) + " ORDER BY customer_id").df() \
             .set_index("customer_id")
         return _typed(out)[SUMS]
 
@@ -143,6 +144,26 @@ class DuckDBEngine:
 
         self.con.register("as_of_cutoffs", as_cutoffs(as_of))
         return windowed_sql(source)
+
+    def window_sums(self, source: str, windows: list[tuple[int | None, int]]):
+        """For each window (first month or None, last month; as year * 12 + month - 1) in turn, every customer's
+        `SUMS` over its transactions inside it and its last `RECENT_ROWS` customer-months (customer_id, month,
+        credit, debit, balance): one aggregation of the transactions into month rows, which every window reads."""
+        con = self.con
+        gaps = bool(self._gaps.get(source, True))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE fthc_month_rows AS {customer_month_sql('duckdb', source, wide=True)}")
+        try:
+            for start, end in windows:
+                con.execute("CREATE OR REPLACE TEMP TABLE fthc_window_months AS "
+                            + window_sql("duckdb", "fthc_month_rows", start, end, gaps))
+                sums = con.execute(customer_sql("duckdb", "fthc_window_months") + " ORDER BY customer_id").df() \
+                    .set_index("customer_id")
+                months = con.execute("SELECT customer_id, month, credit, debit, balance FROM fthc_window_months "
+                                     f"WHERE month > {int(end) - RECENT_ROWS}").df()
+                yield _typed(sums)[SUMS], months
+        finally:
+            con.execute("DROP TABLE IF EXISTS fthc_window_months")
+            con.execute("DROP TABLE IF EXISTS fthc_month_rows")
 
     def last_timestamp(self, source: str) -> pd.Timestamp:
         return pd.Timestamp(self.con.execute(f"SELECT max(timestamp) FROM {source}").fetchall()[0][0])

@@ -36,6 +36,23 @@ class PandasEngine:
             sums.append(customer_sums(months[-1]))
         return pd.concat(sums).sort_index() if len(sums) > 1 else sums[0]
 
+    def window_sums(self, source, windows: list[tuple[int | None, int]]):
+        """For each window in turn, every customer's sums inside it and its last `RECENT_ROWS` customer-months:
+        the reference, each window read from the transactions (`window_sql` in SQL reads month rows)."""
+        from ..features.measures import RECENT_ROWS
+
+        for start, end in windows:
+            sums, months = [], []
+            for tx in source.frames() if isinstance(source, Buckets) else [source]:
+                month = (tx["timestamp"].dt.year * 12 + tx["timestamp"].dt.month - 1).to_numpy()
+                inside = tx[(month <= end) & (month >= (start if start is not None else month.min()))]
+                ends = pd.Series(end, index=pd.unique(inside["customer_id"]))
+                m = customer_month(inside, ends)
+                sums.append(customer_sums(m))
+                months.append(m.loc[m["month"] > end - RECENT_ROWS, ["customer_id", "month", "credit", "debit",
+                                                                     "balance"]])
+            yield (pd.concat(sums).sort_index() if len(sums) > 1 else sums[0]), pd.concat(months, ignore_index=True)
+
     def last_timestamp(self, source) -> pd.Timestamp:
         frames = source.frames() if isinstance(source, Buckets) else [source]
         return max(pd.Timestamp(tx["timestamp"].max()) for tx in frames)

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FthcError
-from ..features.measures import SUMS, customer_sql, month_sql, monthly_sql
+from ..features.measures import RECENT_ROWS, SUMS, customer_month_sql, customer_sql, month_sql, monthly_sql, \
+    window_sql
 from . import ENGINES
 
 
@@ -170,7 +171,7 @@ class SparkEngine:
         gaps = self._gaps.get(source, True)
         source = self._windowed(source, as_of)
         months = f"({month_sql('spark', source, gaps, as_of is not None)}) AS months"
-        return spark.sql(customer_sql("spark", source, months))
+        return spark.sql(customer_sql("spark", months, source))
 
     def _windowed(self, source: str, as_of) -> str:
         if as_of is None:
@@ -179,6 +180,29 @@ class SparkEngine:
 
         self.spark.createDataFrame(as_cutoffs(as_of)).createOrReplaceTempView("as_of_cutoffs")
         return windowed_sql(source, "CAST({} AS TIMESTAMP_NTZ)")
+
+    def window_sums(self, source: str, windows: list[tuple[int | None, int]]):
+        """For each window in turn, every customer's `SUMS` inside it and its last `RECENT_ROWS` customer-months,
+        from one aggregation of the transactions into month rows (cached on the executors)."""
+        from .duckdb_engine import _typed
+
+        gaps = self._gaps.get(source, True)
+        with spark_errors():
+            rows = self.spark.sql(customer_month_sql("spark", source, wide=True)).persist()
+            rows.createOrReplaceTempView("fthc_month_rows")
+        try:
+            for start, end in windows:
+                with spark_errors():
+                    months = self.spark.sql(window_sql("spark", "fthc_month_rows", start, end, gaps)).persist()
+                    months.createOrReplaceTempView("fthc_window_months")
+                    sums = self.spark.sql(customer_sql("spark", "fthc_window_months")).toPandas() \
+                        .set_index("customer_id").sort_index()
+                    recent = self.spark.sql("SELECT customer_id, month, credit, debit, balance FROM "
+                                            f"fthc_window_months WHERE month > {int(end) - RECENT_ROWS}").toPandas()
+                    months.unpersist()
+                yield _typed(sums)[SUMS], recent
+        finally:
+            rows.unpersist()
 
     def last_timestamp(self, source: str) -> pd.Timestamp:
         with spark_errors():

@@ -2,12 +2,15 @@
 reports and what the summary-feature baseline uses are read off one per-customer table.
 
 How it is computed, in three steps:
-1. SQL: canonical transactions -> per customer, counts per kind, money out, sums of log amounts
-   (`CUSTOMER_TRANSACTIONS`); and per customer and calendar month, money in, the largest regular-looking credits
-   and the last known balance (`CUSTOMER_MONTH`), then per customer over its months (`CUSTOMER_MONTHS`). Joined,
-   one row per customer of sums, counts and quantiles (`SUMS`). Every aggregate is algebraic (a sum or a count)
-   except the quantiles of month-end balances, which read one value per customer-month, never one per
-   transaction: memory does not grow with the length of a history.
+1. SQL over the transactions: per customer, counts per kind, money out, sums of log amounts
+   (`CUSTOMER_TRANSACTIONS`); per customer and calendar month, money in and out, the largest regular-looking
+   credits and the last known balance (`customer_month_sql`). Each aggregate is written once (`AGGREGATES`).
+2. SQL over those month rows only: every calendar month of each history (dormant ones included,
+   `DENSE_MONTHS`), its balance, then one row per customer of sums, counts and quantiles (`CUSTOMER_MONTHS`),
+   joined to the first: `SUMS`. Every aggregate is algebraic (a sum or a count) except the quantiles, which read
+   one value per customer-month, never one per transaction: memory does not grow with the length of a history.
+   Any number of windows (`fthc track`'s periods) read one table of wide month rows, every aggregate per month
+   (`window_sql`), not the transactions again.
 3. `measures` (numpy): those sums -> the named measures (`MEASURES`: per month, shares, regularity, balance).
 
 The SQL is written once, in the dialect DuckDB and Spark share; the two constructs they spell differently (an
@@ -58,37 +61,60 @@ def _kind_counts() -> str:
 
 
 # canonical transactions: customer_id, timestamp, amount (signed), balance (may be null), kind (text), seq (the
-# input order: ties in time are broken by it; a month's balance is that of its last row by time, then seq). Two aggregations read them: per customer, what needs no month
-# (counts, sums), and per customer and month, the few figures a month has (so that the month table stays small)
+# input order: ties in time are broken by it; a month's balance is that of its last row by time, then seq). Every
+# figure a transaction adds to, once: an aggregate over a customer's transactions, or over a customer-month's
+AGGREGATES = {
+    "transactions": "count(*)",
+    "amount_sum": "sum(amount)",
+    "amount_sq": "sum(amount * amount)",
+    "credit": "sum(CASE WHEN amount > 0 THEN amount ELSE 0 END)",
+    "debit": "sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END)",
+    "credits": "count(CASE WHEN amount > 0 THEN 1 END)",
+    "debits": "count(CASE WHEN amount < 0 THEN 1 END)",
+    "log_credit": "sum(CASE WHEN amount > 0 THEN ln(1 + amount) END)",
+    "log_debit": "sum(CASE WHEN amount < 0 THEN ln(1 - amount) END)",
+    **{f"n_{k}": f"count(CASE WHEN kind = '{k}' THEN 1 END)" for k in EVENT_KINDS},
+    "n_interest_credited": "count(CASE WHEN kind = 'interest_fees' AND amount > 0 THEN 1 END)",
+    "top_transfer_in": "max(CASE WHEN kind = 'incoming_transfer' AND amount > 0 THEN amount END)",
+    "top_pension": "max(CASE WHEN kind = 'pension' AND amount > 0 THEN amount END)",
+    "top_regular": "max(CASE WHEN kind IN ('incoming_transfer', 'pension') AND amount > 0 THEN amount END)",
+    "last_balance": "max_by(balance, {in_order(timestamp, seq)}) FILTER (WHERE balance IS NOT NULL)",
+}
+# what sums over a customer's transactions (`CUSTOMER_TRANSACTIONS`; or over its month rows, where they are wide)
+TRANSACTION_SUMS = ["transactions", "amount_sum", "amount_sq", "debit", "credits", "debits", "log_credit",
+                    "log_debit", *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited"]
+# what a month needs for itself: a customer's month rows (`customer_month_sql`) hold these, or with `wide` every
+# aggregate (so that any window of months can be summed without the transactions: `fthc track`'s periods)
+MONTH_OWN = ["transactions", "credit", "debit", "top_transfer_in", "top_pension", "top_regular", "last_balance"]
+MONTH_NULL = {"log_credit", "log_debit", "top_transfer_in", "top_pension", "top_regular"}  # null when dormant
+
+
+def month_columns(wide: bool) -> list[str]:
+    return [c for c in AGGREGATES if wide or c in MONTH_OWN]
+
+
+def _select(columns) -> str:
+    return ",\n       ".join(f"{AGGREGATES[c]} AS {c}" for c in columns)
+
+
 CUSTOMER_TRANSACTIONS = f"""
 SELECT customer_id,
-       count(*) AS transactions,
-       sum(amount) AS amount_sum,
-       sum(amount * amount) AS amount_sq,
-       sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS debit,
-       count(CASE WHEN amount > 0 THEN 1 END) AS credits,
-       count(CASE WHEN amount < 0 THEN 1 END) AS debits,
-       sum(CASE WHEN amount > 0 THEN ln(1 + amount) END) AS log_credit,
-       sum(CASE WHEN amount < 0 THEN ln(1 - amount) END) AS log_debit,
-       {_kind_counts()},
-       count(CASE WHEN kind = 'interest_fees' AND amount > 0 THEN 1 END) AS n_interest_credited
+       {_select(TRANSACTION_SUMS)}
 FROM {{source}}
 GROUP BY customer_id
 """
 
-CUSTOMER_MONTH = """
+
+def customer_month_sql(dialect: str, source: str, wide: bool = False) -> str:
+    """Per customer and calendar month of `source`'s transactions, the `MONTH_OWN` aggregates (`wide`: all)."""
+    return render(f"""
 SELECT customer_id,
        year(timestamp) * 12 + month(timestamp) - 1 AS month,
-       sum(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS credit,
-       sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS debit,
-       max(CASE WHEN kind = 'incoming_transfer' AND amount > 0 THEN amount END) AS top_transfer_in,
-       max(CASE WHEN kind = 'pension' AND amount > 0 THEN amount END) AS top_pension,
-       max(CASE WHEN kind IN ('incoming_transfer', 'pension') AND amount > 0 THEN amount END) AS top_regular,
-       count(*) AS transactions,
-       max_by(balance, {in_order(timestamp, seq)}) FILTER (WHERE balance IS NOT NULL) AS last_balance
-FROM {source}
+       {_select(month_columns(wide))}
+FROM {{source}}
 GROUP BY customer_id, year(timestamp) * 12 + month(timestamp) - 1
-"""
+""", dialect, source)
+
 
 # every calendar month from a customer's first to the end of its history, dormant ones included: a month without
 # transactions repeats the month-end balance of the month before it (and has no money in or out), so that balance
@@ -98,12 +124,7 @@ GROUP BY customer_id, year(timestamp) * 12 + month(timestamp) - 1
 # `typical_regular`: the customer's median monthly largest incoming transfer or pension (what a regular credit is)
 DENSE_MONTHS = """
 SELECT customer_id, month + gap AS month, gap = 0 AS active, end_month, typical_regular,
-       CASE WHEN gap = 0 THEN transactions ELSE 0 END AS transactions,
-       CASE WHEN gap = 0 THEN credit ELSE 0 END AS credit,
-       CASE WHEN gap = 0 THEN debit ELSE 0 END AS debit,
-       CASE WHEN gap = 0 THEN top_transfer_in END AS top_transfer_in,
-       CASE WHEN gap = 0 THEN top_pension END AS top_pension,
-       CASE WHEN gap = 0 THEN top_regular END AS top_regular,
+       {carried},
        last_balance
 FROM (SELECT *, {spread(span)} AS gap
       FROM (SELECT *, coalesce(lead(month) OVER (PARTITION BY customer_id ORDER BY month),
@@ -111,6 +132,15 @@ FROM (SELECT *, {spread(span)} AS gap
                    {quantile(top_regular, 0.5)} OVER (PARTITION BY customer_id) AS typical_regular
             FROM {source}) AS spans) AS spread
 """
+
+
+def _carried(wide: bool) -> str:
+    """A dormant month's figures: 0 (or null, for what only a transaction has) but its balance."""
+    return ",\n       ".join(f"CASE WHEN gap = 0 THEN {c} END AS {c}" if c in MONTH_NULL else
+                              f"CASE WHEN gap = 0 THEN {c} ELSE 0 END AS {c}"
+                              for c in month_columns(wide) if c != "last_balance")
+
+
 # the end of each customer's history: its last month (`WHOLE_END`), or the month before its window's cutoff
 # (`WINDOW_END`, joined from the registered cutoffs `as_of_cutoffs`)
 WHOLE_END = "SELECT *, max(month) OVER (PARTITION BY customer_id) AS end_month FROM {source}"
@@ -128,7 +158,7 @@ FROM {source}
 MONTH_BALANCE_NO_GAPS = "SELECT *, last_balance AS balance FROM {source}"  # every month knows its balance
 
 CUSTOMER_MONTHS = """
-SELECT customer_id,
+SELECT customer_id,{month_sums}
        min(month) AS first_month,
        max(month) - min(month) + 1 AS months,
        count(CASE WHEN active THEN 1 END) AS active_months,
@@ -160,6 +190,8 @@ GROUP BY customer_id
 # the last RECENT_MONTHS months of each history against the months before them: per part, months, money in and out,
 # transactions, month-end balances (their count and sum) and negative month-ends
 RECENT_MONTHS = 3
+RECENT_ROWS = 7  # customer-months kept of a window's end for the outcome model's last six months in order (and the
+# balance carried into them)
 
 
 def _recent_sums() -> str:
@@ -179,9 +211,6 @@ CUSTOMER_MONTHS = CUSTOMER_MONTHS.replace("{recent_sums}", _recent_sums())
 RECENT_SUMS = [f"{part}_{c}" for part in ("recent", "earlier")
                for c in ("months", "credit", "debit", "transactions", "balance_months", "balance", "negative_months")]
 
-# one row per customer: the two joined
-CUSTOMER = "SELECT * FROM ({transactions}) AS t JOIN ({months}) AS m USING (customer_id)"
-
 SUMS = ["transactions", "first_month", "months", "active_months", "amount_sum", "amount_sq", "credit", "debit",
         "credit_sq", "credit_median", "debit_median", "months_with_credit", "credits", "debits", "log_credit",
         "log_debit", *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited", "transfer_in_months",
@@ -195,16 +224,35 @@ def month_sql(dialect: str, source: str, gaps: bool, windowed: bool = False) -> 
     """Every calendar month of each customer's history with its balance (carried forward where `gaps`: some
     balances are missing; a dormant month keeps the balance of the month before), to its last month or, where
     `windowed` (`source` read inside the windows of `as_of_cutoffs`), to the month before its cutoff."""
-    ended = render(WINDOW_END if windowed else WHOLE_END, dialect,
-                   f"({render(CUSTOMER_MONTH, dialect, source)}) AS m")
-    months = render(DENSE_MONTHS, dialect, f"({ended}) AS cm")
+    ended = render(WINDOW_END if windowed else WHOLE_END, dialect, f"({customer_month_sql(dialect, source)}) AS m")
+    return dense_sql(dialect, f"({ended}) AS cm", gaps)
+
+
+def dense_sql(dialect: str, rows: str, gaps: bool, wide: bool = False) -> str:
+    """`DENSE_MONTHS` and the balances of month rows (`customer_month_sql`'s, with an `end_month`)."""
+    months = render(DENSE_MONTHS.replace("{carried}", _carried(wide)), dialect, rows)
     return render(MONTH_BALANCE if gaps else MONTH_BALANCE_NO_GAPS, dialect, f"({months}) AS dm")
 
 
-def customer_sql(dialect: str, source: str, months: str) -> str:
-    """The `CUSTOMER` sums of the canonical relation `source`, whose customer-months (`month_sql`) are `months`."""
-    return CUSTOMER.format(transactions=render(CUSTOMER_TRANSACTIONS, dialect, source),
-                           months=render(CUSTOMER_MONTHS, dialect, months))
+def window_sql(dialect: str, month_rows: str, start: int | None, end: int, gaps: bool) -> str:
+    """Every customer's months inside one window, read from a table of wide month rows (`customer_month_sql`
+    with `wide`: one aggregation of the transactions for any number of windows): months `start` (None: no
+    bound) to `end`, inclusive (as year * 12 + month - 1), each history running to `end`. The same months as
+    `month_sql` of the transactions inside the window, with every aggregate of `TRANSACTION_SUMS` besides."""
+    lower = f" AND month >= {int(start)}" if start is not None else ""
+    rows = f"(SELECT *, {int(end)} AS end_month FROM {month_rows} WHERE month <= {int(end)}{lower}) AS w"
+    return dense_sql(dialect, rows, gaps, wide=True)
+
+
+def customer_sql(dialect: str, months: str, source: str | None = None) -> str:
+    """The `SUMS`, one row per customer: of the transactions `source` (`CUSTOMER_TRANSACTIONS`) and their
+    customer-months `months` (`month_sql`) joined; without `source`, of wide customer-months alone
+    (`window_sql`)."""
+    if source is None:
+        sums = "".join(f"\n       sum({c}) AS {c}," for c in TRANSACTION_SUMS)
+        return render(CUSTOMER_MONTHS.replace("{month_sums}", sums), dialect, months)
+    return (f"SELECT * FROM ({render(CUSTOMER_TRANSACTIONS, dialect, source)}) AS t "
+            f"JOIN ({render(CUSTOMER_MONTHS.replace('{month_sums}', ''), dialect, months)}) AS m USING (customer_id)")
 
 
 # a segment's typical months: per segment and month of history (0 = each customer's first), the quartiles of

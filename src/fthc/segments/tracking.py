@@ -13,7 +13,8 @@ What a portfolio team runs every month or quarter:
   segment shares and of the risk (deciles), each period against the fit's population: the industry's 0.10
   (watch) and 0.25 (shifted: refit) thresholds.
 
-Each period reads its window with one aggregation of the engine (one pass per period, not one pass for all).
+The transactions are aggregated once into customer-months (one pass, on every engine); each period's window reads
+those month rows, never the transactions again.
 """
 
 from __future__ import annotations
@@ -148,23 +149,25 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
     from ..features.measures import model_features
     from ..features.window import data_end_cutoff
     from . import scoring
-    from .inputs import encoder_inputs, read_measures
-    from .windows import window_of
+    from ..engines import ENGINES
+    from .inputs import encoder_inputs
+    from .windows import period_windows
 
     seg.check_fitted()
     if encoder_component(seg.model_.config).flag("input") != "behaviour":
         raise FthcError(f"track follows models of behaviour measures (the default method); this model's "
                         f"{seg.model_.config.encoder.autoencoder!r} encoder reads series")
     source = scoring.source_of(seg, X)
-    everyone, _, engine = read_measures(source, seg.engine)
+    engine = ENGINES.create(seg.engine)
+    announce(f"behaviour of {source.describe()} ({seg.engine}): one aggregation into customer-months for every "
+             "period")
     cuts = period_cutoffs(data_end_cutoff(source.last_timestamp(engine)), every, start, end, periods)
     est = seg.outcome_model_
     names = seg.feature_space_.feature_names_
     rows, features, last_inputs = [], {}, None
-    for i, cut in enumerate(cuts):
+    for i, (cut, w) in enumerate(period_windows(source, engine, cuts, seg.window)):
         announce(f"period {i + 1} of {len(cuts)}: the {seg.window or 'whole'}-month window ending "
                  f"{(cut - pd.Timedelta(days=1)).date()}")
-        w = window_of(source, engine, pd.Series(cut, index=everyone.index), seg.window)
         m = w.measures
         if m.empty:
             continue

@@ -45,6 +45,26 @@ def window_of(source, engine, reference: pd.Series, months: int | None) -> Windo
     return Windows(cut, sums, window_measures, risk_inputs(window_measures, recent))
 
 
+def period_windows(source, engine, cuts: list, months: int | None):
+    """Every customer's window of `months` ending at each of `cuts` (exclusive ends, first days of months), in
+    turn: one aggregation of the transactions into month rows, which each period reads (customers without a
+    transaction in a window are not in it). Yields (cut, Windows)."""
+    from ..features.window import cutoffs, recent_months
+    from ..risk.estimator import risk_inputs
+    from .inputs import check_finite, measures_of
+
+    spans = []
+    for cut in cuts:
+        end = cut.year * 12 + cut.month - 2  # the month before the cut
+        spans.append((end + 1 - months if months else None, end))
+    for cut, (sums, recent_rows) in zip(cuts, source.window_sums(engine, spans)):
+        window_measures = measures_of(sums)
+        check_finite(sums, window_measures, source.name)
+        cut_of = cutoffs(pd.Series(cut, index=sums.index), months)
+        recent = recent_months(recent_rows, cut_of.loc[window_measures.index])
+        yield cut, Windows(cut_of, sums, window_measures, risk_inputs(window_measures, recent))
+
+
 def outcome_windows(source, engine, known, customers: pd.Index, months: int | None, as_of, learn: bool,
                     warn) -> Windows:
     """The windows of the customers with an outcome (before its date) and, where outcomes are learnt, of every
