@@ -6,6 +6,7 @@ large dataset spills rather than fails."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from ..features.measures import RECENT_ROWS, SUMS, customer_month_sql, customer_
 from . import ENGINES
 
 MEMORY_LIMIT = os.environ.get("FTHC_DUCKDB_MEMORY", "2GB")
+# while `window_sums` feeds the periods of `fthc track`: each period's frames are built in Python beside DuckDB's
+# month rows, so DuckDB takes less (at 100M transactions: 3.5 GB peak with 2GB, measured in docs/benchmarks.md)
+WINDOW_MEMORY_LIMIT = os.environ.get("FTHC_DUCKDB_WINDOW_MEMORY", "1GB")
 
 
 def connect(threads: int | None = None, memory_limit: str = MEMORY_LIMIT, temp_directory: str | None = None):
@@ -148,22 +152,30 @@ class DuckDBEngine:
     def window_sums(self, source: str, windows: list[tuple[int | None, int]]):
         """For each window (first month or None, last month; as year * 12 + month - 1) in turn, every customer's
         `SUMS` over its transactions inside it and its last `RECENT_ROWS` customer-months (customer_id, month,
-        credit, debit, balance): one aggregation of the transactions into month rows, which every window reads."""
+        credit, debit, balance): one aggregation of the transactions into month rows, which every window reads.
+        The month rows live in a database file of their own in the spill folder (removed after), so that DuckDB
+        can page them out under its memory cap (an in-memory table cannot be)."""
         con = self.con
         gaps = bool(self._gaps.get(source, True))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE fthc_month_rows AS {customer_month_sql('duckdb', source, wide=True)}")
+        folder = tempfile.mkdtemp(prefix="fthc-months-",
+                                  dir=con.execute("SELECT current_setting('temp_directory')").fetchone()[0] or None)
+        path = Path(folder) / "months.duckdb"
+        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS fthc_months")
+        con.execute(f"SET memory_limit = '{WINDOW_MEMORY_LIMIT}'")
         try:
+            con.execute("CREATE TABLE fthc_months.rows AS " + customer_month_sql("duckdb", source, wide=True))
             for start, end in windows:
-                con.execute("CREATE OR REPLACE TEMP TABLE fthc_window_months AS "
-                            + window_sql("duckdb", "fthc_month_rows", start, end, gaps))
-                sums = con.execute(customer_sql("duckdb", "fthc_window_months") + " ORDER BY customer_id").df() \
+                con.execute("CREATE OR REPLACE TABLE fthc_months.window AS "
+                            + window_sql("duckdb", "fthc_months.rows", start, end, gaps))
+                sums = con.execute(customer_sql("duckdb", "fthc_months.window") + " ORDER BY customer_id").df() \
                     .set_index("customer_id")
-                months = con.execute("SELECT customer_id, month, credit, debit, balance FROM fthc_window_months "
+                months = con.execute("SELECT customer_id, month, credit, debit, balance FROM fthc_months.window "
                                      f"WHERE month > {int(end) - RECENT_ROWS}").df()
                 yield _typed(sums)[SUMS], months
         finally:
-            con.execute("DROP TABLE IF EXISTS fthc_window_months")
-            con.execute("DROP TABLE IF EXISTS fthc_month_rows")
+            con.execute("DETACH fthc_months")
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            shutil.rmtree(folder, ignore_errors=True)
 
     def last_timestamp(self, source: str) -> pd.Timestamp:
         return pd.Timestamp(self.con.execute(f"SELECT max(timestamp) FROM {source}").fetchall()[0][0])

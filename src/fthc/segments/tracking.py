@@ -109,7 +109,7 @@ def reference_of(seg) -> dict:
     feature's and the risk's decile bins, the segment shares, each segment's mean risk, all read from the fitted
     customers' windows (the window tracking reads: before each outcome's date, or ending at the data's end). A
     model fitted without outcomes has no windows of its customers: its reference is each segment's mean risk only
-    (none), and `drift_table` compares with the first tracked period instead."""
+    (none), and drift is measured against the first tracked period instead (`first_period_reference`)."""
     from .scoring import space
 
     stored = getattr(seg, "monitoring_", None)
@@ -164,7 +164,8 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
     cuts = period_cutoffs(data_end_cutoff(source.last_timestamp(engine)), every, start, end, periods)
     est = seg.outcome_model_
     names = seg.feature_space_.feature_names_
-    rows, features, last_inputs = [], {}, None
+    reference = reference_of(seg)
+    rows, drift_rows, last_inputs, first_end = [], [], None, None
     for i, (cut, w) in enumerate(period_windows(source, engine, cuts, seg.window)):
         announce(f"period {i + 1} of {len(cuts)}: the {seg.window or 'whole'}-month window ending "
                  f"{(cut - pd.Timedelta(days=1)).date()}")
@@ -176,15 +177,21 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
         points = scoring.space(seg, m, seg.model_.transform(inputs), risk=risk)
         period = pd.DataFrame({"customer_id": m.index.to_numpy(), "period_end": cut - pd.Timedelta(days=1),
                                "segment": seg.model_.head_.predict(points)})
-        period["name"] = period["segment"].map(seg.names_)
+        period["name"] = pd.Categorical(period["segment"].map(seg.names_))
         if risk is not None:
             period["risk"] = risk["risk"].to_numpy()
             period["risk_grade"] = risk["risk_grade"].fillna(0).astype(np.int64).to_numpy()
         for col in TRACKED_MEASURES:
             period[col] = m[col].to_numpy()
         rows.append(period)
-        features[period["period_end"].iloc[0]] = model_features(m, names)
+        features = model_features(m, names)
+        if first_end is None:
+            first_end = period["period_end"].iloc[0]
+            if "features" not in reference:  # no windows of the fit's customers: the first period is the base
+                reference = first_period_reference(period, features, names)
+        drift_rows += period_drift(reference, period, features, names)  # per period: no period's features kept
         last_inputs = w.inputs
+    engine.close()  # the engine's memory back before the tables are assembled
     if not rows:
         raise DataError("no customer has a transaction in any tracked window", file=source.name,
                         expected="transactions in the periods tracked (--from, --to)")
@@ -193,9 +200,8 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
         tracks[f"{col}_change"] = tracks.groupby("customer_id", sort=False)[col].diff()
     tracks = tracks.reset_index(drop=True)
     migration = migrations(tracks, seg.names_)
-    reference = reference_of(seg)
     warning = early_warning(seg, tracks, rise, last_inputs, reference)
-    drift, notes = drift_table(reference, tracks, features, names)
+    drift, notes = drift_table(drift_rows, reference["basis"], first_end)
     return Tracks(tracks, migration, warning, drift, notes)
 
 
@@ -237,7 +243,7 @@ def early_warning(seg, tracks: pd.DataFrame, rise: float, last_inputs: pd.DataFr
                "risk", "why", "risk_reasons"]
     if "risk" not in tracks:
         return pd.DataFrame(columns=columns)
-    t = tracks.copy()
+    t = tracks[["customer_id", "period_end", "segment", "risk_grade", "risk"]].copy()  # what the list reads
     g = t.groupby("customer_id", sort=False)
     t["from_segment"], t["from_grade"], t["risk_before"] = g["segment"].shift(), g["risk_grade"].shift(), \
         g["risk"].shift()
@@ -268,30 +274,35 @@ def early_warning(seg, tracks: pd.DataFrame, rise: float, last_inputs: pd.DataFr
     return flagged.sort_values(["period_end", "risk"], ascending=[True, False])[columns].reset_index(drop=True)
 
 
-def drift_table(ref: dict, tracks: pd.DataFrame, features: dict, names: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """PSI per period of each model feature, the segment shares and the risk, against the fit's population
-    (`ref`: `reference_of`), or, for a model fitted without outcomes, against the first tracked period."""
-    if "features" not in ref:  # no windows of the fit's customers: the first period is the base
-        first = min(features)
-        base = tracks[tracks["period_end"] == first]
-        ref = {"basis": "first period", "features": {n: bins_of(features[first][n].to_numpy()) for n in names},
-               "segments": {str(int(k)): float(v) for k, v in base["segment"].value_counts(normalize=True).items()}}
-    out, notes = [], []
-    for end, current in features.items():
-        period = tracks[tracks["period_end"] == end]
-        rows = [("feature", n, psi(ref["features"][n], current[n].to_numpy(float))) for n in names
-                if n in ref["features"]]
-        rows.append(("segment shares", "segment", share_psi(ref["segments"], period["segment"])))
-        if "risk" in ref and "risk" in period:
-            rows.append(("risk", "risk", psi(ref["risk"], period["risk"].to_numpy(float))))
-        out += [{"period_end": pd.Timestamp(end), "what": w, "name": n, "psi": v, "flag": drift_flag(v),
-                 "against": ref["basis"]} for w, n, v in rows]
-    drift = pd.DataFrame(out, columns=["period_end", "what", "name", "psi", "flag", "against"])
+def first_period_reference(period: pd.DataFrame, features: pd.DataFrame, names: list[str]) -> dict:
+    """The base of drift for a model fitted without outcomes (no windows of the fit's customers): the first
+    tracked period's features and segment shares."""
+    return {"basis": "first period", "features": {n: bins_of(features[n].to_numpy()) for n in names},
+            "segments": {str(int(k)): float(v) for k, v in period["segment"].value_counts(normalize=True).items()}}
+
+
+def period_drift(ref: dict, period: pd.DataFrame, features: pd.DataFrame, names: list[str]) -> list[dict]:
+    """One period's PSI of each model feature, of the segment shares and of the risk against `ref`
+    (`reference_of`, or `first_period_reference`)."""
+    rows = [("feature", n, psi(ref["features"][n], features[n].to_numpy(float))) for n in names
+            if n in ref["features"]]
+    rows.append(("segment shares", "segment", share_psi(ref["segments"], period["segment"])))
+    if "risk" in ref and "risk" in period:
+        rows.append(("risk", "risk", psi(ref["risk"], period["risk"].to_numpy(float))))
+    end = pd.Timestamp(period["period_end"].iloc[0])
+    return [{"period_end": end, "what": w, "name": n, "psi": v, "flag": drift_flag(v), "against": ref["basis"]}
+            for w, n, v in rows]
+
+
+def drift_table(rows: list[dict], basis: str, first_end) -> tuple[pd.DataFrame, list[str]]:
+    """The periods' drift rows as a table, and what the latest period says: refit (PSI >= 0.25), or watch."""
+    drift = pd.DataFrame(rows, columns=["period_end", "what", "name", "psi", "flag", "against"])
+    notes = []
     latest = drift[drift["period_end"] == drift["period_end"].max()]
     shifted = latest[latest["flag"] == "shifted"]
     if len(shifted):
-        base = "the one the model was fitted on" if ref["basis"] == "fit windows" else \
-            f"the first tracked period's ({pd.Timestamp(min(features)).date()})"
+        base = "the one the model was fitted on" if basis == "fit windows" else \
+            f"the first tracked period's ({pd.Timestamp(first_end).date()})"
         notes.append(f"at {pd.Timestamp(latest['period_end'].iloc[0]).date()} the population has shifted from "
                      f"{base} (PSI >= {PSI_SHIFT}: " + ", ".join(shifted["name"].head(6))
                      + "): refit the model (fthc segment) before relying on its segments and risk")
