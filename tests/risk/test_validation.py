@@ -189,3 +189,14 @@ def test_k_is_checked_again_in_the_space_with_the_risk_axis():
     assert 0 <= check["prediction_strength"] <= 1
     said = [n for n in seg.notes_ if "in the space clustered" in n]
     assert len(said) == 1 and check["verdict"] in said[0] and "risk axis at weight 1" in said[0]
+
+
+def test_a_recent_change_reads_as_a_relative_change_in_the_risk_reasons():
+    """The change measures are log ratios (a scale a logistic regression can take); a lender reads them as the
+    change they stand for: money in that fell by half reads -50%, and rounding noise reads 'no change', not -0%."""
+    from fthc.risk.estimator import describe_input, format_value
+
+    words, unit = describe_input("income_change")
+    assert words == "money in per month, the last 3 months against the months before:" and unit == "change"
+    assert format_value(np.log(0.5), unit, None) == "-50%" and format_value(np.log(1.25), unit, None) == "+25%"
+    assert format_value(-0.001, unit, None) == "no change"

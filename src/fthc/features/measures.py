@@ -300,7 +300,7 @@ class Measure:
     name: str
     compute: Callable[[pd.DataFrame], pd.Series]
     doc: str
-    unit: str = ""  # 'money', 'share', 'per month', 'months', '' (a flag or a number)
+    unit: str = ""  # 'money', 'share', 'per month', 'months', 'change' (a log ratio, read as +x%), '' (a number)
     needs: str = ""  # 'balance' or 'kinds': missing where the data has none
 
 
@@ -336,7 +336,8 @@ def _regular(months: str, total: str, squares: str) -> Callable[[pd.DataFrame], 
 
 
 def _change(col: str) -> Callable[[pd.DataFrame], pd.Series]:
-    """log((recent per month + 1) / (earlier per month + 1)) of a monthly sum; missing without earlier months."""
+    """log((recent per month + 1) / (earlier per month + 1)) of a monthly sum (symmetric, and a scale a logistic
+    regression can take; read as a change of exp(x) - 1); missing without earlier months."""
     def f(s):
         earlier = s["earlier_months"].where(s["earlier_months"] > 0)
         return np.log((s[f"recent_{col}"] / s["recent_months"] + 1) / (s[f"earlier_{col}"] / earlier + 1))
@@ -398,23 +399,22 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
     # recent change: the last RECENT_MONTHS months of the history against the months before them (missing where
     # the history has no months before them)
     Measure("income_change", _change("credit"),
-            f"log of (money in per month of the last {RECENT_MONTHS} months + 1) / (that of the months before + 1): "
-            "below 0, less came in lately"),
+            f"money in per month, the last {RECENT_MONTHS} months against the months before", "change"),
     Measure("spending_change", _change("debit"),
-            f"log of (money out per month of the last {RECENT_MONTHS} months + 1) / (that of the months before + 1)"),
+            f"money out per month, the last {RECENT_MONTHS} months against the months before", "change"),
     Measure("transaction_rate_change", _change("transactions"),
-            f"log of (transactions per month of the last {RECENT_MONTHS} months + 1) / (that of the months before + 1)"),
+            f"transactions per month, the last {RECENT_MONTHS} months against the months before", "change"),
     Measure("balance_change", lambda s: s["recent_balance"] / s["recent_balance_months"]
             - s["earlier_balance"] / s["earlier_balance_months"],
-            f"mean month-end balance of the last {RECENT_MONTHS} months minus that of the months before", "money",
+            f"mean month-end balance, the last {RECENT_MONTHS} months minus the months before", "money",
             "balance"),
     Measure("negative_change", lambda s: s["recent_negative_months"] / s["recent_balance_months"]
             - s["earlier_negative_months"] / s["earlier_balance_months"],
-            f"share of negative month-ends in the last {RECENT_MONTHS} months minus that in the months before",
+            f"share of negative month-ends, the last {RECENT_MONTHS} months minus the months before",
             "share", "balance"),
     Measure("months_since_regular_credit", lambda s: s["since_regular"],
-            "months since the last month with a regular-size incoming transfer or pension (at least half the "
-            "customer's typical one)", "months", "kinds"),
+            "months since the last regular-size incoming transfer or pension (at least half the customer's median "
+            "one)", "months", "kinds"),
     Measure("income_trend", lambda s: s["credit_slope"].fillna(0) * 12 / (s["credit"] / s["months"] + 1),
             "yearly change of money in per month, in months of income"),
 ]}

@@ -49,7 +49,8 @@ def risk_inputs(measures: pd.DataFrame, recent: pd.DataFrame | None) -> pd.DataF
 def describe_input(name: str) -> tuple[str, str]:
     """(words, unit) of an input."""
     if name in MEASURES:
-        return MEASURES[name].doc, MEASURES[name].unit
+        m = MEASURES[name]
+        return (m.doc + ":" if m.unit == "change" else m.doc), m.unit
     kind, _, lag = name.rpartition("_")
     return f"{RECENT_WORDS.get(kind, kind)} {'last month' if lag == '1' else f'{lag} months back'}", "money"
 
@@ -61,6 +62,9 @@ def format_value(value: float, unit: str, currency: str | None) -> str:
         return f"{value:,.0f}" + (f" {currency}" if currency else "")
     if unit == "share":
         return f"{value:.0%}"
+    if unit == "change":  # a log ratio: the relative change it stands for
+        change = float(np.expm1(value))
+        return "no change" if round(change * 100) == 0 else f"{change:+.0%}"
     if unit in ("per month", "months"):
         return f"{value:.1f}"
     return f"{value:.2g}"
