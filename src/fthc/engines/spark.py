@@ -211,9 +211,9 @@ class SparkEngine:
     def months(self, source: str, as_of) -> pd.DataFrame:
         """The customer-month table (customer_id, month, credit, debit, balance) of the windowed histories."""
         rows = self._windowed(source, as_of)
+        months = month_sql("spark", rows, self._gaps.get(source, True), as_of is not None)
         with spark_errors():
-            return self.spark.sql(f"SELECT customer_id, month, credit, debit, balance FROM "
-                                  f"({month_sql('spark', rows, self._gaps.get(source, True), as_of is not None)}) AS m").toPandas()
+            return self.spark.sql(f"SELECT customer_id, month, credit, debit, balance FROM ({months}) AS m").toPandas()
 
     def sums(self, source: str, as_of: pd.Series | None = None) -> pd.DataFrame:
         from .duckdb_engine import _typed

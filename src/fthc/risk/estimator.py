@@ -3,8 +3,8 @@ estimated risk with its interval, its risk grade and the principal reasons for i
 
 Its inputs are one row per customer, described over the observation window (`fthc.features.window`): the behaviour
 measures of the window (`RISK_MEASURES`, with the recent-change measures: the last 3 months against the months
-before them, months since the last regular credit, the trends of balance and income) and its last months in order (`in_1`, `out_1`, `balance_1`, ... lag 1 the
-most recent). `fit(inputs, y, population)` learns from the customers with an outcome (`fthc.risk.model`, nested
+before them, months since the last regular credit, the trends of balance and income) and its last months in
+order (`in_1`, `out_1`, `balance_1`, ... lag 1 the most recent). `fit(inputs, y, population)` learns from the customers with an outcome (`fthc.risk.model`, nested
 and cross-fitted), grades on their out-of-fold risk (`fthc.risk.grades`), and keeps the portfolio's medians of
 `population` (every customer) for the reasons. `score(inputs)` scores customers: one whose outcome was learnt
 by its own fold's model, never by a model that saw it.

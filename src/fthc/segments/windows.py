@@ -32,37 +32,40 @@ def reference_end(source, engine, as_of=None) -> pd.Timestamp:
     return data_end_cutoff(source.last_timestamp(engine))
 
 
-def window_of(source, engine, reference: pd.Series, months: int | None) -> Windows:
-    """Each customer's window of `months` ending at its reference date (customer id -> date)."""
-    from ..features.window import cutoffs, recent_months
+def _assembled(cut: pd.DataFrame, sums: pd.DataFrame, month_rows: pd.DataFrame) -> Windows:
+    """A `Windows` from the engine's sums over the windows `cut` (`cutoffs`) and their customer-months."""
+    from ..features.window import recent_months
     from ..risk.estimator import risk_inputs
     from .inputs import measures_of
 
-    cut = cutoffs(reference, months)
-    sums = source.sums(engine, as_of=cut)
     window_measures = measures_of(sums)
-    recent = recent_months(source.months(engine, cut), cut.loc[window_measures.index])
+    recent = recent_months(month_rows, cut.loc[window_measures.index])
     return Windows(cut, sums, window_measures, risk_inputs(window_measures, recent))
+
+
+def window_of(source, engine, reference: pd.Series, months: int | None) -> Windows:
+    """Each customer's window of `months` ending at its reference date (customer id -> date)."""
+    from ..features.window import cutoffs
+
+    cut = cutoffs(reference, months)
+    return _assembled(cut, source.sums(engine, as_of=cut), source.months(engine, cut))
 
 
 def period_windows(source, engine, cuts: list, months: int | None):
     """Every customer's window of `months` ending at each of `cuts` (exclusive ends, first days of months), in
     turn: one aggregation of the transactions into month rows, which each period reads (customers without a
     transaction in a window are not in it). Yields (cut, Windows)."""
-    from ..features.window import cutoffs, recent_months
-    from ..risk.estimator import risk_inputs
-    from .inputs import check_finite, measures_of
+    from ..features.window import cutoffs
+    from .inputs import check_finite
 
     spans = []
     for cut in cuts:
         end = cut.year * 12 + cut.month - 2  # the month before the cut
         spans.append((end + 1 - months if months else None, end))
-    for cut, (sums, recent_rows) in zip(cuts, source.window_sums(engine, spans)):
-        window_measures = measures_of(sums)
-        check_finite(sums, window_measures, source.name)
-        cut_of = cutoffs(pd.Series(cut, index=sums.index), months)
-        recent = recent_months(recent_rows, cut_of.loc[window_measures.index])
-        yield cut, Windows(cut_of, sums, window_measures, risk_inputs(window_measures, recent))
+    for cut, (sums, month_rows) in zip(cuts, source.window_sums(engine, spans)):
+        w = _assembled(cutoffs(pd.Series(cut, index=sums.index), months), sums, month_rows)
+        check_finite(sums, w.measures, source.name)
+        yield cut, w
 
 
 def outcome_windows(source, engine, known, customers: pd.Index, months: int | None, as_of, learn: bool,
