@@ -513,8 +513,13 @@ def _config(preset_name, config_file, overrides):
                                       "(the class chosen by nested cross-validation).")
 @click.option("--window", type=click.IntRange(1), default=12, show_default=True,
               help="Months of history, ending at each customer's reference date, that every risk figure reads.")
-@click.option("--as-of", "as_of", help="Reference date (YYYY-MM-DD) of customers without an outcome "
-                                       "[default: the data's end].")
+@click.option("--as-of", "as_of", help="A point in time (YYYY-MM-DD): the data and outcomes as they stood that day "
+                                       "(nothing later is read) [default: the data's end].")
+@click.option("--min-history", type=click.IntRange(1), default=6, show_default=True,
+              help="Months of history in the window a customer needs for a risk and a grade (fewer: 'insufficient "
+                   "history', not learnt from).")
+@click.option("--grade-edges", help="The master scale's edges of estimated risk, comma-separated (e.g. "
+                                    "0.02,0.05,0.1,0.2,0.4) [default: 10 grades, 1% to 60%].")
 @click.option("--attributes", type=click.Path(path_type=Path),
               help="CSV/Parquet of customer_id and groups (gender, age band, ...) for the fairness audit; never used "
                    "to fit (a Berka folder brings its owners' gender, age band and region).")
@@ -527,7 +532,7 @@ def _config(preset_name, config_file, overrides):
 @mapping_options
 def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, engine,
                 spark_master, outcomes, outcome_id_col, outcome_col, outcome_date_col, risk_weight, risk_model,
-                window, as_of, attributes, drop_duplicates, allow_fewer, out, force, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                window, as_of, min_history, grade_edges, attributes, drop_duplicates, allow_fewer, out, force, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                 date_format, decimal, lenient) -> None:
     """Segment every customer: assignments, profiles, names, risk, segments.html and the model for assign."""
     from .app.commands import segment
@@ -551,7 +556,8 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
             raise click.BadParameter(f"{risk_weight!r} is neither auto nor a number", param_hint="--risk-weight")
     seg = Segmenter(k=k, method=method, columns=m, engine=engine, seed=seed, representation=representation,
                     lenient=lenient, risk_weight=risk_weight, drop_duplicates=drop_duplicates,
-                    risk_model=risk_model, window=window, as_of=_date(as_of, "--as-of"))
+                    risk_model=risk_model, window=window, as_of=_date(as_of, "--as-of"), min_history=min_history,
+                    grade_edges=_edges(grade_edges))
     _spark_master(engine, spark_master)
     if outcomes is not None and outcomes != "loans":
         from .risk.outcomes import OutcomeFile
@@ -573,6 +579,21 @@ def _date(text: str | None, flag: str):
         return pd.Timestamp(text)
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a date (expected YYYY-MM-DD)", param_hint=flag) from None
+
+
+LOWER = "lower risk than most: "  # how `fthc.risk.estimator.reason_texts` opens the reasons of a low-risk customer
+
+
+def _edges(text: str | None):
+    if text is None:
+        return None
+    from .risk.grades import check_edges
+
+    try:
+        return check_edges(float(x) for x in text.split(",") if x.strip())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc).replace("could not convert string to float", "not a number"),
+                                 param_hint="--grade-edges") from None
 
 
 def _spark_master(engine: str, master: str) -> None:
@@ -621,8 +642,11 @@ def print_segments(r: dict, title: str = "segments") -> None:
         v = view["summary"]
         console.print(Text(f"inclusion: {v['invisible_in_favourable']:,} of the {v['invisible']:,} customers without "
                            f"a credit history sit in segments whose rate's 95% interval is at or below the "
-                           f"portfolio's {v['portfolio_rate']:.1%} (inclusion.csv); every one of them has a risk "
-                           "and a grade in assignments.csv"))
+                           f"portfolio's {v['portfolio_rate']:.1%} (inclusion.csv); "
+                           + ("every one of them has" if v["graded"] == v["invisible"] else
+                              f"{v['graded']:,} of them have") + " a risk and a grade in assignments.csv"
+                           + (f" (the others: too short a history, or none, in the window)"
+                              if v["graded"] < v["invisible"] else "")))
 
 
 @main.command("assign", epilog=example(
@@ -735,14 +759,20 @@ def explain_cmd(model_dir, data, customer, mapping, customer_col, time_col, amou
     lines += [f"  {i + 1}. " + e["segmenter"].reasons_.phrases([r]) for i, r in enumerate(e["reasons"])]
     if "risk" in row and pd.notna(row["risk"]):
         est = e["segmenter"].outcome_model_
-        lines.append(f"estimated risk {row['risk']:.1%} (5-95%: {row['risk_low']:.1%}-{row['risk_high']:.1%}), "
-                     f"grade {int(row['risk_grade'])} of {len(est.grades_.table)}; the portfolio's rate "
+        lines.append(f"estimated risk {row['risk']:.1%} (90% interval {row['risk_low']:.1%}-{row['risk_high']:.1%}), "
+                     f"grade {int(row['risk_grade'])} of the master scale's {len(est.grades_.table)} "
+                     f"(estimated risk {est.grades_.band(int(row['risk_grade']))}); the portfolio's rate "
                      f"{est.portfolio_rate_:.1%}")
         if row.get("has_outcome"):
             lines.append(f"known outcome: {'positive (defaulted)' if row['outcome'] == 1 else 'negative (repaid)'}; "
                          "its risk comes from a model that never saw this outcome")
-        lines.append("what raises its risk most against the portfolio:")
-        lines += [f"  {i + 1}. {text}" for i, text in enumerate(str(row["risk_reasons"]).split("; "))]
+        reasons = str(row["risk_reasons"])
+        lower = reasons.startswith(LOWER)
+        lines.append("lower risk than most; what lowers it most against the portfolio:" if lower else
+                     "what raises its risk most against the portfolio:" if est.has_signal else "risk:")
+        lines += [f"  {i + 1}. {text}" for i, text in enumerate(reasons.removeprefix(LOWER).split("; "))]
+    elif "risk_reasons" in row:
+        lines.append(f"no risk estimated: {row['risk_reasons']}")
     for line in lines:
         console.print(Text(line))
 

@@ -99,15 +99,108 @@ def test_customers_without_an_outcome_are_scored_on_the_same_window_length(fitte
     assert (seg.cutoffs_.loc[none, "start"] == pd.Timestamp("2021-12-01")).all()
 
 
-def test_grades_are_monotone_merged_where_not_separated_and_one_without_signal():
+def test_grades_are_a_fixed_master_scale_whatever_the_outcomes():
+    """Grades are bands of estimated risk fixed in advance: the same edges for any data, each grade's observed rate
+    (with its interval and whether it rests on enough outcomes) beside it; a bank's own edges where given."""
+    from fthc.risk.grades import MASTER_SCALE, MIN_OUTCOMES
+
     rng = np.random.default_rng(0)
-    risk = rng.random(3000)
+    risk = rng.random(3000) * 0.7
     y = (rng.random(3000) < risk).astype(int)
-    g = fit_grades(risk, y)
-    assert 2 <= len(g.table) <= 8 and g.table["rate"].is_monotonic_increasing
-    assert np.array_equal(g.grade(np.sort(risk)), np.sort(g.grade(risk)))
-    flat = fit_grades(rng.random(400), rng.integers(0, 2, 400))
-    assert len(flat.table) <= 2
+    g, other = fit_grades(risk, y), fit_grades(rng.random(400) * 0.3, rng.integers(0, 2, 400))
+    assert list(g.edges) == list(MASTER_SCALE) == list(other.edges) and len(g.table) == len(MASTER_SCALE) + 1
+    assert np.array_equal(g.grade(risk), np.searchsorted(MASTER_SCALE, risk) + 1)
+    assert g.grade([0.005, 0.01, 0.0101, 0.59, 0.61, np.nan]).tolist() == [1, 1, 2, 9, 10, 0]
+    used = g.used
+    assert (used["enough"] == (used["customers"] >= MIN_OUTCOMES)).all()
+    calibrated = used[used["enough"]]  # y drawn at the risk itself: each grade's interval meets its band
+    assert ((calibrated["rate_low"] <= calibrated["risk_to"]) & (calibrated["rate_high"] >= calibrated["risk_from"])).all()
+    assert ((used["rate_low"] <= used["rate"]) & (used["rate"] <= used["rate_high"])).all()
+    assert g.band(5) == "4.6-7.7%" and g.band(10) == "60-100%"
+    own = fit_grades(risk, y, (0.05, 0.2, 0.4))
+    assert len(own.table) == 4 and own.grade([0.1]).tolist() == [2]
+    with pytest.raises(ValueError, match="increasing probabilities"):
+        fit_grades(risk, y, (0.2, 0.1))
+
+
+def test_a_refit_moves_a_grade_only_where_the_risk_crosses_an_edge(fitted):
+    seg, tx, outcomes = fitted
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        other = fthc.Segmenter(k=3, risk_weight=0, seed=1).fit(tx, outcomes=outcomes)
+    a, b = seg.risk_, other.risk_
+    scale = np.asarray(seg.outcome_model_.grades_.edges)
+    assert list(scale) == list(other.outcome_model_.grades_.edges)
+    moved = a["risk_grade"] != b["risk_grade"]
+    crossed = np.searchsorted(scale, a["risk"]) != np.searchsorted(scale, b["risk"])
+    assert (moved == crossed).all()
+
+
+def test_thin_histories_get_no_grade_are_not_learnt_and_are_counted():
+    """Customers with 2 months of history in their window: 'insufficient history', no risk or grade, left out
+    of the outcome model, counted in the notes; window_months says how many months each window held."""
+    tx, outcomes = bank()
+    thin = [0, 1, 2, 200, 201]  # 0-2 have an outcome (dated REF), 200-201 none (scored at the data's end)
+    late = ((tx["customer_id"].isin([0, 1, 2]) & (tx["timestamp"] < REF - pd.DateOffset(months=2))) |
+            (tx["customer_id"].isin([200, 201]) & (tx["timestamp"] < tx["timestamp"].max() - pd.DateOffset(months=2))))
+    tx = tx[~late]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = fthc.Segmenter(k=3, risk_weight=0).fit(tx, outcomes=outcomes)
+    r = seg.risk_
+    assert r.loc[thin, "risk"].isna().all() and (r.loc[thin, "risk_grade"] == 0).all()
+    assert r.loc[thin, "risk_reasons"].str.startswith("insufficient history: 2 months").all()
+    assert (r.loc[thin, "window_months"] == 2).all() and (r.drop(index=thin)["window_months"] >= 6).all()
+    assert not set(thin) & set(seg.outcome_model_.fold_.index)
+    assert any("3 customers with an outcome have fewer than 6 months" in n for n in seg.notes_)
+    assert any("5 customers have fewer than 6 months of history" in n for n in seg.notes_)
+    looser = fthc.Segmenter(k=3, risk_weight=0, min_history=2).fit(tx, outcomes=outcomes)
+    assert looser.risk_.loc[thin, "risk"].notna().all()
+
+
+def test_a_small_book_without_signal_gets_the_portfolios_rate_said_plainly(tmp_path):
+    """60 outcomes of pure chance: no model is graded and explained; every customer gets the portfolio's rate and
+    one grade, the reasons and the summary say why."""
+    tx, outcomes = bank(n=100)
+    rng = np.random.default_rng(5)
+    outcomes["default"] = (rng.random(len(outcomes)) < 0.3).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = fthc.Segmenter(k=3).fit(tx, outcomes=outcomes)
+    est = seg.outcome_model_
+    assert not est.has_signal and seg.risk_weight_ == 0
+    assert np.allclose(seg.risk_["risk"], est.portfolio_rate_) and seg.risk_["risk_grade"].nunique() == 1
+    assert seg.risk_["risk_reasons"].str.startswith("no risk pattern found").all()
+    from fthc.reports.risk_report import risk_summary
+
+    assert "no pattern beyond the portfolio's rate" in risk_summary(seg)["lines"][0]
+
+
+def test_reasons_are_on_the_risk_raising_side_one_per_concept(fitted):
+    """Each reason's value lies on the side of the portfolio's median that raises risk (or, for a customer below
+    the portfolio's rate, lowers it), lagged months of one measure are one reason, and no missing value is one."""
+    from fthc.risk.estimator import concept, reason_texts
+
+    seg, _, _ = fitted
+    est = seg.outcome_model_
+    texts = seg.risk_["risk_reasons"].dropna()
+    low = texts.str.startswith("lower risk than most")
+    assert low.any() and (~low).any()
+    assert (seg.risk_.loc[low[low].index, "risk"] < est.portfolio_rate_ + 0.05).all()
+    for text in texts:
+        lagged = [w for w in ("money in ", "money out ", "month-end balance ") if text.count(w + "last month") +
+                  sum(text.count(f"{w}{k} months back") for k in range(2, 7)) > 1]
+        assert not lagged, text
+    names = ["in_1", "in_2", "balance_low"]
+    values = np.array([[0.5, 0.4, 0.3], [0.5, 0.4, 0.3]])
+    X = np.array([[100.0, 50.0, 900.0], [100.0, np.nan, -50.0]])
+    medians = np.array([200.0, 200.0, 100.0])
+    sides = np.array([-1.0, -1.0, -1.0])  # less money in, a lower balance: more risk
+    got = reason_texts(values, X, names, medians, sides, np.array([False, False]), None)
+    assert got[0] == "money in last month 100 (portfolio median 200)"  # one concept; the balance is above median
+    first, second = got[1].split("; ")  # the missing month is no reason; the balance below its median is one
+    assert first == "money in last month 100 (portfolio median 200)" and second.split(" (")[0].endswith("-50")
+    assert concept("in_3") == "in" and concept("balance_low") == "balance_low"
 
 
 def test_a_segment_of_two_repaid_outcomes_is_never_favourable():
@@ -147,7 +240,7 @@ def test_risk_reasons_and_explain_of_a_defaulted_customer(fitted, tmp_path):
                                   str(defaulted)])
     assert r.exit_code == 0, r.output
     assert "known outcome: positive" in r.output and "the portfolio's rate" in r.output
-    assert "what raises its risk most against the portfolio" in r.output and "grade" in r.output
+    assert "against the portfolio" in r.output and "grade" in r.output and "90% interval" in r.output
 
 
 @pytest.mark.parametrize("kind", ["boosted", "logistic"])

@@ -146,7 +146,7 @@ def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = 
     measures, inputs, risk = seg._scored_inputs(data)
     ids = measures.index
     key = customer
-    if np.issubdtype(ids.dtype, np.integer):
+    if pd.api.types.is_integer_dtype(ids.dtype):
         if not str(customer).lstrip("-").isdigit():
             raise DataError(f"customer {customer!r} is not among the customers (their ids are integers)",
                             file=str(data))
@@ -156,7 +156,10 @@ def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = 
                             f"writes its integer ids without leading zeros or signs: did you mean {str(key)!r}?)",
                             file=str(data))
     if key not in ids:
-        raise DataError(f"customer {customer!r} is not among the {len(ids):,} customers", file=str(data))
+        near = [str(i) for i in ids if str(i).lstrip("0") == str(customer).lstrip("0")][:3] \
+            if not pd.api.types.is_integer_dtype(ids.dtype) else []
+        hint = f" (ids are matched exactly: did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
+        raise DataError(f"customer {customer!r} is not among the {len(ids):,} customers{hint}", file=str(data))
     one = measures.loc[[key]]
     row = seg._assignments(one, seg.model_.transform(one if seg.representation_ == "behaviour" else
                                                      _subset(inputs, ids.get_loc(key))),

@@ -55,6 +55,7 @@ class Dataset:
     lenient: bool = False
     report: ReadReport = field(default_factory=ReadReport)
     berka: None = None
+    until: pd.Timestamp | None = None  # point in time (`--as-of`): transactions at or after it are left out
     _transactions: pd.DataFrame | None = field(default=None, repr=False)
     _spill: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
     _spill_buckets: bool = field(default=False, repr=False)
@@ -74,7 +75,8 @@ class Dataset:
         """The data as `engine`'s canonical relation, made once per engine."""
         key = engine  # the engine itself (an id could be reused by a new engine once this one is gone)
         if getattr(self, "_relation", (None, None))[0] is not key:
-            self._relation = (key, self.engine_source(engine))
+            relation = self.engine_source(engine)
+            self._relation = (key, relation if self.until is None else engine.until(relation, self.until))
         return self._relation[1]
 
     def sums(self, engine, as_of: pd.Series | None = None) -> pd.DataFrame:
@@ -126,8 +128,10 @@ class Dataset:
         if self._transactions is None:
             from .partitioned import read_dataset
 
-            self._transactions, _, _ = read_dataset(self.path, self.mapping, lenient=self.lenient,
-                                                     report=self.report)
+            tx, _, _ = read_dataset(self.path, self.mapping, lenient=self.lenient, report=self.report)
+            if self.until is not None:
+                tx = tx[(tx["timestamp"] < self.until).to_numpy()].reset_index(drop=True)
+            self._transactions = tx
         return self._transactions
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ assign, the grid runner and `fthc.Segmenter` alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +142,27 @@ def from_frame(df: pd.DataFrame, mapping: ColumnMapping | None = None, *, lenien
     return Source(tx, None, report, mapping, "DataFrame", mapping.currency)
 
 
+def as_of_end(as_of) -> pd.Timestamp:
+    """The exclusive end of what is known on `as_of`: the day after it (the data is complete to that day)."""
+    day = pd.Timestamp(as_of)
+    if day.tz is not None:
+        day = day.tz_localize(None)
+    return day.normalize() + pd.Timedelta(days=1)
+
+
+def cut_source(source, as_of):
+    """The data as it stood on `as_of` (`--as-of`, point in time): every transaction after that day left out,
+    whatever the source (a frame in memory, or Parquet files an engine reads where they lie)."""
+    from .dataset import Dataset
+
+    end = as_of_end(as_of)
+    if isinstance(source, Dataset):
+        return replace(source, until=end, _transactions=None, _spill=None)
+    ts = source.transactions["timestamp"]
+    bound = end.tz_localize(ts.dt.tz) if getattr(ts.dt, "tz", None) is not None else end
+    return replace(source, transactions=source.transactions[(ts < bound).to_numpy()].reset_index(drop=True))
+
+
 def as_source(data, mapping: ColumnMapping | None = None, *, lenient: bool = False):
     """A `Source` (or a `Dataset` of Parquet files) from a DataFrame, a path, or a source already made."""
     from .dataset import Dataset, open_dataset
@@ -157,4 +178,4 @@ def as_source(data, mapping: ColumnMapping | None = None, *, lenient: bool = Fal
                     expected="a DataFrame, or the path of a Berka folder, a CSV/Parquet file or a Parquet folder")
 
 
-__all__ = ["Source", "as_source", "from_frame", "load_source", "load_transactions"]
+__all__ = ["Source", "as_of_end", "as_source", "cut_source", "from_frame", "load_source", "load_transactions"]

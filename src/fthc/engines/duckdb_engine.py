@@ -125,6 +125,15 @@ class DuckDBEngine:
         self._gaps[f"{name}_dataset"] = bool(0 < missing < got["rows"])
         return f"{name}_dataset"
 
+    def until(self, source: str, end: pd.Timestamp) -> str:
+        """`source` as known before `end` (exclusive): a view of the transactions before it."""
+        view = f"{source}_until"
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source} "
+                         f"WHERE timestamp < TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
+        if source in self._gaps:  # unknown stays unknown (computed where needed)
+            self._gaps[view] = self._gaps[source]
+        return view
+
     def sums(self, source: str, as_of: pd.Series | None = None) -> pd.DataFrame:
         """The `CUSTOMER` sums (index: customer_id, sorted) of a canonical source view; with `as_of` (customer
         id -> cutoff time), only those customers, each from its transactions before its cutoff."""

@@ -26,6 +26,12 @@ class PandasEngine:
     def files_source(self, files, name: str = "canonical") -> "Buckets":
         return Buckets(list(files))
 
+    def until(self, source, end: pd.Timestamp):
+        """`source` as known before `end` (exclusive)."""
+        if isinstance(source, Buckets):
+            return Buckets(source.files, end)
+        return source[(source["timestamp"] < end).to_numpy()]
+
     def sums(self, source: pd.DataFrame, as_of: pd.Series | None = None) -> pd.DataFrame:
         """The `CUSTOMER` sums of a canonical table; with `as_of` (customer id -> cutoff), those customers only,
         each from its transactions before its cutoff."""
@@ -98,11 +104,12 @@ def _ends(as_of) -> pd.Series | None:
 class Buckets:
     """Canonical Parquet files, each holding whole customers, read one at a time."""
 
-    def __init__(self, files: list):
-        self.files = files
+    def __init__(self, files: list, until: pd.Timestamp | None = None):
+        self.files, self.until = files, until
 
     def frames(self):
         from ..data.partitioned import read_bucket
 
         for f in self.files:
-            yield read_bucket(f)
+            tx = read_bucket(f)
+            yield tx if self.until is None else tx[(tx["timestamp"] < self.until).to_numpy()]

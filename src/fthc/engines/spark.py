@@ -165,6 +165,15 @@ class SparkEngine:
         self._gaps[f"{name}_dataset"] = bool(0 < missing < got["rows"])
         return f"{name}_dataset"
 
+    def until(self, source: str, end: pd.Timestamp) -> str:
+        """`source` as known before `end` (exclusive): a view of the transactions before it."""
+        view = f"{source}_until"
+        self.spark.sql(f"SELECT * FROM {source} WHERE timestamp < TIMESTAMP_NTZ '{end:%Y-%m-%d %H:%M:%S}'"
+                       ).createOrReplaceTempView(view)
+        if source in self._gaps:  # unknown stays unknown (computed where needed)
+            self._gaps[view] = self._gaps[source]
+        return view
+
     def sums_frame(self, source: str, as_of: pd.Series | None = None):
         """The `CUSTOMER` sums as a Spark DataFrame (the customer-months kept as the view `customer_months`)."""
         spark = self.spark

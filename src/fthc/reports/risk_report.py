@@ -19,6 +19,18 @@ def judged_rate(seg) -> float:
     return portfolio_rate(seg.outcome_check_["by_segment"], learnt)
 
 
+def grades_words(table: pd.DataFrame) -> str:
+    """The grades customers with an outcome fall in, in one phrase: 'grades 4-8 of the master scale's 10 (observed
+    rates 3%, 9%, 15%, 28%, 51%)'."""
+    used = table[table["customers"] > 0]
+    if not len(used):
+        return f"no customer with an outcome in any of the master scale's {len(table)} grades"
+    span = f"grade {used.index[0]}" if len(used) == 1 else f"grades {used.index[0]}-{used.index[-1]}"
+    rates = ", ".join(f"{r.rate:.0%}" + ("" if r.enough else "*") for r in used.itertuples())
+    few = "; * fewer than 30 outcomes" if not used["enough"].all() else ""
+    return f"{span} of the master scale's {len(table)} (observed rates {rates}{few})"
+
+
 def risk_summary(seg) -> dict | None:
     """Tables, lines and page text of the outcomes, or None when there are none."""
     from ..risk.inclusion import evidence
@@ -33,13 +45,21 @@ def risk_summary(seg) -> dict | None:
     table["evidence"] = [evidence(r, overall) for _, r in table.iterrows()]
     lines = []
     grades_line = ""
-    if learnt:
+    signal = c.get("signal") or {"beats": True}
+    if learnt and not signal["beats"]:
+        lines.append(f"risk: no pattern beyond the portfolio's rate in the outcomes of {c['customers_with_outcome']:,} "
+                     f"customers ({source}): {c['model']}, chosen by nested cross-validation, scored out of fold "
+                     f"AUC {signal['auc']:.3f} (95% {signal['auc_low']:.3f}-{signal['auc_high']:.3f}) and log-loss "
+                     f"{signal['logloss']:.3f} against {signal['logloss_base']:.3f} for the portfolio's rate alone; "
+                     f"so every customer is given the portfolio's rate {seg.outcome_model_.portfolio_rate_:.1%}, one "
+                     "grade, and no reasons (more outcomes, or another --window, may find one)")
+        lines.append(f"{grades_words(c['grades'])}")
+        lines.append(f"segment-only AUC {_auc(c['segment_auc'])} with {seg.risk_why_ or 'risk weight 0'}")
+    elif learnt:
         lines.append(f"risk: outcomes of {c['customers_with_outcome']:,} customers ({source}) learnt by "
                      f"{c['model']} chosen by nested cross-validation; per-customer AUC {_auc(c['customer_auc'])}; "
                      f"Brier score {c['brier']:.3f} (the overall rate alone: {c['brier_base']:.3f})")
-        g = c["grades"]
-        grades_line = (f"{len(g)} risk grade{'s' if len(g) > 1 else ''} (rates "
-                       + ", ".join(f"{r.rate:.0%}" for r in g.itertuples()) + f"): AUC {_auc(c['grade_auc'])}")
+        grades_line = f"{grades_words(c['grades'])}: AUC {_auc(c['grade_auc'])}"
         lines.append(grades_line)
         lines.append(f"segment-only AUC {_auc(c['segment_auc'])} with {seg.risk_why_ or 'risk weight 0'}"
                      + (f"; the unsupervised segments: {c['unsupervised_auc']:.3f}" if "unsupervised_auc" in c
@@ -66,11 +86,13 @@ def risk_summary(seg) -> dict | None:
     segment_grades = None
     if learnt:
         g = c["grades"]
-        md += ["", "Risk grades (cut on the portfolio's out-of-fold risk; neighbours merged where their rates are "
-               "not separated):", "", "| grade | estimated risk | customers with an outcome | rate | 95% interval |",
+        md += ["", f"Risk grades on the master scale ({len(g)} fixed bands of estimated risk, the same for every fit; "
+               "observed rates of the customers with an outcome, each by its out-of-fold risk):", "",
+               "| grade | estimated risk | customers with an outcome | observed rate | 95% interval |",
                "| --- | --- | --- | --- | --- |"]
-        md += [f"| {i} | {r.risk_from:.1%}-{r.risk_to:.1%} | {r.customers:,} | {r.rate:.1%} | "
-               f"{r.rate_low:.1%}-{r.rate_high:.1%} |" for i, r in g.iterrows()]
+        md += [f"| {i} | {r.risk_from:.1%}-{r.risk_to:.1%} | {r.customers:,} | "
+               + (f"{r.rate:.1%} | {r.rate_low:.1%}-{r.rate_high:.1%}" + ("" if r.enough else " (few outcomes)")
+                  if r.customers else "- | -") + " |" for i, r in g.iterrows()]
         cal = c["calibration"]
         md += ["", "Calibration (customers with an outcome, out of fold, by decile of estimated risk):", "",
                "| decile | customers | mean estimate | observed |", "| --- | --- | --- | --- |"]

@@ -244,6 +244,7 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
         if check.get("grades") is not None:
             g = check["grades"]
             parts.append("<h3>Risk grades</h3><p>" + esc(risk.get("grades_line", "")) + "</p>")
+            g = g[g["customers"] > 0]  # the grades of the scale this portfolio's outcomes fall in
             parts.append(_table(g[["risk_from", "risk_to", "customers", "positives", "rate", "rate_low", "rate_high"]]
                                 .rename(columns={"risk_from": "estimated risk from", "risk_to": "to",
                                                  "customers": "customers with an outcome", "rate": "observed rate",

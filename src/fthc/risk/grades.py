@@ -1,12 +1,15 @@
-"""Risk grades: at most `MAX_GRADES` bands of the portfolio's estimated risk (not within a segment), each with its
-observed outcome rate and interval, in increasing order of rate, two neighbours merged wherever the data cannot
-tell them apart.
+"""Risk grades on a master scale: fixed bands of estimated probability of the outcome, the same for every seed,
+refit, period and portfolio, as a lender's rating scale is (a bank's own edges by `--grade-edges`).
 
-Fitted on the customers with an outcome, each by its out-of-fold risk: start from equal-count bands of risk;
-while some neighbours are not separated, merge the pair least separated. Two neighbours are separated when, over
-`RESAMPLES` bootstrap resamples of their customers, the higher band's rate exceeds the lower's in at least 95% of
-them (a one-sided 5% test). So the grades are monotone by construction, and each step up means a higher rate on
-this data. Every customer gets the grade its risk falls in (grade 1: the lowest risk).
+The default scale (`MASTER_SCALE`, docs/methods.md) has geometric edges from 1% to 60%: each grade's upper edge is
+about 1.67 times the one below, so a step of one grade means the same relative change of risk anywhere on the
+scale, and the grades stay fine where most customers of a retail book sit (5-40%). A customer's grade is the band
+its estimated risk falls in (grade 1: the lowest risk); a refit moves a customer's grade only where its risk
+crosses an edge. Nothing is cut on the outcomes, so no grade is fitted to the noise of the data it is shown on.
+
+What each grade is observed to do comes from the customers with an outcome, each by its out-of-fold risk: how many
+fall in it, their rate with a 95% Wilson interval, and whether that rests on enough outcomes (`MIN_OUTCOMES`) to be
+read as the grade's rate.
 """
 
 from __future__ import annotations
@@ -18,62 +21,73 @@ import pandas as pd
 
 from .intervals import wilson_interval
 
-MAX_GRADES = 8
-RESAMPLES = 400
-SEPARATED = 0.95
+# upper edges of grades 1..9 (grade 10: above 60%), rounded to what a credit policy would write
+MASTER_SCALE = (0.01, 0.017, 0.028, 0.046, 0.077, 0.13, 0.21, 0.36, 0.60)
+MIN_OUTCOMES = 30  # customers with an outcome a grade's observed rate rests on before it is read as that grade's
+
+
+def check_edges(edges) -> tuple[float, ...]:
+    """A scale's edges: increasing probabilities strictly between 0 and 1 (else a ValueError saying so)."""
+    e = tuple(float(x) for x in edges)
+    if not e or any(not 0 < x < 1 for x in e) or any(b <= a for a, b in zip(e, e[1:])):
+        raise ValueError(f"grade edges must be increasing probabilities between 0 and 1 (e.g. 0.02,0.05,0.1,0.2), "
+                         f"got {', '.join(f'{x:g}' for x in e) or 'none'}")
+    return e
 
 
 @dataclass
 class Grades:
-    cuts: np.ndarray  # inner boundaries of risk, increasing: grade g holds cuts[g-2] < risk <= cuts[g-1]
-    table: pd.DataFrame  # per grade: risk_from, risk_to, customers, positives, rate, rate_low, rate_high
+    """The master scale and what the customers with an outcome did in each of its grades."""
+
+    edges: np.ndarray  # upper edges of grades 1..G-1: grade g holds edges[g-2] < risk <= edges[g-1]
+    table: pd.DataFrame  # per grade: risk_from, risk_to, customers, positives, rate, rate_low, rate_high, enough
 
     def grade(self, risk) -> np.ndarray:
         """The grade (1..G) of each risk; a missing risk has grade 0."""
         r = np.asarray(risk, dtype=np.float64)
-        g = np.searchsorted(self.cuts, r, side="left") + 1
+        g = np.searchsorted(self.edges, r, side="left") + 1
         return np.where(np.isnan(r), 0, g).astype(np.int64)
 
+    @property
+    def used(self) -> pd.DataFrame:
+        """The grades that customers with an outcome fall in."""
+        return self.table[self.table["customers"] > 0]
+
+    def band(self, grade: int) -> str:
+        """A grade's band of estimated risk in words, e.g. '7.7-13%'."""
+        r = self.table.loc[grade]
+        return f"{_pct(r['risk_from'])[:-1]}-{_pct(r['risk_to'])}"
+
     def to_dict(self) -> dict:
-        return {"cuts": self.cuts.tolist(), "table": self.table.reset_index().to_dict(orient="list")}
+        return {"edges": self.edges.tolist(), "table": self.table.reset_index().to_dict(orient="list")}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Grades":
-        return cls(np.asarray(d["cuts"], dtype=np.float64), pd.DataFrame(d["table"]).set_index("grade"))
+        table = pd.DataFrame(d["table"]).set_index("grade")
+        if "enough" not in table:
+            table["enough"] = table["customers"] >= MIN_OUTCOMES
+        return cls(np.asarray(d.get("edges", d.get("cuts")), dtype=np.float64), table)
 
 
-def _separation(y_lo: np.ndarray, y_hi: np.ndarray, rng: np.random.Generator) -> float:
-    """Share of bootstrap resamples in which the higher band's rate is above the lower's."""
-    lo = rng.choice(y_lo, (RESAMPLES, len(y_lo))).mean(1)
-    hi = rng.choice(y_hi, (RESAMPLES, len(y_hi))).mean(1)
-    return float((hi > lo).mean())
+def _pct(p: float) -> str:
+    return f"{p * 100:.2g}%" if p * 100 < 10 else f"{p * 100:.0f}%"
 
 
-def fit_grades(risk, y, max_grades: int = MAX_GRADES, seed: int = 0) -> Grades:
-    """Grades from the out-of-fold `risk` of the customers with an outcome `y` (see the module)."""
+def fit_grades(risk, y, edges=MASTER_SCALE) -> Grades:
+    """The scale `edges` with the observed rate of each grade among the customers with an outcome `y`, each by its
+    out-of-fold `risk`."""
+    edges = np.asarray(check_edges(edges))
     risk, y = np.asarray(risk, dtype=np.float64), np.asarray(y).astype(int)
-    order = np.argsort(risk, kind="stable")
-    bands = [b for b in np.array_split(order, min(max_grades, len(risk))) if len(b)]
-    # bands split where risk ties across a boundary would put equal risks in two grades: join those
-    merged: list[np.ndarray] = []
-    for b in bands:
-        if merged and risk[merged[-1]].max() >= risk[b].min():
-            merged[-1] = np.r_[merged[-1], b]
-        else:
-            merged.append(b)
-    bands = merged
-    rng = np.random.default_rng(seed)
-    while len(bands) > 1:
-        sep = [_separation(y[bands[i]], y[bands[i + 1]], rng) for i in range(len(bands) - 1)]
-        worst = int(np.argmin(sep))
-        if sep[worst] >= SEPARATED:
-            break
-        bands[worst] = np.r_[bands[worst], bands.pop(worst + 1)]
-    cuts = np.array([risk[b].max() for b in bands[:-1]])
+    grades = Grades(edges, pd.DataFrame())
+    g = grades.grade(risk)
+    bounds = np.r_[0.0, edges, 1.0]
     rows = []
-    for g, b in enumerate(bands, start=1):
-        k, n = int(y[b].sum()), len(b)
+    for grade in range(1, len(edges) + 2):
+        inside = g == grade
+        k, n = int(y[inside].sum()), int(inside.sum())
         lo, hi = wilson_interval(k, n)
-        rows.append({"grade": g, "risk_from": float(risk[b].min()), "risk_to": float(risk[b].max()),
-                     "customers": n, "positives": k, "rate": k / n, "rate_low": lo, "rate_high": hi})
-    return Grades(cuts, pd.DataFrame(rows).set_index("grade"))
+        rows.append({"grade": grade, "risk_from": bounds[grade - 1], "risk_to": bounds[grade], "customers": n,
+                     "positives": k, "rate": k / n if n else np.nan, "rate_low": lo, "rate_high": hi,
+                     "enough": n >= MIN_OUTCOMES})
+    grades.table = pd.DataFrame(rows).set_index("grade")
+    return grades

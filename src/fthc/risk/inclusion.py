@@ -54,5 +54,6 @@ def inclusion(assignments: pd.DataFrame, by_segment: pd.DataFrame, portfolio: fl
                      "segment_rate", "portfolio_rate"]].sort_values(["risk", "segment"])
     summary = {"portfolio_rate": portfolio, "favourable": good, "invisible": int(len(invisible)),
                "invisible_in_favourable": int(len(listed)),
+               "graded": int((invisible["risk_grade"] > 0).sum()) if "risk_grade" in invisible else 0,
                "below_portfolio_risk": int((listed["risk_high"] <= portfolio).sum())}
     return {"table": listed, "summary": summary, "by_segment": by_segment}

@@ -60,6 +60,7 @@ def outcome_check(seg, known, as_of: pd.DataFrame) -> dict:
 
         out["calibration"] = calibration_table(y, oof["risk"].to_numpy())
         out["model"] = est.model_.chosen_
+        out["signal"] = est.signal_
         out["model_choice"] = est.model_.choice_
         if seg.risk_choice_ is not None and 0.0 in seg.risk_choice_.index:
             out["unsupervised_auc"] = float(seg.risk_choice_.loc[0.0, "segment_auc"])

@@ -9,16 +9,25 @@ import pandas as pd
 
 from .estimator import RiskEstimator
 
-RISK_COLUMNS = ["risk", "risk_low", "risk_high", "risk_grade", "risk_reasons", "has_outcome", "outcome"]
+RISK_COLUMNS = ["risk", "risk_low", "risk_high", "risk_grade", "risk_reasons", "window_months", "has_outcome",
+                "outcome"]
 
 
 def score(est: RiskEstimator, inputs: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
     """Risk, interval, grade, log-odds and risk reasons of the customers of `index`, given by their window's
     inputs (a customer whose outcome was learnt is scored by its own fold's model, never by one that saw it; one
     without a window has no risk)."""
-    scored = est.score(inputs).join(est.reasons(inputs)[["risk_reasons"]]).reindex(index)
+    months = inputs["months"] if "months" in inputs else pd.Series(np.inf, index=inputs.index)
+    enough = inputs[(months >= est.min_history).to_numpy()]
+    scored = est.score(enough).join(est.reasons(enough)[["risk_reasons"]]).reindex(index)
     scored["risk_grade"] = scored["risk_grade"].fillna(0).astype(np.int64)
+    window = months.reindex(index)
+    thin = (window.notna() & (window < est.min_history)).to_numpy()
+    scored.loc[thin, "risk_reasons"] = [f"insufficient history: {m:.0f} month{'s' if m != 1 else ''} in the window "
+                                        f"(at least {est.min_history} needed): no risk or grade estimated"
+                                        for m in window[thin]]
     scored["risk_reasons"] = scored["risk_reasons"].fillna("no transactions in the window: no risk estimated")
+    scored["window_months"] = window.fillna(0).clip(upper=1e6).astype(np.int64).to_numpy()
     outcome = est.outcomes_.reindex(index)
     scored["has_outcome"], scored["outcome"] = outcome.notna().to_numpy(), outcome.to_numpy()
     return scored
@@ -32,17 +41,22 @@ class SegmentRisk:
     `logit_` (each fitted customer's cross-fitted log-odds; the mean where it has no window), `unscored_` (how
     many have no window)."""
 
-    def __init__(self, kind: str = "boosted", seed: int = 0, currency: str | None = None):
-        self.kind, self.seed, self.currency = kind, seed, currency
+    def __init__(self, kind: str = "boosted", seed: int = 0, currency: str | None = None, grade_edges=None,
+                 min_history: int | None = None):
+        self.kind, self.seed, self.currency, self.grade_edges = kind, seed, currency, grade_edges
+        self.min_history = min_history
 
     def fit(self, inputs: pd.DataFrame, y: pd.Series, customers: pd.Index, outcomes: pd.Series) -> "SegmentRisk":
         """`inputs`: the window inputs of every customer with a window; `y`: the 0/1 outcomes learnt from (ids in
         `inputs`); `customers`: every fitted customer; `outcomes`: every known outcome (also of customers without
         a window, shown but not learnt)."""
-        est = RiskEstimator(self.kind, seed=self.seed, currency=self.currency)
+        est = RiskEstimator(self.kind, seed=self.seed, currency=self.currency,
+                            **{k: v for k, v in (("grade_edges", self.grade_edges),
+                                                 ("min_history", self.min_history)) if v is not None})
         self.estimator_ = est.fit(inputs.loc[y.index], y, population=inputs)
         scored = score(est, inputs, customers)
         self.unscored_ = int(scored["risk"].isna().sum())
+        self.thin_ = int(((scored["window_months"] > 0) & (scored["window_months"] < est.min_history)).sum())
         self.risk_ = scored[RISK_COLUMNS].copy()
         self.risk_["outcome"] = outcomes.reindex(customers)
         self.center_ = float(scored["logit"].mean())

@@ -21,6 +21,8 @@ def params_of(seg) -> dict[str, Any]:
     p.pop("method")
     p["columns"] = seg.column_mapping_
     p["ks"] = [min(seg.ks), max(seg.ks) + 1] if len(list(seg.ks)) else None
+    if p.get("as_of") is not None:  # a date as ISO text (JSON has no dates)
+        p["as_of"] = pd.Timestamp(p["as_of"]).isoformat()
     return p
 
 

@@ -28,7 +28,11 @@ def source_of(seg, X):
 
 def scored_inputs(seg, X):
     """The customers of `X`: their measures, the encoder's inputs, and their risk (or None)."""
+    from ..data.source import cut_source
+
     source = source_of(seg, X)
+    if seg.as_of is not None:  # a model fitted as of a date scores as of that date
+        source = cut_source(source, seg.as_of)
     measures, _, engine = read_measures(source, seg.engine)
     model = seg.model_
     spec = replace(model.series_spec_, seq_len=model.seq_len_) if model.series_spec_ is not None else None

@@ -34,6 +34,7 @@ from ..base import FthcEstimator
 from ..config import ClustererConfig, encoder_component, get_preset, make_head, preset
 from ..errors import DataError, FthcError, FthcWarning
 from ..features.window import WINDOW
+from ..risk.estimator import MIN_HISTORY
 from ..progress import announce
 from ..risk.segment_risk import RISK_COLUMNS, score
 from . import saved, scoring
@@ -42,7 +43,7 @@ from .describe import describe, name_segments
 from .inputs import MAX_STEPS, SHORT_HISTORY, chart_sample, encoder_inputs, history_notes, read_measures, source_notes
 from .profile import berka_context, profile_segments
 from .stability import REFITS, Stability
-from .windows import outcome_windows, window_of
+from .windows import enough_history, known_at, learnable_after_windows, outcome_windows, window_of
 
 KS = range(1, 9)
 SMALL_SEGMENTS = 10  # fewer customers than this per segment, on average, is warned about
@@ -89,12 +90,18 @@ class Segmenter(FthcEstimator):
         How much the outcome shapes the segments (`fthc.risk.aware`): "auto" (the stated rule), 0 (unsupervised).
     drop_duplicates : bool, default False
         Leave out exact duplicate rows (otherwise counted and kept).
-    risk_model : {"boosted", "logistic", "auto"}, default "boosted"
+    risk_model : {"boosted", "monotone", "logistic", "auto"}, default "boosted"
         The outcome model (`fthc.risk.model`), its hyperparameters chosen by nested cross-validation.
     window : int or None, default 12
         Months of history before each customer's reference date that every risk figure reads; None: all.
     as_of : date, optional
-        The reference date of customers without an outcome; None: the data's end.
+        A point in time: the data and the outcomes as they stood on that day (nothing later is read); the
+        reference date of customers without an outcome. None: the data's end.
+    min_history : int, default 6
+        Months of history in the window a customer needs for a risk and a grade (fewer: "insufficient history",
+        left out of the outcome model, counted in the notes).
+    grade_edges : sequence of float, optional
+        The master scale's edges of estimated risk (`fthc.risk.grades`); None: `MASTER_SCALE` (1% to 60%).
 
     Attributes
     ----------
@@ -138,11 +145,11 @@ class Segmenter(FthcEstimator):
                  engine: str = "duckdb", ks=KS, seed: int = 0, representation: str | None = None,
                  lenient: bool = False, refits: int = REFITS, currency: str | None = None,
                  risk_weight: float | str = "auto", drop_duplicates: bool = False, risk_model: str = "boosted",
-                 window: int | None = WINDOW, as_of=None):
+                 window: int | None = WINDOW, as_of=None, min_history: int = MIN_HISTORY, grade_edges=None):
         self.k, self.method, self.columns, self.engine, self.ks, self.seed = k, method, columns, engine, ks, seed
         self.representation, self.lenient, self.refits, self.currency = representation, lenient, refits, currency
         self.risk_weight, self.drop_duplicates, self.risk_model = risk_weight, drop_duplicates, risk_model
-        self.window, self.as_of = window, as_of
+        self.window, self.as_of, self.min_history, self.grade_edges = window, as_of, min_history, grade_edges
 
     # -- configuration ------------------------------------------------------------------------------------
     def _config(self) -> ClustererConfig:
@@ -173,7 +180,7 @@ class Segmenter(FthcEstimator):
         folder or glob of Parquet files), or a `fthc.data.Source`. `outcomes`: what the bank knows of some
         customers' credit (`fthc.risk.outcomes`): a file path, an `Outcomes`, a Series of 0/1 by customer id, or
         "loans" on a Berka folder."""
-        from ..data.source import as_source
+        from ..data.source import as_source, cut_source
         from ..estimator import Clusterer, FrozenEstimator
         from ..models.feature_encoder import FeatureEncoder
         from ..risk.outcomes import as_outcomes, judging_outcomes
@@ -184,6 +191,8 @@ class Segmenter(FthcEstimator):
         representation = self._representation(config)
         t0 = time.perf_counter()
         source = as_source(X, self._mapping(), lenient=self.lenient)
+        if self.as_of is not None:  # point in time: nothing after as_of is read, outcomes included
+            source = cut_source(source, self.as_of)
         self._reset()
         self.representation_ = representation
         self.column_mapping_ = source.mapping.to_dict() if source.mapping is not None else None
@@ -220,12 +229,14 @@ class Segmenter(FthcEstimator):
         self.risk_weight_, self.outcome_model_, self.risk_choice_ = 0.0, None, None
         as_of = None
         if known is not None:
+            known = known_at(known, self.as_of, self._warn)
             w = outcome_windows(source, engine, known, measures.index, self.window, self.as_of,
                                 self.outcomes_learn_, self._warn)
             self.cutoffs_, self.window_measures_, self.risk_inputs_ = w.cutoffs, w.measures, w.inputs
             self.as_of_sums_ = w.sums.loc[w.sums.index.intersection(known.y.index)]
             as_of = w.measures.loc[w.measures.index.intersection(known.y.index)]
             if self.outcomes_learn_:
+                as_of = enough_history(as_of, self.min_history, self.window, self.notes_)
                 self._fit_risk(known, as_of, measures, z, config, k)
         announce(f"fitting k={k}")
         model = Clusterer(config.replace(k=k), encoder=FrozenEstimator(encoder))
@@ -280,17 +291,24 @@ class Segmenter(FthcEstimator):
                                "model")
         ids = as_of.index
         y = known.y.loc[ids].astype(int)
+        learnable_after_windows(known, y, missing, self.window)
         announce(f"learning the outcome from {len(ids):,} customers ({int(y.sum()):,} positive; "
                  f"{self.risk_model} model, nested cross-validation)")
-        risk = SegmentRisk(self.risk_model, seed=self.seed, currency=self.currency_).fit(
+        risk = SegmentRisk(self.risk_model, self.seed, self.currency_, self.grade_edges, self.min_history).fit(
             self.risk_inputs_, y, measures.index, known.y)
         self.outcome_model_, self.outcomes_, self.risk_ = risk.estimator_, known, risk.risk_
         self.risk_center_, self.risk_scale_, self.fitted_logit_ = risk.center_, risk.scale_, risk.logit_
-        if risk.unscored_:
-            self.notes_.append(f"{risk.unscored_:,} customers have no transactions in their "
+        if risk.thin_:
+            self.notes_.append(f"{risk.thin_:,} customers have fewer than {self.min_history} months of history in "
+                               f"their {self.window or 'whole'}-month window: no risk or grade ('insufficient "
+                               "history' in their risk reasons)")
+        if risk.unscored_ - risk.thin_:
+            self.notes_.append(f"{risk.unscored_ - risk.thin_:,} customers have no transactions in their "
                                f"{self.window or 'whole'}-month window: no risk is estimated for them")
         if self.risk_weight == 0:
             self.risk_why_ = "risk weight 0, as asked"
+        elif not risk.estimator_.has_signal:
+            self.risk_why_ = "risk weight 0 (the outcome model found no pattern beyond the portfolio's rate)"
         elif HEADS.get(config.head.clustering).flag("refines_encoder") or self.representation_ != "behaviour":
             self.notes_.append(f"segments of the {self.method if isinstance(self.method, str) else 'configured'} "
                                "method are not made risk-aware (that needs the behaviour-feature space); the risk of "

@@ -23,13 +23,12 @@ class Windows:
 
 
 def reference_end(source, engine, as_of=None) -> pd.Timestamp:
-    """The reference date of customers without an outcome: `as_of`, or the day after the data's last whole
-    month."""
-    from ..features.window import data_end_cutoff, month_start
+    """The reference date of customers without an outcome: the day after the last whole month of the data, or of
+    what was known on `as_of`."""
+    from ..features.window import data_end_cutoff
 
-    if as_of is not None:
-        return month_start(pd.Timestamp(as_of))
-    return data_end_cutoff(source.last_timestamp(engine))
+    # `as_of` says the data is complete to that day: its month counts as whole when the day is the month's last
+    return data_end_cutoff(pd.Timestamp(as_of) if as_of is not None else source.last_timestamp(engine))
 
 
 def _assembled(cut: pd.DataFrame, sums: pd.DataFrame, month_rows: pd.DataFrame) -> Windows:
@@ -68,6 +67,24 @@ def period_windows(source, engine, cuts: list, months: int | None):
         yield cut, w
 
 
+def known_at(known, as_of, warn):
+    """The outcomes known on `as_of` (point in time): those dated after it are left out, counted and said."""
+    from ..data.source import as_of_end
+    from ..risk.outcomes import Outcomes
+
+    if as_of is None or known.date is None:
+        return known
+    late = known.date.index[(pd.to_datetime(known.date) >= as_of_end(as_of)).to_numpy()]
+    if not len(late):
+        return known
+    warn(f"{len(late):,} of the {len(known.y):,} outcomes in {known.source} are dated after the as-of date "
+         f"{pd.Timestamp(as_of):%Y-%m-%d} (e.g. " + ", ".join(repr(str(x)) for x in late[:3]) +
+         "): left out, as they were not known then")
+    keep = known.y.index.difference(late, sort=False)
+    return Outcomes(known.y.loc[keep], known.date.loc[keep], known.source, known.column, known.unknown,
+                    known.rows, known.unknown_examples)
+
+
 def outcome_windows(source, engine, known, customers: pd.Index, months: int | None, as_of, learn: bool,
                     warn) -> Windows:
     """The windows of the customers with an outcome (before its date) and, where outcomes are learnt, of every
@@ -87,3 +104,33 @@ def outcome_windows(source, engine, known, customers: pd.Index, months: int | No
     announce(f"behaviour of {len(reference):,} customers over their {months or 'whole'}-month window before "
              + ("their outcome's date" if not learn else "their reference date"))
     return window_of(source, engine, reference, months)
+
+
+def learnable_after_windows(known, y: pd.Series, missing: pd.Index, months: int | None) -> None:
+    """The rule of `fthc.risk.outcomes.MIN_EACH`, applied to what the windows leave to learn from: outcomes dated
+    outside the data have no history before them."""
+    from ..errors import DataError
+    from ..risk.outcomes import MIN_EACH
+
+    ones, zeros = int(y.sum()), int((y == 0).sum())
+    if ones >= MIN_EACH and zeros >= MIN_EACH:
+        return
+    where = ""
+    if len(missing) and known.date is not None:
+        dates = pd.to_datetime(known.date.loc[missing])
+        where = (f"; the {len(missing):,} without one are dated {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}: "
+                 "is the date column the outcome's own date, inside the transactions' span?")
+    raise DataError(f"too few outcomes to learn from: {len(y):,} of the {len(known.y):,} customers with an outcome "
+                    f"have transactions in the {months or 'whole'}-month window before its date ({ones} positive, "
+                    f"{zeros} negative){where}", file=known.source, column=known.column,
+                    expected=f"at least {MIN_EACH} of each with a history before the outcome's date")
+
+
+def enough_history(measures: pd.DataFrame, min_months: int, window: int | None, notes: list) -> pd.DataFrame:
+    """The customers with an outcome whose window holds at least `min_months` months of history: the others are
+    left out of the outcome model (a few months carry little evidence), counted in `notes`."""
+    short = (measures["months"] < min_months).to_numpy()
+    if short.any():
+        notes.append(f"{int(short.sum()):,} customers with an outcome have fewer than {min_months} months of history "
+                     f"in the {window or 'whole'}-month window before its date: left out of the outcome model")
+    return measures[~short]
