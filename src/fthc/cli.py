@@ -643,10 +643,8 @@ def print_segments(r: dict, title: str = "segments") -> None:
         console.print(Text(f"inclusion: {v['invisible_in_favourable']:,} of the {v['invisible']:,} customers without "
                            f"a credit history sit in segments whose rate's 95% interval is at or below the "
                            f"portfolio's {v['portfolio_rate']:.1%} (inclusion.csv); "
-                           + ("every one of them has" if v["graded"] == v["invisible"] else
-                              f"{v['graded']:,} of them have") + " a risk and a grade in assignments.csv"
-                           + (f" (the others: too short a history, or none, in the window)"
-                              if v["graded"] < v["invisible"] else "")))
+                           f"{v['graded']:,} of them have a risk and a grade in assignments.csv, "
+                           f"{v['invisible'] - v['graded']:,} too short a history in the window to grade"))
 
 
 @main.command("assign", epilog=example(
@@ -700,11 +698,13 @@ def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col
                                   "month].")
 @click.option("--periods", type=click.IntRange(2, 120), default=12, show_default=True,
               help="How many periods, when --from is not given.")
+@click.option("--alerts", default="5%", show_default=True,
+              help="Early-warning alerts per period: a share of the customers tracked ('5%') or a count ('200').")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Folder for tracks.html, tracks.parquet, migration.csv, early_warning.csv, drift.csv.")
 @click.option("--force", is_flag=True, help="Write into --out even if it holds files fthc did not write.")
 @mapping_options
-def track_cmd(model_dir, data, every, start, end, periods, out, force, mapping, customer_col, time_col, amount_col,
+def track_cmd(model_dir, data, every, start, end, periods, alerts, out, force, mapping, customer_col, time_col, amount_col,
               direction_col, balance_col, category_col, date_format, decimal, lenient) -> None:
     """Follow customers over time with a fitted model (no refit): each one's segment, risk and grade at the end
     of every period, the migrations between periods, an early-warning list and drift against the fit."""
@@ -713,7 +713,7 @@ def track_cmd(model_dir, data, every, start, end, periods, out, force, mapping, 
     m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                       date_format, decimal)
     with showing_progress():
-        r = track(model_dir, data, out, every, start, end, periods, m, lenient, force)
+        r = track(model_dir, data, out, every, start, end, periods, m, lenient, force, alerts)
     ends = sorted(r.tracks["period_end"].unique())
     last = r.tracks[r.tracks["period_end"] == ends[-1]]
     console.print(Text(f"{r.tracks['customer_id'].nunique():,} customers over {len(ends)} {every}s "
@@ -725,10 +725,13 @@ def track_cmd(model_dir, data, every, start, end, periods, out, force, mapping, 
         console.print(Text(f"moved between segments in the last {every}: {int(latest['customers'].sum()):,}"))
     flagged = r.early_warning[r.early_warning["period_end"] == ends[-1]] if len(r.early_warning) else \
         r.early_warning
-    console.print(Text(f"early warning in the last {every}: {len(flagged):,} customers (early_warning.csv)"))
+    rules = flagged["rule"].value_counts() if len(flagged) else pd.Series(dtype=int)
+    console.print(Text(f"early warning in the last {every}: {len(flagged):,} alerts (budget {alerts}"
+                       + "".join(f"; {n:,} {rule}" for rule, n in rules.items()) + "; early_warning.csv)"))
+    drift_notes = [n for n in r.notes if not n.startswith("early warning:")]
     for note in r.notes:
-        console.print(Text(f"drift: {note}"))
-    if not r.notes:
+        console.print(Text(note if note.startswith("early warning:") else f"drift: {note}"))
+    if not drift_notes:
         console.print(Text("drift: every input, the segment shares and the risk stable against the fit "
                            f"(PSI < 0.10; drift.csv)"))
     console.print(Text(f"tracks: {out / 'tracks.html'} (and tracks.parquet, migration.csv, early_warning.csv, "

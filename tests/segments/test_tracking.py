@@ -96,11 +96,14 @@ def test_the_track_command_writes_its_four_tables_with_risk_and_early_warning(tm
     tracks = pd.read_parquet(tmp_path / "t" / "tracks.parquet")
     assert {"customer_id", "period_end", "segment", "risk", "risk_grade", "income_per_month_change"} <= \
         set(tracks.columns)
-    assert tracks["period_end"].nunique() == 4 and tracks["risk"].between(0, 1).all()
+    assert tracks["period_end"].nunique() == 4 and tracks["risk"].dropna().between(0, 1).all()
     warning = pd.read_csv(tmp_path / "t" / "early_warning.csv")
-    assert {"why", "risk_reasons", "risk_before", "risk"} <= set(warning.columns)
+    assert {"rule", "why", "risk_reasons", "risk_before", "risk"} <= set(warning.columns)
+    per_period = warning.groupby("period_end").size()
+    graded = tracks.dropna(subset=["risk"]).groupby("period_end").size()
+    assert (per_period.to_numpy() <= np.ceil(0.05 * graded.loc[pd.to_datetime(per_period.index)].to_numpy())).all()
     last = warning[warning["period_end"] == pd.Timestamp(tracks["period_end"].max()).strftime("%Y-%m-%d")]
-    assert len(last) and last["risk_reasons"].notna().all() and (last["risk_reasons"].str.len() > 0).all()
+    assert last["risk_reasons"].notna().all() and (last["risk_reasons"].str.len() > 0).all()
     drift = pd.read_csv(tmp_path / "t" / "drift.csv")
     assert set(drift["what"]) == {"feature", "segment shares", "risk"}
     assert drift["flag"].isin(["stable", "watch", "shifted"]).all()
@@ -122,3 +125,40 @@ def test_a_network_model_is_refused_with_a_reason(tmp_path):
 def test_quarters_are_calendar_quarters():
     assert period_cutoffs(pd.Timestamp("2023-06-01"), "quarter", periods=2) == \
         [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-04-01")]  # data through May: the last quarter ends in March
+
+
+def test_alerts_fill_a_budget_by_risk_then_deterioration_beyond_the_scores_own_noise():
+    """200 customers over 6 periods whose risk jitters around its level: 8 always at high risk, 6 whose risk
+    rises from 15% to 35% at the fourth period (their behaviour changed), the rest unchanged. A 10% budget holds
+    the high-risk customers first, then the deteriorated ones at the period they deteriorate; the jitter of the
+    unchanged customers (the noise band) alerts a handful at most; no customer below the portfolio's rate is alerted."""
+    from fthc.errors import DataError
+    from fthc.segments.alerts import RULES, alert_list, budget_of, noise_band, parse_budget
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for c in range(200):
+        level = 0.8 if c < 8 else 0.15 if c < 14 else rng.uniform(0.05, 0.3)
+        for p in range(6):
+            risk = 0.35 if 8 <= c < 14 and p >= 3 else level
+            logit = np.log(risk / (1 - risk)) + rng.normal(0, 0.1)
+            moved = 8 <= c < 14 and p == 3
+            rows.append({"customer_id": c, "period_end": pd.Timestamp("2024-01-31") + pd.offsets.MonthEnd(p),
+                         "segment": 0, "risk": 1 / (1 + np.exp(-logit)), "m": 100.0 + 50 * (8 <= c < 14 and p >= 3),
+                         "m_change": np.nan if p == 0 else (50.0 if moved else 0.0)})
+    tracks = pd.DataFrame(rows)
+    tracks["risk_grade"] = np.searchsorted([0.1, 0.2, 0.4, 0.6], tracks["risk"]) + 1
+    band, stable = noise_band(tracks, ["m"])
+    assert stable == 200 * 5 - 6 and 0.1 < band < 0.4
+    alerts = alert_list(tracks, 0.1, 0.2, 4, band)
+    assert (alerts.groupby("period_end").size() <= budget_of(0.1, 200)).all()
+    assert set(alerts.loc[alerts["rule"] == RULES[0], "customer_id"]) == set(range(8))
+    fourth = alerts[alerts["period_end"] == tracks["period_end"].unique()[3]]
+    deteriorated = set(alerts.loc[alerts["rule"] == RULES[1], "customer_id"])
+    assert set(fourth.loc[fourth["rule"] == RULES[1], "customer_id"]) >= set(range(8, 14))
+    # the jitter of the unchanged: beyond the band's 99th percentile, a handful of 186 x 5 customer-periods at most
+    assert len(deteriorated - set(range(14))) <= 3 and len(alerts) - 8 * 6 - 6 <= 3
+    assert fourth.set_index("customer_id").loc[8, "why"].startswith("risk 1") and (alerts["risk"] > 0.2).all()
+    assert parse_budget("5%") == 0.05 and parse_budget("200") == 200 and budget_of(0.05, 30) == 2
+    with pytest.raises(DataError, match="neither a share nor a count"):
+        parse_budget("many")

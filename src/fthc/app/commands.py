@@ -119,7 +119,7 @@ def assign(model_dir: Path, data, out: Path | None = None, mapping=None, lenient
 
 
 def track(model_dir: Path, data, out: Path, every: str = "quarter", start=None, end=None, periods: int = 12,
-          mapping=None, lenient: bool = False, force: bool = False):
+          mapping=None, lenient: bool = False, force: bool = False, alerts="5%"):
     """Follow customers over time with a saved model (`Segmenter.track`) and write tracks.parquet, migration.csv,
     early_warning.csv, drift.csv and the page tracks.html into `out` (whole, or not at all)."""
     from ..reports.output_folder import check_output_folder, results_folder, write_table
@@ -128,8 +128,11 @@ def track(model_dir: Path, data, out: Path, every: str = "quarter", start=None, 
     out = Path(out)
     check_output_folder(out, [Path(data), Path(model_dir)] if isinstance(data, (str, Path)) else [Path(model_dir)],
                         force)
+    from ..segments.alerts import parse_budget
+
+    budget = parse_budget(alerts)
     seg = loaded(model_dir, mapping, lenient)
-    result = seg.track(data, every, start, end, periods)
+    result = seg.track(data, every, start, end, periods, budget)
     with results_folder(out, "track", force) as tmp:
         write_table(result.tracks, tmp / "tracks.parquet")
         write_table(result.migration, tmp / "migration.csv")

@@ -84,11 +84,14 @@ def write_tracks_page(result, path: Path, names: dict, every: str) -> None:
                           flag=lambda c, v: c == "flag" and v == "shifted"))
     if "risk" in t:
         shown = w[w["period_end"] == w["period_end"].max()] if len(w) else w
-        parts.append(f"<h2>Early warning</h2><p>{len(shown):,} customers at the last period whose grade rose, who "
-                     "moved into a segment of higher mean risk, or whose risk rose by more than 5 points; the "
-                     f"{min(len(shown), SHOWN_WARNINGS)} of highest risk here, all of them in early_warning.csv.</p>")
+        band = next((n for n in result.notes if n.startswith("early warning:")), "")
+        parts.append(f"<h2>Early warning</h2><p>{len(shown):,} alerts at the last period, within its budget, filled "
+                     "in order: high risk (at least twice the portfolio's rate), then a deterioration beyond the "
+                     "score's own noise, then a move into a worst grade; the first "
+                     f"{min(len(shown), SHOWN_WARNINGS)} here, all of them in early_warning.csv. "
+                     f"{esc(band[len('early warning: '):].capitalize()) if band else ''}.</p>")
         if len(shown):
-            table = shown.head(SHOWN_WARNINGS).set_index("customer_id")[["from_segment", "segment", "risk_before",
+            table = shown.head(SHOWN_WARNINGS).set_index("customer_id")[["rule", "segment", "risk_before",
                                                                           "risk", "why", "risk_reasons"]]
             pct = lambda v: "" if pd.isna(v) else f"{v:.1%}"  # noqa: E731
             parts.append(_table(table, {"risk_before": pct, "risk": pct}, index="customer"))

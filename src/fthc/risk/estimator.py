@@ -213,8 +213,19 @@ class RiskEstimator:
         known = fold.notna().to_numpy()
         return X, known, fold[known].to_numpy().astype(int)
 
+    def thin(self, inputs: pd.DataFrame) -> np.ndarray:
+        """Which customers have fewer than `min_history` months of history in their window (no risk, no grade)."""
+        if "months" not in inputs:
+            return np.zeros(len(inputs), dtype=bool)
+        return (inputs["months"] < self.min_history).to_numpy()
+
     def score(self, inputs: pd.DataFrame) -> pd.DataFrame:
-        """risk, risk_low, risk_high, logit and risk_grade of each customer (index: the inputs')."""
+        """risk, risk_low, risk_high, logit and risk_grade of each customer (index: the inputs'); a customer with
+        too short a history in its window has none (grade 0)."""
+        thin = self.thin(inputs)
+        if thin.any():
+            return self.score(inputs[~thin]).reindex(inputs.index).fillna({"risk_grade": 0}).astype(
+                {"risk_grade": np.int64})
         if not self.has_signal:
             out = self._constant(inputs.index)
             out["risk_grade"] = self.grades_.grade(out["risk"])

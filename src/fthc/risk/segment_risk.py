@@ -18,7 +18,7 @@ def score(est: RiskEstimator, inputs: pd.DataFrame, index: pd.Index) -> pd.DataF
     inputs (a customer whose outcome was learnt is scored by its own fold's model, never by one that saw it; one
     without a window has no risk)."""
     months = inputs["months"] if "months" in inputs else pd.Series(np.inf, index=inputs.index)
-    enough = inputs[(months >= est.min_history).to_numpy()]
+    enough = inputs[~est.thin(inputs)]
     scored = est.score(enough).join(est.reasons(enough)[["risk_reasons"]]).reindex(index)
     scored["risk_grade"] = scored["risk_grade"].fillna(0).astype(np.int64)
     window = months.reindex(index)

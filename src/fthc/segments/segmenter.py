@@ -333,10 +333,11 @@ class Segmenter(FthcEstimator):
         reference = pd.Series(pd.to_datetime(dates).to_numpy(), index=dates.index)
         return score(self.outcome_model_, window_of(source, engine, reference, self.window).inputs, dates.index)
 
-    def track(self, X, every: str = "quarter", start=None, end=None, periods: int = 12):
-        """Segment, risk and grade at every period's end, migrations, early warning, drift (`segments.tracking`)."""
+    def track(self, X, every: str = "quarter", start=None, end=None, periods: int = 12, alerts: float | int = 0.05):
+        """Segment, risk and grade at every period's end, migrations, early-warning alerts (`alerts`: a share of
+        each period's customers, or a count), drift (`segments.tracking`)."""
         from .tracking import track
-        return track(self, X, every, start, end, periods)
+        return track(self, X, every, start, end, periods, alerts)
 
     def transform(self, X) -> pd.DataFrame:
         """The points the segments are made in (one row per customer; with the risk axis last when the

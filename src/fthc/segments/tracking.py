@@ -7,8 +7,8 @@ What a portfolio team runs every month or quarter:
   there (the Segmenter's `window` months; customers without a transaction in a window are not in that period);
 - *migration*: for each pair of consecutive periods, how many customers moved from each segment (and grade) to
   each other one, as counts and rates with a Wilson 95% interval (small cells read as ranges);
-- *early warning*: customers whose grade rose, who moved into a segment of higher mean risk, or whose risk rose
-  by more than `rise` since the period before, with the behaviours that raise their risk most;
+- *early warning*: a budget of alerts per period (`fthc.segments.alerts`): high risk, then a deterioration beyond
+  the score's own noise, then a move into a worst grade; with the behaviours that raise their risk most;
 - *drift*: the population stability index (PSI) of each model feature (deciles of the fit's population), of the
   segment shares and of the risk (deciles), each period against the fit's population: the industry's 0.10
   (watch) and 0.25 (shifted: refit) thresholds.
@@ -27,11 +27,11 @@ import pandas as pd
 from ..errors import DataError, FthcError
 from ..features.measures import model_features
 from ..progress import announce
+from .alerts import ALERTS
 
 EVERY = {"month": 1, "quarter": 3}
 PERIODS = 12  # periods tracked when no start is given (the latest ones)
 PSI_WATCH, PSI_SHIFT = 0.10, 0.25
-RISK_RISE = 0.05  # an absolute rise of the estimated risk in one period that is flagged
 PSI_FLOOR = 1e-4  # a bin's share below this counts as this (an empty bin would make the PSI infinite)
 TRACKED_MEASURES = ["income_per_month", "spending_per_month", "balance_level", "negative_month_share",
                     "transactions_per_month"]
@@ -143,7 +143,7 @@ def drift_flag(value: float) -> str:
 
 
 def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = PERIODS,
-          rise: float = RISK_RISE) -> Tracks:
+          alerts: float | int = ALERTS) -> Tracks:
     """`Segmenter.track`: the module's tables for the customers of `X`, read as at fitting."""
     from ..config import encoder_component
     from ..features.measures import model_features
@@ -200,9 +200,9 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
         tracks[f"{col}_change"] = tracks.groupby("customer_id", sort=False)[col].diff()
     tracks = tracks.reset_index(drop=True)
     migration = migrations(tracks, seg.names_)
-    warning = early_warning(seg, tracks, rise, last_inputs, reference)
+    warning, said = early_warning(seg, tracks, alerts, last_inputs)
     drift, notes = drift_table(drift_rows, reference["basis"], first_end)
-    return Tracks(tracks, migration, warning, drift, notes)
+    return Tracks(tracks, migration, warning, drift, notes + said)
 
 
 def migrations(tracks: pd.DataFrame, names: dict) -> pd.DataFrame:
@@ -234,44 +234,29 @@ def migrations(tracks: pd.DataFrame, names: dict) -> pd.DataFrame:
                                       "of", "rate", "rate_low", "rate_high"])
 
 
-def early_warning(seg, tracks: pd.DataFrame, rise: float, last_inputs: pd.DataFrame | None,
-                  reference: dict) -> pd.DataFrame:
-    """Customers flagged at a period: their grade rose, they moved into a segment whose fitted customers' mean
-    risk is higher (`reference`: `reference_of`), or their risk rose by more than `rise`; with risk reasons at
-    the last period."""
-    columns = ["customer_id", "period_end", "from_segment", "segment", "from_grade", "risk_grade", "risk_before",
-               "risk", "why", "risk_reasons"]
-    if "risk" not in tracks:
-        return pd.DataFrame(columns=columns)
-    t = tracks[["customer_id", "period_end", "segment", "risk_grade", "risk"]].copy()  # what the list reads
-    g = t.groupby("customer_id", sort=False)
-    t["from_segment"], t["from_grade"], t["risk_before"] = g["segment"].shift(), g["risk_grade"].shift(), \
-        g["risk"].shift()
-    t = t[t["from_segment"].notna()].copy()
-    segment_risk = {int(k): v for k, v in reference.get("segment_risk", {}).items()}
-    worse_segment = t["segment"].map(segment_risk).to_numpy(dtype=float) > \
-        t["from_segment"].map(segment_risk).to_numpy(dtype=float)
-    grade_up = (t["risk_grade"] > t["from_grade"]).to_numpy()
-    risk_up = (t["risk"] - t["risk_before"] > rise).to_numpy()
-    why = [", ".join(w for w, hit in ((f"grade {int(a)} -> {int(b)}", up),
-                                      (f"into segment {int(s)} ({seg.names_.get(int(s), '')}), of higher mean "
-                                       f"risk than segment {int(f)}", ws),
-                                      (f"risk {r0:.1%} -> {r1:.1%}", ru)) if hit)
-           for a, b, up, s, f, ws, r0, r1, ru in zip(t["from_grade"], t["risk_grade"], grade_up, t["segment"],
-                                                      t["from_segment"], worse_segment, t["risk_before"], t["risk"],
-                                                      risk_up)]
-    t["why"] = why
-    flagged = t[grade_up | worse_segment | risk_up].copy()
-    flagged["from_segment"] = flagged["from_segment"].astype(np.int64)
-    flagged["from_grade"] = flagged["from_grade"].astype(np.int64)
-    flagged["risk_reasons"] = ""
+def early_warning(seg, tracks: pd.DataFrame, alerts, last_inputs: pd.DataFrame | None) -> tuple[pd.DataFrame, list]:
+    """The alerts of every period (`fthc.segments.alerts`), with risk reasons at the last period, and what the
+    notes say of them (the noise band measured)."""
+    from .alerts import COLUMNS, alert_list, noise_band, worst_grades
+
+    est = seg.outcome_model_
+    if "risk" not in tracks or est is None or not est.has_signal:
+        return pd.DataFrame(columns=COLUMNS), []
+    band, stable = noise_band(tracks, TRACKED_MEASURES)
+    said = (f"early warning: the score's own noise band from period to period is {band:.2f} in log-odds (99th "
+            f"percentile over {stable:,} customer-periods whose behaviour did not move); a rise beyond it is a "
+            "deterioration") if np.isfinite(band) else \
+        f"early warning: too few customer-periods with unchanged behaviour ({stable}) to measure the score's noise; " \
+        "no deterioration alerts"
+    flagged = alert_list(tracks, alerts, est.portfolio_rate_, worst_grades(est.grades_),
+                         band if np.isfinite(band) else np.inf)
     last = tracks["period_end"].max()
     at_last = (flagged["period_end"] == last).to_numpy()
     if at_last.any() and last_inputs is not None:
         ids = flagged.loc[at_last, "customer_id"]
-        reasons = seg.outcome_model_.reasons(last_inputs.loc[ids.to_numpy()])["risk_reasons"]
+        reasons = est.reasons(last_inputs.loc[ids.to_numpy()])["risk_reasons"]
         flagged.loc[at_last, "risk_reasons"] = reasons.reindex(ids.to_numpy()).to_numpy()
-    return flagged.sort_values(["period_end", "risk"], ascending=[True, False])[columns].reset_index(drop=True)
+    return flagged, [said]
 
 
 def first_period_reference(period: pd.DataFrame, features: pd.DataFrame, names: list[str]) -> dict:
