@@ -12,7 +12,11 @@ half's outcomes, and every figure is judged on the withheld half, each withheld 
 before its outcome's month by `Segmenter.risk_at` (the model never saw it, nor anything after its date):
 
 - per-customer AUC of the risk, with a 95% bootstrap interval; Brier score;
-- grade AUC: the withheld customers scored by their risk grade (at most 8, cut on the fit half);
+- grade AUC: the withheld customers scored by their grade on the master scale, beside five equal-count bands of
+  the same risk (the simple baseline); how many grades print a rate inside the withheld customers' 95% interval;
+  the calibration slope (a logistic regression of the withheld outcomes on the risk's log-odds: 1 is right, below
+  1 over-confident);
+- with --stability: the default model fitted with seeds 0, 1 and 2, the share of customers keeping their grade;
 - rows: boosted trees (the default), monotone trees and the logistic regression, on the default 12-month window
   with its last six months in order; boosted on a 24-month window, and without a window (all history before the
   date); boosted and logistic again without the recent-change measures (`CHANGE_MEASURES`: the last 3 months
@@ -89,9 +93,55 @@ def one(folder: Path, form: str, outcomes: pd.DataFrame, seed: int, chosen: list
         rows.append({"form": form, "model": kind, "window": window or "all",
                      "change": "with" if change else "without", "auc": roc_auc_score(yy, r),
                      "auc_low": lo, "auc_high": hi, "grade_auc": roc_auc_score(yy, g),
-                     "grades": len(seg.outcome_model_.grades_.table), "brier": float(np.mean((r - yy) ** 2)),
-                     "withheld": int(ok.sum()), "positives": int(yy.sum()), "fit_s": seconds})
+                     "bands_auc": roc_auc_score(yy, pd.qcut(r, 5, labels=False, duplicates="drop")),
+                     "grades": len(np.unique(g)), "brier": float(np.mean((r - yy) ** 2)),
+                     "slope": calibration_slope(yy, r), "inside": rates_inside(seg.outcome_model_.grades_, g, yy),
+                     "withheld": int(ok.sum()), "positives": int(yy.sum()), "fit_s": seconds,
+                     "grade_of": pd.Series(scored["risk_grade"].to_numpy(), index=scored.index)})
     return rows
+
+
+def calibration_slope(y: np.ndarray, risk: np.ndarray) -> float:
+    """The slope of a logistic regression of the withheld outcomes on the risk's log-odds: 1 where the risk is
+    as spread as the outcomes say, below 1 where it is over-confident."""
+    from sklearn.linear_model import LogisticRegression
+
+    p = np.clip(risk, 1e-6, 1 - 1e-6)
+    return float(LogisticRegression(C=1e6, max_iter=1000).fit(np.log(p / (1 - p))[:, None], y).coef_[0, 0])
+
+
+def rates_inside(grades, g: np.ndarray, y: np.ndarray) -> str:
+    """Of the grades that print a rate resting on enough outcomes, how many print one inside the 95% interval of
+    the withheld customers' rate in that grade."""
+    from fthc.risk.intervals import wilson_interval
+
+    shown = grades.used[grades.used["enough"]]
+    inside = 0
+    for grade, row in shown.iterrows():
+        held = y[g == grade]
+        lo, hi = wilson_interval(int(held.sum()), len(held)) if len(held) else (0.0, 1.0)
+        inside += bool(lo <= row["rate"] <= hi)
+    return f"{inside}/{len(shown)}"
+
+
+def stability(folder: Path, form: str, outcomes: pd.DataFrame, data_seed: int, seeds=(0, 1, 2)) -> dict:
+    """The default model fitted with seeds 0, 1 and 2 on the same half: the share of withheld customers (scored
+    as applicants) and of all fitted customers that keep their grade, against five equal-count bands of the
+    same risk."""
+    data = folder if form == "berka" else folder / "transactions.csv"
+    fit, held = train_test_split(outcomes, test_size=0.5, stratify=outcomes["default"], random_state=data_seed)
+    dates = pd.Series(pd.to_datetime(held["reference_date"]).to_numpy(), index=held["customer_id"].to_numpy())
+    grades, bands, fitted = [], [], []
+    for seed in seeds:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            seg = Segmenter(k=6, risk_weight=0, seed=seed, refits=2).fit(str(data), outcomes=fit.reset_index(drop=True))
+        scored = seg.risk_at(str(data), dates)
+        grades.append(scored["risk_grade"])
+        bands.append(pd.qcut(scored["risk"], 5, labels=False, duplicates="drop"))
+        fitted.append(seg.risk_["risk_grade"])
+    same = lambda cols: float((pd.concat(cols, axis=1).nunique(axis=1) == 1).mean())  # noqa: E731
+    return {"form": form, "seed": data_seed, "withheld": same(grades), "bands": same(bands), "fitted": same(fitted)}
 
 
 def main() -> None:
@@ -102,9 +152,11 @@ def main() -> None:
     ap.add_argument("--difficulty", default="hard", choices=["standard", "hard"])
     ap.add_argument("--rows", type=int, nargs="+", default=list(range(len(ROWS))),
                     help="which of ROWS to run (0-based; default all)")
+    ap.add_argument("--stability", action="store_true",
+                    help="also fit the default model with seeds 0, 1 and 2: the share keeping its grade")
     args = ap.parse_args()
     rows = [ROWS[i] for i in args.rows]
-    results = []
+    results, stable = [], []
     with tempfile.TemporaryDirectory(prefix="fthc-bench-risk-") as tmp:
         for seed in args.data_seeds:
             for form in args.forms:
@@ -115,20 +167,33 @@ def main() -> None:
                     write_synthetic_berka(folder, args.accounts, seed, args.difficulty, risk="recent")
                 for row in one(folder, form, outcomes_of(folder, form), seed, rows):
                     results.append(row | {"seed": seed})
-                    print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in results[-1].items()},
-                          flush=True)
+                    print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in results[-1].items()
+                           if k != "grade_of"}, flush=True)
+                if args.stability:
+                    stable.append(stability(folder, form, outcomes_of(folder, form), seed))
+                    print(stable[-1], flush=True)
     df = pd.DataFrame(results)
     t = Table(title=f"withheld half of the outcomes, risk 'recent' synthetic data ({args.difficulty}, "
                     f"{args.accounts:,} accounts), seeds {args.data_seeds}")
-    for col in ("form", "model", "window", "change measures", "AUC (mean)", "AUC per seed [95%]", "grade AUC", "grades", "Brier",
-                "withheld / positive", "fit s"):
+    for col in ("form", "model", "window", "change measures", "AUC (mean)", "AUC per seed [95%]", "grade AUC",
+                "5 equal-count bands", "grades used", "printed rates inside withheld 95%", "calibration slope",
+                "Brier", "withheld / positive", "fit s"):
         t.add_column(col)
     for (form, kind, window, change), g in df.groupby(["form", "model", "window", "change"], sort=False):
         t.add_row(form, kind, str(window), change, f"{g['auc'].mean():.3f}",
                   "; ".join(f"{r.auc:.3f} [{r.auc_low:.3f}-{r.auc_high:.3f}]" for r in g.itertuples()),
-                  f"{g['grade_auc'].mean():.3f}", "/".join(map(str, g["grades"])), f"{g['brier'].mean():.3f}",
+                  f"{g['grade_auc'].mean():.3f}", f"{g['bands_auc'].mean():.3f}", "/".join(map(str, g["grades"])),
+                  "; ".join(g["inside"]), "; ".join(f"{v:.2f}" for v in g["slope"]), f"{g['brier'].mean():.3f}",
                   "; ".join(f"{r.withheld}/{r.positives}" for r in g.itertuples()), f"{g['fit_s'].median():.0f}")
-    Console(width=200).print(t)
+    Console(width=220).print(t)
+    if stable:
+        t = Table(title="the default model fitted with seeds 0, 1 and 2 on the same half: the share keeping its grade")
+        for col in ("form", "data seed", "withheld (as applicants)", "5 equal-count bands of the same risk",
+                    "fitted customers"):
+            t.add_column(col)
+        for r in stable:
+            t.add_row(r["form"], str(r["seed"]), f"{r['withheld']:.1%}", f"{r['bands']:.1%}", f"{r['fitted']:.1%}")
+        Console(width=220).print(t)
 
 
 if __name__ == "__main__":

@@ -518,6 +518,9 @@ def _config(preset_name, config_file, overrides):
 @click.option("--min-history", type=click.IntRange(1), default=6, show_default=True,
               help="Months of history in the window a customer needs for a risk and a grade (fewer: 'insufficient "
                    "history', not learnt from).")
+@click.option("--performance-months", type=click.IntRange(0),
+              help="Good outcomes (0) dated within this many months of the data's end are too young to read: left "
+                   "out, counted [default: 6 for Berka's loans, 0 for an outcomes file].")
 @click.option("--grade-edges", help="The master scale's edges of estimated risk, comma-separated (e.g. "
                                     "0.02,0.05,0.1,0.2,0.4) [default: 10 grades, 1% to 60%].")
 @click.option("--attributes", type=click.Path(path_type=Path),
@@ -532,7 +535,7 @@ def _config(preset_name, config_file, overrides):
 @mapping_options
 def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, engine,
                 spark_master, outcomes, outcome_id_col, outcome_col, outcome_date_col, risk_weight, risk_model,
-                window, as_of, min_history, grade_edges, attributes, drop_duplicates, allow_fewer, out, force, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
+                window, as_of, min_history, performance_months, grade_edges, attributes, drop_duplicates, allow_fewer, out, force, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
                 date_format, decimal, lenient) -> None:
     """Segment every customer: assignments, profiles, names, risk, segments.html and the model for assign."""
     from .app.commands import segment
@@ -557,7 +560,7 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
     seg = Segmenter(k=k, method=method, columns=m, engine=engine, seed=seed, representation=representation,
                     lenient=lenient, risk_weight=risk_weight, drop_duplicates=drop_duplicates,
                     risk_model=risk_model, window=window, as_of=_date(as_of, "--as-of"), min_history=min_history,
-                    grade_edges=_edges(grade_edges))
+                    performance_months=performance_months, grade_edges=_edges(grade_edges))
     _spark_master(engine, spark_master)
     if outcomes is not None and outcomes != "loans":
         from .risk.outcomes import OutcomeFile

@@ -63,6 +63,8 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
                "data": str(data) if isinstance(data, (str, Path)) else "a DataFrame", "risk": risk,
                "sections": risk.get("markdown", []) if risk else []}
     tables = {"risk.csv": risk["csv"]} if risk else {}
+    if getattr(seg, "population_", None) is not None:
+        tables["population.csv"] = seg.population_.set_index("input")
     by_segment = seg.outcome_check_["by_segment"] if seg.outcome_check_ is not None else None
     portfolio = judged_rate(seg) if by_segment is not None else None
     view = inclusion(seg.assignments_, by_segment, portfolio) if seg.outcome_model_ is not None and \

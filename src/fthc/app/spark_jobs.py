@@ -112,7 +112,8 @@ def _schema(seg, id_type, measures_out: bool):
     if seg.outcome_model_ is not None:
         fields += [StructField("risk", DoubleType()), StructField("risk_low", DoubleType()),
                    StructField("risk_high", DoubleType()), StructField("risk_grade", LongType()),
-                   StructField("risk_reasons", StringType()), StructField("has_outcome", BooleanType()),
+                   StructField("risk_reasons", StringType()), StructField("window_months", LongType()),
+                   StructField("has_outcome", BooleanType()),
                    StructField("outcome", DoubleType())]
     if measures_out:
         fields += [StructField(n, DoubleType()) for n in MEASURES]

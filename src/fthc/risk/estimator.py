@@ -175,6 +175,7 @@ class RiskEstimator:
         self.columns_ = list(inputs.columns)
         self.model_ = OutcomeModel(self.kind, bootstraps=self.bootstraps, seed=self.seed).fit(inputs, y.to_numpy())
         self.fold_ = pd.Series(self.model_.fold_, index=inputs.index)
+        self.folds_ = pd.DataFrame(self.model_.folds_, index=inputs.index)  # each repeat's fold
         oof = self.model_.oof_
         self.oof_ = pd.DataFrame({"risk": oof[0], "risk_low": oof[1], "risk_high": oof[2], "logit": oof[3]},
                                  index=inputs.index)
@@ -209,9 +210,8 @@ class RiskEstimator:
     def _split(self, inputs: pd.DataFrame):
         """The inputs as a matrix, which customers' outcomes were learnt, and their folds."""
         X = inputs[self.columns_].to_numpy(dtype=np.float64)
-        fold = self.fold_.reindex(inputs.index)
-        known = fold.notna().to_numpy()
-        return X, known, fold[known].to_numpy().astype(int)
+        known = inputs.index.isin(self.folds_.index)
+        return X, known, self.folds_.reindex(inputs.index[known]).to_numpy().astype(int)
 
     def thin(self, inputs: pd.DataFrame) -> np.ndarray:
         """Which customers have fewer than `min_history` months of history in their window (no risk, no grade)."""
@@ -293,7 +293,7 @@ class RiskEstimator:
                 "portfolio_rate": self.portfolio_rate_, "min_history": self.min_history, "signal": self.signal_,
                 "directions": self.directions_.tolist(), "medians": self.medians_.tolist(),
                 "learnt_ids": [i.item() if hasattr(i, "item") else i for i in ids],
-                "learnt_folds": fold.to_numpy().astype(int).tolist(),
+                "learnt_folds": self.folds_.loc[fold.index].to_numpy().astype(int).tolist(),
                 "learnt_outcomes": self.outcomes_.reindex(fold.index).to_numpy().tolist()}
 
     @classmethod
@@ -309,6 +309,8 @@ class RiskEstimator:
         r.directions_ = pd.Series(d.get("directions", [0.0] * len(r.columns_)), index=r.columns_, dtype=np.float64)
         r.medians_ = pd.Series(d["medians"], index=r.columns_, dtype=np.float64)
         ids = pd.Index(d["learnt_ids"])  # JSON keeps integers and strings apart: ids come back exactly
-        r.fold_ = pd.Series(d["learnt_folds"], index=ids)
+        folds = np.asarray(d["learnt_folds"], dtype=np.int64).reshape(len(ids), -1)  # one column per repeat
+        r.folds_ = pd.DataFrame(folds, index=ids)
+        r.fold_ = pd.Series(folds[:, 0], index=ids)
         r.outcomes_ = pd.Series(d["learnt_outcomes"], index=ids, dtype=np.float64)
         return r

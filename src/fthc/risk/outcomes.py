@@ -22,6 +22,7 @@ from ..data.ids import as_id_type
 from ..errors import DataError
 
 MIN_EACH = 10  # customers of each outcome (0 and 1) needed to learn anything
+PERFORMANCE_MONTHS = 6  # a good outcome younger than this at the data's end has not had time to go bad
 TRUE = {"1", "true"}  # what docs/guide.md promises: 0/1 or true/false, nothing else
 FALSE = {"0", "false"}
 

@@ -55,7 +55,13 @@ class SegmentRisk:
                                                  ("min_history", self.min_history)) if v is not None})
         self.estimator_ = est.fit(inputs.loc[y.index], y, population=inputs)
         scored = score(est, inputs, customers)
+        from .psi import population_shift
+
         self.unscored_ = int(scored["risk"].isna().sum())
+        graded = scored["risk"].notna().reindex(inputs.index, fill_value=False).to_numpy()
+        scored_without = inputs[graded & ~inputs.index.isin(y.index)]
+        self.population_ = population_shift(inputs.loc[y.index, est.columns_], scored_without[est.columns_]) \
+            if len(scored_without) else None
         self.thin_ = int(((scored["window_months"] > 0) & (scored["window_months"] < est.min_history)).sum())
         self.risk_ = scored[RISK_COLUMNS].copy()
         self.risk_["outcome"] = outcomes.reindex(customers)
@@ -63,6 +69,25 @@ class SegmentRisk:
         self.logit_ = scored["logit"].fillna(self.center_).to_numpy()
         self.scale_ = float(np.std(self.logit_)) or 1.0
         return self
+
+    def notes(self, window: int | None) -> list[str]:
+        """What the outputs must say of the fitted customers' risk: who has none, and whether those scored without
+        an outcome are like those learnt from."""
+        months, said = window or "whole", []
+        pop = self.population_
+        shifted = pop["input"][pop["flag"] == "shifted"] if pop is not None else []
+        if len(shifted):
+            said.append(f"the customers scored without an outcome differ from those the model learnt from (PSI >= "
+                        f"0.25: {', '.join(shifted[:5])}; population.csv): their risk extrapolates from people unlike "
+                        "them; read it as a ranking more than as a rate")
+        if self.thin_:
+            said.append(f"{self.thin_:,} customers have fewer than {self.estimator_.min_history} months of history "
+                        f"in their {months}-month window: no risk or grade ('insufficient history' in their risk "
+                        "reasons)")
+        if self.unscored_ - self.thin_:
+            said.append(f"{self.unscored_ - self.thin_:,} customers have no transactions in their {months}-month "
+                        "window: no risk is estimated for them")
+        return said
 
     def choose_weight(self, make_head, z: np.ndarray, z_outcome: np.ndarray, ids: pd.Index, y: pd.Series,
                       requested="auto"):

@@ -43,7 +43,7 @@ from .describe import describe, name_segments
 from .inputs import MAX_STEPS, SHORT_HISTORY, chart_sample, encoder_inputs, history_notes, read_measures, source_notes
 from .profile import berka_context, profile_segments
 from .stability import REFITS, Stability
-from .windows import enough_history, known_at, learnable_after_windows, outcome_windows, window_of
+from .windows import enough_history, learnt_outcomes, readable_outcomes, outcome_windows, window_of
 
 KS = range(1, 9)
 SMALL_SEGMENTS = 10  # fewer customers than this per segment, on average, is warned about
@@ -100,6 +100,10 @@ class Segmenter(FthcEstimator):
     min_history : int, default 6
         Months of history in the window a customer needs for a risk and a grade (fewer: "insufficient history",
         left out of the outcome model, counted in the notes).
+    performance_months : int, optional
+        Good outcomes dated within this many months of the data's end are too young to read: left out, counted.
+        None: 6 for Berka's loans (dated by the loan's start, status C while running), 0 for outcomes given (taken
+        as observed).
     grade_edges : sequence of float, optional
         The master scale's edges of estimated risk (`fthc.risk.grades`); None: `MASTER_SCALE` (1% to 60%).
 
@@ -145,11 +149,13 @@ class Segmenter(FthcEstimator):
                  engine: str = "duckdb", ks=KS, seed: int = 0, representation: str | None = None,
                  lenient: bool = False, refits: int = REFITS, currency: str | None = None,
                  risk_weight: float | str = "auto", drop_duplicates: bool = False, risk_model: str = "boosted",
-                 window: int | None = WINDOW, as_of=None, min_history: int = MIN_HISTORY, grade_edges=None):
+                 window: int | None = WINDOW, as_of=None, min_history: int = MIN_HISTORY,
+                 performance_months: int | None = None, grade_edges=None):
         self.k, self.method, self.columns, self.engine, self.ks, self.seed = k, method, columns, engine, ks, seed
         self.representation, self.lenient, self.refits, self.currency = representation, lenient, refits, currency
         self.risk_weight, self.drop_duplicates, self.risk_model = risk_weight, drop_duplicates, risk_model
         self.window, self.as_of, self.min_history, self.grade_edges = window, as_of, min_history, grade_edges
+        self.performance_months = performance_months
 
     # -- configuration ------------------------------------------------------------------------------------
     def _config(self) -> ClustererConfig:
@@ -229,7 +235,8 @@ class Segmenter(FthcEstimator):
         self.risk_weight_, self.outcome_model_, self.risk_choice_ = 0.0, None, None
         as_of = None
         if known is not None:
-            known = known_at(known, self.as_of, self._warn)
+            known = readable_outcomes(known, source, engine, self.as_of, self.performance_months,
+                                      self.outcomes_learn_, self._warn)
             w = outcome_windows(source, engine, known, measures.index, self.window, self.as_of,
                                 self.outcomes_learn_, self._warn)
             self.cutoffs_, self.window_measures_, self.risk_inputs_ = w.cutoffs, w.measures, w.inputs
@@ -284,27 +291,16 @@ class Segmenter(FthcEstimator):
         from ..clustering import HEADS
         from ..risk.segment_risk import SegmentRisk
 
-        missing = known.y.index.difference(as_of.index)
-        if len(missing):
-            self.notes_.append(f"{len(missing):,} customers with an outcome have no transactions in the "
-                               f"{self.window or 'whole'}-month window before its date: left out of the outcome "
-                               "model")
         ids = as_of.index
-        y = known.y.loc[ids].astype(int)
-        learnable_after_windows(known, y, missing, self.window)
+        y = learnt_outcomes(known, self.window_measures_.index, ids, self.window, self.notes_)
         announce(f"learning the outcome from {len(ids):,} customers ({int(y.sum()):,} positive; "
                  f"{self.risk_model} model, nested cross-validation)")
         risk = SegmentRisk(self.risk_model, self.seed, self.currency_, self.grade_edges, self.min_history).fit(
             self.risk_inputs_, y, measures.index, known.y)
         self.outcome_model_, self.outcomes_, self.risk_ = risk.estimator_, known, risk.risk_
         self.risk_center_, self.risk_scale_, self.fitted_logit_ = risk.center_, risk.scale_, risk.logit_
-        if risk.thin_:
-            self.notes_.append(f"{risk.thin_:,} customers have fewer than {self.min_history} months of history in "
-                               f"their {self.window or 'whole'}-month window: no risk or grade ('insufficient "
-                               "history' in their risk reasons)")
-        if risk.unscored_ - risk.thin_:
-            self.notes_.append(f"{risk.unscored_ - risk.thin_:,} customers have no transactions in their "
-                               f"{self.window or 'whole'}-month window: no risk is estimated for them")
+        self.population_ = risk.population_
+        self.notes_ += risk.notes(self.window)
         if self.risk_weight == 0:
             self.risk_why_ = "risk weight 0, as asked"
         elif not risk.estimator_.has_signal:

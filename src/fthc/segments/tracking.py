@@ -27,12 +27,11 @@ import pandas as pd
 from ..errors import DataError, FthcError
 from ..features.measures import model_features
 from ..progress import announce
+from ..risk.psi import PSI_SHIFT, PSI_WATCH, _psi, bins_of, drift_flag, psi, psi_and_noise  # noqa: F401
 from .alerts import ALERTS
 
 EVERY = {"month": 1, "quarter": 3}
 PERIODS = 12  # periods tracked when no start is given (the latest ones)
-PSI_WATCH, PSI_SHIFT = 0.10, 0.25
-PSI_FLOOR = 1e-4  # a bin's share below this counts as this (an empty bin would make the PSI infinite)
 TRACKED_MEASURES = ["income_per_month", "spending_per_month", "balance_level", "negative_month_share",
                     "transactions_per_month"]
 
@@ -73,29 +72,6 @@ def period_cutoffs(last: pd.Timestamp, every: str, start=None, end=None, periods
     return out[::-1]
 
 
-def bins_of(values: np.ndarray, bins: int = 10) -> dict:
-    """A reference distribution: its decile edges and the share of values in each bin."""
-    values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return {"edges": [], "shares": [1.0]}
-    edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]))
-    shares = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1) / len(values)
-    return {"edges": edges.tolist(), "shares": shares.tolist()}
-
-
-def psi(reference: dict, current: np.ndarray) -> float:
-    """Population stability index of `current` against a `bins_of` reference: sum over its bins of
-    (q - p) ln(q / p), p and q the reference's and the current shares (floored at PSI_FLOOR)."""
-    current = np.asarray(current, dtype=np.float64)
-    current = current[np.isfinite(current)]
-    if len(current) == 0:
-        return float("nan")
-    edges = np.asarray(reference["edges"], dtype=np.float64)
-    q = np.bincount(np.searchsorted(edges, current, side="right"), minlength=len(edges) + 1) / len(current)
-    return _psi(np.asarray(reference["shares"], dtype=np.float64), q)
-
-
 def share_psi(reference: dict, current: pd.Series) -> float:
     """PSI of the shares of categories (segments) of `current` against the reference's shares (segment -> share)."""
     cats = sorted({int(c) for c in reference} | {int(c) for c in current.unique()})
@@ -130,16 +106,6 @@ def reference_of(seg) -> dict:
             "risk": bins_of(seg.risk_["risk"].to_numpy(dtype=float)),
             "segment_risk": {str(int(s)): float(v) for s, v in
                              seg.risk_["risk"].groupby(seg.labels_).mean().items()}}
-
-
-def _psi(p: np.ndarray, q: np.ndarray) -> float:
-    p, q = np.maximum(p, PSI_FLOOR), np.maximum(q, PSI_FLOOR)
-    return float(np.sum((q - p) * np.log(q / p)))
-
-
-def drift_flag(value: float) -> str:
-    return "" if not np.isfinite(value) else "shifted" if value >= PSI_SHIFT else "watch" if value >= PSI_WATCH \
-        else "stable"
 
 
 def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = PERIODS,
@@ -269,14 +235,14 @@ def first_period_reference(period: pd.DataFrame, features: pd.DataFrame, names: 
 def period_drift(ref: dict, period: pd.DataFrame, features: pd.DataFrame, names: list[str]) -> list[dict]:
     """One period's PSI of each model feature, of the segment shares and of the risk against `ref`
     (`reference_of`, or `first_period_reference`)."""
-    rows = [("feature", n, psi(ref["features"][n], features[n].to_numpy(float))) for n in names
+    rows = [("feature", n, *psi_and_noise(ref["features"][n], features[n].to_numpy(float))) for n in names
             if n in ref["features"]]
-    rows.append(("segment shares", "segment", share_psi(ref["segments"], period["segment"])))
+    rows.append(("segment shares", "segment", share_psi(ref["segments"], period["segment"]), 0.0))
     if "risk" in ref and "risk" in period:
-        rows.append(("risk", "risk", psi(ref["risk"], period["risk"].to_numpy(float))))
+        rows.append(("risk", "risk", *psi_and_noise(ref["risk"], period["risk"].to_numpy(float))))
     end = pd.Timestamp(period["period_end"].iloc[0])
-    return [{"period_end": end, "what": w, "name": n, "psi": v, "flag": drift_flag(v), "against": ref["basis"]}
-            for w, n, v in rows]
+    return [{"period_end": end, "what": w, "name": n, "psi": v, "flag": drift_flag(v, noise), "against": ref["basis"]}
+            for w, n, v, noise in rows]
 
 
 def drift_table(rows: list[dict], basis: str, first_end) -> tuple[pd.DataFrame, list[str]]:

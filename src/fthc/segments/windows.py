@@ -106,6 +106,18 @@ def outcome_windows(source, engine, known, customers: pd.Index, months: int | No
     return window_of(source, engine, reference, months)
 
 
+def learnt_outcomes(known, windowed: pd.Index, ids: pd.Index, months: int | None, notes: list) -> pd.Series:
+    """The 0/1 outcomes of `ids` (the customers learnt from), after saying in `notes` how many customers with an
+    outcome had no transaction in their window (`windowed`: those with one), and checking enough are left."""
+    missing = known.y.index.difference(windowed)
+    if len(missing):
+        notes.append(f"{len(missing):,} customers with an outcome have no transactions in the {months or 'whole'}-"
+                     "month window before its date: left out of the outcome model")
+    y = known.y.loc[ids].astype(int)
+    learnable_after_windows(known, y, missing, months)
+    return y
+
+
 def learnable_after_windows(known, y: pd.Series, missing: pd.Index, months: int | None) -> None:
     """The rule of `fthc.risk.outcomes.MIN_EACH`, applied to what the windows leave to learn from: outcomes dated
     outside the data have no history before them."""
@@ -134,3 +146,40 @@ def enough_history(measures: pd.DataFrame, min_months: int, window: int | None, 
         notes.append(f"{int(short.sum()):,} customers with an outcome have fewer than {min_months} months of history "
                      f"in the {window or 'whole'}-month window before its date: left out of the outcome model")
     return measures[~short]
+
+
+def readable_outcomes(known, source, engine, as_of, performance: int | None, learn: bool, warn):
+    """The outcomes a fit may read: those known on `as_of` (`known_at`) and, where it learns, old enough to say
+    (`mature`)."""
+    known = known_at(known, as_of, warn)
+    return mature(known, source, engine, as_of, performance_months(performance, known), warn) if learn else known
+
+
+def performance_months(asked: int | None, known) -> int:
+    """The performance window: as asked, else `PERFORMANCE_MONTHS` for Berka's loans (dated by the loan's start;
+    a running loan in good standing is status C) and 0 for outcomes a bank gives (taken as observed)."""
+    from ..risk.outcomes import PERFORMANCE_MONTHS
+
+    return asked if asked is not None else PERFORMANCE_MONTHS if known.source == "loans" else 0
+
+
+def mature(known, source, engine, as_of, months: int, warn):
+    """The outcomes old enough to be read: a 0 (good) dated within `months` of the data's end (or `as_of`) has not
+    had time to go bad (a loan granted a month before the data ends is running, not repaid), so it is left out,
+    counted and said. A 1 is kept: a default is seen whenever it comes."""
+    from ..data.source import as_of_end
+    from ..risk.outcomes import Outcomes
+
+    if not months or known.date is None:
+        return known
+    end = as_of_end(as_of) if as_of is not None else as_of_end(source.last_timestamp(engine))
+    young = (pd.to_datetime(known.date) >= end - pd.DateOffset(months=months)).reindex(known.y.index).fillna(False)
+    immature = known.y.index[(young & (known.y == 0)).to_numpy()]
+    if not len(immature):
+        return known
+    warn(f"{len(immature):,} of the {int((known.y == 0).sum()):,} good outcomes (0) in {known.source} are dated within the "
+         f"{months}-month performance window before the data's end ({(end - pd.DateOffset(months=months)).date()} "
+         "on): too young to say they will not go bad, left out of learning and judging (--performance-months)")
+    keep = known.y.index.difference(immature, sort=False)
+    return Outcomes(known.y.loc[keep], known.date.reindex(keep), known.source, known.column, known.unknown,
+                    known.rows, known.unknown_examples)
