@@ -293,3 +293,39 @@ def test_a_recent_change_reads_as_a_relative_change_in_the_risk_reasons():
     assert words == "money in per month, the last 3 months against the months before:" and unit == "change"
     assert format_value(np.log(0.5), unit, None) == "-50%" and format_value(np.log(1.25), unit, None) == "+25%"
     assert format_value(-0.001, unit, None) == "no change"
+
+
+def test_psi_knows_its_sample_size():
+    """An unchanged population of 100 is not 'watch' half the time, nor does one empty decile score 0.70; a real
+    shift of the same 100 is still flagged."""
+    from fthc.risk.psi import bins_of, drift_flag, psi_and_noise
+
+    rng = np.random.default_rng(0)
+    reference = bins_of(rng.normal(size=1000))
+    drawn = [psi_and_noise(reference, rng.normal(size=100)) for _ in range(200)]
+    assert sum(drift_flag(v) != "stable" for v, _ in drawn) > 60  # the bare 0.10 threshold: chance reads drift
+    assert sum(drift_flag(v, noise) != "stable" for v, noise in drawn) <= 20  # about 5%, by construction
+    emptied = rng.normal(size=100)
+    emptied = emptied[emptied > np.quantile(emptied, 0.1)]  # the lowest decile gone
+    assert psi_and_noise(reference, emptied)[0] < 0.35  # half a customer in the empty bin, not 1e-4 (0.70)
+    assert drift_flag(*psi_and_noise(reference, rng.normal(1.0, 1.0, size=100))) == "shifted"
+
+
+def test_young_good_outcomes_are_left_out_and_the_learnt_population_compared(tmp_path):
+    """A good outcome dated a month before the data's end has not had time to go bad: with a performance window
+    it is left out, counted and said; the inputs of those scored without an outcome are compared with those
+    learnt from (population.csv)."""
+    tx, outcomes = bank()
+    young = outcomes.index[outcomes["default"] == 0][:20]
+    outcomes.loc[young, "reference_date"] = "2022-12-15"  # the data ends on 27 December
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = fthc.Segmenter(k=3, risk_weight=0, performance_months=1).fit(tx, outcomes=outcomes)
+        kept = fthc.Segmenter(k=3, risk_weight=0).fit(tx, outcomes=outcomes)  # an outcomes file: as observed
+    learnt = set(seg.outcome_model_.fold_.index)
+    assert not learnt & set(outcomes.loc[young, "customer_id"]) and len(learnt) == len(outcomes) - 20
+    assert any(n.startswith("20 of the") and "performance window" in n for n in seg.notes_)
+    assert len(kept.outcome_model_.fold_) == len(outcomes)
+    pop = seg.population_
+    assert set(pop.columns) == {"input", "psi", "chance", "flag"} and set(pop["input"]) == set(seg.risk_inputs_.columns)
+    assert pop["psi"].is_monotonic_decreasing
