@@ -46,7 +46,8 @@ def inclusion(assignments: pd.DataFrame, by_segment: pd.DataFrame, portfolio: fl
     segments' outcome rates (`by_segment`, as `fthc.risk.outcome_check` gives them) and the portfolio's rate."""
     good = favourable_segments(by_segment, portfolio)
     a = assignments
-    invisible = a[~a["has_outcome"].astype(bool)]
+    # without a credit history: no outcome at all (one whose outcome was not learnt, for a thin window, has one)
+    invisible = a[a["outcome"].isna()] if "outcome" in a else a[~a["has_outcome"].astype(bool)]
     listed = invisible[invisible["segment"].isin(good)].copy()
     listed["segment_rate"] = listed["segment"].map(by_segment["rate"])
     listed["portfolio_rate"] = portfolio

@@ -300,8 +300,21 @@ class OutcomeModel:
         self.boots_ = [boots for _, boots, _ in done]
         choices = [table for _, _, table in done]
         self.choice_ = pd.concat(choices, ignore_index=True)
+        self.stack_ = {}  # the ensemble's own calibration, fitted below on its out-of-fold log-odds
+        raw = self._score(X, self.folds_)[3]
+        first = self.folds_[:, 0]
+        self.stack_ = {int(f): platt(raw[first != f], y[first != f]) for f in np.unique(first)}
+        self.stack_[-1] = platt(raw, y)
         self.oof_ = self._score(X, self.folds_)
         return self
+
+    def _stacked(self, logit: np.ndarray, fold: int) -> np.ndarray:
+        """The averaged log-odds recalibrated (Platt) on the other folds' averaged out-of-fold log-odds (`fold`:
+        the customer's fold in the first repeat; -1, a customer the model never saw: on all of them). Each model's
+        own calibration allows for its own noise, which averaging removes: alone, the average is under-confident
+        (measured: a withheld calibration slope of 1.2-1.4)."""
+        a, b = getattr(self, "stack_", {}).get(fold, (1.0, 0.0))
+        return a * logit + b
 
     def _groups(self, fold: np.ndarray) -> list[tuple[np.ndarray, list[int]]]:
         """The customers that share their folds in every repeat, and the models (by index) that never saw them."""
@@ -341,17 +354,18 @@ class OutcomeModel:
         if len(X) == 0:
             return out
         if fold is None:
-            logit = np.mean([m.logit(X) for m in self.models_], axis=0)
-            groups = [(np.ones(len(X), dtype=bool), self._boot_models(), logit)]
+            logit = self._stacked(np.mean([m.logit(X) for m in self.models_], axis=0), -1)
+            groups = [(np.ones(len(X), dtype=bool), self._boot_models(), logit, -1)]
         else:
             groups = []
             for rows, models in self._groups(fold):
-                logit = np.mean([self.models_[i].logit(X[rows]) for i in models], axis=0)
-                groups.append((rows, [b for i in models for b in self.boots_[i]], logit))
-        for rows, boots, logit in groups:
+                first = models[0] % (getattr(self, "n_folds_", None) or len(self.models_))
+                logit = self._stacked(np.mean([self.models_[i].logit(X[rows]) for i in models], axis=0), first)
+                groups.append((rows, [b for i in models for b in self.boots_[i]], logit, first))
+        for rows, boots, logit, f in groups:
             out[0, rows], out[3, rows] = sigmoid(logit), logit
             if boots:
-                b = np.stack([sigmoid(m.logit(X[rows])) for m in boots])
+                b = np.stack([sigmoid(self._stacked(m.logit(X[rows]), f)) for m in boots])
                 out[1, rows], out[2, rows] = np.percentile(b, 5, axis=0), np.percentile(b, 95, axis=0)
             else:
                 out[1, rows] = out[2, rows] = out[0, rows]
@@ -369,17 +383,26 @@ class OutcomeModel:
         value for the logistic), by the same models as `predict`; the column `expected` holds the rest."""
         X = np.asarray(X, dtype=np.float64)
         out = np.zeros((len(X), len(self.feature_names_) + 1))
+        def stacked(c: np.ndarray, f: int) -> np.ndarray:  # the ensemble's calibration, as in `_score`
+            a, b = getattr(self, "stack_", {}).get(f, (1.0, 0.0))
+            c = c * a
+            c[:, -1] += b
+            return c
+
         if fold is None:
-            out = np.mean([m.contributions(X) for m in self.models_], axis=0) if len(X) else out
+            out = stacked(np.mean([m.contributions(X) for m in self.models_], axis=0), -1) if len(X) else out
         elif len(X):
+            k = getattr(self, "n_folds_", None) or len(self.models_)
             for rows, models in self._groups(fold):
-                out[rows] = np.mean([self.models_[i].contributions(X[rows]) for i in models], axis=0)
+                out[rows] = stacked(np.mean([self.models_[i].contributions(X[rows]) for i in models], axis=0),
+                                    models[0] % k)
         return pd.DataFrame(out, columns=[*self.feature_names_, "expected"])
 
     # saved as JSON text (LightGBM's own text format inside), never pickled
     def to_dict(self) -> dict:
         return {"kind": self.kind, "folds": self.folds, "bootstraps": self.bootstraps, "seed": self.seed,
                 "repeats": self.repeats, "n_folds": self.n_folds_,
+                "stack": {str(k): list(v) for k, v in getattr(self, "stack_", {}).items()},
                 "feature_names": self.feature_names_, "models": [m.to_dict() for m in self.models_],
                 "boots": [[b.to_dict() for b in fold] for fold in self.boots_]}
 
@@ -387,6 +410,7 @@ class OutcomeModel:
     def from_dict(cls, d: dict) -> "OutcomeModel":
         m = cls(d["kind"], d["folds"], d["bootstraps"], d["seed"], d.get("repeats", 1))
         m.n_folds_ = d.get("n_folds", len(d["models"]) // m.repeats)
+        m.stack_ = {int(k): tuple(v) for k, v in d.get("stack", {}).items()}
         m.feature_names_ = list(d["feature_names"])
         m.models_ = [Fitted.from_dict(x) for x in d["models"]]
         m.boots_ = [[Fitted.from_dict(x) for x in fold] for fold in d["boots"]]
