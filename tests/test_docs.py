@@ -164,6 +164,6 @@ def test_the_command_reference_has_every_command_and_option():
         for param in cmd.params:
             if not isinstance(param, click.Option):
                 continue
-            where = mapping if param.name in {"mapping", "lenient", "date_format", "decimal"} or param.name.endswith("_col") \
+            where = mapping if param.name in {"mapping", "lenient", "date_format", "decimal", "encoding"} or param.name.endswith("_col") \
                 and "outcome" not in param.name else sections[name]
             assert f"`{param.opts[0]}`" in where, f"docs/commands.md does not describe {name} {param.opts[0]}"

@@ -184,8 +184,15 @@ def synth(out: Path, accounts: int, seed: int, difficulty: str, form: str, risk:
     console.print(f"wrote {result.n_accounts:,} accounts and {result.n_transactions:,} transactions to {out}")
 
 
+COLUMN_FLAGS = ("customer_col", "time_col", "amount_col", "direction_col", "balance_col", "category_col",
+                "date_format", "decimal", "encoding")
+
+
 def mapping_options(f):
-    """Column-mapping flags for a user's own CSV/Parquet transaction table."""
+    """Column-mapping flags for a user's own CSV/Parquet transaction table: the command receives them built into
+    one `mapping` (a ColumnMapping, or None where none is given) and `lenient`."""
+    import functools
+
     opts = [
         click.option("--mapping", type=click.Path(path_type=Path, exists=True), help="TOML file with a [columns] table."),
         click.option("--customer-col", help="Column holding the customer id."),
@@ -198,22 +205,31 @@ def mapping_options(f):
                                            "every value of the column]."),
         click.option("--decimal", type=click.Choice([".", ","]),
                      help="The decimal mark of amounts and balances: ',' reads 2220,59 and 1.234,56 [default: .]."),
+        click.option("--encoding", help="The text file's encoding, e.g. cp1250, latin-1 [default: UTF-8, else "
+                                        "detected from its bytes and said]."),
         click.option("--lenient", is_flag=True, help="Skip bad rows (counted and reported) instead of failing."),
     ]
+
+    @functools.wraps(f)
+    def command(*args, **kwargs):
+        flags = {name: kwargs.pop(name) for name in COLUMN_FLAGS}
+        kwargs["mapping"] = build_mapping(kwargs.pop("mapping"), **flags)
+        return f(*args, **kwargs)
+
     for opt in reversed(opts):
-        f = opt(f)
-    return f
+        command = opt(command)
+    return command
 
 
-def build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
-                  date_format, decimal=None):
+def build_mapping(mapping, customer_col=None, time_col=None, amount_col=None, direction_col=None, balance_col=None,
+                  category_col=None, date_format=None, decimal=None, encoding=None):
     from dataclasses import replace
 
     from .data.transactions import ColumnMapping
 
     flags = {"customer_id": customer_col, "timestamp": time_col, "amount": amount_col,
              "direction": direction_col, "balance": balance_col, "category": category_col,
-             "date_format": date_format, "decimal": decimal}
+             "date_format": date_format, "decimal": decimal, "encoding": encoding}
     if not mapping and not any(flags.values()):
         return None  # no mapping given: the default columns, or (assign) the ones the model was fitted with
     base = ColumnMapping.from_toml(mapping) if mapping else ColumnMapping()
@@ -228,13 +244,11 @@ def build_mapping(mapping, customer_col, time_col, amount_col, direction_col, ba
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the sample (Parquet).")
 @click.option("--spark-master", help="Spark master URL [default: local[N], N the thread budget].")
 @mapping_options
-def sample_cmd(data, customers, seed, out, spark_master, mapping, customer_col, time_col, amount_col, direction_col,
-               balance_col, category_col, date_format, decimal, lenient) -> None:
+def sample_cmd(data, customers, seed, out, spark_master, mapping, lenient) -> None:
     """A seeded random sample of customers with all their transactions, read with Spark (to fit on)."""
     from .app.spark_jobs import sample_customers
 
-    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
-                      date_format, decimal)
+    m = mapping  # the column flags, built into one ColumnMapping by mapping_options
     r = sample_customers(data, out, customers, m, seed=seed, master=spark_master)
     console.print(f"sampled {r['customers']:,} of {r['of']:,} customers with all their transactions: {out}")
 
@@ -245,16 +259,14 @@ def sample_cmd(data, customers, seed, out, spark_master, mapping, customer_col, 
 @click.option("--data", "data_opt", type=click.Path(path_type=Path),
               help="Berka folder, CSV/Parquet file, or folder/glob of Parquet files (or give it as the argument).")
 @mapping_options
-def inspect_cmd(path: Path, data_opt, mapping, customer_col, time_col, amount_col, direction_col, balance_col,
-                category_col, date_format, decimal, lenient) -> None:
+def inspect_cmd(path: Path, data_opt, mapping, lenient) -> None:
     """Summarise a Berka folder or a transaction table: tables, rows, dates, histories, problems."""
     from .data.inspect import inspect_source
 
     path = data_opt or path
     if path is None:
         raise click.UsageError("give the data: fthc data inspect --data PATH")
-    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
-                      date_format, decimal)
+    m = mapping  # the column flags, built into one ColumnMapping by mapping_options
     info = inspect_source(path, m, lenient=lenient)
     t = Table(title=f"fthc data inspect {path}")
     t.add_column("table")
@@ -304,8 +316,7 @@ store_option = click.option("--store", "store_url", default=None, envvar="FTHC_S
 @store_option
 @click.option("--grid", "grid_file", type=click.Path(path_type=Path), help="TOML file overriding the paper's grid.")
 @mapping_options
-def init_db(store_url, grid_file, mapping, customer_col, time_col, amount_col, direction_col, balance_col,
-            category_col, date_format, decimal, lenient) -> None:
+def init_db(store_url, grid_file, mapping, lenient) -> None:
     """Write the grid of configurations and their runs into the store (adds only what is missing). Mapping
     flags are stored with the grid, so that every worker reads a transaction table the same way."""
     from dataclasses import replace
@@ -315,8 +326,7 @@ def init_db(store_url, grid_file, mapping, customer_col, time_col, amount_col, d
 
     grid = Grid.from_toml(grid_file) if grid_file else Grid()
     entries = expand(grid)
-    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
-                      date_format, decimal)
+    m = mapping  # the column flags, built into one ColumnMapping by mapping_options
     grid = replace(grid, column_mapping=m.to_dict() if m else None, lenient=lenient)
     with open_store(store_url) as store:
         stored = store.grid()
@@ -535,8 +545,7 @@ def _config(preset_name, config_file, overrides):
 @mapping_options
 def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batches, seed, precision, engine,
                 spark_master, outcomes, outcome_id_col, outcome_col, outcome_date_col, risk_weight, risk_model,
-                window, as_of, min_history, performance_months, grade_edges, attributes, drop_duplicates, allow_fewer, out, force, mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
-                date_format, decimal, lenient) -> None:
+                window, as_of, min_history, performance_months, grade_edges, attributes, drop_duplicates, allow_fewer, out, force, mapping, lenient) -> None:
     """Segment every customer: assignments, profiles, names, risk, segments.html and the model for assign."""
     from .app.commands import segment
     from .segments.segmenter import Segmenter
@@ -549,8 +558,7 @@ def segment_cmd(data, preset_name, config_file, k, representation, pretrain_batc
     config = _config(preset_name, config_file, overrides | {"seed": seed})
     if k is None:  # a config file states its k; the flag overrides it
         k = config.head.k if config_file else "auto"
-    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
-                      date_format, decimal)
+    m = mapping  # the column flags, built into one ColumnMapping by mapping_options
     method = config if (config_file or overrides) else preset_name
     if risk_weight != "auto":
         try:
@@ -664,14 +672,12 @@ def print_segments(r: dict, title: str = "segments") -> None:
                                       "duckdb, the name of earlier versions).")
 @click.option("--spark-master", help="Spark master URL (--engine spark) [default: local[N], N the thread budget].")
 @mapping_options
-def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col, time_col, amount_col,
-               direction_col, balance_col, category_col, date_format, decimal, lenient) -> None:
+def assign_cmd(model_dir, data, out, engine, spark_master, mapping, lenient) -> None:
     """Score customers with a saved model: segment, name, confidence (and risk), read as at fitting."""
     from .app.commands import assign
 
     engine = "duckdb" if engine == "local" else engine
-    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
-                      date_format, decimal)
+    m = mapping  # the column flags, built into one ColumnMapping by mapping_options
     if engine == "spark":
         from .app.spark_jobs import assign_spark
 
@@ -707,14 +713,12 @@ def assign_cmd(model_dir, data, out, engine, spark_master, mapping, customer_col
               help="Folder for tracks.html, tracks.parquet, migration.csv, early_warning.csv, drift.csv.")
 @click.option("--force", is_flag=True, help="Write into --out even if it holds files fthc did not write.")
 @mapping_options
-def track_cmd(model_dir, data, every, start, end, periods, alerts, out, force, mapping, customer_col, time_col, amount_col,
-              direction_col, balance_col, category_col, date_format, decimal, lenient) -> None:
+def track_cmd(model_dir, data, every, start, end, periods, alerts, out, force, mapping, lenient) -> None:
     """Follow customers over time with a fitted model (no refit): each one's segment, risk and grade at the end
     of every period, the migrations between periods, an early-warning list and drift against the fit."""
     from .app.commands import track
 
-    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
-                      date_format, decimal)
+    m = mapping  # the column flags, built into one ColumnMapping by mapping_options
     with showing_progress():
         r = track(model_dir, data, out, every, start, end, periods, m, lenient, force, alerts)
     ends = sorted(r.tracks["period_end"].unique())
@@ -731,9 +735,10 @@ def track_cmd(model_dir, data, every, start, end, periods, alerts, out, force, m
     rules = flagged["rule"].value_counts() if len(flagged) else pd.Series(dtype=int)
     console.print(Text(f"early warning in the last {every}: {len(flagged):,} alerts (budget {alerts}"
                        + "".join(f"; {n:,} {rule}" for rule, n in rules.items()) + "; early_warning.csv)"))
-    drift_notes = [n for n in r.notes if not n.startswith("early warning:")]
+    told = ("early warning:", "periods:")  # the others are drift's
+    drift_notes = [n for n in r.notes if not n.startswith(told)]
     for note in r.notes:
-        console.print(Text(note if note.startswith("early warning:") else f"drift: {note}"))
+        console.print(Text(note if note.startswith(told) else f"drift: {note}"))
     if not drift_notes:
         console.print(Text("drift: every input, the segment shares and the risk stable against the fit "
                            f"(PSI < 0.10; drift.csv)"))
@@ -748,13 +753,11 @@ def track_cmd(model_dir, data, every, start, end, periods, alerts, out, force, m
 @click.option("--data", type=click.Path(path_type=Path), required=True, help="The customer's transactions.")
 @click.option("--customer", required=True, help="The customer's id, as in the data.")
 @mapping_options
-def explain_cmd(model_dir, data, customer, mapping, customer_col, time_col, amount_col, direction_col,
-                balance_col, category_col, date_format, decimal, lenient) -> None:
+def explain_cmd(model_dir, data, customer, mapping, lenient) -> None:
     """Why a customer is in its segment: the three behaviour traits that most place it there."""
     from .app.commands import explain
 
-    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
-                      date_format, decimal)
+    m = mapping  # the column flags, built into one ColumnMapping by mapping_options
     with showing_progress():
         e = explain(model_dir, data, customer, m, lenient)
     row = e["row"]
@@ -797,8 +800,7 @@ QUICK_GRID = dict(autoencoder=("fcnn", "resnet", "lstm", "dtc"), pretext=("mse",
 @click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out"), show_default=True,
               help="Folder for report/ and segments/.")
 @mapping_options
-def quickstart(store_url, data, out, mapping, customer_col, time_col, amount_col, direction_col, balance_col,
-               category_col, date_format, decimal, lenient) -> None:
+def quickstart(store_url, data, out, mapping, lenient) -> None:
     """The main job on the embedded defaults: a quick grid of the paper's components, its report, and customer
     segments with the default method, with every customer's risk learnt from a Berka folder's loans (about 2
     minutes on 2 cores)."""
@@ -813,8 +815,7 @@ def quickstart(store_url, data, out, mapping, customer_col, time_col, amount_col
 
     t0 = time.perf_counter()
     data = default_data(data)
-    m = build_mapping(mapping, customer_col, time_col, amount_col, direction_col, balance_col, category_col,
-                      date_format, decimal)
+    m = mapping  # the column flags, built into one ColumnMapping by mapping_options
     grid = replace(Grid(**QUICK_GRID), column_mapping=m.to_dict() if m else None, lenient=lenient)
     with open_store(store_url) as store:
         store.init_grid(expand(grid), grid.runs, grid.to_dict())

@@ -99,3 +99,39 @@ def test_parquet_ids_keep_their_column_type(tmp_path):
     assert read_transactions(tmp_path / "text.parquet")["customer_id"].tolist() == ["1", "2"]  # text stays text
     frame.assign(customer_id=[10**17, 2]).to_parquet(tmp_path / "int.parquet")
     assert read_transactions(tmp_path / "int.parquet")["customer_id"].tolist() == [2, 10**17]
+
+
+@pytest.mark.parametrize("encoding, words", [
+    ("latin-1", ["Überweisung Müller", "Zinsgutschrift", "Gebühr", "Bargeldauszahlung Straße"]),
+    ("cp1250", ["Příjem mzdy", "Výběr hotovosti", "Úrok", "Převod na účet"]),
+])
+def test_an_export_that_is_not_utf8_is_read_and_said(tmp_path, encoding, words):
+    """A German or Czech bank's export in its code page: read (its amounts, ids and categories exactly where the
+    code page is given), and the reading says which encoding it took, never a parse error about fields."""
+    from click.testing import CliRunner
+
+    from fthc.cli import main
+    from fthc.data.errors import ReadReport
+    from fthc.data.transactions import read_mapped
+
+    rows = [(c, f"2024-0{m}-1{c}", f"{(-1) ** m * (100 + c)},5{m}", words[(c + m) % len(words)])
+            for c in range(1, 6) for m in range(1, 7)]
+    text = "client;booked;value;category\n" + "".join(";".join(map(str, r)) + "\n" for r in rows)
+    path = tmp_path / "export.csv"
+    path.write_bytes(text.encode(encoding))
+    mapping = ColumnMapping(customer_id="client", timestamp="booked", amount="value", category="category",
+                            decimal=",")
+    report = ReadReport()
+    tx, _ = read_mapped(path, mapping, report=report)
+    assert len(tx) == 30 and tx["amount"].abs().min() == pytest.approx(101.51)
+    assert any("is not UTF-8: read as" in w for w in report.warnings)
+    told = ColumnMapping(**{**mapping.to_dict(), "encoding": encoding, "category_kinds": {}})
+    raw = read_mapped(path, told, report=ReadReport())[0]
+    assert len(raw) == 30
+    from fthc.data.tables import read_text_table
+
+    assert set(read_text_table(path, ";", encoding=encoding)["category"]) == set(words)
+    r = CliRunner().invoke(main, ["data", "inspect", "--data", str(path), "--customer-col", "client",
+                                  "--timestamp-col", "booked", "--amount-col", "value", "--decimal", ",",
+                                  "--encoding", "no-such-codec"])
+    assert r.exit_code == 2 and "unknown encoding 'no-such-codec'" in r.output and "Traceback" not in r.output

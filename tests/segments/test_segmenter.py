@@ -195,3 +195,28 @@ def test_many_segments_are_told_apart_by_a_trait_not_by_their_size(tmp_path):
         names = list(fthc.Segmenter(k=20).fit(tmp_path).names_.values())
     assert len(set(names)) == 20, names
     assert not any("customers)" in n for n in names), names
+
+
+def test_the_python_api_a_scikit_learn_user_expects(tmp_path):
+    """fit(X, y) learns from y as outcomes; fit_predict gives the labels; a loaded model says which fitted
+    attributes it does not keep and where the fit wrote them; its repr is short."""
+    from tests.segments.test_point_in_time import bank
+
+    tx, outcomes = bank(120)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = fthc.Segmenter(k=3, refits=2).fit(tx, outcomes)
+    assert seg.outcome_model_ is not None and seg.risk_ is not None
+    assert fthc.Segmenter(k=3, refits=2).fit(tx, y=outcomes).outcome_model_ is not None
+    labels = fthc.Segmenter(k=3, refits=2).fit_predict(tx)
+    assert labels.equals(fthc.Segmenter(k=3, refits=2).fit(tx).labels_)
+    seg.save(tmp_path / "m")
+    loaded = fthc.Segmenter.load(tmp_path / "m")
+    assert repr(loaded) == "Segmenter(k=3, method='features', engine='duckdb', seed=0)"
+    for name, where in (("profile_", "profile.csv"), ("risk_", "assignments.csv"), ("k_choice_", "k_choice.csv")):
+        with pytest.raises(AttributeError, match=f"loaded model keeps what scoring needs.*{where}"):
+            getattr(loaded, name)
+    assert not hasattr(loaded, "no_such_thing_")
+    assert loaded.assign(tx)["segment"].equals(seg.assign(tx)["segment"])

@@ -162,3 +162,21 @@ def test_alerts_fill_a_budget_by_risk_then_deterioration_beyond_the_scores_own_n
     assert parse_budget("5%") == 0.05 and parse_budget("200") == 200 and budget_of(0.05, 30) == 2
     with pytest.raises(DataError, match="neither a share nor a count"):
         parse_budget("many")
+
+
+def test_to_says_the_data_is_complete_to_a_month_and_the_periods_say_what_they_cover():
+    """Data whose last transaction is on 28 June: without --to the incomplete June is left out, and said; --to
+    2024-06 says June is complete, and the last quarter ends on 30 June; windows reaching back before the data
+    begins are said too; --to after the data's last month reaches no further than it."""
+    from fthc.features.window import data_end_cutoff, month_start
+    from fthc.segments.tracking import coverage_notes
+
+    last, first = pd.Timestamp("2024-06-28"), pd.Timestamp("2023-07-03")
+    default = period_cutoffs(data_end_cutoff(last), "quarter", periods=2, last_month=month_start(last))
+    told = period_cutoffs(data_end_cutoff(last), "quarter", end="2024-06", periods=2, last_month=month_start(last))
+    later = period_cutoffs(data_end_cutoff(last), "quarter", end="2025-03", periods=2, last_month=month_start(last))
+    assert default[-1] == pd.Timestamp("2024-04-01") and told[-1] == later[-1] == pd.Timestamp("2024-07-01")
+    said = coverage_notes(default, last, first, 12, None)
+    assert "last month (2024-06) is left out as incomplete" in said[0] and "--to 2024-06" in said[0]
+    assert "2 of the 2 periods' 12-month windows reach back before the data begins (2023-07-03)" in said[1]
+    assert coverage_notes(told, last, first, 12, "2024-06") == [said[1].replace("2 of the 2", "1 of the 2")]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import DataError, FthcError
 from ..progress import announce
+from ..segments import scoring
 from ..segments.segmenter import Segmenter
 from ..threads import warm_workers
 
@@ -148,7 +149,7 @@ def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = 
     """Why a customer is in its segment: its segment and name, confidence, risk where learnt, and the three
     behaviour traits that most place it there rather than the next nearest segment."""
     seg = loaded(model_dir, mapping, lenient)
-    measures, inputs, risk = seg._scored_inputs(data)
+    measures, inputs, risk = scoring.scored_inputs(seg, data)
     ids = measures.index
     key = customer
     if pd.api.types.is_integer_dtype(ids.dtype):

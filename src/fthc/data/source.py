@@ -54,6 +54,10 @@ class Source:
         """The time of the data's last transaction."""
         return engine.last_timestamp(self.relation(engine))
 
+    def first_timestamp(self, engine) -> pd.Timestamp:
+        """The time of the data's first transaction."""
+        return engine.first_timestamp(self.relation(engine))
+
     def months(self, engine, as_of) -> pd.DataFrame:
         """The customer-month table of the windowed histories of `as_of`'s customers (`sums` was called first)."""
         return engine.months(self._relation[1], as_of)

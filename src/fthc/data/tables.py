@@ -52,9 +52,44 @@ def check_readable(path: Path) -> None:
                 raise DataError("not a text file", file=path) from exc
 
 
-def sniff_separator(path: Path) -> str:
+# what a bank's export that is not UTF-8 is in: Windows and ISO code pages of Western, Central and Northern Europe
+LEGACY_ENCODINGS = ["cp1252", "cp1250", "iso8859_2", "latin_1", "iso8859_15", "cp1257", "cp1251"]
+
+
+def text_encoding(path: Path, asked: str | None = None) -> str:
+    """The encoding to read a text table with: `asked` (checked to be one), else UTF-8 (with or without Excel's
+    BOM) when every byte of the file decodes as UTF-8, else the legacy code page charset-normalizer finds most
+    plausible for its non-ASCII lines (a German or Czech bank's export), cp1252 when it finds none."""
+    import codecs
+
+    if asked:
+        try:
+            return codecs.lookup(asked).name
+        except LookupError:
+            raise DataError(f"unknown encoding {asked!r}", file=path,
+                            expected="a Python codec name, e.g. utf-8, cp1250, latin-1") from None
+    decoder, sample = codecs.getincrementaldecoder("utf-8")(), []
+    utf8 = True
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+            if sum(map(len, sample)) < 1 << 18:
+                sample += [line for line in block.split(b"\n") if any(b > 127 for b in line)][:2000]
+    if utf8:
+        return "utf-8-sig"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(b"\n".join(sample), cp_isolation=LEGACY_ENCODINGS).best()
+    return codecs.lookup(best.encoding).name if best is not None else "cp1252"
+
+
+def sniff_separator(path: Path, encoding: str | None = None) -> str:
     """The separator of a text table, from its header line."""
-    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:  # -sig: Excel's BOM
+    with path.open("r", encoding=encoding or "utf-8-sig", errors="replace", newline="") as fh:  # -sig: Excel's BOM
         header = fh.readline()
     try:
         return csv.Sniffer().sniff(header, delimiters=";,\t|").delimiter
@@ -62,10 +97,10 @@ def sniff_separator(path: Path) -> str:
         return ","
 
 
-def text_header(path: Path, sep: str) -> list[str]:
+def text_header(path: Path, sep: str, encoding: str | None = None) -> list[str]:
     """The column names of a text table's header line (empty for an empty or unreadable file)."""
     try:
-        with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        with path.open("r", encoding=encoding or "utf-8-sig", errors="replace", newline="") as fh:
             line = fh.readline()
     except OSError:
         return []
@@ -73,7 +108,8 @@ def text_header(path: Path, sep: str) -> list[str]:
 
 
 def read_text_table(path: Path, sep: str, required: list[str] | None = None,
-                    hints: dict[str, str] | None = None, allow_empty: bool = False) -> pd.DataFrame:
+                    hints: dict[str, str] | None = None, allow_empty: bool = False,
+                    encoding: str | None = None) -> pd.DataFrame:
     """All columns as strings (missing as empty string), plus the line number of each row (`allow_empty`: a
     header without rows is a table of none, as a bank without loans has).
 
@@ -81,7 +117,8 @@ def read_text_table(path: Path, sep: str, required: list[str] | None = None,
     CSV reader does the splitting (multi-threaded, about 10x faster than pandas' at a million rows).
     """
     check_readable(path)
-    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:  # -sig: Excel's BOM
+    encoding = encoding or text_encoding(path)
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:  # utf-8-sig: Excel's BOM
         header_line = fh.readline()
     if not header_line.strip():
         raise DataError("file has no header line", file=path)
@@ -95,13 +132,14 @@ def read_text_table(path: Path, sep: str, required: list[str] | None = None,
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(use_threads=True, column_names=names, skip_rows=1),
+            read_options=pacsv.ReadOptions(use_threads=True, column_names=names, skip_rows=1,
+                                           encoding="utf8" if encoding.startswith("utf-8") else encoding),
             parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        row = _ragged_row(path, sep, len(names))
+        row = _ragged_row(path, sep, len(names), encoding)
         raise DataError(f"cannot parse as a {sep!r}-separated table: {str(exc).splitlines()[0]}",
                         file=path, row=row, expected=f"{len(names)} fields per row like the header") from exc
     if table.num_rows == 0 and not allow_empty:
@@ -111,9 +149,9 @@ def read_text_table(path: Path, sep: str, required: list[str] | None = None,
     return df
 
 
-def _ragged_row(path: Path, sep: str, n_fields: int) -> int | None:
+def _ragged_row(path: Path, sep: str, n_fields: int, encoding: str = "utf-8") -> int | None:
     """The line number of the first row whose field count differs from the header's (for the error)."""
-    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
         for line_no, row in enumerate(csv.reader(fh, delimiter=sep), start=1):
             if row and len(row) != n_fields:
                 return line_no
@@ -146,7 +184,8 @@ def read_keyed_file(path, what: str, required: list[str]) -> tuple[pd.DataFrame,
         if path.suffix.lower() == ".parquet":
             raw = pd.read_parquet(path)
             return raw, np.arange(1, len(raw) + 1)
-        raw = read_text_table(path, sniff_separator(path), required=required)
+        encoding = text_encoding(path)
+        raw = read_text_table(path, sniff_separator(path, encoding), required=required, encoding=encoding)
         raw = raw.astype({c: object for c in raw.columns if c != LINE})
         return raw, raw.pop(LINE).to_numpy()
     except DataError:

@@ -23,7 +23,7 @@ from .dates import EARLIEST, outside_bulk
 from .errors import ReadReport
 from .ids import customer_ids
 from .tables import (LINE, RowChecker, check_columns, check_keys, parse_columns, read_parquet_table,
-                     read_text_table, read_toml, sniff_separator, text_header)
+                     read_text_table, read_toml, sniff_separator, text_encoding, text_header)
 
 KINDS = ["incoming_transfer", "cash_deposit", "cash_withdrawal", "card_payment", "outgoing_transfer",
          "interest_fees", "pension", "loan_payment", "other"]
@@ -91,6 +91,8 @@ class ColumnMapping:
         A strftime format; None: inferred from every value of the column.
     decimal : str
         '.' or ',': numbers written with a decimal comma (2220,59).
+    encoding : str, optional
+        A text file's encoding (a Python codec name, e.g. 'cp1250'); None: UTF-8, else detected and said.
     currency : str, optional
         The currency the outputs name (e.g. 'CZK').
     category_kinds : dict
@@ -114,6 +116,7 @@ class ColumnMapping:
     transaction_id: str | None = None
     date_format: str | None = None
     decimal: str = "."  # the decimal mark of amounts and balances: "," reads 2220,59 and 1.234,56
+    encoding: str | None = None  # a text file's encoding; None: UTF-8, else detected from its bytes (and said)
     currency: str | None = None  # not a column: the currency amounts are in, shown beside money in outputs
     # category value -> canonical kind; unmapped categories become "other" and are counted
     category_kinds: dict[str, str] = field(default_factory=dict)
@@ -219,9 +222,13 @@ def read_mapped(path: str | Path, mapping: ColumnMapping | None = None, *, lenie
         mapping = mapping.resolve(raw.columns)
         check_columns(raw.columns, mapping.columns(), path, ",", mapping.hints())
     else:
-        sep = sniff_separator(path) if path.exists() else ","
-        mapping = mapping.resolve(text_header(path, sep)) if path.is_file() else mapping
-        raw = read_text_table(path, sep, required=mapping.columns(), hints=mapping.hints())
+        encoding = text_encoding(path, mapping.encoding) if path.is_file() else None
+        sep = sniff_separator(path, encoding) if path.exists() else ","
+        mapping = mapping.resolve(text_header(path, sep, encoding)) if path.is_file() else mapping
+        raw = read_text_table(path, sep, required=mapping.columns(), hints=mapping.hints(), encoding=encoding)
+        if report is not None and encoding not in (None, "utf-8-sig"):
+            report.warnings.append(f"{path.name} is not UTF-8: read as {encoding} (detected from its bytes; "
+                                   "--encoding, or encoding in the mapping's [columns], to say otherwise)")
     checker = RowChecker(path, lenient=lenient, report=report)
     return canonical_transactions(raw, mapping, checker, typed=path.suffix.lower() == ".parquet"), mapping
 

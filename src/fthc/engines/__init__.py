@@ -40,6 +40,9 @@ class Engine(Protocol):
     def last_timestamp(self, source) -> pd.Timestamp:
         """The data's last transaction time."""
 
+    def first_timestamp(self, source) -> pd.Timestamp:
+        """The data's first transaction time."""
+
     def months(self, source, as_of) -> pd.DataFrame:
         """Each customer's money in and out per month of its window (the recent-months inputs)."""
 

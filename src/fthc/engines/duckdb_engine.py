@@ -189,6 +189,9 @@ class DuckDBEngine:
     def last_timestamp(self, source: str) -> pd.Timestamp:
         return pd.Timestamp(self.con.execute(f"SELECT max(timestamp) FROM {source}").fetchall()[0][0])
 
+    def first_timestamp(self, source: str) -> pd.Timestamp:
+        return pd.Timestamp(self.con.execute(f"SELECT min(timestamp) FROM {source}").fetchall()[0][0])
+
     def months(self, source: str, as_of) -> pd.DataFrame:
         """The customer-month table (customer_id, month, credit, debit, balance) of the windowed histories."""
         gaps = self._gaps.get(source, True)

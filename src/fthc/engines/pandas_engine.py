@@ -63,6 +63,10 @@ class PandasEngine:
         frames = source.frames() if isinstance(source, Buckets) else [source]
         return max(pd.Timestamp(tx["timestamp"].max()) for tx in frames)
 
+    def first_timestamp(self, source) -> pd.Timestamp:
+        frames = source.frames() if isinstance(source, Buckets) else [source]
+        return min(pd.Timestamp(tx["timestamp"].min()) for tx in frames)
+
     def months(self, source, as_of) -> pd.DataFrame:
         """The customer-month table (customer_id, month, credit, debit, balance) of the windowed histories."""
         frames = source.frames() if isinstance(source, Buckets) else [source]

@@ -217,6 +217,10 @@ class SparkEngine:
         with spark_errors():
             return pd.Timestamp(self.spark.sql(f"SELECT max(timestamp) AS t FROM {source}").collect()[0][0])
 
+    def first_timestamp(self, source: str) -> pd.Timestamp:
+        with spark_errors():
+            return pd.Timestamp(self.spark.sql(f"SELECT min(timestamp) AS t FROM {source}").collect()[0][0])
+
     def months(self, source: str, as_of) -> pd.DataFrame:
         """The customer-month table (customer_id, month, credit, debit, balance) of the windowed histories."""
         rows = self._windowed(source, as_of)

@@ -84,7 +84,7 @@ def write_tracks_page(result, path: Path, names: dict, every: str) -> None:
                           flag=lambda c, v: c == "flag" and v == "shifted"))
     if "risk" in t:
         shown = w[w["period_end"] == w["period_end"].max()] if len(w) else w
-        band = next((n for n in result.notes if n.startswith("early warning:")), "")
+        band = next((n for n in result.notes if n.startswith("early warning:")), "")  # also in the notes above
         parts.append(f"<h2>Early warning</h2><p>{len(shown):,} alerts at the last period, within its budget, filled "
                      "in order: high risk (at least twice the portfolio's rate), then a deterioration beyond the "
                      "score's own noise, then a move into a worst grade; the first "

@@ -187,7 +187,7 @@ class RiskEstimator:
         self.outcomes_ = y.astype(float)  # whose outcome each fold model learnt from, and what it was
         pop = population if population is not None else inputs
         self.medians_ = pop[self.columns_].median()
-        self.directions_ = pd.Series(directions(self.columns_, inputs[self.columns_].to_numpy(dtype=np.float64),
+        self.directions_ = pd.Series(directions(self.columns_, inputs.reindex(columns=self.columns_).to_numpy(dtype=np.float64),
                                                 self.contributions(inputs).drop(columns="expected").to_numpy()),
                                      index=self.columns_)
         return self
@@ -209,7 +209,7 @@ class RiskEstimator:
 
     def _split(self, inputs: pd.DataFrame):
         """The inputs as a matrix, which customers' outcomes were learnt, and their folds."""
-        X = inputs[self.columns_].to_numpy(dtype=np.float64)
+        X = inputs.reindex(columns=self.columns_).to_numpy(dtype=np.float64)
         known = inputs.index.isin(self.folds_.index)
         return X, known, self.folds_.reindex(inputs.index[known]).to_numpy().astype(int)
 
@@ -243,7 +243,7 @@ class RiskEstimator:
     def boot_risks(self, inputs: pd.DataFrame) -> np.ndarray:
         """[refits, customers]: the risk of customers whose outcome was not learnt under each bootstrap refit
         (the spread of a group's mean over them is the interval of that mean)."""
-        X = inputs[self.columns_].to_numpy(dtype=np.float64)
+        X = inputs.reindex(columns=self.columns_).to_numpy(dtype=np.float64)
         from .model import sigmoid
 
         if not self.has_signal:
@@ -280,7 +280,7 @@ class RiskEstimator:
         logit = contributions.sum(axis=1).to_numpy()
         below = logit < np.log(self.portfolio_rate_ / (1 - self.portfolio_rate_))
         texts = reason_texts(contributions.drop(columns="expected").to_numpy(),
-                             inputs[self.columns_].to_numpy(dtype=np.float64), self.columns_,
+                             inputs.reindex(columns=self.columns_).to_numpy(dtype=np.float64), self.columns_,
                              self.medians_.to_numpy(), self.directions_.to_numpy(), below, self.currency, top)
         return pd.DataFrame({"risk_reasons": texts}, index=inputs.index)
 

@@ -304,9 +304,30 @@ class OutcomeModel:
         raw = self._score(X, self.folds_)[3]
         first = self.folds_[:, 0]
         self.stack_ = {int(f): platt(raw[first != f], y[first != f]) for f in np.unique(first)}
-        self.stack_[-1] = platt(raw, y)
+        self.stack_[-1] = self._for_new(X, raw, platt(raw, y))
         self.oof_ = self._score(X, self.folds_)
         return self
+
+    def _for_new(self, X: np.ndarray, raw: np.ndarray, calibration: tuple[float, float]) -> tuple[float, float]:
+        """The calibration of a customer never seen, scored by every model's mean: less noisy than the mean of its
+        repeats' one model each that the calibration was fitted on, so its slope is raised by the ratio of the two
+        variances (regression dilution), turned about the mean log-odds. The noise of one model is the spread of
+        a customer's out-of-fold log-odds between repeats."""
+        a, b = calibration
+        if self.repeats < 2 or len(raw) < 3:
+            return a, b
+        each = np.zeros((len(X), self.repeats))
+        for r in range(self.repeats):
+            for f in range(self.n_folds_):
+                rows = self.folds_[:, r] == f
+                each[rows, r] = self.models_[r * self.n_folds_ + f].logit(X[rows])
+        noise = float(np.mean(np.var(each, axis=1, ddof=1)))
+        total = float(np.var(raw))
+        signal = max(total - noise / self.repeats, 1e-9)
+        k = self.n_folds_ * self.repeats
+        factor = total / (signal + noise / k)
+        m = float(np.mean(raw))
+        return a * factor, b + a * m - a * factor * m
 
     def _stacked(self, logit: np.ndarray, fold: int) -> np.ndarray:
         """The averaged log-odds recalibrated (Platt) on the other folds' averaged out-of-fold log-odds (`fold`:

@@ -15,6 +15,12 @@ from ..errors import ArtefactError
 from .stability import Stability
 
 
+# what a saved model does not keep: its fitted customers (saving them would copy the bank's data into the model)
+NOT_KEPT = {"profile_": "profile.csv", "risk_": "assignments.csv", "confidence_": "assignments.csv",
+            "assignments_": "assignments.csv", "k_choice_": "k_choice.csv", "measures_": "the data, with assign",
+            "outcome_check_": "risk.csv", "monthly_": "segments.html", "sums_": "the data, with assign"}
+
+
 def params_of(seg) -> dict[str, Any]:
     """The constructor's parameters as JSON (the method is saved as the model's config)."""
     p = seg.get_params()
@@ -32,6 +38,7 @@ def save(seg, folder) -> Path:
 
     seg.check_fitted()
     extra = {"segmenter": {"params": params_of(seg), "representation": seg.representation_,
+                           "method": seg.method if isinstance(seg.method, str) else None,  # a preset's name
                            "names": {str(k): v for k, v in seg.names_.items()},
                            "descriptions": {str(k): v for k, v in seg.descriptions_.items()},
                            "currency": seg.currency_, "k_why": seg.k_why_,
@@ -76,7 +83,8 @@ def _from_artefact(cls, art, folder):
     params = dict(info["params"])
     params["ks"] = range(*params["ks"]) if isinstance(params.get("ks"), list) else cls().ks
     seg = cls(**params)
-    seg.method = art.config
+    seg.method = info.get("method") or art.config  # as given: a preset's name, or the config itself
+    seg._not_kept = NOT_KEPT
     model = Clusterer(art.config)
     model.encoder_, model.head_ = art.encoder, art.head
     model.series_spec_, model.series_scaling_, model.channels_ = art.series_spec, art.series_scaling, art.channels

@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 import numpy as np
 import pandas as pd
+from sklearn.base import ClusterMixin
 from sklearn.utils import metadata_routing
 
 from ..base import FthcEstimator
@@ -59,7 +60,7 @@ def check_k(k) -> None:
         raise DataError(f"k must be a number of segments (1 or more) or 'auto', got {k!r}")
 
 
-class Segmenter(FthcEstimator):
+class Segmenter(ClusterMixin, FthcEstimator):
     """Segments of customers from their transactions, with their risk where outcomes are given.
 
     Parameters
@@ -184,8 +185,10 @@ class Segmenter(FthcEstimator):
     def fit(self, X, y=None, outcomes=None) -> "Segmenter":
         """Segment the customers of `X`: a transactions DataFrame, a path (Berka folder, CSV or Parquet file,
         folder or glob of Parquet files), or a `fthc.data.Source`. `outcomes`: what the bank knows of some
-        customers' credit (`fthc.risk.outcomes`): a file path, an `Outcomes`, a Series of 0/1 by customer id, or
-        "loans" on a Berka folder."""
+        customers' credit (`fthc.risk.outcomes`): a file path, an `Outcomes`, a Series of 0/1 by customer id, a
+        frame (`fthc.risk.outcomes.outcomes_frame` names its columns), or "loans" on a Berka folder; `y` is taken
+        for it where `outcomes` is not given (scikit-learn's `fit(X, y)`)."""
+        outcomes = y if outcomes is None else outcomes
         from ..data.source import as_source, cut_source
         from ..estimator import Clusterer, FrozenEstimator
         from ..models.feature_encoder import FeatureEncoder
@@ -316,9 +319,6 @@ class Segmenter(FthcEstimator):
                 self.risk_weight)
 
     # -- scoring (`fthc.segments.scoring`) ------------------------------------------------------------------
-    def _scored_inputs(self, X):
-        return scoring.scored_inputs(self, X)
-
     def risk_at(self, X, dates: pd.Series) -> pd.DataFrame:
         """Risk, interval, grade and risk reasons of the customers of `dates` (customer id -> reference date),
         each from its window before that date's month: how an applicant is scored at its application date."""
@@ -338,20 +338,20 @@ class Segmenter(FthcEstimator):
     def transform(self, X) -> pd.DataFrame:
         """The points the segments are made in (one row per customer; with the risk axis last when the
         segments are risk-aware)."""
-        measures, inputs, risk = self._scored_inputs(X)
+        measures, inputs, risk = scoring.scored_inputs(self, X)
         z = scoring.space(self, measures, self.model_.transform(inputs), risk=risk)
         return pd.DataFrame(z, index=pd.Index(measures.index, name="customer_id"),
                             columns=[f"z{i}" for i in range(z.shape[1])])
 
     def predict(self, X) -> pd.Series:
         """Each customer's segment (a Series indexed by customer id)."""
-        measures, inputs, risk = self._scored_inputs(X)
+        measures, inputs, risk = scoring.scored_inputs(self, X)
         segment = self.model_.head_.predict(scoring.space(self, measures, self.model_.transform(inputs), risk=risk))
         return pd.Series(segment, index=pd.Index(measures.index, name="customer_id"), name="segment")
 
     def predict_proba(self, X) -> pd.DataFrame:
         """Per customer and segment: the share of the refitted segmentations that put the customer there."""
-        measures, inputs, risk = self._scored_inputs(X)
+        measures, inputs, risk = scoring.scored_inputs(self, X)
         p = self.stability_.proba(scoring.space(self, measures, self.model_.transform(inputs), risk=risk))
         return pd.DataFrame(p, index=pd.Index(measures.index, name="customer_id"), columns=list(range(p.shape[1])))
 
@@ -359,7 +359,7 @@ class Segmenter(FthcEstimator):
         """Each customer's segment, its name, confidence, number of transactions and reasons; with an outcome
         model, its risk, interval, grade and risk reasons (index: customer id). The same columns as
         `assignments_` and `fthc segment`'s assignments.csv."""
-        measures, inputs, risk = self._scored_inputs(X)
+        measures, inputs, risk = scoring.scored_inputs(self, X)
         return self._assignments(measures, self.model_.transform(inputs), risk)
 
     def _assignments(self, measures: pd.DataFrame, z: np.ndarray, risk: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -387,8 +387,22 @@ class Segmenter(FthcEstimator):
 
     def __repr__(self) -> str:
         method = self.method if isinstance(self.method, str) else repr(self.method)
-        columns = f", columns={self.columns!r}" if self.columns is not None else ""
+        columns = f", columns={given_columns(self.columns)!r}" if given_columns(self.columns) else ""
         return f"Segmenter(k={self.k!r}, method={method!r}{columns}, engine={self.engine!r}, seed={self.seed})"
+
+
+def given_columns(columns) -> dict | None:
+    """The column mapping as a user would have written it: only what differs from the defaults."""
+    from dataclasses import asdict
+
+    from ..data.transactions import ColumnMapping
+
+    if columns is None:
+        return None
+    given = asdict(columns) if isinstance(columns, ColumnMapping) else dict(columns)
+    default = asdict(ColumnMapping())
+    return {k: v for k, v in given.items() if k in default and v not in (default[k], list(default[k] or []))
+            and not (k in ColumnMapping.OPTIONAL_BY_NAME and v == k)}
 
 
 def risk_space_check(seg: Segmenter, space: np.ndarray, config: ClustererConfig, k: int) -> dict | None:

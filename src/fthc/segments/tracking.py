@@ -49,17 +49,21 @@ class Tracks:
     notes: list[str] = field(default_factory=list)
 
 
-def period_cutoffs(last: pd.Timestamp, every: str, start=None, end=None, periods: int = PERIODS) -> list:
+def period_cutoffs(last: pd.Timestamp, every: str, start=None, end=None, periods: int = PERIODS,
+                   last_month=None) -> list:
     """The periods' exclusive ends (the first day after each period), oldest first: calendar months or quarters,
     the last ending with `end`'s month (default: the data's last whole month or quarter, `last` being the data's
-    end cutoff), back to `start`, or `periods` of them."""
+    end cutoff), back to `start`, or `periods` of them. `end` says the data is complete to that month, so it may
+    reach the month of the data's last transaction (`last_month`, its first day), never later."""
     from ..features.window import month_start
 
     if every not in EVERY:
         raise DataError(f"unknown period {every!r}", expected=" or ".join(EVERY))
     step = EVERY[every]
     stop = month_start(pd.Timestamp(end)) + pd.DateOffset(months=1) if end is not None else pd.Timestamp(last)
-    stop = min(stop, pd.Timestamp(last))
+    ceiling = pd.Timestamp(last_month) + pd.DateOffset(months=1) if end is not None and last_month is not None \
+        else pd.Timestamp(last)
+    stop = min(stop, ceiling)
     while (stop.month - 1) % step:  # calendar quarters: periods end in March, June, September, December
         stop = stop - pd.DateOffset(months=1)
     first = month_start(pd.Timestamp(start)) + pd.DateOffset(months=step) if start is not None else None
@@ -113,7 +117,7 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
     """`Segmenter.track`: the module's tables for the customers of `X`, read as at fitting."""
     from ..config import encoder_component
     from ..features.measures import model_features
-    from ..features.window import data_end_cutoff
+    from ..features.window import data_end_cutoff, month_start
     from . import scoring
     from ..engines import ENGINES
     from .inputs import encoder_inputs
@@ -127,7 +131,9 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
     engine = ENGINES.create(seg.engine)
     announce(f"behaviour of {source.describe()} ({seg.engine}): one aggregation into customer-months for every "
              "period")
-    cuts = period_cutoffs(data_end_cutoff(source.last_timestamp(engine)), every, start, end, periods)
+    last_ts = pd.Timestamp(source.last_timestamp(engine))
+    cuts = period_cutoffs(data_end_cutoff(last_ts), every, start, end, periods, month_start(last_ts))
+    said = coverage_notes(cuts, last_ts, source.first_timestamp(engine), seg.window, end)
     est = seg.outcome_model_
     names = seg.feature_space_.feature_names_
     reference = reference_of(seg)
@@ -166,9 +172,27 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
         tracks[f"{col}_change"] = tracks.groupby("customer_id", sort=False)[col].diff()
     tracks = tracks.reset_index(drop=True)
     migration = migrations(tracks, seg.names_)
-    warning, said = early_warning(seg, tracks, alerts, last_inputs)
+    warning, warned = early_warning(seg, tracks, alerts, last_inputs)
     drift, notes = drift_table(drift_rows, reference["basis"], first_end)
-    return Tracks(tracks, migration, warning, drift, notes + said)
+    return Tracks(tracks, migration, warning, drift, said + notes + warned)
+
+
+def coverage_notes(cuts: list, last_ts: pd.Timestamp, first_ts: pd.Timestamp, window: int | None, end) -> list[str]:
+    """What the periods cover that a reader must be told: an incomplete last month left out (and how to say it is
+    complete), windows that reach back before the data begins."""
+    from ..features.window import month_start
+
+    said = []
+    if end is None and cuts[-1] <= month_start(last_ts):
+        said.append(f"periods: the data's last month ({last_ts:%Y-%m}) is left out as incomplete (its last transaction is on "
+                    f"{last_ts:%Y-%m-%d}); give --to {last_ts:%Y-%m} if the data is complete to it")
+    if window:
+        short = [c for c in cuts if c - pd.DateOffset(months=window) < month_start(first_ts)]
+        if short:
+            said.append(f"periods: {len(short)} of the {len(cuts)} periods' {window}-month windows reach back before the data "
+                        f"begins ({first_ts:%Y-%m-%d}): up to {(short[-1] - pd.Timedelta(days=1)):%Y-%m-%d}, the "
+                        "customers' histories there are shorter than the window")
+    return said
 
 
 def migrations(tracks: pd.DataFrame, names: dict) -> pd.DataFrame:
