@@ -11,6 +11,16 @@ import pytest
 from fthc.data.synth import write_synthetic_berka
 
 REAL_BERKA = Path(__file__).resolve().parents[2] / "shared" / "data" / "berka"
+# whole modules of end-to-end runs: the README and docs pages, Chromium, PostgreSQL and worker processes, Spark,
+# every network component, killed processes. `pytest -m "not slow"` leaves them out (the fast tier).
+SLOW_MODULES = {"test_docs.py", "test_spark.py", "test_reliability.py", "test_every_component.py",
+                "test_store_contract.py", "test_segment_page.py", "test_tracks_page.py", "test_grid_report.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -326,3 +326,20 @@ def test_a_small_bank_without_loans_is_not_an_error(tmp_path):
     assert len(loans) == 0 and "account_id" in loans.columns
     r = cli("segment", "--data", tmp_path / "berka", "--k", 2, "--out", tmp_path / "o")
     assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("args, said", [
+    (["segment", "--k", "0", "--data", "x"], "Invalid value for '--k'"),
+    (["segment", "--window", "0", "--data", "x"], "Invalid value for '--window'"),
+    (["assign", "--model", "no-such-folder", "--data", "x"], "'--model'"),
+    (["segment", "--nonsense"], "No such option '--nonsense'"),
+])
+def test_an_option_error_is_one_line_and_exit_2(args, said):
+    from click.testing import CliRunner
+
+    from fthc.cli import main
+
+    r = CliRunner().invoke(main, args)
+    lines = [line for line in r.output.splitlines() if line.strip()]
+    assert r.exit_code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and said in lines[0], r.output
+    assert "--help)" in lines[0]

@@ -39,6 +39,26 @@ class FthcGroup(click.Group):
         except OSError as exc:  # a user path that cannot be read or written: one line naming it
             _fail(FthcError(_scrubbed(f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc), ctx)))
 
+    def main(self, *args, **kwargs):
+        """A wrong option or value is one line naming it and the help to read, exit code 2 (click's own shows a
+        usage block of four lines first)."""
+        import sys
+
+        try:
+            return super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "fthc"
+            click.echo(f"error: {exc.format_message()} (see {where} --help)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+
     def format_commands(self, ctx, formatter):
         rows = [(name, cmd.get_short_help_str(limit=500)) for name, cmd in
                 ((n, self.get_command(ctx, n)) for n in self.list_commands(ctx)) if cmd is not None and not cmd.hidden]

@@ -102,7 +102,8 @@ def risk_summary(seg) -> dict | None:
                + ", ".join(f"{n} {w:.2f}" for n, w in c["drivers"].head(6).items()) + "."]
         segment_grades = pd.crosstab(seg.labels_, seg.risk_["risk_grade"]).rename_axis(index="segment",
                                                                                        columns="grade")
-        segment_grades.columns = [f"grade {g}" if g else "no window" for g in segment_grades.columns]
+        segment_grades.columns = [f"grade {g}" if g else "no grade (history too short, or none)"
+                                  for g in segment_grades.columns]
     html = "<p>" + "<br>".join(line[0].upper() + line[1:] + "." for line in lines) + "</p>"
     csv = table.copy()
     return {"table": table, "csv": csv, "line": "; ".join(lines[:2]), "lines": lines, "markdown": [md],

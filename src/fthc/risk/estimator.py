@@ -140,6 +140,8 @@ def signal_check(y: np.ndarray, risk: np.ndarray, fold: np.ndarray) -> dict:
 
 def describe_input(name: str) -> tuple[str, str]:
     """(words, unit) of an input."""
+    if name == "spending_to_income":  # a log ratio, read as the share of money in that goes out
+        return "money out as a share of money in:", "out/in"
     if name in MEASURES:
         m = MEASURES[name]
         return (m.doc + ":" if m.unit == "change" else m.doc), m.unit
@@ -154,6 +156,8 @@ def format_value(value: float, unit: str, currency: str | None) -> str:
         return f"{value:,.0f}" + (f" {currency}" if currency else "")
     if unit == "share":
         return f"{value:.0%}"
+    if unit == "out/in":
+        return f"{float(np.exp(value)):.0%}"
     if unit == "change":  # a log ratio: the relative change it stands for
         change = float(np.expm1(value))
         return "no change" if round(change * 100) == 0 else f"{change:+.0%}"

@@ -49,6 +49,12 @@ class Outcomes:
     unknown: int = 0  # outcomes of ids that are not among the customers
     rows: int = 0
     unknown_examples: tuple = ()
+    young: pd.Series | None = None  # good outcomes too young to read (left out of learning, still a credit history)
+
+    @property
+    def given(self) -> pd.Series:
+        """Every outcome given for a customer, the young ones included (who has a credit history)."""
+        return self.y if self.young is None else pd.concat([self.y, self.young])
 
     def describe(self) -> str:
         text = (f"{len(self.y):,} customers with an outcome in {self.source} (column {self.column!r}; "

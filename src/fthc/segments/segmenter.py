@@ -299,7 +299,7 @@ class Segmenter(ClusterMixin, FthcEstimator):
         announce(f"learning the outcome from {len(ids):,} customers ({int(y.sum()):,} positive; "
                  f"{self.risk_model} model, nested cross-validation)")
         risk = SegmentRisk(self.risk_model, self.seed, self.currency_, self.grade_edges, self.min_history).fit(
-            self.risk_inputs_, y, measures.index, known.y)
+            self.risk_inputs_, y, measures.index, known.given)
         self.outcome_model_, self.outcomes_, self.risk_ = risk.estimator_, known, risk.risk_
         self.risk_center_, self.risk_scale_, self.fitted_logit_ = risk.center_, risk.scale_, risk.logit_
         self.population_ = risk.population_

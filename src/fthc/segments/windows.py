@@ -182,4 +182,4 @@ def mature(known, source, engine, as_of, months: int, warn):
          "on): too young to say they will not go bad, left out of learning and judging (--performance-months)")
     keep = known.y.index.difference(immature, sort=False)
     return Outcomes(known.y.loc[keep], known.date.reindex(keep), known.source, known.column, known.unknown,
-                    known.rows, known.unknown_examples)
+                    known.rows, known.unknown_examples, known.y.loc[immature])
