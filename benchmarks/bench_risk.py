@@ -20,7 +20,8 @@ before its outcome's month by `Segmenter.risk_at` (the model never saw it, nor a
 - rows: boosted trees (the default), monotone trees and the logistic regression, on the default 12-month window
   with its last six months in order; boosted on a 24-month window, and without a window (all history before the
   date); boosted and logistic again without the recent-change measures (`CHANGE_MEASURES`: the last 3 months
-  against the months before, months since the last regular credit, the income trend), to measure what they add.
+  against the months before, months since the last regular credit, the income trend), to measure what they add;
+  boosted with `window="auto"` (12, 24 or 36 months, chosen out of fold).
 Same run, same halves for every row; figures per data seed and their mean.
 """
 
@@ -49,8 +50,9 @@ from fthc.segments.segmenter import Segmenter
 
 # (model, window, with the recent-change measures)
 ROWS = [("boosted", 12, True), ("boosted", 12, False), ("monotone", 12, True), ("logistic", 12, True),
-        ("logistic", 12, False), ("boosted", 24, True), ("boosted", None, True)]
+        ("logistic", 12, False), ("boosted", 24, True), ("boosted", None, True), ("boosted", "auto", True)]
 CHANGE = [m for m in estimator.RISK_MEASURES if m in CHANGE_MEASURES]
+SCALES = (6, 10, 14)  # grades of the geometric 1%-60% scales compared (10: the default master scale)
 
 
 @contextmanager
@@ -90,7 +92,7 @@ def one(folder: Path, form: str, outcomes: pd.DataFrame, seed: int, chosen: list
         ok = scored["risk"].notna().to_numpy()
         yy, r, g = y[ok].to_numpy(), scored["risk"][ok].to_numpy(), scored["risk_grade"][ok].to_numpy()
         lo, hi = auc_interval(yy, r)
-        rows.append({"form": form, "model": kind, "window": window or "all",
+        rows.append({"form": form, "model": kind, "window": window or "all", "chosen": seg.window_,
                      "change": "with" if change else "without", "auc": roc_auc_score(yy, r),
                      "auc_low": lo, "auc_high": hi, "grade_auc": roc_auc_score(yy, g),
                      "bands_auc": roc_auc_score(yy, pd.qcut(r, 5, labels=False, duplicates="drop")),
@@ -131,17 +133,29 @@ def stability(folder: Path, form: str, outcomes: pd.DataFrame, data_seed: int, s
     data = folder if form == "berka" else folder / "transactions.csv"
     fit, held = train_test_split(outcomes, test_size=0.5, stratify=outcomes["default"], random_state=data_seed)
     dates = pd.Series(pd.to_datetime(held["reference_date"]).to_numpy(), index=held["customer_id"].to_numpy())
-    grades, bands, fitted = [], [], []
+    grades, bands, fitted, risks = [], [], [], []
     for seed in seeds:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             seg = Segmenter(k=6, risk_weight=0, seed=seed, refits=2).fit(str(data), outcomes=fit.reset_index(drop=True))
         scored = seg.risk_at(str(data), dates)
+        risks.append(scored["risk"])
         grades.append(scored["risk_grade"])
         bands.append(pd.qcut(scored["risk"], 5, labels=False, duplicates="drop"))
         fitted.append(seg.risk_["risk_grade"])
     same = lambda cols: float((pd.concat(cols, axis=1).nunique(axis=1) == 1).mean())  # noqa: E731
-    return {"form": form, "seed": data_seed, "withheld": same(grades), "bands": same(bands), "fitted": same(fitted)}
+    y = held.set_index("customer_id")["default"]
+    scales = {}
+    for n in SCALES:  # geometric scales from 1% to 60% of n grades: how fineness trades ranking for stability
+        edges = np.geomspace(0.01, 0.60, n - 1)
+        graded = [pd.Series(np.searchsorted(edges, r.to_numpy()) + 1, index=r.index).where(r.notna(), 0) for r in risks]
+        ok = risks[0].notna()
+        scales[n] = {"auc": float(np.mean([roc_auc_score(y.reindex(g.index)[ok], g[ok]) for g in graded])),
+                     "keep": same(graded)}
+    return {"form": form, "seed": data_seed, "withheld": same(grades), "bands": same(bands), "fitted": same(fitted),
+            "continuous": float(np.mean([roc_auc_score(y.reindex(r.index)[risks[0].notna()],
+                                                        r[risks[0].notna()]) for r in risks])),
+            "scales": scales}
 
 
 def main() -> None:
@@ -180,7 +194,7 @@ def main() -> None:
                 "Brier", "withheld / positive", "fit s"):
         t.add_column(col)
     for (form, kind, window, change), g in df.groupby(["form", "model", "window", "change"], sort=False):
-        t.add_row(form, kind, str(window), change, f"{g['auc'].mean():.3f}",
+        t.add_row(form, kind, f"auto ({'/'.join(map(str, g['chosen']))})" if window == "auto" else str(window), change, f"{g['auc'].mean():.3f}",
                   "; ".join(f"{r.auc:.3f} [{r.auc_low:.3f}-{r.auc_high:.3f}]" for r in g.itertuples()),
                   f"{g['grade_auc'].mean():.3f}", f"{g['bands_auc'].mean():.3f}", "/".join(map(str, g["grades"])),
                   "; ".join(g["inside"]), "; ".join(f"{v:.2f}" for v in g["slope"]), f"{g['brier'].mean():.3f}",
@@ -193,6 +207,14 @@ def main() -> None:
             t.add_column(col)
         for r in stable:
             t.add_row(r["form"], str(r["seed"]), f"{r['withheld']:.1%}", f"{r['bands']:.1%}", f"{r['fitted']:.1%}")
+        Console(width=220).print(t)
+        t = Table(title="geometric scales from 1% to 60%: withheld grade AUC (mean of the three seeds) and the share "
+                        "of withheld customers keeping their grade over the three")
+        for col in ("form", "data seed", "continuous AUC", *[f"{n} grades: AUC / keep" for n in SCALES]):
+            t.add_column(col)
+        for r in stable:
+            t.add_row(r["form"], str(r["seed"]), f"{r['continuous']:.3f}",
+                      *[f"{r['scales'][n]['auc']:.3f} / {r['scales'][n]['keep']:.1%}" for n in SCALES])
         Console(width=220).print(t)
 
 

@@ -50,3 +50,20 @@ def test_segment_keeps_a_config_files_k_unless_the_flag_overrides_it(tmp_path, s
                                            "--out", str(out), *extra])
         assert result.exit_code == 0, result.output
         assert f"(k={k})" in result.output
+
+
+@pytest.mark.slow
+def test_quickstart_on_a_small_bank_says_its_loans_are_too_few_and_segments_all_the_same(tmp_path, monkeypatch):
+    """A Berka folder of 150 accounts: too few loans to learn risk from once the windows and the performance
+    window have read them; the quickstart says so in one line and writes the segments without risk."""
+    from click.testing import CliRunner
+
+    from fthc.cli import main
+    from fthc.data.synth import write_synthetic_berka
+
+    write_synthetic_berka(tmp_path / "small", n_accounts=150, seed=0)
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["quickstart", "--data", str(tmp_path / "small")])
+    assert r.exit_code == 0, r.output
+    assert "no risk learnt: " in r.output and "too few outcomes to learn from" in r.output
+    assert (tmp_path / "fthc-out" / "segments" / "segments.html").is_file()

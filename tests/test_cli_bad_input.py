@@ -331,6 +331,7 @@ def test_a_small_bank_without_loans_is_not_an_error(tmp_path):
 @pytest.mark.parametrize("args, said", [
     (["segment", "--k", "0", "--data", "x"], "Invalid value for '--k'"),
     (["segment", "--window", "0", "--data", "x"], "Invalid value for '--window'"),
+    (["segment", "--window", "soon", "--data", "x"], "neither a number of months (1 or more) nor auto"),
     (["assign", "--model", "no-such-folder", "--data", "x"], "'--model'"),
     (["segment", "--nonsense"], "No such option '--nonsense'"),
 ])

@@ -100,7 +100,7 @@ def test_readme_runs(tmp_path, monkeypatch):
     the inclusion line is."""
     from fthc.data.synth import write_synthetic_berka
 
-    write_synthetic_berka(tmp_path / "fthc-data" / "berka", n_accounts=300, seed=0)
+    write_synthetic_berka(tmp_path / "fthc-data" / "berka", n_accounts=700, seed=0)
     assert run_page("README.md", tmp_path, monkeypatch, skip_output=("no --data given", "k=", "note:", "risk: outcomes",
                                                                    "grades 4-9 of the master scale", "segment-only AUC")) >= 3
 

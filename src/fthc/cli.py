@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .errors import FthcError
+from .errors import DataError, FthcError
 
 import pandas as pd
 
@@ -84,6 +84,23 @@ def _scrubbed(text: str, ctx) -> str:
     for url in filter(None, urls):
         text = scrub(text, url)
     return text
+
+
+class WindowParam(click.ParamType):
+    """A window in months (1 or more), or auto."""
+
+    name = "months|auto"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, int):
+            return value
+        try:
+            months = int(value)
+        except (TypeError, ValueError):
+            months = 0
+        if months < 1:
+            self.fail(f"{value!r} is neither a number of months (1 or more) nor auto", param, ctx)
+        return months
 
 
 class RegistryChoice(click.Choice):
@@ -541,8 +558,9 @@ def _config(preset_name, config_file, overrides):
 @click.option("--risk-model", type=RegistryChoice(_risk_model_names), default="boosted",
               show_default=True, help="The outcome model: boosted trees (LightGBM), a logistic regression, or auto "
                                       "(the class chosen by nested cross-validation).")
-@click.option("--window", type=click.IntRange(1), default=12, show_default=True,
-              help="Months of history, ending at each customer's reference date, that every risk figure reads.")
+@click.option("--window", type=WindowParam(), default="12", show_default=True,
+              help="Months of history, ending at each customer's reference date, that every risk figure reads; "
+                   "auto: 12, 24 or 36, whichever the outcome model predicts best out of fold.")
 @click.option("--as-of", "as_of", help="A point in time (YYYY-MM-DD): the data and outcomes as they stood that day "
                                        "(nothing later is read) [default: the data's end].")
 @click.option("--min-history", type=click.IntRange(1), default=6, show_default=True,
@@ -848,8 +866,14 @@ def quickstart(store_url, data, out, mapping, lenient) -> None:
     loans = Path(data) / "loan.asc"  # a Berka folder: its loans are the outcomes the risk learns from
     outcomes = "loans" if loans.is_file() and sum(1 for _ in loans.open()) > 20 else None
     with showing_progress():
-        s = segment(data, out / "segments", Segmenter(k="auto", columns=m, lenient=lenient), force=False,
-                    outcomes=outcomes)
+        try:
+            s = segment(data, out / "segments", Segmenter(k="auto", columns=m, lenient=lenient), force=False,
+                        outcomes=outcomes)
+        except DataError as exc:  # a small bank: its loans too few to learn from, said, and segments without risk
+            if outcomes is None or "too few outcomes to learn from" not in str(exc):
+                raise
+            console.print(Text(f"no risk learnt: {exc}; the segments follow without it"))
+            s = segment(data, out / "segments", Segmenter(k="auto", columns=m, lenient=lenient), force=False)
     print_segments(s, title="features segments")
     console.print(Text(f"done in {time.perf_counter() - t0:.0f} s\n  segments: {out / 'segments' / 'segments.html'}\n"
                        f"  grid report: {out / 'report' / 'report.html'}\n"

@@ -57,9 +57,12 @@ def test_the_page_is_one_self_contained_file(page_folder):
     page = (page_folder / "segments.html").read_text()
     assert "<script" not in page and "<link" not in page and "@import" not in page
     assert 'src="http' not in page and "url(http" not in page and 'href="http' not in page
-    for section in ("How many segments", "The segments", "What differs between segments", "Risk", "Inclusion",
-                    "Fairness", "What the terms mean"):
+    sections = ("Customers without a credit history", "The segments", "How many segments",
+                "What differs between segments", "Risk", "Fairness", "What the terms mean")
+    for section in sections:
         assert f">{section}</h2>" in page, section
+    # the purpose first: who without a credit history could be offered credit, then the segments
+    assert [page.index(f">{s}</h2>") for s in sections] == sorted(page.index(f">{s}</h2>") for s in sections)
 
 
 def test_the_page_in_a_real_browser(page_folder, tmp_path):

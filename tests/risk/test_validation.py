@@ -329,3 +329,34 @@ def test_young_good_outcomes_are_left_out_and_the_learnt_population_compared(tmp
     pop = seg.population_
     assert set(pop.columns) == {"input", "psi", "chance", "flag"} and set(pop["input"]) == set(seg.risk_inputs_.columns)
     assert pop["psi"].is_monotonic_decreasing
+
+
+def test_window_auto_finds_behaviour_older_than_a_year(tmp_path):
+    """The bad customers' distress came 18-30 months before their outcome; their last 12 months look like anyone's.
+    A 12-month window cannot see it; window="auto" compares 12, 24 and 36 months out of fold, takes a longer one,
+    says so with each candidate's figures, and keeps it for scoring."""
+    rng = np.random.default_rng(1)
+    rows, outcomes = [], []
+    for c in range(160):
+        level, bad = rng.lognormal(7, 0.3), rng.random() < 0.4
+        date = pd.Timestamp("2023-01-01") + pd.DateOffset(months=int(rng.integers(0, 12)))
+        for m in range(48):
+            month = pd.Timestamp("2020-01-01") + pd.DateOffset(months=m)
+            if month >= date:
+                break
+            ago = (date.year - month.year) * 12 + date.month - month.month
+            income = level * (0.2 if bad and 18 <= ago <= 30 else 1.0)
+            rows += [(c, month + pd.Timedelta(days=2), round(income, 2), "salary"),
+                     (c, month + pd.Timedelta(days=11), round(-level * rng.uniform(0.7, 1.0), 2), "card")]
+        outcomes.append((c, int(bad), date.strftime("%Y-%m-%d")))
+    tx = pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount", "category"])
+    o = pd.DataFrame(outcomes, columns=["customer_id", "default", "reference_date"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = fthc.Segmenter(k=3, risk_weight=0, window="auto", refits=2).fit(tx, o)
+    said = [n for n in seg.notes_ if n.startswith("window:")]
+    assert seg.window == "auto" and seg.window_ in (24, 36) and len(said) == 1
+    assert all(f"{m} months (" in said[0] for m in (12, 24, 36))
+    assert seg.outcome_check_["customer_auc"]["auc"] > 0.9 and seg.outcome_check_["window"] == seg.window_
+    seg.save(tmp_path / "m")
+    assert fthc.Segmenter.load(tmp_path / "m").window_ == seg.window_  # scoring reads the window chosen

@@ -24,8 +24,10 @@ def inclusion_html(view: dict, names: dict, esc) -> str:
             f"history sit in segments whose customers with one default at or below the portfolio's rate "
             f"({s['portfolio_rate']:.1%}), the whole 95% interval of the rate at or below it; "
             f"{s['below_portfolio_risk']:,} of them have an estimated risk whose upper bound is below it too. They "
-            "are listed in inclusion.csv with their estimate and grade. Highlighted (green): those segments."
-            "</p><table class='data'><tr><th>segment</th><th>with history</th><th>their default rate "
+            "are listed in inclusion.csv with their estimate and grade. Highlighted (green): those segments. A "
+            "customer with a history is placed here by its behaviour before its outcome's date (what was known "
+            "then), so these rates differ from the loan figures of the segment cards, which place it by its whole "
+            "history.</p><table class='data'><tr><th>segment</th><th>with history</th><th>their default rate "
             "(95%)</th><th>evidence</th><th>without history</th><th>estimated risk of those without (95% interval "
             "of the mean)</th></tr>"
             + "".join(rows) + "</table>")

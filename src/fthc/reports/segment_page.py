@@ -192,15 +192,10 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
     charts = _draw_charts(seg, summary, len(segs))
     parts = [f"<h1>Customer segments</h1><p class='sub'>{int(pop['customers']):,} customers of {esc(summary['data'])}"
              f" in {len(segs)} segments; method {esc(summary['method'])} ({esc(summary['model'])}).</p>"]
-    # how k was chosen
-    if seg.k_choice_ is not None:
-        parts.append("<h2>How many segments</h2><p>" + esc(seg.k_why_) + ".</p>")
-        parts.append(_chart(charts["k_choice"],
-                            "Prediction strength: for a random split into halves, how well one half's segments "
-                            "predict which customers the other half's segments put together (1 = always); mean and "
-                            "spread over 10 splits.", "k_choice"))
-    else:
-        parts.append(f"<p>k = {len(segs)} was asked for.</p>")
+    risk = summary.get("risk")
+    if summary.get("inclusion"):  # the purpose first: who without a credit history could be offered credit
+        said = "".join(f"<p>{esc(line[0].upper() + line[1:])}.</p>" for line in (risk or {}).get("lines", [])[:2])
+        parts.append("<h2>Customers without a credit history</h2>" + said + summary["inclusion"])
     # cards
     risk_by_segment = summary.get("risk_by_segment")
     cards = []
@@ -212,6 +207,15 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
                      "</div>") if "risk" in r else ""
         cards.append(_card(seg, s, row, pop, currency, extra))
     parts.append("<h2>The segments</h2><div class='cards'>" + "".join(cards) + "</div>")
+    # how k was chosen
+    if seg.k_choice_ is not None:
+        parts.append("<h2>How many segments</h2><p>" + esc(seg.k_why_) + ".</p>")
+        parts.append(_chart(charts["k_choice"],
+                            "Prediction strength: for a random split into halves, how well one half's segments "
+                            "predict which customers the other half's segments put together (1 = always); mean and "
+                            "spread over 10 splits.", "k_choice"))
+    else:
+        parts.append(f"<p>k = {len(segs)} was asked for.</p>")
     # what differs
     m = seg.measures_
     labels = seg.labels_
@@ -231,7 +235,6 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
                             "first (a month without transactions has nothing in or out and the balance of the month "
                             "before).", "monthly"))
     # risk
-    risk = summary.get("risk")
     if risk is not None:
         count = lambda v: f"{int(v):,}"  # noqa: E731
         parts.append("<h2>Risk</h2>" + risk.get("html", ""))
@@ -264,10 +267,8 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
             parts.append(_chart(charts["reliability"], "Observed rate against the mean estimate "
                                 "by decile of estimated risk, every customer scored by a model that never saw its "
                                 "outcome.", "reliability"))
-    for key, title in (("inclusion", "Inclusion"), ("fairness", "Fairness")):
-        section = summary.get(key)
-        if section:
-            parts.append(f"<h2>{title}</h2>" + section)
+    if summary.get("fairness"):
+        parts.append("<h2>Fairness</h2>" + summary["fairness"])
     if seg.notes_:
         parts.append("<h2>Notes</h2><ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in seg.notes_)
                      + "</ul>")

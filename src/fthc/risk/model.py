@@ -67,7 +67,7 @@ def monotone_constraints(names: list[str]) -> tuple[int, ...]:
         return MONOTONE.get(prefix, 0) if name.rsplit("_", 1)[-1].isdigit() else 0
     return tuple(sign(n) for n in names)
 INNER_FOLDS = 3
-REPEATS = 3  # cross-fits averaged (docs/methods.md: grades keep across seeds 75% -> 89% of customers at 10 grades)
+REPEATS = 3  # cross-fits averaged, each with its own split into folds (docs/methods.md)
 
 
 def sigmoid(x):

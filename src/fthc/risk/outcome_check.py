@@ -32,7 +32,7 @@ def outcome_check(seg, known, as_of: pd.DataFrame) -> dict:
         fold = stratified_folds(y, max(2, min(5, int(np.bincount(y, minlength=2).min()))), seg.seed)
     z = seg.model_.transform(placed) if seg.representation_ == "behaviour" else None
     out: dict = {"learnt": learnt, "source": known.source, "dated": known.date is not None,
-                 "customers_with_outcome": int(len(ids)), "positives": int(y.sum()), "window": seg.window}
+                 "customers_with_outcome": int(len(ids)), "positives": int(y.sum()), "window": seg.window_}
     if z is not None:  # each customer placed from its window before the outcome's date
         if learnt and seg.risk_weight_:
             from .aware import with_axis
@@ -41,7 +41,7 @@ def outcome_check(seg, known, as_of: pd.DataFrame) -> dict:
                                                         seg.risk_scale_))
         else:
             labels = seg.model_.head_.predict(z)
-        out["placed_by"] = (f"{seg.window}-month window before the outcome's month" if seg.window else
+        out["placed_by"] = (f"{seg.window_}-month window before the outcome's month" if seg.window_ else
                             "history before the outcome's month") if known.date is not None else \
             "latest window (the outcomes have no dates)"
     else:  # a network method: segments as fitted (its series before a date are not rebuilt)

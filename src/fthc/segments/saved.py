@@ -39,6 +39,7 @@ def save(seg, folder) -> Path:
     seg.check_fitted()
     extra = {"segmenter": {"params": params_of(seg), "representation": seg.representation_,
                            "method": seg.method if isinstance(seg.method, str) else None,  # a preset's name
+                           "window": seg.window_,  # the window read ("auto": the one chosen)
                            "names": {str(k): v for k, v in seg.names_.items()},
                            "descriptions": {str(k): v for k, v in seg.descriptions_.items()},
                            "currency": seg.currency_, "k_why": seg.k_why_,
@@ -85,6 +86,7 @@ def _from_artefact(cls, art, folder):
     seg = cls(**params)
     seg.method = info.get("method") or art.config  # as given: a preset's name, or the config itself
     seg._not_kept = NOT_KEPT
+    seg.window_ = info.get("window", params.get("window"))
     model = Clusterer(art.config)
     model.encoder_, model.head_ = art.encoder, art.head
     model.series_spec_, model.series_scaling_, model.channels_ = art.series_spec, art.series_scaling, art.channels

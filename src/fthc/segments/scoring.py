@@ -41,7 +41,7 @@ def scored_inputs(seg, X):
     risk = None
     if seg.outcome_model_ is not None:  # the window ending at the data's end (or as_of) of every customer
         reference = pd.Series(reference_end(source, engine, seg.as_of), index=measures.index)
-        risk = score(seg.outcome_model_, window_of(source, engine, reference, seg.window).inputs, measures.index)
+        risk = score(seg.outcome_model_, window_of(source, engine, reference, seg.window_).inputs, measures.index)
     return measures, inputs, risk
 
 

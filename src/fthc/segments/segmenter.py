@@ -44,7 +44,7 @@ from .describe import describe, name_segments
 from .inputs import MAX_STEPS, SHORT_HISTORY, chart_sample, encoder_inputs, history_notes, read_measures, source_notes
 from .profile import berka_context, profile_segments
 from .stability import REFITS, Stability
-from .windows import enough_history, learnt_outcomes, readable_outcomes, outcome_windows, window_of
+from .windows import chosen_window, enough_history, learnt_outcomes, readable_outcomes, outcome_windows, window_of
 
 KS = range(1, 9)
 SMALL_SEGMENTS = 10  # fewer customers than this per segment, on average, is warned about
@@ -93,8 +93,9 @@ class Segmenter(ClusterMixin, FthcEstimator):
         Leave out exact duplicate rows (otherwise counted and kept).
     risk_model : {"boosted", "monotone", "logistic", "auto"}, default "boosted"
         The outcome model (`fthc.risk.model`), its hyperparameters chosen by nested cross-validation.
-    window : int or None, default 12
-        Months of history before each customer's reference date that every risk figure reads; None: all.
+    window : int, "auto" or None, default 12
+        Months of history before each customer's reference date that every risk figure reads; None: all; "auto":
+        12, 24 or 36, whichever the outcome model predicts best out of fold (`window_` holds the one read).
     as_of : date, optional
         A point in time: the data and the outcomes as they stood on that day (nothing later is read); the
         reference date of customers without an outcome. None: the data's end.
@@ -150,7 +151,7 @@ class Segmenter(ClusterMixin, FthcEstimator):
                  engine: str = "duckdb", ks=KS, seed: int = 0, representation: str | None = None,
                  lenient: bool = False, refits: int = REFITS, currency: str | None = None,
                  risk_weight: float | str = "auto", drop_duplicates: bool = False, risk_model: str = "boosted",
-                 window: int | None = WINDOW, as_of=None, min_history: int = MIN_HISTORY,
+                 window: int | str | None = WINDOW, as_of=None, min_history: int = MIN_HISTORY,
                  performance_months: int | None = None, grade_edges=None):
         self.k, self.method, self.columns, self.engine, self.ks, self.seed = k, method, columns, engine, ks, seed
         self.representation, self.lenient, self.refits, self.currency = representation, lenient, refits, currency
@@ -237,16 +238,18 @@ class Segmenter(ClusterMixin, FthcEstimator):
         self.feature_space_ = encoder if isinstance(encoder, FeatureEncoder) else FeatureEncoder().fit(measures)
         self.risk_weight_, self.outcome_model_, self.risk_choice_ = 0.0, None, None
         as_of = None
+        self.window_ = WINDOW if self.window == "auto" else self.window  # "auto": chosen where outcomes are learnt
         if known is not None:
             known = readable_outcomes(known, source, engine, self.as_of, self.performance_months,
                                       self.outcomes_learn_, self._warn)
-            w = outcome_windows(source, engine, known, measures.index, self.window, self.as_of,
+            self.window_ = chosen_window(self, source, engine, known)
+            w = outcome_windows(source, engine, known, measures.index, self.window_, self.as_of,
                                 self.outcomes_learn_, self._warn)
             self.cutoffs_, self.window_measures_, self.risk_inputs_ = w.cutoffs, w.measures, w.inputs
             self.as_of_sums_ = w.sums.loc[w.sums.index.intersection(known.y.index)]
             as_of = w.measures.loc[w.measures.index.intersection(known.y.index)]
             if self.outcomes_learn_:
-                as_of = enough_history(as_of, self.min_history, self.window, self.notes_)
+                as_of = enough_history(as_of, self.min_history, self.window_, self.notes_)
                 self._fit_risk(known, as_of, measures, z, config, k)
         announce(f"fitting k={k}")
         model = Clusterer(config.replace(k=k), encoder=FrozenEstimator(encoder))
@@ -295,7 +298,7 @@ class Segmenter(ClusterMixin, FthcEstimator):
         from ..risk.segment_risk import SegmentRisk
 
         ids = as_of.index
-        y = learnt_outcomes(known, self.window_measures_.index, ids, self.window, self.notes_)
+        y = learnt_outcomes(known, self.window_measures_.index, ids, self.window_, self.notes_)
         announce(f"learning the outcome from {len(ids):,} customers ({int(y.sum()):,} positive; "
                  f"{self.risk_model} model, nested cross-validation)")
         risk = SegmentRisk(self.risk_model, self.seed, self.currency_, self.grade_edges, self.min_history).fit(
@@ -303,7 +306,7 @@ class Segmenter(ClusterMixin, FthcEstimator):
         self.outcome_model_, self.outcomes_, self.risk_ = risk.estimator_, known, risk.risk_
         self.risk_center_, self.risk_scale_, self.fitted_logit_ = risk.center_, risk.scale_, risk.logit_
         self.population_ = risk.population_
-        self.notes_ += risk.notes(self.window)
+        self.notes_ += risk.notes(self.window_)
         if self.risk_weight == 0:
             self.risk_why_ = "risk weight 0, as asked"
         elif not risk.estimator_.has_signal:
@@ -318,7 +321,6 @@ class Segmenter(ClusterMixin, FthcEstimator):
                 lambda: make_head(config.replace(k=k)), z, self.feature_space_.transform(as_of), ids, y,
                 self.risk_weight)
 
-    # -- scoring (`fthc.segments.scoring`) ------------------------------------------------------------------
     def risk_at(self, X, dates: pd.Series) -> pd.DataFrame:
         """Risk, interval, grade and risk reasons of the customers of `dates` (customer id -> reference date),
         each from its window before that date's month: how an applicant is scored at its application date."""
@@ -327,7 +329,7 @@ class Segmenter(ClusterMixin, FthcEstimator):
             raise FthcError("this model was fitted without outcomes: it estimates no risk (fit with outcomes=)")
         _, _, engine = read_measures(source, self.engine)
         reference = pd.Series(pd.to_datetime(dates).to_numpy(), index=dates.index)
-        return score(self.outcome_model_, window_of(source, engine, reference, self.window).inputs, dates.index)
+        return score(self.outcome_model_, window_of(source, engine, reference, self.window_).inputs, dates.index)
 
     def track(self, X, every: str = "quarter", start=None, end=None, periods: int = 12, alerts: float | int = 0.05):
         """Segment, risk and grade at every period's end, migrations, early-warning alerts (`alerts`: a share of

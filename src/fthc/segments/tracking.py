@@ -133,13 +133,13 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
              "period")
     last_ts = pd.Timestamp(source.last_timestamp(engine))
     cuts = period_cutoffs(data_end_cutoff(last_ts), every, start, end, periods, month_start(last_ts))
-    said = coverage_notes(cuts, last_ts, source.first_timestamp(engine), seg.window, end)
+    said = coverage_notes(cuts, last_ts, source.first_timestamp(engine), seg.window_, end)
     est = seg.outcome_model_
     names = seg.feature_space_.feature_names_
     reference = reference_of(seg)
     rows, drift_rows, last_inputs, first_end = [], [], None, None
-    for i, (cut, w) in enumerate(period_windows(source, engine, cuts, seg.window)):
-        announce(f"period {i + 1} of {len(cuts)}: the {seg.window or 'whole'}-month window ending "
+    for i, (cut, w) in enumerate(period_windows(source, engine, cuts, seg.window_)):
+        announce(f"period {i + 1} of {len(cuts)}: the {seg.window_ or 'whole'}-month window ending "
                  f"{(cut - pd.Timedelta(days=1)).date()}")
         m = w.measures
         if m.empty:

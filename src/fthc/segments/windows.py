@@ -183,3 +183,37 @@ def mature(known, source, engine, as_of, months: int, warn):
     keep = known.y.index.difference(immature, sort=False)
     return Outcomes(known.y.loc[keep], known.date.reindex(keep), known.source, known.column, known.unknown,
                     known.rows, known.unknown_examples, known.y.loc[immature])
+
+
+WINDOWS = (12, 24, 36)  # the lookbacks `window="auto"` chooses among, in months
+
+
+def chosen_window(seg, source, engine, known):
+    """The window a fit reads: as given, or (`window="auto"` with outcomes to learn) `choose_window`'s."""
+    if seg.window != "auto" or not seg.outcomes_learn_:
+        return seg.window_
+    return choose_window(source, engine, known, seg.as_of, seg.min_history, seg.risk_model, seg.seed, seg.notes_)
+
+
+def choose_window(source, engine, known, as_of, min_history: int, kind: str, seed: int, notes: list) -> int:
+    """`window="auto"`: the lookback whose outcome model has the lowest out-of-fold log-loss, each fitted on the
+    same customers (those with `min_history` months in the shortest window: they have them in every longer one)
+    and judged on their outcomes out of fold; said in `notes` with every candidate's figures. The right lookback
+    depends on the bank's data: how long before an outcome behaviour already tells."""
+    from ..risk.estimator import RiskEstimator
+    from ..risk.outcomes import MIN_EACH
+
+    rows, ids = [], None
+    for months in WINDOWS:
+        w = outcome_windows(source, engine, known, known.y.index, months, as_of, False, lambda text: None)
+        if ids is None:
+            ids = w.measures.index[(w.measures["months"] >= min_history).to_numpy()]
+        y = known.y.reindex(ids).dropna().astype(int)
+        if min(int(y.sum()), int((y == 0).sum())) < MIN_EACH:
+            return WINDOWS[0]  # too few to choose on: the stated default (the fit then says why it cannot learn)
+        est = RiskEstimator(kind, seed=seed, bootstraps=0).fit(w.inputs.reindex(y.index), y)
+        rows.append((months, est.signal_["logloss"], est.signal_["auc"]))
+    best = min(rows, key=lambda r: r[1])
+    notes.append(f"window: {best[0]} months, chosen by out-of-fold log-loss on {len(ids):,} customers with an "
+                 "outcome among " + ", ".join(f"{m} months ({ll:.4f}, AUC {auc:.3f})" for m, ll, auc in rows))
+    return best[0]
