@@ -174,6 +174,8 @@ def test_a_small_book_without_signal_gets_the_portfolios_rate_said_plainly(tmp_p
     from fthc.reports.risk_report import risk_summary
 
     assert "no pattern beyond the portfolio's rate" in risk_summary(seg)["lines"][0]
+    tracked = seg.track(tx, every="quarter", periods=2)
+    assert tracked.early_warning.empty and any(n.startswith("early warning: none;") for n in tracked.notes)
 
 
 def test_reasons_are_on_the_risk_raising_side_one_per_concept(fitted):

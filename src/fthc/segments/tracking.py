@@ -230,8 +230,11 @@ def early_warning(seg, tracks: pd.DataFrame, alerts, last_inputs: pd.DataFrame |
     from .alerts import COLUMNS, alert_list, noise_band, worst_grades
 
     est = seg.outcome_model_
-    if "risk" not in tracks or est is None or not est.has_signal:
+    if "risk" not in tracks or est is None:
         return pd.DataFrame(columns=COLUMNS), []
+    if not est.has_signal:
+        return pd.DataFrame(columns=COLUMNS), ["early warning: none; the model found no pattern beyond the "
+                                               "portfolio's rate in its outcomes, so every customer has that rate"]
     band, stable = noise_band(tracks, TRACKED_MEASURES)
     said = (f"early warning: the score's own noise band from period to period is {band:.2f} in log-odds (99th "
             f"percentile over {stable:,} customer-periods whose behaviour did not move); a rise beyond it is a "
