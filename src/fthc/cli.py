@@ -56,8 +56,6 @@ class FthcGroup(click.Group):
         except click.exceptions.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
-        except click.exceptions.Exit as exc:
-            sys.exit(exc.exit_code)
 
     def format_commands(self, ctx, formatter):
         rows = [(name, cmd.get_short_help_str(limit=500)) for name, cmd in

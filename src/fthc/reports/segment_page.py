@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..risk.grades import edge_text
 from ..segments.choice import STRONG
 from .charts import colour, distributions_chart, k_choice_chart, kinds_chart, monthly_chart, rate_chart
 
@@ -177,11 +178,6 @@ def _draw_charts(seg, summary: dict, k: int) -> dict[str, str]:
     return dict(zip(jobs, parallel_map(_draw, list(jobs.values()), rows=len(labels))))
 
 
-def _edge(p: float) -> str:
-    """A master-scale edge as the scale writes it: 1.7%, 4.6%, 13%, 60%."""
-    return f"{p * 100:.2g}%" if p * 100 < 10 else f"{p * 100:.0f}%"
-
-
 def write_segment_page(seg, path: Path, summary: dict) -> None:
     """Write segments.html for a fitted Segmenter; `summary` holds what the command knows beside it (data, method,
     risk, inclusion and fairness tables)."""
@@ -257,7 +253,7 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
                                 .rename(columns={"risk_from": "estimated risk from", "risk_to": "to",
                                                  "customers": "customers with an outcome", "rate": "observed rate",
                                                  "rate_low": "95% low", "rate_high": "95% high"}),
-                                {"estimated risk from": _edge, "to": _edge, "customers with an outcome": count,
+                                {"estimated risk from": edge_text, "to": edge_text, "customers with an outcome": count,
                                  "positives": count, "observed rate": _pct, "95% low": _pct, "95% high": _pct},
                                 index="grade"))
             if risk.get("segment_grades") is not None:

@@ -56,7 +56,7 @@ class Grades:
     def band(self, grade: int) -> str:
         """A grade's band of estimated risk in words, e.g. '7.7-13%'."""
         r = self.table.loc[grade]
-        return f"{_pct(r['risk_from'])[:-1]}-{_pct(r['risk_to'])}"
+        return f"{edge_text(r['risk_from'])[:-1]}-{edge_text(r['risk_to'])}"
 
     def to_dict(self) -> dict:
         return {"edges": self.edges.tolist(), "table": self.table.reset_index().to_dict(orient="list")}
@@ -69,7 +69,8 @@ class Grades:
         return cls(np.asarray(d.get("edges", d.get("cuts")), dtype=np.float64), table)
 
 
-def _pct(p: float) -> str:
+def edge_text(p: float) -> str:
+    """A master-scale edge as the scale writes it: 1.7%, 4.6%, 13%, 60%."""
     return f"{p * 100:.2g}%" if p * 100 < 10 else f"{p * 100:.0f}%"
 
 
