@@ -226,7 +226,7 @@ def read_mapped(path: str | Path, mapping: ColumnMapping | None = None, *, lenie
         sep = sniff_separator(path, encoding) if path.exists() else ","
         mapping = mapping.resolve(text_header(path, sep, encoding)) if path.is_file() else mapping
         raw = read_text_table(path, sep, required=mapping.columns(), hints=mapping.hints(), encoding=encoding)
-        if report is not None and encoding not in (None, "utf-8-sig"):
+        if report is not None and mapping.encoding is None and encoding not in (None, "utf-8-sig"):
             report.warnings.append(f"{path.name} is not UTF-8: read as {encoding} (detected from its bytes; "
                                    "--encoding, or encoding in the mapping's [columns], to say otherwise)")
     checker = RowChecker(path, lenient=lenient, report=report)

@@ -205,7 +205,7 @@ class RiskEstimator:
         """The portfolio's rate for every customer, with the Wilson interval of that rate."""
         from .intervals import wilson_interval
 
-        n = len(self.outcomes_) if hasattr(self, "outcomes_") else len(self.fold_)
+        n = len(self.fold_)  # the customers learnt from
         lo, hi = wilson_interval(round(self.portfolio_rate_ * n), n, z=1.645)  # 90%, as the model's risk_low/high
         rate = self.portfolio_rate_
         return pd.DataFrame({"risk": rate, "risk_low": lo, "risk_high": hi,
@@ -252,7 +252,8 @@ class RiskEstimator:
 
         if not self.has_signal:
             return np.full((self.bootstraps, len(X)), self.portfolio_rate_)
-        return np.stack([sigmoid(m.logit(X)) for m in self.model_._boot_models()]) if len(X) else \
+        stacked = self.model_._stacked  # the ensemble's calibration, as `score` gives a customer never seen
+        return np.stack([sigmoid(stacked(m.logit(X), -1)) for m in self.model_._boot_models()]) if len(X) else \
             np.zeros((self.bootstraps, 0))
 
     def importance(self, inputs: pd.DataFrame) -> pd.Series:

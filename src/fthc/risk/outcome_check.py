@@ -97,6 +97,7 @@ def by_segment(seg, placed: pd.Series, y: pd.Series) -> pd.DataFrame:
     if seg.outcome_model_ is not None:
         inputs = seg.risk_inputs_
         have = invisible.index[invisible.index.isin(inputs.index)]
+        have = have[~seg.outcome_model_.thin(inputs.loc[have])]  # those too thin to score have no risk
         boots, index = seg.outcome_model_.boot_risks(inputs.loc[have]), have
     rows = {}
     for s in sorted(labels.unique()):

@@ -72,8 +72,9 @@ def noise_band(tracks: pd.DataFrame, measures: list[str]) -> tuple[float, int]:
     """The score's own noise: the 99th percentile of the period-to-period change of the risk's log-odds among the
     customer-periods whose tracked `measures` each moved by at most `STABLE` of their level (and how many those
     were). NaN where fewer than 30."""
-    t = tracks.dropna(subset=["risk"])
-    step = t.groupby("customer_id", sort=False)["risk"].shift()
+    step = tracks.groupby("customer_id", sort=False)["risk"].shift()  # the period before, scored or not
+    keep = tracks["risk"].notna().to_numpy()
+    t, step = tracks[keep], step[keep]
     ok = step.notna().to_numpy().copy()
     for m in measures:
         before = (t[m] - t[f"{m}_change"]).abs().to_numpy()
@@ -88,14 +89,15 @@ def noise_band(tracks: pd.DataFrame, measures: list[str]) -> tuple[float, int]:
 def alert_list(tracks: pd.DataFrame, alerts: float | int, portfolio_rate: float, worst_from: int,
                band: float) -> pd.DataFrame:
     """Each period's alerts (see the module): the budget filled by the rules in order, by risk within each."""
-    t = tracks.loc[tracks["risk"].notna(), ["customer_id", "period_end", "segment", "risk_grade", "risk"]].copy()
-    g = t.groupby("customer_id", sort=False)
+    t = tracks[["customer_id", "period_end", "segment", "risk_grade", "risk"]].copy()
+    g = t.groupby("customer_id", sort=False)  # the period before, scored or not (a thin one has no risk)
     t["from_segment"], t["from_grade"], t["risk_before"] = g["segment"].shift(), g["risk_grade"].shift(), \
         g["risk"].shift()
+    t = t[t["risk"].notna()].copy()
     rise = _logit(t["risk"]) - _logit(t["risk_before"].fillna(t["risk"]))
     hits = np.c_[(t["risk"] >= HIGH * portfolio_rate).to_numpy(),
                  (t["risk_before"].notna() & (rise > band) & (t["risk"] > portfolio_rate)).to_numpy(),
-                 (t["from_grade"].notna() & (t["risk_grade"] > t["from_grade"]) &
+                 (t["from_grade"].fillna(0).gt(0) & (t["risk_grade"] > t["from_grade"]) &
                   (t["risk_grade"] >= worst_from)).to_numpy()]
     hit = hits.any(axis=1)
     t["priority"] = np.where(hit, hits.argmax(axis=1), len(RULES))
