@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# one cross-fit instead of three in every fit with outcomes (the suite's time; the averaging itself is tested with
+# repeats=3 in tests/risk/test_validation.py); set before fthc is imported, and inherited by the commands run
+os.environ.setdefault("FTHC_RISK_REPEATS", "1")
 from pathlib import Path
 
 import numpy as np

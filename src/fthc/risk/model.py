@@ -27,6 +27,7 @@ the same count of refits.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import partial
 
@@ -67,7 +68,9 @@ def monotone_constraints(names: list[str]) -> tuple[int, ...]:
         return MONOTONE.get(prefix, 0) if name.rsplit("_", 1)[-1].isdigit() else 0
     return tuple(sign(n) for n in names)
 INNER_FOLDS = 3
-REPEATS = 3  # cross-fits averaged, each with its own split into folds (docs/methods.md)
+# cross-fits averaged, each with its own split into folds (docs/methods.md); FTHC_RISK_REPEATS sets another
+# number for a quick look (the test suite runs with 1, and tests the averaging with 3 explicitly)
+REPEATS = int(os.environ.get("FTHC_RISK_REPEATS", "3"))
 
 
 def sigmoid(x):
@@ -300,27 +303,27 @@ class OutcomeModel:
         self.boots_ = [boots for _, boots, _ in done]
         choices = [table for _, _, table in done]
         self.choice_ = pd.concat(choices, ignore_index=True)
-        self.stack_ = {}  # the ensemble's own calibration, fitted below on its out-of-fold log-odds
-        raw = self._score(X, self.folds_)[3]
-        first = self.folds_[:, 0]
-        self.stack_ = {int(f): platt(raw[first != f], y[first != f]) for f in np.unique(first)}
-        self.stack_[-1] = self._for_new(X, raw, platt(raw, y))
-        self.oof_ = self._score(X, self.folds_)
-        return self
-
-    def _for_new(self, X: np.ndarray, raw: np.ndarray, calibration: tuple[float, float]) -> tuple[float, float]:
-        """The calibration of a customer never seen, scored by every model's mean: less noisy than the mean of its
-        repeats' one model each that the calibration was fitted on, so its slope is raised by the ratio of the two
-        variances (regression dilution), turned about the mean log-odds. The noise of one model is the spread of
-        a customer's out-of-fold log-odds between repeats."""
-        a, b = calibration
-        if self.repeats < 2 or len(raw) < 3:
-            return a, b
+        # the ensemble's own calibration, on its out-of-fold log-odds: each repeat's model that never saw a customer
         each = np.zeros((len(X), self.repeats))
         for r in range(self.repeats):
             for f in range(self.n_folds_):
                 rows = self.folds_[:, r] == f
                 each[rows, r] = self.models_[r * self.n_folds_ + f].logit(X[rows])
+        raw, first = each.mean(axis=1), self.folds_[:, 0]
+        self.stack_ = {int(f): platt(raw[first != f], y[first != f]) for f in np.unique(first)}
+        self.stack_[-1] = self._for_new(each, platt(raw, y))
+        self.oof_ = self._score(X, self.folds_)
+        return self
+
+    def _for_new(self, each: np.ndarray, calibration: tuple[float, float]) -> tuple[float, float]:
+        """The calibration of a customer never seen, scored by every model's mean: less noisy than the mean of its
+        repeats' one model each (`each`: [customers, repeats] out-of-fold log-odds) that the calibration was
+        fitted on, so its slope is raised by the ratio of the two variances (regression dilution), turned about the
+        mean log-odds. The noise of one model is the spread of a customer's out-of-fold log-odds between repeats."""
+        a, b = calibration
+        raw = each.mean(axis=1)
+        if self.repeats < 2 or len(raw) < 3:
+            return a, b
         noise = float(np.mean(np.var(each, axis=1, ddof=1)))
         total = float(np.var(raw))
         signal = max(total - noise / self.repeats, 1e-9)
