@@ -100,3 +100,28 @@ def test_too_few_or_identical_customers_are_refused():
         choose_k(np.ones((20, 3)), kmeans)
     table = choose_k(np.random.default_rng(0).normal(size=(9, 2)), kmeans).table
     assert list(table.index) == [1, 2, 3, 4]  # each half must hold k customers at least
+
+
+def _with_risk_axis(z, seed):
+    """The space a risk-aware fit clusters: behaviour plus the log-odds axis at weight 1 (`fthc.risk.aware`),
+    the log-odds driven by behaviour as an outcome model's are."""
+    from fthc.risk.aware import with_axis
+
+    logit = z @ np.linspace(1, 0.2, z.shape[1]) + np.random.default_rng(seed).normal(size=len(z))
+    return with_axis(z, logit, 1.0, float(np.std(logit)))
+
+
+def test_the_recheck_in_the_risk_aware_space_says_continuum_for_noise_and_reproduces_for_segments():
+    """A risk axis stretches a structureless cloud so that k-means halves it stably: without the reference
+    population the recheck said "k=2 reproduces" there while choose_k said continuum. Planted segments still
+    reproduce, well above the reference."""
+    from fthc.segments.choice import recheck_k
+
+    noise = _with_risk_axis(np.random.default_rng(0).normal(size=(2000, 5)), 1)
+    check = recheck_k(noise, kmeans, 2)
+    assert check["prediction_strength"] >= 0.8 and check["verdict"] == "continuum", check
+    rng = np.random.default_rng(3)
+    blobs = rng.normal(0, 6, size=(3, 5))[rng.integers(0, 3, 1500)] + rng.normal(size=(1500, 5))
+    check = recheck_k(_with_risk_axis(blobs, 4), kmeans, 3)
+    assert check["verdict"] == "reproduces", check
+    assert check["reference_strength"] < check["prediction_strength"] - 0.1

@@ -78,10 +78,15 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
         berka_attributes(seg.context_) if seg.context_ is not None else None
     if groups is not None:
         risk_of = seg.risk_["risk"] if seg.outcome_model_ is not None else None
-        audit, found = fairness(seg.labels_, groups, by_segment, portfolio, risk_of)
+        learnt = pd.DataFrame({"risk": seg.outcome_model_.oof_["risk"], "outcome": seg.outcome_model_.outcomes_}) \
+            if seg.outcome_model_ is not None else None
+        grades = seg.risk_["risk_grade"] if seg.outcome_model_ is not None else None
+        audit, found = fairness(seg.labels_, groups, by_segment, portfolio, risk_of, learnt, grades)
         summary["fairness"] = fairness_html(audit, found, esc)
         summary["sections"].append(fairness_markdown(list(groups.columns), found))
         tables["fairness.csv"] = audit.set_index(["attribute", "group", "segment"])
+        if len(found["grades"]):
+            tables["fairness_grades.csv"] = found["grades"].set_index(["attribute", "group", "grade"])
     announce("writing the results")
     with results_folder(out, "segment", force) as tmp:
         files = write_segment_outputs(seg, tmp, summary, tables=tables)

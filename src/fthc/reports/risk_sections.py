@@ -48,14 +48,43 @@ def fairness_html(table: pd.DataFrame, found: dict, esc) -> str:
             f"<tr{' class=flag' if r['flagged'] else ''}><td>{esc(r['group'])}</td><td>{int(r['customers']):,}</td>"
             f"<td>{'' if pd.isna(r['favourable_rate']) else f'{r.favourable_rate:.1%}'}</td>"
             f"<td>{'' if pd.isna(r['ratio_to_most_favoured']) else f'{r.ratio_to_most_favoured:.3f}'}"
-            f"{'' if pd.isna(r['ratio_low']) else f' ({r.ratio_low:.2f}-{r.ratio_high:.2f})'}</td>"
-            + (f"<td>{'' if pd.isna(r['mean_risk']) else f'{r.mean_risk:.1%}'}</td>" if with_risk else "")
+            f"{' (reference)' if r['reference'] else _interval(r['ratio_low'], r['ratio_high'])}</td>"
+            + (f"<td>{_pct(r['mean_risk'], r['mean_risk_low'], r['mean_risk_high'])}</td>" if with_risk else "")
             + f"<td>{'below 4/5' if r['flagged'] else ''}</td></tr>" for _, r in g.iterrows())
         parts.append(f"<h3>{esc(attribute)}</h3><table class='data'><tr><th>group</th><th>customers</th>"
                      "<th>in favourable segments</th><th>ratio to the most favoured (95%)</th>"
-                     + ("<th>mean estimated risk</th>" if with_risk else "")
+                     + ("<th>mean estimated risk (95%)</th>" if with_risk else "")
                      + f"<th>four-fifths rule</th></tr>{rows}</table>")
+        if "calibration" in g:
+            parts.append(risk_by_group_html(g, found, esc))
     return "".join(parts)
+
+
+def risk_by_group_html(g: pd.DataFrame, found: dict, esc) -> str:
+    """One attribute's groups: observed default rate against the mean out-of-fold estimate, AUC, worst grades."""
+    grades = "graded" in g
+    rows = "".join(
+        f"<tr{' class=flag' if str(r['calibration']).startswith('mis') else ''}><td>{esc(r['group'])}</td>"
+        f"<td>{int(r['with_outcome']):,}</td><td>{_pct(r['observed_rate'], r['observed_low'], r['observed_high'])}"
+        f"</td><td>{_pct(r['estimated_rate'], r['expected_low'], r['expected_high'])}</td>"
+        f"<td>{esc(r['calibration'] or r['risk_note'])}</td>"
+        f"<td>{'' if pd.isna(r['auc']) else f'{r.auc:.2f} ({r.auc_low:.2f}-{r.auc_high:.2f})'}</td>"
+        + (f"<td>{_pct(r['worst_grade_share'], r['worst_grade_low'], r['worst_grade_high'])}</td>" if grades else "")
+        + "</tr>" for _, r in g.iterrows())
+    worst = ", ".join(map(str, found.get("worst_grades", [])))
+    return ("<table class='data'><tr><th>group</th><th>with an outcome</th><th>observed default rate (95%)</th>"
+            "<th>mean estimated risk (the rate's 95% range were it right)</th><th>calibration</th>"
+            "<th>AUC within the group (95%)</th>"
+            + (f"<th>in the worst grades ({worst}) (95%)</th>" if grades else "") + f"</tr>{rows}</table>")
+
+
+def _interval(low, high) -> str:
+    return "" if pd.isna(low) else f" ({low:.2f}-{high:.2f})"
+
+
+def _pct(value, low, high) -> str:
+    """A share with its interval, blank where there is none."""
+    return "" if pd.isna(value) else f"{value:.1%}" + ("" if pd.isna(low) else f" ({low:.1%}-{high:.1%})")
 
 
 def inclusion_markdown(view: dict) -> list[str]:
@@ -72,4 +101,8 @@ def fairness_markdown(attributes: list[str], found: dict) -> list[str]:
                + ", ".join(f"{r.attribute} {r.group} ({r.ratio_to_most_favoured:.3f}; 95% "
                            f"{r.ratio_low:.2f}-{r.ratio_high:.2f})" for r in flagged.itertuples()) + "."
                if len(flagged) else "No group is below four fifths of the most favoured group's rate."
-               if found["favourable"] else found["basis"] + ".")]
+               if found["favourable"] else found["basis"] + ".")] + (
+        ["- Risk mis-calibrated for: " + ", ".join(
+            f"{r.attribute} {r.group} (observed {r.observed_rate:.1%}, estimated {r.estimated_rate:.1%}; "
+            f"{r.calibration.split(': ')[1]})" for r in found["miscalibrated"].itertuples()) + "."]
+        if len(found.get("miscalibrated", [])) else [])

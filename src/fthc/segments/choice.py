@@ -119,19 +119,7 @@ def choose_k(z: np.ndarray, make_head, ks=range(1, 9), splits: int = SPLITS, str
     halves = random_halves(n, splits, seed)
     announce(f"choosing k among {ks}: prediction strength on {splits} random splits into halves"
              + (f" of {HALF_CAP:,} customers" if n // 2 > HALF_CAP else ""))
-    from functools import partial
-
-    from ..threads import parallel_map
-
-    fitted = [k for k in ks if k > 1]
-    per_split = parallel_map(partial(_split_strengths, make_head=make_head, ks=fitted, seed=seed),
-                             [(r, z[a], z[b], True) for r, (a, b) in enumerate(halves)], rows=len(halves[0][0]))
-    # the reference only matters where the data reproduces: only those k are fitted on it
-    judged = [k for k in fitted if np.mean([split[k][0] for split in per_split]) >= strong]
-    ref = reference_population(z, seed)
-    per_ref = parallel_map(partial(_split_strengths, make_head=make_head, ks=judged, seed=seed),
-                           [(r, ref[a], ref[b], False) for r, (a, b) in enumerate(halves)], rows=len(halves[0][0])) \
-        if judged else []
+    per_split, per_ref, judged = _strengths(z, make_head, [k for k in ks if k > 1], halves, strong, seed, True)
     report("choosing k", len(ks), len(ks))
     rows = []
     for k in ks:
@@ -140,12 +128,8 @@ def choose_k(z: np.ndarray, make_head, ks=range(1, 9), splits: int = SPLITS, str
                          "reference_strength": 1.0, "reference_strength_sd": 0.0,
                          "silhouette": np.nan, "davies_bouldin": np.nan})
             continue
-        strengths = [split[k][0] for split in per_split]
-        reference = [split[k][0] for split in per_ref] if k in judged else [np.nan]
         met = per_split[0][k][1]
-        rows.append({"k": k, "prediction_strength": float(np.mean(strengths)),
-                     "prediction_strength_sd": _sd(strengths),
-                     "reference_strength": float(np.mean(reference)), "reference_strength_sd": _sd(reference),
+        rows.append({"k": k, **_strength_row(k, per_split, per_ref, judged),
                      "silhouette": met["silhouette"], "davies_bouldin": met["davies_bouldin"]})
     table = pd.DataFrame(rows).set_index("k")
     chosen, above = apply_rule(table, strong)
@@ -173,21 +157,43 @@ def _sd(values: list[float]) -> float:
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
-def recheck_k(z: np.ndarray, make_head, k: int, splits: int = SPLITS, strong: float = STRONG,
-              seed: int = 0) -> dict:
-    """Prediction strength of one k on the points `z` and its verdict by the module's rule (reproduces /
-    unstable / fails): the check of the space actually clustered where it is not the space k was chosen in
-    (the behaviour space with the risk axis)."""
+def _strengths(z: np.ndarray, make_head, ks: list[int], halves, strong: float, seed: int, internals: bool):
+    """Each split's prediction strength of every k >= 2 in `ks` on `z`, and on the reference population
+    (`reference_population`) with the same splits for the k that reproduce on `z` (the reference only matters
+    where the data reproduces): one measurement for choosing k and for re-checking it in another space."""
     from functools import partial
 
     from ..threads import parallel_map
 
+    rows = len(halves[0][0])
+    per_split = parallel_map(partial(_split_strengths, make_head=make_head, ks=ks, seed=seed),
+                             [(r, z[a], z[b], internals) for r, (a, b) in enumerate(halves)], rows=rows)
+    judged = [k for k in ks if np.mean([split[k][0] for split in per_split]) >= strong]
+    ref = reference_population(z, seed) if judged else None
+    per_ref = parallel_map(partial(_split_strengths, make_head=make_head, ks=judged, seed=seed),
+                           [(r, ref[a], ref[b], False) for r, (a, b) in enumerate(halves)], rows=rows) \
+        if judged else []
+    return per_split, per_ref, judged
+
+
+def _strength_row(k: int, per_split, per_ref, judged) -> dict:
+    """A k's mean prediction strength and sd over the splits, on the data and on the reference (nan where the
+    reference was not measured): the columns `apply_rule` judges."""
+    strengths = [split[k][0] for split in per_split]
+    reference = [split[k][0] for split in per_ref] if k in judged else [np.nan]
+    return {"prediction_strength": float(np.mean(strengths)), "prediction_strength_sd": _sd(strengths),
+            "reference_strength": float(np.mean(reference)), "reference_strength_sd": _sd(reference)}
+
+
+def recheck_k(z: np.ndarray, make_head, k: int, splits: int = SPLITS, strong: float = STRONG,
+              seed: int = 0) -> dict:
+    """Prediction strength of one k on the points `z` and its verdict by the module's rule (reproduces /
+    unstable / fails / continuum): the check of the space actually clustered where it is not the space k was
+    chosen in (the behaviour space with the risk axis). The continuum test is choose_k's: an axis added to a
+    structureless cloud stretches it, and k-means halves a stretched cloud stably."""
     z = np.asarray(z, dtype=np.float64)
     halves = random_halves(len(z), splits, seed)
-    per_split = parallel_map(partial(_split_strengths, make_head=make_head, ks=[k], seed=seed),
-                             [(r, z[a], z[b], False) for r, (a, b) in enumerate(halves)], rows=len(halves[0][0]))
-    strengths = [split[k][0] for split in per_split]
-    table = pd.DataFrame({"prediction_strength": [float(np.mean(strengths))],
-                          "prediction_strength_sd": [_sd(strengths)]}, index=[k])
+    per_split, per_ref, judged = _strengths(z, make_head, [k], halves, strong, seed, False)
+    table = pd.DataFrame([_strength_row(k, per_split, per_ref, judged)], index=[k])
     apply_rule(table, strong)
     return {"k": k, **table.iloc[0].to_dict()}
