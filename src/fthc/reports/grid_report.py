@@ -9,17 +9,17 @@ from __future__ import annotations
 import base64
 import html
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-
-from .figures import subplots
 import numpy as np
 import pandas as pd
 
-from ..config import PRESETS, option_label
+from ..config import DEFAULT_PRESET, PRESETS, option_label
 from ..experiments.report_table import export_frame, status_summary
 from ..experiments.store import Store
 from ..progress import announce, report
+from .figures import subplots
 
 COMPONENTS = ["autoencoder", "pretext", "clustering", "distance", "reduction"]
 
@@ -45,24 +45,71 @@ def runs_frame(store: Store) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@dataclass
+class DefaultMethod:
+    """fthc's default method as this report sees it: the grid is the paper's search space, so a reader needs to
+    know whether the method fthc recommends was among its runs, and how it fared beside them."""
+
+    preset: str  # its name in fthc.config.PRESETS
+    label: str  # how the grid's runs label it (autoencoder+pretext+option)
+    config: str  # its configuration in words, e.g. 'autoencoder=features, pretext=none, clustering=kmeans'
+    runs: pd.DataFrame  # its valid (done) runs in this grid; empty where the grid did not hold it
+
+    @property
+    def in_grid(self) -> bool:
+        return not self.runs.empty
+
+    def line(self) -> str:
+        """One sentence for the summary: its figures where the grid ran it, else which one it is and that the
+        grid did not."""
+        if not self.in_grid:
+            return (f"fthc's default method is {self.preset} ({self.config}); it was not in this grid, so no figure "
+                    "here compares it with the paper's methods (docs/benchmarks.md does).")
+        shown = (("test_ari", "ARI"), ("test_input_silhouette", "silhouette"),
+                 ("test_input_davies_bouldin", "Davies-Bouldin"))
+        figures = [f"{name} {self.runs[col].mean():.3f}" for col, name in shown
+                   if col in self.runs and self.runs[col].notna().any()]
+        return (f"fthc's default method, {self.preset} ({self.config}), is in this grid as {self.label}: "
+                f"{len(self.runs):,} valid runs, mean test {', '.join(figures)}; marked \"fthc's default\" in the "
+                "table and charts below.")
+
+
+def default_method(df: pd.DataFrame) -> DefaultMethod:
+    """The default preset and its valid runs among `df` (runs_frame's), matched by the label the grid gives it."""
+    fields = {"distance": "eucl", "reduction": "none", **PRESETS[DEFAULT_PRESET].fields}
+    label = f"{fields['autoencoder']}+{fields['pretext']}+{option_label(fields)}"
+    config = ", ".join(f"{c}={fields[c]}" for c in ("autoencoder", "pretext", "clustering") if c in fields)
+    runs = df[(df["label"] == label) & (df["status"] == "done")] if len(df) else df
+    return DefaultMethod(DEFAULT_PRESET, label, config, runs)
+
+
+DEFAULT_MARK = " (fthc's default)"
+DEFAULT_COLOUR = "tab:orange"  # the default's bars beside the grid's blue ones
+
+
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path
 
 
-def fig_top5(df: pd.DataFrame, metric: str, better: str, out: Path) -> Path | None:
+def fig_top5(df: pd.DataFrame, metric: str, better: str, out: Path, default: str | None = None) -> Path | None:
+    """The five best configurations per k by a metric; the default method's bar (label `default`) in its own
+    colour where it is among them."""
     valid = df[df["status"] == "done"]
     col = f"test_input_{metric}"
     if valid.empty or col not in valid:
         return None
     ks = sorted(valid["k"].unique())
-    fig, axes = subplots(1, len(ks), figsize=(4.2 * len(ks), 3.6), squeeze=False)
+    # wide enough for the title and the labels where the grid has a single k
+    fig, axes = subplots(1, len(ks), figsize=(max(4.2 * len(ks), 7.5), 3.6), squeeze=False)
     for ax, k in zip(axes[0], ks):
         g = valid[valid["k"] == k].groupby("label")[col].agg(["mean", "std", "count"])
         g = g.sort_values("mean", ascending=(better == "low")).head(5)
-        ax.barh(range(len(g)), g["mean"], xerr=g["std"].fillna(0), color="tab:blue")
-        ax.set_yticks(range(len(g)), [f"{lab} (n={n})" for lab, n in zip(g.index, g["count"])], fontsize=7)
+        ax.barh(range(len(g)), g["mean"], xerr=g["std"].fillna(0),
+                color=[DEFAULT_COLOUR if lab == default else "tab:blue" for lab in g.index])
+        ax.set_yticks(range(len(g)), [f"{lab}{DEFAULT_MARK if lab == default else ''} (n={n})"
+                                      for lab, n in zip(g.index, g["count"])], fontsize=7)
         ax.invert_yaxis()
         ax.set_title(f"k = {k}", fontsize=9)
         ax.set_xlabel(f"{metric.replace('_', ' ')} on test input ({'higher' if better == 'high' else 'lower'} is "
@@ -102,10 +149,12 @@ def fig_components(df: pd.DataFrame, out: Path) -> Path | None:
     return _save(fig, out / "components.png")
 
 
-def best_table(df: pd.DataFrame, n: int = 10) -> pd.DataFrame:
-    """The best configurations with how many valid runs each mean rests on: by mean test ARI where the data has
-    planted segments (silhouette rewards well-separated latent spaces, not recovered segments; on synthetic Berka
-    it ranks the methods that recover the segments least first), else by mean test silhouette."""
+def best_table(df: pd.DataFrame, n: int = 10, keep: str | None = None) -> pd.DataFrame:
+    """The best configurations with their rank and how many valid runs each mean rests on: by mean test ARI where
+    the data has planted segments (silhouette rewards well-separated latent spaces, not recovered segments; on
+    synthetic Berka it ranks the methods that recover the segments least first), else by mean test silhouette.
+    The rows of configuration `keep` follow the first `n` wherever they rank, so the default is always beside
+    the grid's best."""
     valid = df[df["status"] == "done"]
     if valid.empty or "test_input_silhouette" not in valid:
         return pd.DataFrame()
@@ -116,8 +165,12 @@ def best_table(df: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     g["invalid runs"] = df[df["status"] == "invalid"].groupby(["label", "k"]).size().reindex(g.index).fillna(0) \
         .astype(int)
     by = "ARI" if "ARI" in g and g["ARI"].notna().any() else "silhouette"
-    return g.sort_values(by, ascending=False).head(n).reset_index() \
-        .rename(columns={"label": "configuration"})
+    g = g.sort_values(by, ascending=False).reset_index().rename(columns={"label": "configuration"})
+    g.insert(0, "rank", range(1, len(g) + 1))
+    shown = g.index < n
+    if keep is not None:
+        shown |= g["configuration"] == keep
+    return g[shown].reset_index(drop=True)
 
 
 HOW_TO_READ = (
@@ -131,14 +184,19 @@ HOW_TO_READ = (
     "compared with like.")
 
 
-def fig_invalid(df: pd.DataFrame, out: Path) -> Path | None:
+def fig_invalid(df: pd.DataFrame, out: Path) -> Path | str | None:
+    """The share of degenerate runs per clustering option; where no run was degenerate, a line that says so (a
+    chart of zero-height bars reads as a chart that failed to draw)."""
     if df.empty:
         return None
     g = df.groupby("option")["status"].apply(lambda s: 100 * (s == "invalid").mean())
+    if not (g > 0).any():
+        return (f"No clustering was degenerate: each of the {len(df):,} finished runs delivered k non-empty "
+                "clusters.")
     fig, ax = subplots(figsize=(6, 3.2))
     bars = ax.bar(g.index, g.values, color="tab:red")
     ax.bar_label(bars, fmt="%.0f%%", fontsize=8)
-    ax.set_ylim(0, max(5.0, float(g.max()) * 1.2))  # an all-zero chart still reads as 0%
+    ax.set_ylim(0, float(g.max()) * 1.2)
     ax.set_ylabel("% of runs with a degenerate clustering")
     ax.set_title("Invalid (fewer than k non-empty clusters) per clustering option")
     ax.tick_params(axis="x", rotation=20, labelsize=8)
@@ -146,9 +204,11 @@ def fig_invalid(df: pd.DataFrame, out: Path) -> Path | None:
 
 
 def fig_presets(df: pd.DataFrame, out: Path) -> Path | None:
+    """Test silhouette of the named methods the grid ran: the paper's and, where the grid holds it, fthc's default
+    in its own colour."""
     rows = []
-    for name, fields in ((n, p.fields) for n, p in PRESETS.items() if "pretext" in p.fields and
-                         p.fields["pretext"] != "none"):
+    for name, fields in ((n, p.fields) for n, p in PRESETS.items() if n == DEFAULT_PRESET or
+                         ("pretext" in p.fields and p.fields["pretext"] != "none")):
         m = df[(df["status"] == "done")]
         for key, value in fields.items():
             if key in m.columns:  # sizes (arch) are not part of the comparison
@@ -160,8 +220,10 @@ def fig_presets(df: pd.DataFrame, out: Path) -> Path | None:
     if not rows:
         return None
     fig, ax = subplots(figsize=(6, 3.2))
-    ax.bar([f"{r[0]}\n(n={r[3]})" for r in rows], [r[1] for r in rows], yerr=[0 if np.isnan(r[2]) else r[2]
-                                                                            for r in rows])
+    mine = [r[0] == DEFAULT_PRESET for r in rows]
+    labels = [f"{r[0]}\n{DEFAULT_MARK.strip()}\n(n={r[3]})" if m else f"{r[0]}\n(n={r[3]})" for r, m in zip(rows, mine)]
+    ax.bar(labels, [r[1] for r in rows], yerr=[0 if np.isnan(r[2]) else r[2] for r in rows],
+           color=[DEFAULT_COLOUR if m else "tab:blue" for m in mine])
     ax.set_ylabel("test silhouette (input space)")
     ax.set_title("FTHC against the paper's baselines (all k, valid runs)")
     return _save(fig, out / "presets.png")
@@ -201,17 +263,50 @@ def fig_latent_vs_input(df: pd.DataFrame, out: Path) -> Path | None:
     return _save(fig, out / "latent_vs_input.png")
 
 
+# the page's styles: a column of readable width with a margin on every window (at 800 px the text kept off the
+# edges), tables that scroll within the column rather than widen the page
+CSS = ("body{box-sizing:border-box;max-width:1164px;margin:0 auto;padding:24px 32px 48px;font-family:sans-serif;"
+       "line-height:1.4;color:#222}"
+       "img{max-width:100%;height:auto}.table{overflow-x:auto}"
+       "table{border-collapse:collapse;font-size:90%}td,th{padding:2px 8px;text-align:right}"
+       "td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}"  # the rank and the configuration
+       "tr.default td{background:#fde9cf;font-weight:600}"
+       "@media (max-width:600px){body{padding:16px 14px 32px}}")
+
+
+def _cells(best: pd.DataFrame, default: str | None) -> list[list[str]]:
+    """The best-configurations table as text, the default method's configuration marked."""
+    return [[f"{v:.3f}" if isinstance(v, float) else str(v) + (DEFAULT_MARK if c == "configuration" and v == default
+                                                               else "") for c, v in zip(best.columns, row)]
+            for row in best.itertuples(index=False)]
+
+
+def _html_table(best: pd.DataFrame, default: str | None) -> str:
+    """The best-configurations table, the default method's rows marked and shaded."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in best.columns)
+    rows = []
+    for conf, cells in zip(best["configuration"], _cells(best, default)):
+        attr = ' class="default"' if conf == default else ""
+        rows.append(f"<tr{attr}>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+    return f"<div class=\"table\"><table><tr>{head}</tr>{''.join(rows)}</table></div>"
+
+
 def write_report(store: Store, out: Path, segments_page: Path | None = None) -> dict:
     """All figures, report.html (images embedded, no external resources), report.md and results.csv; with
-    `segments_page`, a link to that customer-segment page first (the page people read; this one compares methods)."""
+    `segments_page`, a link to that customer-segment page first (the page people read; this one compares methods).
+    Beside the grid, fthc's default method: its figures and marked rows where the grid ran it, else one line that
+    says which it is and that the grid did not."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     announce("reading the runs from the store")
     status = status_summary(store)
     df = runs_frame(store)
+    default = default_method(df)
+    mark = default.label if default.in_grid else None
     export_frame(store).to_csv(out / "results.csv", index=False)
-    plots = [("Top-5 configurations by silhouette", lambda: fig_top5(df, "silhouette", "high", out)),
-             ("Top-5 configurations by Davies-Bouldin index", lambda: fig_top5(df, "davies_bouldin", "low", out)),
+    plots = [("Top-5 configurations by silhouette", lambda: fig_top5(df, "silhouette", "high", out, mark)),
+             ("Top-5 configurations by Davies-Bouldin index",
+              lambda: fig_top5(df, "davies_bouldin", "low", out, mark)),
              ("Mean and spread per component", lambda: fig_components(df, out)),
              ("Degenerate clusterings per clustering option", lambda: fig_invalid(df, out)),
              ("FTHC against its baselines", lambda: fig_presets(df, out)),
@@ -221,42 +316,45 @@ def write_report(store: Store, out: Path, segments_page: Path | None = None) -> 
     for i, (title, draw) in enumerate(plots):
         figures.append((title, draw()))
         report("figures", i + 1, len(plots))
-    figures = [(t, p) for t, p in figures if p is not None]
+    figures = [(t, p) for t, p in figures if p is not None]  # a figure's PNG, or the line that stands for it
     c = status["counts"]
     summary = (f"{status['complete']:.0%} of {status['total'] - c['skipped']:,} runs finished: {c['done']:,} done, "
                f"{c['invalid']:,} invalid, {c['failed']:,} failed, {c['skipped']:,} skipped, "
                f"{c['pending'] + c['running']:,} to go.")
-    md = ["# fthc experiment report", "", summary, "", HOW_TO_READ, ""]
-    body = [f"<h1>fthc experiment report</h1><p>{html.escape(summary)}</p><p>{html.escape(HOW_TO_READ)}</p>"]
+    md = ["# fthc experiment report", "", summary, "", default.line(), "", HOW_TO_READ, ""]
+    body = [f"<h1>fthc experiment report</h1><p>{html.escape(summary)}</p>"
+            f"<p class=\"default-method\">{html.escape(default.line())}</p><p>{html.escape(HOW_TO_READ)}</p>"]
     if segments_page is not None:
         link = Path(os.path.relpath(Path(segments_page).resolve(), out.resolve())).as_posix()
         md[1:1] = ["", f"The customer segments: [{link}]({link}).", ""]
         body.insert(1, f"<p>The customer segments: <a href=\"{html.escape(link)}\">{html.escape(link)}</a> "
                        "(this page compares the paper's methods).</p>")
-    best = best_table(df)
+    best = best_table(df, keep=mark)
     if not best.empty:
         by = "ARI against the planted segments" if "ARI" in best and best["ARI"].notna().any() else \
             "test silhouette (no planted segments to compare with)"
         heading = f"Best configurations by {by} (mean over valid test runs)"
         best.to_csv(out / "best_configurations.csv", index=False)
-        cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in best.itertuples(False)]
+        cells = _cells(best, mark)
         md += [f"## {heading}", "", "| " + " | ".join(best.columns) + " |",
                "|" + "---|" * len(best.columns), *("| " + " | ".join(r) + " |" for r in cells), ""]
-        body.append(f"<h2>{html.escape(heading)}</h2>"
-                    + best.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0))
+        body.append(f"<h2>{html.escape(heading)}</h2>" + _html_table(best, mark))
     for title, path in figures:
+        if isinstance(path, str):
+            md += [f"## {title}", "", path, ""]
+            body.append(f"<h2>{html.escape(title)}</h2><p>{html.escape(path)}</p>")
+            continue
         md += [f"## {title}", "", f"![{title}]({path.name})", ""]
         data = base64.b64encode(path.read_bytes()).decode()
         body.append(f"<h2>{html.escape(title)}</h2><img alt=\"{html.escape(title)}\" "
-                    f"src=\"data:image/png;base64,{data}\" style=\"max-width:100%\">")
+                    f"src=\"data:image/png;base64,{data}\">")
+    pngs = [p for _, p in figures if isinstance(p, Path)]
     if not figures:
         md.append("No finished runs yet.")
         body.append("<p>No finished runs yet.</p>")
     (out / "report.md").write_text("\n".join(md))
     (out / "report.html").write_text(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>fthc experiment report</title>"
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-        "table{border-collapse:collapse;font-size:90%}td,th{padding:2px 8px;text-align:right}"
-        "td:first-child,th:first-child{text-align:left}</style></head><body>"
-        + "".join(body) + "</body></html>")
-    return {"out": out, "figures": [p for _, p in figures], "summary": summary}
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<style>{CSS}</style></head><body>" + "".join(body) + "</body></html>")
+    return {"out": out, "figures": pngs, "summary": summary}

@@ -9,11 +9,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..risk.grades import MASTER_SCALE
 from .charts import _label, colour, svg
 from .figures import subplots
 from .segment_page import CSS, _chart, _table, esc
 
 SHOWN_WARNINGS = 50  # rows of the last period's early-warning list on the page (all of them in the CSV)
+
+
+def _period_ticks(ax, ends) -> None:
+    ax.set_xticks(range(len(ends)), [pd.Timestamp(p).strftime("%Y-%m") for p in ends], fontsize=8,
+                  rotation=45 if len(ends) > 6 else 0)
+
+
+def legend_below(ax, ncol: int, gap: float = 6.0) -> None:
+    """The axes' legend under its tick labels, however far rotated ones reach (a legend at a fixed offset lands
+    on them); call it once the layout is final. The page's SVG is cropped to include it."""
+    bottom = ax.get_tightbbox().y0 - gap  # display pixels
+    y = ax.transAxes.inverted().transform((0, bottom))[1]
+    ax.legend(fontsize=7, ncol=ncol, loc="upper center", bbox_to_anchor=(0.5, y), frameon=False)
 
 
 def shares_chart(tracks: pd.DataFrame, names: dict) -> str:
@@ -27,13 +41,74 @@ def shares_chart(tracks: pd.DataFrame, names: dict) -> str:
         v = shares[s].to_numpy()
         ax.bar(x, v, bottom=bottom, color=colour(int(s)), width=0.8, label=f"{s}: {names.get(int(s), '')}")
         bottom += v
-    ax.set_xticks(x, [pd.Timestamp(p).strftime("%Y-%m") for p in shares.index], fontsize=8,
-                  rotation=45 if len(x) > 6 else 0)
+    _period_ticks(ax, shares.index)
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of customers", fontsize=8)
     ax.tick_params(axis="y", labelsize=8)
-    fig.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, 0.0), frameon=False)
+    fig.tight_layout()
+    legend_below(ax, ncol=2)
     return svg(fig)
+
+
+def risk_chart(tracks: pd.DataFrame, names: dict) -> str:
+    """Risk over the periods in two panels: each segment's mean estimated risk with all customers' (a segment
+    whose risk climbs shows before its customers move), and the share of the customers in each grade, stacked
+    (the book's drift toward the worst grades at a glance)."""
+    import textwrap
+
+    import matplotlib
+    from matplotlib.ticker import PercentFormatter
+
+    ends = sorted(tracks["period_end"].unique())
+    x = np.arange(len(ends))
+    fig, (left, right) = subplots(1, 2, figsize=(9.0, 2.9))
+    mean = tracks.groupby(["period_end", "segment"])["risk"].mean().unstack().reindex(ends)
+    for s in mean.columns:
+        left.plot(x, mean[s].to_numpy(), "o-", color=colour(int(s)), ms=3.5, lw=1.4,
+                  label=textwrap.shorten(f"{int(s)}: {names.get(int(s), '')}", 40, placeholder="…"))
+    overall = tracks.groupby("period_end")["risk"].mean().reindex(ends)
+    left.plot(x, overall.to_numpy(), "--", color="#1d2433", lw=1.2, label="all customers")
+    top = float(np.nanmax(np.r_[mean.to_numpy(dtype=float).ravel(), overall.to_numpy(dtype=float)]))
+    left.set_ylim(0, top * 1.15 + 1e-3)
+    left.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    left.set_ylabel("mean estimated risk", fontsize=8)
+    left.set_title("mean estimated risk per segment", fontsize=9)
+
+    grades = tracks.groupby(["period_end", "risk_grade"]).size().unstack(fill_value=0).reindex(ends, fill_value=0)
+    grades = grades.div(grades.sum(axis=1), axis=0)
+    worst = max(len(MASTER_SCALE) + 1, int(grades.columns.max()))  # colours fixed on the scale, not on the data
+    cmap = matplotlib.colormaps["RdYlGn_r"]
+    bottom = np.zeros(len(ends))
+    for g in grades.columns:
+        v = grades[g].to_numpy()
+        g = int(g)
+        name = "no estimate" if g == 0 else f"grade {g}" + (" (lowest risk)" if g == 1 else "")
+        right.bar(x, v, bottom=bottom, width=0.8, label=name,
+                  color="#bdbdbd" if g == 0 else cmap(0.05 + 0.9 * (g - 1) / max(worst - 1, 1)))
+        bottom += v
+    right.set_ylim(0, 1)
+    right.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    right.set_ylabel("share of customers", fontsize=8)
+    right.set_title("customers by risk grade (1: lowest risk)", fontsize=9)
+    for ax in (left, right):
+        _period_ticks(ax, ends)
+        ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout(w_pad=3.0)
+    legend_below(left, ncol=2)
+    legend_below(right, ncol=3)
+    return svg(fig)
+
+
+def risk_section(tracks: pd.DataFrame, names: dict) -> str:
+    """The risk chart, or the one line that says why there is none (a model fitted without outcomes scores no
+    risk, and an empty chart would read as a risk of zero)."""
+    head = "<h2>Risk over time</h2>"
+    if "risk" not in tracks or not tracks["risk"].notna().any():
+        return head + ("<p class='no-risk'>No risk over time: the model was fitted without outcomes, so no customer "
+                       "has an estimated risk or grade (fit it with <code>fthc segment --outcomes</code>).</p>")
+    return head + _chart(risk_chart(tracks, names), "Left: each segment's mean estimated risk at every period's end, "
+                         "and all customers' (dashed). Right: the share of the customers in each risk grade of the "
+                         "master scale; migration.csv has the moves between grades.", "risk")
 
 
 def transition_chart(migration: pd.DataFrame, names: dict) -> str:
@@ -68,6 +143,7 @@ def write_tracks_page(result, path: Path, names: dict, every: str) -> None:
              "placed by the fitted model (no refit) from its window of history ending at each period's end.</p>"]
     if result.notes:
         parts.append("<ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in result.notes) + "</ul>")
+    parts.append(risk_section(t, names))
     parts.append("<h2>Segment shares</h2>" + _chart(shares_chart(t, names), "The share of the customers in each "
                                                     "segment at the end of every period.", "shares"))
     if len(m):
