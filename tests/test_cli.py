@@ -26,6 +26,41 @@ def test_inspect_generic_table_with_mapping_flags(tmp_path):
     assert "customers: 2" in result.output and "single transaction" in result.output
 
 
+def test_inspect_says_which_date_format_it_read_and_counts_one_in_the_singular(tmp_path):
+    """Day before month (31.12.1998) is said with the format and an example, so a dd/mm file read as mm/dd would
+    be seen; one customer with one transaction is '1 customer', not '1 customers'."""
+    path = tmp_path / "t.csv"
+    path.write_text("who,booked,value\nA,30.11.1998,10\nA,03.12.1998,-4\nB,05.01.1998,7\n")
+    result = CliRunner().invoke(main, ["data", "inspect", str(path), "--customer-col", "who", "--timestamp-col",
+                                       "booked", "--amount-col", "value"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "dates in 'booked' read as dd.mm.YYYY (%d.%m.%Y, inferred from every value): 31.12.1998 is 31 " \
+           "December 1998" in said, said
+    assert "1 customer with a single transaction" in said, said
+    given = CliRunner().invoke(main, ["data", "inspect", str(path), "--customer-col", "who", "--timestamp-col",
+                                      "booked", "--amount-col", "value", "--date-format", "%d.%m.%Y"])
+    assert "read as dd.mm.YYYY (%d.%m.%Y, as given)" in " ".join(given.output.split()), given.output
+
+
+def test_inspect_of_a_parquet_folder_says_how_its_dates_were_read(parquet_lake, tmp_path):
+    from fthc.data.inspect import inspect_source
+    from fthc.data.transactions import ColumnMapping
+
+    mapping = ColumnMapping(customer_id="cust", timestamp="when", amount="value")
+    typed = inspect_source(parquet_lake / "tx", mapping)
+    assert "dates in 'when' are stored as dates or timestamps" in typed["columns"]
+    import pandas as pd
+
+    folder = tmp_path / "tx" / "month=2022"
+    folder.mkdir(parents=True)
+    whole = pd.read_parquet(parquet_lake / "whole.parquet")
+    whole.assign(when=whole["when"].dt.strftime("%d/%m/%Y")).to_parquet(folder / "a.parquet", index=False)
+    text = inspect_source(tmp_path / "tx", mapping)
+    assert "dates in 'when' read as dd/mm/YYYY (%d/%m/%Y, inferred from every value): 31/12/2022 is 31 " \
+           "December 2022" in text["columns"], text["columns"]
+
+
 def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("who,when,value\nA,2021-01-01,10\n")

@@ -12,6 +12,7 @@ LAYERS = [  # lowest first; a module's layer is its first package under fthc (to
     ("models", {"models", "clustering", "metrics"}),
     ("composition", {"config", "estimator", "artefact"}),
     ("risk", {"risk"}),
+    ("offer", {"offer"}),
     ("segments", {"segments"}),
     ("experiments", {"experiments"}),
     ("reports", {"reports"}),

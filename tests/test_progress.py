@@ -60,3 +60,12 @@ def test_nothing_is_reported_unless_asked(capsys):
     report("pretext", 1, 10)
     announce("nothing")
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_count_of_one_takes_the_singular():
+    """Messages read '1 customer', never '1 customers'; thousands keep their separator."""
+    from fthc.progress import counted
+
+    assert counted(1, "customer") == "1 customer" and counted(1.0, "segment") == "1 segment"
+    assert counted(0, "customer") == "0 customers" and counted(4500, "transaction") == "4,500 transactions"
+    assert counted(1, "history", "histories") == "1 history" and counted(3, "history", "histories") == "3 histories"

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import DataError, FthcError
+from .progress import counted
 
 import pandas as pd
 
@@ -216,7 +217,7 @@ def synth(out: Path, accounts: int, seed: int, difficulty: str, form: str, risk:
             raise click.BadParameter(f"{migration!r}: the share must lie in 0..1", param_hint="--migration")
     result = write_synthetic_table(out, accounts, seed, difficulty, risk=risk, migration=planted) \
         if form == "table" else write_synthetic_berka(out, accounts, seed, difficulty, risk=risk, migration=planted)
-    console.print(f"wrote {result.n_accounts:,} accounts and {result.n_transactions:,} transactions to {out}")
+    console.print(f"wrote {counted(result.n_accounts, 'account')} and {counted(result.n_transactions, 'transaction')} to {out}")
 
 
 COLUMN_FLAGS = ("customer_col", "time_col", "amount_col", "direction_col", "balance_col", "category_col",
@@ -724,7 +725,7 @@ def assign_cmd(model_dir, data, out, engine, spark_master, mapping, lenient) -> 
         return
     with showing_progress():
         result = assign(model_dir, data, out, m, lenient, engine=engine)
-    console.print(Text(f"assigned {len(result):,} customers to segments: {out}"))
+    console.print(Text(f"assigned {counted(len(result), 'customer')} to segments: {out}"))
 
 
 @main.command("track", epilog=example(
@@ -759,7 +760,7 @@ def track_cmd(model_dir, data, every, start, end, periods, alerts, out, force, m
         r = track(model_dir, data, out, every, start, end, periods, m, lenient, force, alerts)
     ends = sorted(r.tracks["period_end"].unique())
     last = r.tracks[r.tracks["period_end"] == ends[-1]]
-    console.print(Text(f"{r.tracks['customer_id'].nunique():,} customers over {len(ends)} {every}s "
+    console.print(Text(f"{counted(r.tracks['customer_id'].nunique(), 'customer')} over {counted(len(ends), every)} "
                        f"({pd.Timestamp(ends[0]).date()} to {pd.Timestamp(ends[-1]).date()}); at the last, "
                        f"{len(last):,} with a window"))
     moved = r.migration[(r.migration["kind"] == "segment") & (r.migration["from"] != r.migration["to"])]
@@ -769,7 +770,7 @@ def track_cmd(model_dir, data, every, start, end, periods, alerts, out, force, m
     flagged = r.early_warning[r.early_warning["period_end"] == ends[-1]] if len(r.early_warning) else \
         r.early_warning
     rules = flagged["rule"].value_counts() if len(flagged) else pd.Series(dtype=int)
-    console.print(Text(f"early warning in the last {every}: {len(flagged):,} alerts (budget {alerts}"
+    console.print(Text(f"early warning in the last {every}: {counted(len(flagged), 'alert')} (budget {alerts}"
                        + "".join(f"; {n:,} {rule}" for rule, n in rules.items()) + "; early_warning.csv)"))
     told = ("early warning:", "periods:")  # the others are drift's
     drift_notes = [n for n in r.notes if not n.startswith(told)]
@@ -777,7 +778,7 @@ def track_cmd(model_dir, data, every, start, end, periods, alerts, out, force, m
         console.print(Text(note if note.startswith(told) else f"drift: {note}"))
     if not drift_notes:
         console.print(Text("drift: every input, the segment shares and the risk stable against the fit "
-                           f"(PSI < 0.10; drift.csv)"))
+                           "(PSI < 0.10; drift.csv)"))
     console.print(Text(f"tracks: {out / 'tracks.html'} (and tracks.parquet, migration.csv, early_warning.csv, "
                        "drift.csv)"))
 
@@ -798,7 +799,7 @@ def explain_cmd(model_dir, data, customer, mapping, lenient) -> None:
         e = explain(model_dir, data, customer, m, lenient)
     row = e["row"]
     lines = [f"customer {e['customer']}: segment {int(row['segment'])} ({e['name']}), confidence "
-             f"{row['confidence']:.2f}, {int(row['transactions']):,} transactions"]
+             f"{row['confidence']:.2f}, {counted(row['transactions'], 'transaction')}"]
     lines.append("what places it there rather than in the next nearest segment"
                  + (f" ({e['nearest']})" if e.get("nearest") else "") + ":")
     lines += [f"  {i + 1}. " + e["segmenter"].reasons_.phrases([r]) for i, r in enumerate(e["reasons"])]
@@ -818,8 +819,59 @@ def explain_cmd(model_dir, data, customer, mapping, lenient) -> None:
         lines += [f"  {i + 1}. {text}" for i, text in enumerate(reasons.removeprefix(LOWER).split("; "))]
     elif "risk_reasons" in row:
         lines.append(f"no risk estimated: {row['risk_reasons']}")
+    if "typical_income" in row and pd.notna(row["typical_income"]):
+        lines.append(affordability_line(row))
     for line in lines:
         console.print(Text(line))
+
+
+@main.command("offer", epilog=example(
+    "fthc offer --model fthc-out/segments/model --data fthc-data/berka --out fthc-out/offer",
+    "fthc offer --model segs/model --data bank.csv --product loan.toml --max-grade 5 --out offer"))
+@click.option("--model", "model_dir", type=click.Path(path_type=Path, exists=True), required=True,
+              help="A model folder written by fthc segment with outcomes (out/model).")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help="The customers' transactions.")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder for offers.html, offers.csv, strategy.csv, strategy_by_segment.csv, needs.csv.")
+@click.option("--product", "product_file", type=click.Path(path_type=Path),
+              help="A TOML file of the product's terms (the options below override it).")
+@click.option("--term", "term_months", type=int, help="Term in months [default: 12].")
+@click.option("--rate", "annual_rate", type=float, help="Yearly interest rate, 0.24 for 24% [default: 0.24].")
+@click.option("--repayment-share", type=float,
+              help="Largest repayment as a share of typical monthly income [default: 0.35].")
+@click.option("--lgd", "loss_given_default", type=float, help="Loss given default, a share [default: 0.6].")
+@click.option("--funding-cost", type=float, help="Yearly cost of funds [default: 0.05].")
+@click.option("--amount", type=float, help="The amount the product lends [default: the largest affordable].")
+@click.option("--min-amount", type=float, help="Offer nothing below this amount [default: 0].")
+@click.option("--max-amount", type=float, help="Largest amount [default: none].")
+@click.option("--max-grade", type=int, help="The cut-off grade [default: the last grade whose margin is positive].")
+@click.option("--force", is_flag=True, help="Write into --out even if it holds files fthc did not write.")
+@mapping_options
+def offer_cmd(model_dir, data, out, product_file, force, mapping, lenient, **terms) -> None:
+    """What to offer each customer: the repayment its budget affords, the amount, expected loss and margin, a
+    decision with its reason; the strategy table of grade cut-offs; savings and protection needs per segment."""
+    from .app.offer import offer, summary_lines
+    from .offer.product import read_product
+
+    product = read_product(product_file, **terms)
+    with showing_progress():
+        r = offer(model_dir, data, out, product, mapping, lenient, force)
+    for line in summary_lines(r):
+        console.print(Text(line))
+    console.print(Text(f"offers: {out / 'offers.html'} (and offers.csv, strategy.csv, strategy_by_segment.csv, "
+                       "needs.csv)"))
+
+
+def affordability_line(row) -> str:
+    """A customer's affordability figures in one line (`fthc.offer.affordability`)."""
+    def money(col):
+        return "-" if pd.isna(row.get(col)) else f"{row[col]:,.0f}"
+
+    buffer = row.get("buffer")
+    return (f"affordability ({int(row['window_months'])}-month window): typical month income {money('typical_income')}, "
+            f"spending {money('typical_spending')}, free cash flow {money('typical_free_cash_flow')} (a bad month "
+            f"{money('bad_month_free_cash_flow')}), loan payments {money('commitments')} a month, buffer "
+            + ("-" if pd.isna(buffer) else f"{buffer:.1f} months") + " of spending")
 
 
 QUICK_GRID = dict(autoencoder=("fcnn", "resnet", "lstm", "dtc"), pretext=("mse",), clustering=("kmeans", "dtc"),
@@ -834,12 +886,12 @@ QUICK_GRID = dict(autoencoder=("fcnn", "resnet", "lstm", "dtc"), pretext=("mse",
 @click.option("--data", type=click.Path(path_type=Path),
               help="Berka folder or transaction table (default: synthetic Berka).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("fthc-out"), show_default=True,
-              help="Folder for report/ and segments/.")
+              help="Folder for report/, segments/ and offer/.")
 @mapping_options
 def quickstart(store_url, data, out, mapping, lenient) -> None:
     """The main job on the embedded defaults: a quick grid of the paper's components, its report, and customer
-    segments with the default method, with every customer's risk learnt from a Berka folder's loans (about 2
-    minutes on 2 cores)."""
+    segments with the default method, with every customer's risk learnt from a Berka folder's loans, and what to
+    offer them (about 2 minutes on 2 cores)."""
     from dataclasses import replace
 
     from .experiments.grid import Grid, expand
@@ -873,7 +925,18 @@ def quickstart(store_url, data, out, mapping, lenient) -> None:
             console.print(Text(f"no risk learnt: {exc}; the segments follow without it"))
             s = segment(data, out / "segments", Segmenter(k="auto", columns=m, lenient=lenient), force=False)
     print_segments(s, title="features segments")
+    offered = None
+    if s["segmenter"].outcome_model_ is not None:  # what to offer, with the product's stated defaults
+        from .app.offer import offer, summary_lines
+        from .offer.product import Product
+
+        with showing_progress():
+            r = offer(out / "segments" / "model", data, out / "offer", Product(), m, lenient)
+        for line in summary_lines(r):
+            console.print(Text(line))
+        offered = out / "offer" / "offers.html"
     console.print(Text(f"done in {time.perf_counter() - t0:.0f} s\n  segments: {out / 'segments' / 'segments.html'}\n"
+                       + (f"  what to offer: {offered}\n" if offered else "") +
                        f"  grid report: {out / 'report' / 'report.html'}\n"
                        f"  next: fthc status --store {store_url}   fthc report --store {store_url}"))
 

@@ -5,7 +5,8 @@ parameters and reports to nobody unless asked.
 Library code calls `report(stage, done, total, loss)` after each step of a long loop and `announce(text)` when
 a stage without steps starts (reading data, building series). Commands wrap their work in
 `reporting(ProgressReporter(console))`, which draws a rich progress bar on a terminal and otherwise prints one
-line per stage every `every` seconds, so a long fit never looks hung in a log file either.
+line per stage every `every` seconds, so a long fit never looks hung in a log file either. `counted(n, noun)`
+words a count for any message ('1 customer', '2 customers').
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ def reporting(reporter: Reporter):
         yield reporter
     finally:
         _current.reset(token)
+
+
+def counted(n: float, noun: str, plural: str | None = None) -> str:
+    """'1 customer', '4,500 customers': a count and its noun in the number the count needs, so that a message
+    never reads '1 customers' (`plural` where adding an s is wrong: 'history', 'histories')."""
+    n = int(n)
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def _duration(seconds: float) -> str:

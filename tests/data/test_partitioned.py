@@ -98,3 +98,18 @@ def test_capped_lengths_keep_the_latest_steps_like_the_in_memory_path(parquet_la
     X = np.concatenate([p.X for p in parts])[np.argsort(ids)]
     assert X.shape == whole.X.shape and X.shape[2] == 20
     np.testing.assert_allclose(X, whole.X, rtol=1e-5, atol=1e-5)
+
+
+def test_the_spill_keeps_microseconds_that_spark_reads(parquet_lake, tmp_path):
+    """Spark refuses nanosecond Parquet timestamps: the canonical spill (--lenient, or dates as text) that
+    `fthc assign --engine spark` reads is written in microseconds, and read back as before."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buckets = bucket_transactions(parquet_lake / "tx", tmp_path / "b", MAPPING, rows_per_bucket=300)
+    assert all(pq.read_schema(f).field("timestamp").type == pa.timestamp("us") for f in buckets.files)
+    back = pd.concat(buckets.read(i) for i in range(len(buckets.files)))
+    whole = read_transactions(parquet_lake / "whole.parquet", MAPPING)
+    assert back["timestamp"].dtype == "datetime64[ns]"
+    assert back.sort_values(["customer_id", "timestamp"])["timestamp"].reset_index(drop=True).equals(
+        whole.sort_values(["customer_id", "timestamp"])["timestamp"].reset_index(drop=True))

@@ -69,6 +69,8 @@ def _same_scores(model, data, tmp_path, risk):
         assert got["risk_grade"].equals(expected["risk_grade"].astype(np.int64))
         assert got["risk_reasons"].equals(expected["risk_reasons"])
         assert got["has_outcome"].equals(expected["has_outcome"].astype(bool))
+        for col in ("typical_income", "typical_free_cash_flow", "bad_month_free_cash_flow", "buffer", "commitments"):
+            np.testing.assert_allclose(got[col], expected[col], rtol=1e-9, err_msg=col)  # affordability, same window
 
 
 def test_spark_scores_a_network_model_as_duckdb_does(lake, tmp_path):
@@ -142,6 +144,23 @@ def test_a_file_that_is_not_parquet_in_the_folder_is_one_line(lake, tmp_path):
     assert result.exit_code == 2, result.output
     assert "notes.parquet" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) <= 3, result.output
+
+
+def test_a_readme_in_a_partition_is_left_out_as_duckdb_leaves_it_and_a_spill_is_read(lake, tmp_path):
+    """Issue 39: a README.txt inside a partition. Spark reads the dataset's *.parquet files only, as DuckDB does
+    (never Spark's 'is not a Parquet file'), with the rows in SQL and, with lenient reading, from fthc's own
+    spill of checked rows (written in nanoseconds, it was Spark's PARQUET_TYPE_ILLEGAL)."""
+    import shutil
+
+    folder = tmp_path / "tx"
+    shutil.copytree(lake[0] / "tx", folder)
+    (folder / "month=2022-03" / "README.txt").write_text("These are the March transactions.\n")
+    expected = assign(lake[1] / "model", folder).sort_values("customer_id")["segment"].astype(int).to_numpy()
+    for lenient in (False, True):
+        out = tmp_path / f"scored-{lenient}"
+        assert assign_spark(lake[1] / "model", folder, out, master="local[2]", lenient=lenient)["customers"] == 40
+        got = pd.read_parquet(out / "assignments").sort_values("customer_id")
+        assert np.array_equal(got["segment"].astype(int).to_numpy(), expected), lenient
 
 
 def test_spark_output_never_deletes_files_it_did_not_write(lake, tmp_path):

@@ -35,3 +35,20 @@ def test_every_kind_in_the_kinds_chart_has_a_colour_of_its_own():
     svg = kinds_chart(sums, pd.Series(np.array([0, 1])), EVENT_KINDS)
     fills = set(re.findall(r"fill: (#[0-9a-f]{6})", svg)) - {"#ffffff", "#000000"}
     assert len(fills) >= len(EVENT_KINDS) + 2, fills
+
+
+def test_grade_counts_in_segments_md_are_whole_numbers():
+    """A grades frame whose columns are all numbers (as before the 'enough' column, or read back from a file)
+    gave rows of floats: segments.md said '232.0' customers."""
+    import numpy as np
+
+    from fthc.reports.risk_report import grades_markdown
+    from fthc.risk.grades import fit_grades
+
+    rng = np.random.default_rng(0)
+    risk = rng.uniform(0.02, 0.7, 600)
+    table = fit_grades(risk, rng.uniform(size=600) < risk).table.astype(float)
+    lines = grades_markdown(table)
+    counts = [line.split(" | ")[2] for line in lines[2:]]
+    assert counts == [f"{int(n):,}" for n in table["customers"]] and sum(map(int, counts)) == 600, lines
+    assert not any(".0 |" in line for line in lines), lines

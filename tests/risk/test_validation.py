@@ -155,6 +155,7 @@ def test_thin_histories_get_no_grade_are_not_learnt_and_are_counted():
     assert r.loc[thin, "risk_reasons"].str.startswith("insufficient history: 2 months").all()
     assert (r.loc[thin, "window_months"] == 2).all() and (r.drop(index=thin)["window_months"] >= 6).all()
     assert not set(thin) & set(seg.outcome_model_.fold_.index)
+    assert seg.assignments_.loc[thin, "short_history"].all()  # one rule: no risk for a thin window, and flagged
     assert any("3 customers with an outcome have fewer than 6 months" in n for n in seg.notes_)
     assert any("5 customers have fewer than 6 months of history" in n for n in seg.notes_)
     looser = fthc.Segmenter(k=3, risk_weight=0, min_history=2).fit(tx, outcomes=outcomes)

@@ -220,3 +220,37 @@ def test_the_python_api_a_scikit_learn_user_expects(tmp_path):
             getattr(loaded, name)
     assert not hasattr(loaded, "no_such_thing_")
     assert loaded.assign(tx)["segment"].equals(seg.assign(tx)["segment"])
+
+
+def test_a_segment_of_short_histories_is_named_for_them_not_for_behaviour():
+    """Eight customers who joined in the last four months with 2-5 transactions each (issue 39: such customers
+    formed 'falling balance, spends more than comes in, irregular income' on an income and spending of 0). Each
+    is flagged short_history by the risk's rule (fewer than --min-history months), even with 3 or more
+    transactions, and a segment made mostly of them is named 'short histories' and says so."""
+    import warnings
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for c in range(8):
+        start = pd.Timestamp("2022-12-31") - pd.Timedelta(days=int(rng.integers(30, 110)))
+        balance = float(rng.uniform(0, 300))
+        for day in np.sort(rng.integers(0, (pd.Timestamp("2022-12-31") - start).days, int(rng.integers(2, 6)))):
+            amount = float(rng.choice([-1, 1]) * rng.uniform(20, 200))
+            balance += amount
+            rows.append({"client": f"T{c}", "booked": start + pd.Timedelta(days=int(day)), "value": round(amount, 2),
+                         "bal": round(balance, 2), "mcc": "ATM" if amount < 0 else "CASH_IN"})
+    data = pd.concat([user_table(60), pd.DataFrame(rows)], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the small segments' warning
+        seg = fthc.Segmenter(k=4, columns=COLUMNS).fit(data)
+    a = seg.assignments_
+    thin = a.index.str.startswith("T")
+    assert a.loc[thin, "short_history"].all() and (a.loc[thin, "transactions"] >= 3).any()
+    assert not a.loc[~thin, "short_history"].any()
+    mostly = pd.Series(thin, index=a.index).groupby(a["segment"]).mean() > 0.5
+    theirs = set(mostly.index[mostly])
+    assert a.loc[thin, "segment"].isin(theirs).mean() >= 0.75, a.loc[thin]  # most of them are segmented together
+    for s, name in seg.names_.items():
+        assert name.startswith("short histories") == (s in theirs), seg.names_
+    assert all(seg.descriptions_[s].startswith("mostly short histories: 100% of its customers") for s in theirs)
+    assert any(n.startswith("8 customers have fewer than 3 transactions or 6 months of history") for n in seg.notes_)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FthcError
-from ..progress import announce
+from ..progress import announce, counted
 from ..segments import scoring
 from ..segments.segmenter import Segmenter
 from ..threads import warm_workers
@@ -170,7 +170,7 @@ def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = 
         near = [str(i) for i in ids if str(i).lstrip("0") == str(customer).lstrip("0")][:3] \
             if not pd.api.types.is_integer_dtype(ids.dtype) else []
         hint = f" (ids are matched exactly: did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
-        raise DataError(f"customer {customer!r} is not among the {len(ids):,} customers{hint}", file=str(data))
+        raise DataError(f"customer {customer!r} is not among the {counted(len(ids), 'customer')}{hint}", file=str(data))
     one = measures.loc[[key]]
     row = seg._assignments(one, seg.model_.transform(one if seg.representation_ == "behaviour" else
                                                      _subset(inputs, ids.get_loc(key))),

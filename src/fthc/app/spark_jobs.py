@@ -115,6 +115,9 @@ def _schema(seg, id_type, measures_out: bool):
                    StructField("risk_reasons", StringType()), StructField("window_months", LongType()),
                    StructField("has_outcome", BooleanType()),
                    StructField("outcome", DoubleType())]
+        from ..offer.affordability import AFFORDABILITY
+
+        fields += [StructField(c, DoubleType()) for c in AFFORDABILITY]  # of the window the risk reads
     if measures_out:
         fields += [StructField(n, DoubleType()) for n in MEASURES]
     return StructType(fields)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..progress import counted
 from .errors import ReadReport
 from .transactions import ColumnMapping
 
@@ -28,18 +29,37 @@ def berka_problems(data, tx: pd.DataFrame | None) -> list[str]:
     if tx is not None:
         without = int((~accounts.isin(tx["customer_id"].unique())).sum())
         if without:
-            problems.append(f"{without:,} of the {len(accounts):,} accounts have no transaction: they are not "
-                            "segmented (no behaviour to read)")
+            problems.append(f"{without:,} of the {counted(len(accounts), 'account')} "
+                            + ("has no transaction: it is" if without == 1 else "have no transaction: they are")
+                            + " not segmented (no behaviour to read)")
     loans = data["loan"]["account_id"]
     several = int(loans.duplicated().sum())
     if several:
-        problems.append(f"{loans[loans.duplicated()].nunique():,} accounts have more than one loan: an account is in "
+        n = loans[loans.duplicated()].nunique()
+        problems.append(f"{counted(n, 'account')} {'has' if n == 1 else 'have'} more than one loan: an account is in "
                         "default when any of its loans is (B or D), dated by its earliest loan")
     owners = data["disp"][data["disp"]["type"] == "OWNER"]["account_id"]
     if owners.duplicated().any():
-        problems.append(f"{owners[owners.duplicated()].nunique():,} accounts have more than one owner: the owner "
+        n = owners[owners.duplicated()].nunique()
+        problems.append(f"{counted(n, 'account')} {'has' if n == 1 else 'have'} more than one owner: the owner "
                         "with the smallest disposition id describes the account (age, gender)")
     return problems
+
+
+def dates_read(report: ReadReport, column: str, last: pd.Timestamp | None = None) -> str:
+    """How the date column was read, in words and with an example a reader checks at a glance (is 03/01 the 3rd
+    of January or the 1st of March?): 'dates in 'booked' read as dd.mm.YYYY (%d.%m.%Y, inferred from every
+    value): 31.12.1998 is 31 December 1998'."""
+    from .dates import readable
+
+    if column not in report.date_formats:
+        return f"dates in {column!r} are stored as dates or timestamps (no format to read)"
+    fmt, inferred = report.date_formats[column]
+    how = "inferred from every value" if inferred else "as given"
+    if fmt == "ISO8601":
+        return f"dates in {column!r} read as ISO 8601 ({how}): e.g. 1998-12-31 or 1998-12-31T08:30:00+01:00"
+    day = pd.Timestamp(year=(last or pd.Timestamp("1998-12-31")).year, month=12, day=31)
+    return f"dates in {column!r} read as {readable(fmt)} ({fmt}, {how}): {day.strftime(fmt)} is {day.day} {day:%B %Y}"
 
 
 def inspect_source(path: str | Path, mapping: ColumnMapping | None = None, lenient: bool = False) -> dict:
@@ -65,6 +85,8 @@ def inspect_source(path: str | Path, mapping: ColumnMapping | None = None, lenie
         tx, report = src.transactions, src.report
         tables = {path.name: len(tx)}
         columns = src.mapping.describe() if src.mapping is not None else None
+        if src.mapping is not None and len(tx):  # the CLI prints this line: how the dates were read belongs in it
+            columns += "; " + dates_read(report, src.mapping.timestamp, tx["timestamp"].max())
     out: dict = {"source": str(path), "tables": tables, "skipped_rows": len(report),
                  "skipped_summary": report.summary(), "problems": problems, "columns": columns}
     if tx is None:
@@ -82,24 +104,26 @@ def inspect_source(path: str | Path, mapping: ColumnMapping | None = None, lenie
     })
     one = int((per == 1).sum())
     if one:
-        problems.append(f"{one} customers with a single transaction (segmented from very little evidence)")
+        problems.append(f"{counted(one, 'customer')} with a single transaction (segmented from very little evidence)")
     if out["duplicates"]:
-        problems.append(f"{out['duplicates']:,} rows are exact duplicates of an earlier row (kept; "
-                        "--drop-duplicates leaves them out)")
+        problems.append(f"{counted(out['duplicates'], 'row')} "
+                        + ("is an exact duplicate" if out["duplicates"] == 1 else "are exact duplicates")
+                        + " of an earlier row (kept; --drop-duplicates leaves them out)")
     missing = out["balance_missing"]
     if missing == len(tx):
         problems.append("no balances: nothing about balances is measured (series of network methods use the "
                         "running sum of amounts from zero, flagged as derived)")
     elif missing:
         without = int(tx.groupby("customer_id")["balance"].count().eq(0).sum())
-        problems.append(f"{missing:,} transactions without a balance: each carries the customer's last known one "
-                        f"forward" + (f"; {without:,} customers have none at all" if without else ""))
+        problems.append(f"{counted(missing, 'transaction')} without a balance: each carries the customer's last "
+                        "known one forward" + (f"; {counted(without, 'customer')} "
+                                               f"{'has' if without == 1 else 'have'} none at all" if without else ""))
     if (tx["kind"].astype(str) == "other").all():
         problems.append("no transaction kinds (no category column, or none mapped): cash, card, salary and pension "
                         "are not recognised")
     if report.unmapped_note():
         problems.append(report.unmapped_note())
     if len(report):
-        problems.append(f"{len(report)} rows skipped by lenient reading")
+        problems.append(f"{counted(len(report), 'row')} skipped by lenient reading")
     problems.extend(report.warnings)
     return out

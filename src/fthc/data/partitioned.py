@@ -176,6 +176,7 @@ def bucket_transactions(source: str | Path, folder: str | Path, mapping: ColumnM
                     continue
                 if date_format is None and not pd.api.types.is_datetime64_any_dtype(raw[mapping.timestamp]):
                     date_format = column_date_format(raw, mapping.timestamp, path)  # one for the whole dataset
+                    report.date_formats.setdefault(mapping.timestamp, (date_format, True))
                 checker = RowChecker(path, lenient=lenient, report=report)
                 tx = canonical_transactions(raw, replace(mapping, date_format=date_format), checker, typed=True)
                 uniq, row_id = _ids_as_text(tx["customer_id"].to_numpy())
@@ -186,8 +187,9 @@ def bucket_transactions(source: str | Path, folder: str | Path, mapping: ColumnM
                 which = bucket_of(pd.Series(uniq), n_buckets)[row_id]
                 for b in np.unique(which):
                     table = pa.Table.from_pandas(out[which == b], preserve_index=False)
-                    if writers[b] is None:
-                        writers[b] = pq.ParquetWriter(paths[b], table.schema)
+                    if writers[b] is None:  # microseconds: Spark reads no nanosecond Parquet timestamps
+                        writers[b] = pq.ParquetWriter(paths[b], table.schema, coerce_timestamps="us",
+                                                      allow_truncated_timestamps=True)
                     writers[b].write_table(table.cast(writers[b].schema))
     finally:
         for w in writers:

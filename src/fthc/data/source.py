@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..progress import counted
 from .berka import BerkaData, read_berka, to_transactions
 from .errors import ReadReport
 from .tables import LINE, RowChecker
@@ -70,7 +71,8 @@ class Source:
         return self.transactions
 
     def describe(self) -> str:
-        return f"{self.transactions['customer_id'].nunique():,} customers ({len(self.transactions):,} transactions)"
+        return (f"{counted(self.transactions['customer_id'].nunique(), 'customer')} "
+                f"({counted(len(self.transactions), 'transaction')})")
 
 
 def load_source(path: str | Path, mapping: ColumnMapping | None = None, *, lenient: bool = False) -> Source:

@@ -362,7 +362,9 @@ def parse_columns(df: pd.DataFrame, spec: dict[str, tuple[ColumnKind, bool]], ch
         fmt = (date_formats or {}).get(col)
         if kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(raw):
             raw = _date_text(raw)
+            given = fmt is not None
             fmt = fmt or _infer_format(raw, df[LINE], checker.path, col)
+            checker.report.date_formats.setdefault(col, (fmt, not given))
         df[col], bad = parse_values(raw, kind, fmt)
         if comma_bad is not None:
             bad = bad | comma_bad

@@ -79,13 +79,15 @@ AGGREGATES = {
     "top_pension": "max(CASE WHEN kind = 'pension' AND amount > 0 THEN amount END)",
     "top_regular": "max(CASE WHEN kind IN ('incoming_transfer', 'pension') AND amount > 0 THEN amount END)",
     "last_balance": "max_by(balance, {in_order(timestamp, seq)}) FILTER (WHERE balance IS NOT NULL)",
+    "commitment": "sum(CASE WHEN kind = 'loan_payment' AND amount < 0 THEN -amount ELSE 0 END)",
 }
 # what sums over a customer's transactions (`CUSTOMER_TRANSACTIONS`; or over its month rows, where they are wide)
 TRANSACTION_SUMS = ["transactions", "amount_sum", "amount_sq", "debit", "credits", "debits", "log_credit",
                     "log_debit", *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited"]
 # what a month needs for itself: a customer's month rows (`customer_month_sql`) hold these, or with `wide` every
 # aggregate (so that any window of months can be summed without the transactions: `fthc track`'s periods)
-MONTH_OWN = ["transactions", "credit", "debit", "top_transfer_in", "top_pension", "top_regular", "last_balance"]
+MONTH_OWN = ["transactions", "credit", "debit", "top_transfer_in", "top_pension", "top_regular", "last_balance",
+             "commitment"]
 MONTH_NULL = {"log_credit", "log_debit", "top_transfer_in", "top_pension", "top_regular"}  # null when dormant
 
 
@@ -166,6 +168,9 @@ SELECT customer_id,{month_sums}
        sum(credit * credit) AS credit_sq,
        {quantile(credit, 0.5)} AS credit_median,
        {quantile(debit, 0.5)} AS debit_median,
+       {quantile(credit, 0.1)} AS credit_p10,
+       {quantile(credit - debit, 0.5)} AS net_median,
+       {quantile(credit - debit, 0.1)} AS net_p10,
        count(CASE WHEN credit > 0 THEN 1 END) AS months_with_credit,
        count(top_transfer_in) AS transfer_in_months,
        sum(top_transfer_in) AS transfer_in_sum,
@@ -200,7 +205,7 @@ def _recent_sums() -> str:
                        ("earlier", f"month <= end_month - {RECENT_MONTHS}")):
         parts += [f"count(CASE WHEN {test} THEN 1 END) AS {part}_months",
                   *[f"sum(CASE WHEN {test} THEN {c} ELSE 0 END) AS {part}_{c}"
-                    for c in ("credit", "debit", "transactions")],
+                    for c in ("credit", "debit", "transactions", "commitment")],
                   f"count(CASE WHEN {test} THEN balance END) AS {part}_balance_months",
                   f"sum(CASE WHEN {test} THEN balance END) AS {part}_balance",
                   f"count(CASE WHEN {test} AND balance < 0 THEN 1 END) AS {part}_negative_months"]
@@ -209,10 +214,12 @@ def _recent_sums() -> str:
 
 CUSTOMER_MONTHS = CUSTOMER_MONTHS.replace("{recent_sums}", _recent_sums())
 RECENT_SUMS = [f"{part}_{c}" for part in ("recent", "earlier")
-               for c in ("months", "credit", "debit", "transactions", "balance_months", "balance", "negative_months")]
+               for c in ("months", "credit", "debit", "transactions", "commitment", "balance_months", "balance",
+                         "negative_months")]
 
 SUMS = ["transactions", "first_month", "months", "active_months", "amount_sum", "amount_sq", "credit", "debit",
-        "credit_sq", "credit_median", "debit_median", "months_with_credit", "credits", "debits", "log_credit",
+        "credit_sq", "credit_median", "debit_median", "credit_p10", "net_median", "net_p10", "months_with_credit",
+        "credits", "debits", "log_credit",
         "log_debit", *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited", "transfer_in_months",
         "transfer_in_sum", "transfer_in_sq",
         "pension_months", "pension_sum", "pension_sq", "balance_months", "balance_median", "balance_p10",
@@ -415,6 +422,18 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
     Measure("months_since_regular_credit", lambda s: s["since_regular"],
             "months since the last regular-size incoming transfer or pension (at least half the customer's median "
             "one)", "months", "kinds"),
+    # affordability (`fthc.offer`): what a month leaves, in a typical and in a bad month, and what is committed
+    Measure("free_cash_flow", lambda s: s["net_median"],
+            "money in less money out of a typical month (the median over calendar months)", "money"),
+    Measure("free_cash_flow_low", lambda s: s["net_p10"],
+            "money in less money out of a bad month (the 10th percentile over calendar months)", "money"),
+    Measure("income_low", lambda s: s["credit_p10"],
+            "money in of a bad month (the 10th percentile over calendar months): 0 where income stops in some "
+            "months", "money"),
+    Measure("buffer_months", lambda s: s["balance_median"] / s["debit_median"].where(s["debit_median"] > 0),
+            "the median month-end balance in months of typical spending", "months", "balance"),
+    Measure("commitments_per_month", lambda s: s["recent_commitment"] / s["recent_months"],
+            f"loan payments per month, the last {RECENT_MONTHS} months", "money", "kinds"),
     Measure("income_trend", lambda s: s["credit_slope"].fillna(0) * 12 / (s["credit"] / s["months"] + 1),
             "yearly change of money in per month, in months of income"),
 ]}

@@ -35,11 +35,12 @@ def customer_month(tx: pd.DataFrame, ends: pd.Series | None = None) -> pd.DataFr
         "top_pension": np.where((kind == "pension") & credit, amount, np.nan),
         "top_regular": np.where(np.isin(kind, ["incoming_transfer", "pension"]) & credit, amount, np.nan),
         "last_balance": tx["balance"].to_numpy(dtype=np.float64),
+        "commitment": np.where((kind == "loan_payment") & debit, -amount, 0.0),
     })
     g = t.groupby(["customer_id", "month"], sort=True)
     # (the SQL counts the per-customer ones without months)
     sums = ["transactions", "amount_sum", "amount_sq", "credit", "debit", "credits", "debits",
-            *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited"]
+            *[f"n_{k}" for k in EVENT_KINDS], "n_interest_credited", "commitment"]
     out = g[sums].sum()
     out["log_credit"] = g["log_credit"].sum(min_count=1)
     out["log_debit"] = g["log_debit"].sum(min_count=1)
@@ -76,7 +77,7 @@ def _dense(active: pd.DataFrame, sums: list[str]) -> pd.DataFrame:
 
 def customer_sums(months: pd.DataFrame) -> pd.DataFrame:
     """One row per customer (index: customer_id, sorted) of the `CUSTOMER` sums."""
-    m = months.assign(credit_sq=months["credit"] ** 2, negative=(months["balance"] < 0).astype(np.int64),
+    m = months.assign(credit_sq=months["credit"] ** 2, net=months["credit"] - months["debit"], negative=(months["balance"] < 0).astype(np.int64),
                       has_credit=(months["credit"] > 0).astype(np.int64),
                       transfer_in_sq=months["top_transfer_in"] ** 2, pension_sq=months["top_pension"] ** 2)
     g = m.groupby("customer_id", sort=True)
@@ -88,6 +89,8 @@ def customer_sums(months: pd.DataFrame) -> pd.DataFrame:
         "amount_sum": g["amount_sum"].sum(), "amount_sq": g["amount_sq"].sum(),
         "credit": g["credit"].sum(), "debit": g["debit"].sum(), "credit_sq": g["credit_sq"].sum(),
         "credit_median": g["credit"].quantile(0.5), "debit_median": g["debit"].quantile(0.5),
+        "credit_p10": g["credit"].quantile(0.1), "net_median": g["net"].quantile(0.5),
+        "net_p10": g["net"].quantile(0.1),
         "months_with_credit": g["has_credit"].sum(),
         "credits": g["credits"].sum(), "debits": g["debits"].sum(),
         "log_credit": g["log_credit"].sum(min_count=1), "log_debit": g["log_debit"].sum(min_count=1),
@@ -119,10 +122,11 @@ def _recent(m: pd.DataFrame) -> dict:
                        ("earlier", m["month"] <= m["end_month"] - RECENT_MONTHS)):
         d = m.assign(on=rows.astype(np.int64), neg=(rows & (m["balance"] < 0)).astype(np.int64),
                      b=m["balance"].where(rows), c=m["credit"].where(rows, 0.0), d=m["debit"].where(rows, 0.0),
-                     t=m["transactions"].where(rows, 0))
+                     t=m["transactions"].where(rows, 0), o=m["commitment"].where(rows, 0.0))
         g = d.groupby("customer_id", sort=True)
         out.update({f"{part}_months": g["on"].sum(), f"{part}_credit": g["c"].sum(), f"{part}_debit": g["d"].sum(),
-                    f"{part}_transactions": g["t"].sum(), f"{part}_balance_months": g["b"].count(),
+                    f"{part}_transactions": g["t"].sum(), f"{part}_commitment": g["o"].sum(),
+                    f"{part}_balance_months": g["b"].count(),
                     f"{part}_balance": g["b"].sum(min_count=1), f"{part}_negative_months": g["neg"].sum()})
     return out
 

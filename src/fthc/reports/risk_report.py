@@ -31,6 +31,18 @@ def grades_words(table: pd.DataFrame) -> str:
     return f"{span} of the master scale's {len(table)} (observed rates {rates}{few})"
 
 
+def grades_markdown(g: pd.DataFrame) -> list[str]:
+    """The master scale's table for segments.md. Counts are whole numbers whatever the frame's dtypes: a row read
+    across a table whose columns are all numbers is floats, and printed '232.0'."""
+    rows = ["| grade | estimated risk | customers with an outcome | observed rate | 95% interval |",
+            "| --- | --- | --- | --- | --- |"]
+    for r in g.itertuples():
+        n = int(r.customers)
+        said = f"{r.rate:.1%} | {r.rate_low:.1%}-{r.rate_high:.1%}" + ("" if r.enough else " (few outcomes)")
+        rows.append(f"| {int(r.Index)} | {r.risk_from:.1%}-{r.risk_to:.1%} | {n:,} | {said if n else '- | -'} |")
+    return rows
+
+
 def risk_summary(seg) -> dict | None:
     """Tables, lines and page text of the outcomes, or None when there are none."""
     from ..risk.inclusion import evidence
@@ -87,12 +99,8 @@ def risk_summary(seg) -> dict | None:
     if learnt:
         g = c["grades"]
         md += ["", f"Risk grades on the master scale ({len(g)} fixed bands of estimated risk, the same for every fit; "
-               "observed rates of the customers with an outcome, each by its out-of-fold risk):", "",
-               "| grade | estimated risk | customers with an outcome | observed rate | 95% interval |",
-               "| --- | --- | --- | --- | --- |"]
-        md += [f"| {i} | {r.risk_from:.1%}-{r.risk_to:.1%} | {r.customers:,} | "
-               + (f"{r.rate:.1%} | {r.rate_low:.1%}-{r.rate_high:.1%}" + ("" if r.enough else " (few outcomes)")
-                  if r.customers else "- | -") + " |" for i, r in g.iterrows()]
+               "observed rates of the customers with an outcome, each by its out-of-fold risk):", ""]
+        md += grades_markdown(g)
         cal = c["calibration"]
         md += ["", "Calibration (customers with an outcome, out of fold, by decile of estimated risk):", "",
                "| decile | customers | mean estimate | observed |", "| --- | --- | --- | --- |"]

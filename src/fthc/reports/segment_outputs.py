@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..progress import counted
 from ..segments.profile import FIGURES, KEY_COLUMNS
 from .output_folder import write_table
 
@@ -68,7 +69,8 @@ def markdown_table(df: pd.DataFrame, index_name: str = "segment") -> list[str]:
 def write_markdown(seg, out: Path, summary: dict) -> None:
     p = seg.profile_
     segs = p.drop(index="all", errors="ignore")
-    lines = [f"# Customer segments ({len(segs)} segments, {int(p.loc['all', 'customers']):,} customers)", "",
+    size = f"{counted(len(segs), 'segment')}, {counted(p.loc['all', 'customers'], 'customer')}"
+    lines = [f"# Customer segments ({size})", "",
              f"Open **segments.html** for the charts. Method: `{summary['method']}` ({summary['model']}); data: "
              f"{md(summary['data'])}.", ""]
     if seg.k_why_:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..progress import counted
 from ..risk.grades import edge_text
 from ..segments.choice import STRONG
 from .charts import colour, distributions_chart, k_choice_chart, kinds_chart, monthly_chart, rate_chart
@@ -93,7 +94,7 @@ def _card(seg, s, p, pop, currency, extra: str) -> str:
                     f"<td class='p'>all: {fmt(pop[col])}</td></tr>")
     unsure = int((seg.confidence_[seg.labels_ == s] < UNSURE).sum())  # said only where there are some
     return (f"<div class='card' style='--c:{colour(s)}' data-segment='{s}'><h3><span class='chip'></span>Segment {s}:"
-            f" {esc(seg.names_.get(s, ''))}</h3><div class='size'>{int(p['customers']):,} customers "
+            f" {esc(seg.names_.get(s, ''))}</h3><div class='size'>{counted(p['customers'], 'customer')} "
             f"({p['share']:.0%})" + (f"; {unsure:,} placed with confidence below {UNSURE}" if unsure else "")
             + f"</div><table>{''.join(rows)}</table>"
             f"{extra}<p>{esc(seg.descriptions_.get(s, ''))}</p></div>")
@@ -186,8 +187,9 @@ def write_segment_page(seg, path: Path, summary: dict) -> None:
     segs = p.drop(index="all")
     currency = seg.currency_
     charts = _draw_charts(seg, summary, len(segs))
-    parts = [f"<h1>Customer segments</h1><p class='sub'>{int(pop['customers']):,} customers of {esc(summary['data'])}"
-             f" in {len(segs)} segments; method {esc(summary['method'])} ({esc(summary['model'])}).</p>"]
+    parts = [f"<h1>Customer segments</h1><p class='sub'>{counted(pop['customers'], 'customer')} of "
+             f"{esc(summary['data'])} in {counted(len(segs), 'segment')}; method {esc(summary['method'])} "
+             f"({esc(summary['model'])}).</p>"]
     risk = summary.get("risk")
     if summary.get("inclusion"):  # the purpose first: who without a credit history could be offered credit
         said = "".join(f"<p>{esc(line[0].upper() + line[1:])}.</p>" for line in (risk or {}).get("lines", [])[:2])

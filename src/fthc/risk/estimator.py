@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..features.measures import CHANGE_MEASURES, MEASURES
+from ..progress import counted
 from .grades import MASTER_SCALE, Grades, fit_grades
 from .model import OutcomeModel
 
@@ -97,9 +98,10 @@ def reason_texts(values: np.ndarray, X: np.ndarray, names: list[str], medians: n
                 continue
             seen.add(concepts[j])
             if names[j] == "months":
-                picked.append(f"short history: {X[i, j]:.0f} months in the window (portfolio median "
+                picked.append(f"short history: {counted(X[i, j], 'month')} in the window (portfolio median "
                               f"{medians[j]:.0f})" if sign > 0 else
-                              f"a long history: {X[i, j]:.0f} months in the window (portfolio median {medians[j]:.0f})")
+                              f"a long history: {counted(X[i, j], 'month')} in the window (portfolio median "
+                              f"{medians[j]:.0f})")
             else:
                 picked.append(f"{said[j][0]} {format_value(X[i, j], said[j][1], currency)} (portfolio median "
                               f"{shown_medians[j]})")

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..data.ids import as_id_type
 from ..errors import DataError
+from ..progress import counted
 
 MIN_EACH = 10  # customers of each outcome (0 and 1) needed to learn anything
 PERFORMANCE_MONTHS = 6  # a good outcome younger than this at the data's end has not had time to go bad
@@ -57,7 +58,7 @@ class Outcomes:
         return self.y if self.young is None else pd.concat([self.y, self.young])
 
     def describe(self) -> str:
-        text = (f"{len(self.y):,} customers with an outcome in {self.source} (column {self.column!r}; "
+        text = (f"{counted(len(self.y), 'customer')} with an outcome in {self.source} (column {self.column!r}; "
                 f"{int(self.y.sum()):,} positive, {self.y.mean():.1%})")
         if self.unknown:
             text += (f"; {self.unknown:,} outcome rows name ids that are not among the customers (left out, e.g. "

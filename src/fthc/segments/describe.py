@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..progress import counted
 from ..risk.intervals import wilson_interval
 
 
@@ -42,6 +43,8 @@ TRAITS = [
     Trait("median_balance_trend", "balance_trend", "growing balance", "falling balance", "median"),
 ]
 DISTINCT = 0.5  # a trait is named when its figure is at least this many spreads from the population's
+SHORT_NAME = "short histories"  # the name of a segment whose customers mostly have too little history to read
+THIN_SHARE = 0.5  # ... more than this share of its customers flagged short_history
 
 
 def trait_scores(profile: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
@@ -126,8 +129,32 @@ def _tell_apart(out: dict, scores: pd.DataFrame, by_figure: dict, profile: pd.Da
             again.setdefault(out[s], []).append(s)
         for same in (v for v in again.values() if len(v) > 1):
             for s in same:
-                out[s] = f"{out[s]} ({int(profile.loc[s, 'customers']):,} customers)"
+                out[s] = f"{out[s]} ({counted(profile.loc[s, 'customers'], 'customer')})"
     return out
+
+
+def named_segments(seg) -> tuple[dict, dict]:
+    """Names and descriptions of a fitted Segmenter's segments. A segment most of whose customers have short
+    histories (`inputs.short_history`: the risk's --min-history rule, on the history segmented) is named for
+    that: the behaviour words its few transactions would earn ('falling balance, spends more than comes in', on
+    an income and spending of 0) say nothing about those customers. The other segments are named among
+    themselves."""
+    from .inputs import SHORT_HISTORY, short_history
+
+    profile = seg.profile_
+    short = pd.Series(short_history(seg.measures_, seg.min_history), index=seg.measures_.index)
+    share = short.groupby(seg.labels_.reindex(short.index).to_numpy()).mean()
+    thin = [s for s in profile.index.drop("all", errors="ignore") if share.get(s, 0.0) > THIN_SHARE]
+    rest = profile.drop(index=thin)
+    names = name_segments(rest, seg.measures_) if len(rest.index.drop("all", errors="ignore")) else {}
+    descriptions = describe(profile, seg.measures_, seg.currency_)
+    for s in thin:
+        names[s] = SHORT_NAME if len(thin) == 1 else \
+            f"{SHORT_NAME} ({counted(profile.loc[s, 'customers'], 'customer')})"
+        descriptions[s] = (f"mostly short histories: {share[s]:.0%} of its customers have fewer than {SHORT_HISTORY} "
+                           f"transactions or {seg.min_history} months of history, too little to read behaviour "
+                           "from; " + descriptions[s])
+    return {s: names[s] for s in profile.index.drop("all", errors="ignore")}, descriptions
 
 
 def _money(v: float, currency: str | None) -> str:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..config import encoder_component
 from ..errors import DataError
-from ..progress import announce
+from ..progress import announce, counted
 
 MAX_STEPS = 1000  # series keep each customer's latest 1,000 steps (deep methods: memory grows with the longest)
 SHORT_HISTORY = 3  # customers with fewer transactions are segmented like the others and flagged
@@ -66,7 +66,7 @@ def encoder_inputs(source, measures: pd.DataFrame, representation: str, config, 
         return measures, None
     tx = source.transactions_in_memory()
     spec = spec or SeriesSpec(representation, max_steps=MAX_STEPS)
-    announce(f"building {spec.representation} series of {len(measures):,} customers")
+    announce(f"building {spec.representation} series of {counted(len(measures), 'customer')}")
     series = build_series(tx, spec, customers=measures.index.to_numpy(), scaling=scaling)
     if scaling is not None and expected_channels and series.channels != expected_channels:
         missing = sorted(set(expected_channels) - set(series.channels))
@@ -90,10 +90,11 @@ def source_notes(source, drop_duplicates: bool) -> list[str]:
         if dups and drop_duplicates:
             cols = [c for c in tx.columns if c != "source_row"]
             source.transactions = tx[~tx.duplicated(subset=cols)].reset_index(drop=True)
-            notes.append(f"{dups:,} rows were exact duplicates of an earlier row: left out (--drop-duplicates)")
+            notes.append(f"{counted(dups, 'row')} {'was an exact duplicate' if dups == 1 else 'were exact duplicates'} "
+                         "of an earlier row: left out (--drop-duplicates)")
         elif dups:
-            notes.append(f"{dups:,} rows are exact duplicates of an earlier row: kept (--drop-duplicates leaves "
-                         "them out)")
+            notes.append(f"{counted(dups, 'row')} {'is an exact duplicate' if dups == 1 else 'are exact duplicates'} "
+                         "of an earlier row: kept (--drop-duplicates leaves them out)")
     else:
         notes.append("exact duplicate rows are not counted for a Parquet dataset read where it lies "
                      "(fthc data inspect counts them)")
@@ -102,16 +103,32 @@ def source_notes(source, drop_duplicates: bool) -> list[str]:
     return notes
 
 
-def history_notes(series, measures: pd.DataFrame) -> list[str]:
+def thin_history(months, min_months: int) -> np.ndarray:
+    """Which customers have fewer than `min_months` calendar months of history (`--min-history`; NaN: no history
+    to judge): the one rule for who is left out of the outcome model (`windows.enough_history`), is flagged
+    short_history and is not named for behaviour; `RiskEstimator.thin`, a layer below, withholds a risk by the
+    same comparison."""
+    return np.asarray(months, dtype=np.float64) < min_months
+
+
+def short_history(measures: pd.DataFrame, min_months: int) -> np.ndarray:
+    """Histories too thin to read behaviour from (short_history): fewer than SHORT_HISTORY transactions, or fewer
+    calendar months than the risk asks of a window (`thin_history`, --min-history), so that a segment of them is
+    not named for behaviour it has no months to show."""
+    return (measures["transactions_count"] < SHORT_HISTORY).to_numpy() | thin_history(measures["months"], min_months)
+
+
+def history_notes(series, measures: pd.DataFrame, min_months: int) -> list[str]:
     """What the histories lack: very short ones, cut ones, no balances, no transaction kinds."""
     notes = []
-    counts = measures["transactions_count"]
-    short = int((counts < SHORT_HISTORY).sum())
+    short = int(short_history(measures, min_months).sum())
     if short:
-        notes.append(f"{short:,} customers have fewer than {SHORT_HISTORY} transactions: segmented like the "
-                     "others from very little evidence (short_history in assignments.csv)")
+        notes.append(f"{counted(short, 'customer')} {'has' if short == 1 else 'have'} fewer than {SHORT_HISTORY} "
+                     f"transactions or {min_months} months of history: segmented like the others from very little "
+                     "evidence (short_history in assignments.csv)")
     if series is not None and series.report.get("truncated"):
-        notes.append(f"{series.report['truncated']:,} customers have histories longer than "
+        n = series.report["truncated"]
+        notes.append(f"{counted(n, 'customer')} {'has a history' if n == 1 else 'have histories'} longer than "
                      f"{series.X.shape[2]:,} steps: their latest steps were used")
     if measures["balance_level"].isna().all():
         notes.append("the data has no balances: nothing is said about balances, and the model's space has no "

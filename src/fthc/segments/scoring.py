@@ -9,8 +9,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from ..offer.affordability import AFFORDABILITY, affordability
 from ..risk.segment_risk import RISK_COLUMNS, score
-from .inputs import SHORT_HISTORY, encoder_inputs, read_measures
+from .inputs import encoder_inputs, read_measures, short_history
 from .windows import reference_end, window_of
 
 
@@ -27,7 +28,8 @@ def source_of(seg, X):
 
 
 def scored_inputs(seg, X):
-    """The customers of `X`: their measures, the encoder's inputs, and their risk (or None)."""
+    """The customers of `X`: their measures, the encoder's inputs, and their risk with the affordability of the
+    same window (or None)."""
     from ..data.source import cut_source
 
     source = source_of(seg, X)
@@ -41,7 +43,8 @@ def scored_inputs(seg, X):
     risk = None
     if seg.outcome_model_ is not None:  # the window ending at the data's end (or as_of) of every customer
         reference = pd.Series(reference_end(source, engine, seg.as_of), index=measures.index)
-        risk = score(seg.outcome_model_, window_of(source, engine, reference, seg.window_).inputs, measures.index)
+        window = window_of(source, engine, reference, seg.window_)
+        risk = score(seg.outcome_model_, window.inputs, measures.index).join(affordability(window.measures))
     return measures, inputs, risk
 
 
@@ -60,11 +63,13 @@ def space(seg, measures: pd.DataFrame, z: np.ndarray, fitted: bool = False, risk
     return with_axis(z, logit, seg.risk_weight_, seg.risk_scale_)
 
 
-def table(seg, index: pd.Index, segment: np.ndarray, confidence: np.ndarray, counts: np.ndarray) -> pd.DataFrame:
-    """The columns every assignment has: segment, name, confidence, transactions, short_history."""
+def table(seg, measures: pd.DataFrame, segment: np.ndarray, confidence: np.ndarray) -> pd.DataFrame:
+    """The columns every assignment has: segment, name, confidence, transactions, short_history (the history
+    segmented is too thin: `inputs.short_history`, with the model's --min-history)."""
     return pd.DataFrame({"segment": segment, "name": [seg.names_.get(s, "") for s in segment],
-                         "confidence": confidence, "transactions": counts,
-                         "short_history": counts < SHORT_HISTORY}, index=index)
+                         "confidence": confidence, "transactions": measures["transactions_count"].to_numpy(),
+                         "short_history": short_history(measures, seg.min_history)},
+                        index=pd.Index(measures.index, name="customer_id"))
 
 
 def assignments(seg, measures: pd.DataFrame, z: np.ndarray, risk: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -72,7 +77,46 @@ def assignments(seg, measures: pd.DataFrame, z: np.ndarray, risk: pd.DataFrame |
     points = space(seg, measures, z, risk=risk)
     segment = seg.model_.head_.predict(points)
     proba = seg.stability_.proba(points)
-    out = table(seg, pd.Index(measures.index, name="customer_id"), segment, proba[np.arange(len(segment)), segment],
-                measures["transactions_count"].to_numpy())
+    out = table(seg, measures, segment, proba[np.arange(len(segment)), segment])
     out["reasons"] = seg.reasons_.column(measures, segment)
-    return out.join(risk[RISK_COLUMNS]) if risk is not None else out
+    return out.join(risk[RISK_COLUMNS + list(AFFORDABILITY)]) if risk is not None else out
+
+
+def fitted_assignments(seg) -> pd.DataFrame:
+    """The fitted customers' assignments: their risk and the affordability of the window it reads, with an
+    outcome model."""
+    seg.check_fitted()
+    labels = seg.labels_.to_numpy()
+    out = table(seg, seg.measures_, labels, seg.confidence_.to_numpy())
+    out["reasons"] = seg.reasons_.column(seg.measures_, labels)
+    if seg.outcome_model_ is None:
+        return out
+    return out.join(seg.risk_[RISK_COLUMNS]).join(affordability(seg.window_measures_))
+
+
+def risk_at(seg, X, dates: pd.Series) -> pd.DataFrame:
+    """`Segmenter.risk_at`: each customer of `dates` scored from its window before that date's month."""
+    from ..errors import FthcError
+    from .inputs import read_measures
+
+    source = source_of(seg, X)
+    if seg.outcome_model_ is None:
+        raise FthcError("this model was fitted without outcomes: it estimates no risk (fit with outcomes=)")
+    _, _, engine = read_measures(source, seg.engine)
+    reference = pd.Series(pd.to_datetime(dates).to_numpy(), index=dates.index)
+    return score(seg.outcome_model_, window_of(source, engine, reference, seg.window_).inputs, dates.index)
+
+
+def offer(seg, X, product=None):
+    """`Segmenter.offer`: the offers, strategy and needs of the customers of `X` (`fthc.offer.make_offer`)."""
+    from ..errors import FthcError
+    from ..offer import Product, make_offer
+
+    if seg.outcome_model_ is None:
+        raise FthcError("this model was fitted without outcomes: an offer needs each grade's default rate "
+                        "(fit with outcomes)")
+    est = seg.outcome_model_
+    notes = () if est.has_signal else (
+        f"the outcome model found no pattern beyond the portfolio's rate ({est.portfolio_rate_:.1%}): every customer "
+        "has that rate and one grade; the offers differ by affordability alone",)
+    return make_offer(seg.assign(X), est.grades_, product or Product(), seg.currency_, notes)

@@ -37,14 +37,14 @@ from ..errors import DataError, FthcError, FthcWarning
 from ..features.window import WINDOW
 from ..risk.estimator import MIN_HISTORY
 from ..progress import announce
-from ..risk.segment_risk import RISK_COLUMNS, score
+from ..risk.segment_risk import RISK_COLUMNS
 from . import saved, scoring
 from .choice import choose_k, recheck_k
-from .describe import describe, name_segments
+from .describe import named_segments
 from .inputs import MAX_STEPS, SHORT_HISTORY, chart_sample, encoder_inputs, history_notes, read_measures, source_notes
 from .profile import berka_context, profile_segments
 from .stability import REFITS, Stability
-from .windows import chosen_window, enough_history, learnt_outcomes, readable_outcomes, outcome_windows, window_of
+from .windows import chosen_window, enough_history, learnt_outcomes, readable_outcomes, outcome_windows
 
 KS = range(1, 9)
 SMALL_SEGMENTS = 10  # fewer customers than this per segment, on average, is warned about
@@ -231,7 +231,7 @@ class Segmenter(ClusterMixin, FthcEstimator):
             k, self.k_choice_, self.k_why_ = int(self.k), None, None
         if k > len(ids):
             raise DataError(f"{len(ids)} customers cannot form {k} segments", expected=f"at least {k} customers")
-        self.notes_ = notes + list(source.report.warnings) + history_notes(series, measures)
+        self.notes_ = notes + list(source.report.warnings) + history_notes(series, measures, self.min_history)
         if source.report.unmapped_note():
             self.notes_.append(source.report.unmapped_note())
         size_check(self, k, len(ids))
@@ -272,8 +272,7 @@ class Segmenter(ClusterMixin, FthcEstimator):
         self.measures_, self.sums_ = measures, sums
         self.monthly_ = source.monthly(engine, chart_sample(self.labels_, self.seed))
         self.profile_ = profile_segments(self.measures_, self.labels_, self.context_, with_population=True)
-        self.names_ = name_segments(self.profile_, self.measures_)
-        self.descriptions_ = describe(self.profile_, self.measures_, self.currency_)
+        self.names_, self.descriptions_ = named_segments(self)
         self.reasons_ = Reasons(self.feature_space_, measures, self.labels_, self.currency_)
         if known is not None:  # honest figures: customers placed from their history before the outcome's date
             from ..risk.outcome_check import outcome_check
@@ -324,12 +323,7 @@ class Segmenter(ClusterMixin, FthcEstimator):
     def risk_at(self, X, dates: pd.Series) -> pd.DataFrame:
         """Risk, interval, grade and risk reasons of the customers of `dates` (customer id -> reference date),
         each from its window before that date's month: how an applicant is scored at its application date."""
-        source = scoring.source_of(self, X)
-        if self.outcome_model_ is None:
-            raise FthcError("this model was fitted without outcomes: it estimates no risk (fit with outcomes=)")
-        _, _, engine = read_measures(source, self.engine)
-        reference = pd.Series(pd.to_datetime(dates).to_numpy(), index=dates.index)
-        return score(self.outcome_model_, window_of(source, engine, reference, self.window_).inputs, dates.index)
+        return scoring.risk_at(self, X, dates)
 
     def track(self, X, every: str = "quarter", start=None, end=None, periods: int = 12, alerts: float | int = 0.05):
         """Segment, risk and grade at every period's end, migrations, early-warning alerts (`alerts`: a share of
@@ -370,12 +364,13 @@ class Segmenter(ClusterMixin, FthcEstimator):
     @property
     def assignments_(self) -> pd.DataFrame:
         """The fitted customers' assignments (as `assign` gives them)."""
-        self.check_fitted()
-        seg = self.labels_.to_numpy()
-        out = scoring.table(self, self.labels_.index, seg, self.confidence_.to_numpy(),
-                            self.measures_["transactions_count"].to_numpy())
-        out["reasons"] = self.reasons_.column(self.measures_, seg)
-        return out.join(self.risk_[RISK_COLUMNS]) if self.outcome_model_ is not None else out
+        return scoring.fitted_assignments(self)
+
+    def offer(self, X, product=None):
+        """What to offer each customer of `X` (`fthc.offer`): affordable repayment and amount, PD, expected loss
+        and margin, a decision and its reason; the strategy table of grade cut-offs; each segment's savings and
+        protection needs. `product`: a `fthc.offer.Product` (None: its stated defaults)."""
+        return scoring.offer(self, X, product)
 
     # -- saving -------------------------------------------------------------------------------------------
     def save(self, folder):
@@ -438,6 +433,7 @@ def floor_check(seg: Segmenter) -> None:
     tiny = sizes[sizes < SEGMENT_FLOOR]
     if len(tiny):
         shown = ", ".join(f"{s} ({n})" for s, n in tiny.head(8).items()) + (", ..." if len(tiny) > 8 else "")
-        seg._warn(f"{len(tiny)} of {len(sizes)} segments hold fewer than {SEGMENT_FLOOR} customers (segment "
+        seg._warn(f"{len(tiny)} of {len(sizes)} segments {'holds' if len(tiny) == 1 else 'hold'} fewer than "
+                  f"{SEGMENT_FLOOR} customers (segment "
                   f"(customers): {shown}): too few to describe or to reproduce; ask for a smaller k, or k='auto'")
 

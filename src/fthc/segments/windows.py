@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..progress import announce
+from ..progress import announce, counted
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ def known_at(known, as_of, warn):
     late = known.date.index[(pd.to_datetime(known.date) >= as_of_end(as_of)).to_numpy()]
     if not len(late):
         return known
-    warn(f"{len(late):,} of the {len(known.y):,} outcomes in {known.source} are dated after the as-of date "
+    warn(f"{len(late):,} of the {counted(len(known.y), 'outcome')} in {known.source} "
+         f"{'is' if len(late) == 1 else 'are'} dated after the as-of date "
          f"{pd.Timestamp(as_of):%Y-%m-%d} (e.g. " + ", ".join(repr(str(x)) for x in late[:3]) +
          "): left out, as they were not known then")
     keep = known.y.index.difference(late, sort=False)
@@ -101,8 +102,8 @@ def outcome_windows(source, engine, known, customers: pd.Index, months: int | No
     reference = pd.Series(reference_end(source, engine, as_of), index=customers if learn else known.y.index)
     if known.date is not None:
         reference.loc[known.date.index] = pd.to_datetime(known.date).to_numpy()
-    announce(f"behaviour of {len(reference):,} customers over their {months or 'whole'}-month window before "
-             + ("their outcome's date" if not learn else "their reference date"))
+    announce(f"behaviour of {counted(len(reference), 'customer')} over their {months or 'whole'}-month window "
+             "before " + ("their outcome's date" if not learn else "their reference date"))
     return window_of(source, engine, reference, months)
 
 
@@ -111,8 +112,9 @@ def learnt_outcomes(known, windowed: pd.Index, ids: pd.Index, months: int | None
     outcome had no transaction in their window (`windowed`: those with one), and checking enough are left."""
     missing = known.y.index.difference(windowed)
     if len(missing):
-        notes.append(f"{len(missing):,} customers with an outcome have no transactions in the {months or 'whole'}-"
-                     "month window before its date: left out of the outcome model")
+        notes.append(f"{counted(len(missing), 'customer')} with an outcome {'has' if len(missing) == 1 else 'have'} no "
+                     f"transactions in the {months or 'whole'}-month window before its date: left out of the outcome "
+                     "model")
     y = known.y.loc[ids].astype(int)
     learnable_after_windows(known, y, missing, months)
     return y
@@ -140,11 +142,15 @@ def learnable_after_windows(known, y: pd.Series, missing: pd.Index, months: int 
 
 def enough_history(measures: pd.DataFrame, min_months: int, window: int | None, notes: list) -> pd.DataFrame:
     """The customers with an outcome whose window holds at least `min_months` months of history: the others are
-    left out of the outcome model (a few months carry little evidence), counted in `notes`."""
-    short = (measures["months"] < min_months).to_numpy()
+    left out of the outcome model (a few months carry little evidence), counted in `notes`. The rule is
+    `inputs.thin_history`, which flags short histories too."""
+    from .inputs import thin_history
+
+    short = thin_history(measures["months"], min_months)
     if short.any():
-        notes.append(f"{int(short.sum()):,} customers with an outcome have fewer than {min_months} months of history "
-                     f"in the {window or 'whole'}-month window before its date: left out of the outcome model")
+        notes.append(f"{counted(short.sum(), 'customer')} with an outcome {'has' if short.sum() == 1 else 'have'} "
+                     f"fewer than {min_months} months of history in the {window or 'whole'}-month window before its "
+                     "date: left out of the outcome model")
     return measures[~short]
 
 

@@ -1,0 +1,154 @@
+"""Each customer's offer: the repayment its budget affords, the amount that repayment supports, its probability
+of default from its grade, the expected loss and margin at that amount, and a decision with its reason in words.
+
+The probability of default (PD) of a customer is its grade's observed rate among the customers with an outcome,
+each graded by its out-of-fold risk (`fthc.risk.grades`), made monotone in the grade (`grade_rates`), with its 95%
+Wilson interval; where a grade (or its pool) rests on fewer than `MIN_OUTCOMES` outcomes, the customer's own
+calibrated risk, with the grade's band as its interval.
+Money figures are over the product's term: the expected loss is PD x loss given default x the amount (the whole
+amount as the exposure: a loan that defaults early owes most of it); the margin is the interest the repayments
+earn, if repaid, less the funding cost of the average outstanding balance, less the expected loss.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..risk.grades import MIN_OUTCOMES, Grades
+from ..risk.intervals import wilson_interval
+from .product import Product
+
+DECISIONS = ("offer", "offer a smaller amount", "decline")
+OFFER_COLUMNS = ["segment", "name", "risk_grade", "has_outcome", "typical_income", "typical_free_cash_flow",
+                 "commitments", "affordable_repayment", "supported_amount", "amount", "repayment", "pd", "pd_low",
+                 "pd_high", "pd_source", "expected_loss", "expected_margin", "decision", "reason"]
+
+
+def grade_rates(grades: Grades) -> pd.DataFrame:
+    """Per grade with outcomes: its default rate made monotone in the grade (isotonic regression weighted by
+    outcomes: adjacent grades whose observed rates run backwards are pooled, as a lender's PD per grade must
+    rise with the grade), the pool's 95% Wilson interval, whether it rests on `MIN_OUTCOMES`, and which grades were
+    pooled."""
+    from sklearn.isotonic import IsotonicRegression
+
+    t = grades.table[grades.table["customers"] > 0]
+    if not len(t):
+        return pd.DataFrame(columns=["rate", "rate_low", "rate_high", "enough", "pooled"])
+    fitted = IsotonicRegression().fit(t.index, t["rate"], sample_weight=t["customers"]).predict(t.index)
+    block = np.r_[0, np.cumsum(np.abs(np.diff(fitted)) > 1e-12)]
+    rows = {}
+    for b in np.unique(block):
+        part = t[block == b]
+        k, n = int(part["positives"].sum()), int(part["customers"].sum())
+        lo, hi = wilson_interval(k, n)
+        pooled = "-".join(str(g) for g in (part.index[0], part.index[-1])) if len(part) > 1 else ""
+        for g in part.index:
+            rows[g] = {"rate": k / n, "rate_low": lo, "rate_high": hi, "enough": n >= MIN_OUTCOMES,
+                       "pooled": pooled}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def grade_pd(assignments: pd.DataFrame, grades: Grades) -> pd.DataFrame:
+    """PD, its interval and where it comes from, per customer (grade 0, no risk: missing)."""
+    g = assignments["risk_grade"].to_numpy()
+    rates = grade_rates(grades).reindex(grades.table.index)
+    t = rates.join(grades.table[["risk_from", "risk_to"]]).reindex(np.where(g > 0, g, 1))
+    enough = t["enough"].fillna(False).to_numpy(dtype=bool) & (g > 0)
+    pooled = t["pooled"].fillna("").to_numpy()
+    risk = assignments["risk"].to_numpy(dtype=np.float64)
+    out = pd.DataFrame({
+        "pd": np.where(enough, t["rate"].to_numpy(dtype=np.float64), risk),
+        "pd_low": np.where(enough, t["rate_low"].to_numpy(dtype=np.float64), t["risk_from"].to_numpy()),
+        "pd_high": np.where(enough, t["rate_high"].to_numpy(dtype=np.float64), t["risk_to"].to_numpy()),
+        "pd_source": np.where(~enough, "own estimate (few outcomes in the grade)",
+                              np.where(pooled != "", np.char.add("grades ", pooled.astype(str)) + " pooled",
+                                       "grade's observed rate")),
+    }, index=assignments.index)
+    out.loc[g == 0, ["pd", "pd_low", "pd_high"]] = np.nan
+    out.loc[g == 0, "pd_source"] = ""
+    return out
+
+
+def money(amount: np.ndarray, pd_: np.ndarray, product: Product) -> dict[str, np.ndarray]:
+    """Repayment, expected loss and expected margin of lending `amount` to a customer of default probability
+    `pd_`, over the product's term."""
+    repayment = amount / product.annuity_factor()
+    interest = product.term_months * repayment - amount
+    funding = amount * product.funding_cost * (product.term_months + 1) / 24
+    loss = pd_ * product.loss_given_default * amount
+    return {"repayment": repayment, "expected_loss": loss, "expected_margin": (1 - pd_) * interest - funding - loss}
+
+
+def affordable_repayment(assignments: pd.DataFrame, product: Product) -> np.ndarray:
+    """The smaller of the income share less the loan payments already made and a typical month's free cash
+    flow, never below 0 (missing without a window)."""
+    income = assignments["typical_income"].to_numpy(dtype=np.float64)
+    commitments = np.nan_to_num(assignments["commitments"].to_numpy(dtype=np.float64))
+    free = assignments["typical_free_cash_flow"].to_numpy(dtype=np.float64)
+    return np.maximum(np.minimum(product.repayment_share * income - commitments, free), 0.0)
+
+
+def offers(assignments: pd.DataFrame, grades: Grades, product: Product) -> pd.DataFrame:
+    """The `OFFER_COLUMNS` of every customer of `assignments` (its risk, grade and affordability columns)."""
+    a = assignments
+    pd_ = grade_pd(a, grades)
+    p = pd_["pd"].to_numpy()
+    afford = affordable_repayment(a, product)
+    supported = afford * product.annuity_factor()
+    if product.max_amount is not None:
+        supported = np.minimum(supported, product.max_amount)
+    asked = np.full(len(a), product.amount if product.amount is not None else np.inf)
+    amount = np.minimum(supported, asked)
+    unit = money(np.ones(len(a)), p, product)["expected_margin"]  # the margin of lending 1: its sign is the grade's
+    grade = a["risk_grade"].to_numpy()
+    no_risk = np.isnan(p)
+    beyond = (grade > product.max_grade) if product.max_grade is not None else np.zeros(len(a), bool)
+    unprofitable = ~no_risk & (unit <= 0)
+    no_room = ~(afford > 0)
+    too_small = supported < max(product.min_amount, 1e-9)
+    smaller = np.isfinite(asked) & (supported < asked)
+    cases = [no_risk, beyond, unprofitable, no_room, too_small, smaller]
+    decision = np.select(cases, ["decline"] * 5 + ["offer a smaller amount"], "offer")
+    lent = np.where(decision == "decline", 0.0, amount)
+    m = money(lent, np.nan_to_num(p), product)
+    out = a.reindex(columns=["segment", "name", "risk_grade", "has_outcome", "typical_income", "typical_free_cash_flow",
+                             "commitments"]).copy()
+    out["affordable_repayment"], out["supported_amount"], out["amount"] = afford, supported, lent
+    out["repayment"] = m["repayment"]
+    out = out.join(pd_)
+    out["expected_loss"], out["expected_margin"] = m["expected_loss"], m["expected_margin"]
+    out["decision"] = decision
+    out["reason"] = _reasons(a, cases, p, afford, supported, asked, m["repayment"], product)
+    return out[OFFER_COLUMNS]
+
+
+def _reasons(a, cases, p, afford, supported, asked, repayment, product: Product) -> list[str]:
+    income, free = a["typical_income"].to_numpy(), a["typical_free_cash_flow"].to_numpy()
+    commitments = np.nan_to_num(a["commitments"].to_numpy(dtype=np.float64))
+    grade, why = a["risk_grade"].to_numpy(), a.get("risk_reasons", pd.Series("", index=a.index)).to_numpy()
+    out = []
+    for i in range(len(a)):
+        if cases[0][i]:
+            out.append(f"no risk estimated ({why[i]})" if why[i] else "no risk estimated")
+        elif cases[1][i]:
+            out.append(f"grade {grade[i]} is beyond the cut-off (grade {product.max_grade})")
+        elif cases[2][i]:
+            out.append(f"grade {grade[i]}: a default rate of {p[i]:.1%} loses more ({product.loss_given_default:.0%}"
+                       f" of the amount when it defaults) than {product.annual_rate:.1%} a year earns")
+        elif cases[3][i]:
+            out.append(f"no room for a repayment: a typical month's free cash flow is {free[i]:,.0f}; "
+                       f"{product.repayment_share:.0%} of typical income {income[i]:,.0f} less loan payments "
+                       f"{commitments[i]:,.0f}")
+        elif cases[4][i]:
+            out.append(f"the budget supports {afford[i]:,.0f} a month, {supported[i]:,.0f} in all: below the "
+                       f"smallest amount, {product.min_amount:,.0f}")
+        elif cases[5][i]:
+            out.append(f"the budget supports {afford[i]:,.0f} a month: {supported[i]:,.0f} instead of "
+                       f"{asked[i]:,.0f}")
+        else:
+            share = repayment[i] / income[i] if income[i] > 0 else np.nan
+            out.append(f"grade {grade[i]} (default rate {p[i]:.1%}); repays {repayment[i]:,.0f} a month"
+                       + (f", {share:.0%} of typical income" if np.isfinite(share) else "")
+                       + f", of the {afford[i]:,.0f} its budget affords")
+    return out

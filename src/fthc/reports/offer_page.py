@@ -1,0 +1,157 @@
+"""offers.html: what to offer, on one self-contained page (styles and the chart inline, no script): the product,
+the decisions, the cut-off the margin supports and what it does for customers without a credit history, the
+strategy table with its chart (approval share against expected bad rate), the same per segment, and each
+segment's savings and protection needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..offer.result import OfferResult
+from .charts import svg
+from .figures import subplots
+from .segment_page import CSS, _chart, _table, esc
+
+GROUP_COLOURS = {"no credit history": "#08519c", "all": "#969696"}
+
+
+def _pct(v) -> str:
+    return "-" if pd.isna(v) else f"{v:.1%}"
+
+
+def _money(v) -> str:
+    return "-" if pd.isna(v) else f"{v:,.0f}"
+
+
+def strategy_chart(table: pd.DataFrame, cutoff: int | None) -> str:
+    """Approval share against expected bad rate at each grade cut-off, one line per group, with the bad rate's
+    interval; the cut-off taken ringed."""
+    fig, ax = subplots(figsize=(6.4, 3.4))
+    for group, part in table.groupby("group", sort=False):
+        part = part[part["approved"] > 0]
+        if not len(part):
+            continue
+        c = GROUP_COLOURS.get(group, "#444")
+        x, y = part["approved_share"].to_numpy(), part["bad_rate"].to_numpy()
+        err = np.vstack([y - part["bad_rate_low"].to_numpy(), part["bad_rate_high"].to_numpy() - y])
+        ax.errorbar(x, y, yerr=np.clip(err, 0, None), fmt="o-", color=c, ms=4, lw=1.2, capsize=2, label=group)
+        for g, xi, yi in zip(part["cutoff_grade"], x, y):
+            ax.annotate(str(g), (xi, yi), xytext=(3, -9), textcoords="offset points", fontsize=7, color=c)
+        at = part[part["cutoff_grade"] == cutoff]
+        if len(at):
+            ax.plot(at["approved_share"], at["bad_rate"], "o", ms=11, mfc="none", mec="#a50f15", mew=1.5)
+    ax.set_xlabel("share approved (grade at or below the cut-off, and an affordable amount)")
+    ax.set_ylabel("expected bad rate")
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, loc="upper left", frameon=False)
+    return svg(fig)
+
+
+STRATEGY_COLUMNS = {"approved": "approved", "approved_share": "share approved", "bad_rate": "expected bad rate",
+                    "bad_rate_low": "95% low", "bad_rate_high": "95% high", "amount": "amount lent",
+                    "expected_loss": "expected loss", "expected_margin": "expected margin",
+                    "marginal_margin": "margin of the last grade"}
+FORMATS = {"share approved": _pct, "expected bad rate": _pct, "95% low": _pct, "95% high": _pct,
+           "amount lent": _money, "expected loss": _money, "expected margin": _money,
+           "margin of the last grade": _money, "approved": lambda v: f"{int(v):,}"}
+NEEDS_COLUMNS = {"name": "segment", "customers": "customers", "steady_surplus_share": "steady surplus",
+                 "could_save_per_month": "could save / month", "thin_buffer_share": "buffer under a month",
+                 "income_gap_share": "income gaps", "protection_share": "both (protection)",
+                 "median_free_cash_flow": "typical free cash flow"}
+NEEDS_FORMATS = {"steady surplus": _pct, "could save / month": _money, "buffer under a month": _pct,
+                 "income gaps": _pct, "both (protection)": _pct, "typical free cash flow": _money,
+                 "customers": lambda v: f"{int(v):,}"}
+
+
+def _wide(table_html: str) -> str:
+    """A table that scrolls sideways inside the page on a narrow window rather than running off it."""
+    return f"<div style='overflow-x:auto'>{table_html}</div>"
+
+
+def _headline(r: OfferResult) -> str:
+    t, cutoff = r.strategy.table, r.strategy.cutoff
+    counts = r.counts()
+    decided = (f"{counts['offer']:,} offered, {counts['offer a smaller amount']:,} offered a smaller amount, "
+               f"{counts['decline']:,} declined (offers.csv, each with its reason)")
+    if cutoff is None:
+        return (f"<p><b>No grade pays at these terms</b>: in every grade the expected loss exceeds what the rate "
+                f"earns. {esc(decided)}.</p>")
+    row = t[(t["group"] == "no credit history") & (t["cutoff_grade"] == cutoff)]
+    if not len(row) or not row["scored"].iloc[0]:
+        return f"<p>Cut-off at grade {cutoff}. {esc(decided)}.</p>"
+    q = row.iloc[0]
+    how = "the product's cut-off" if r.product.max_grade is not None else "the last grade whose margin is positive"
+    return (f"<p><b>Customers without a credit history</b>: lending up to grade {cutoff} ({esc(how)}) approves "
+            f"<b>{q['approved']:,} of {q['scored']:,} ({_pct(q['approved_share'])})</b>, expected bad rate "
+            f"<b>{_pct(q['bad_rate'])}</b> (95% {_pct(q['bad_rate_low'])}-{_pct(q['bad_rate_high'])}), "
+            f"{_money(q['amount'])} lent, expected loss {_money(q['expected_loss'])}, expected margin "
+            f"{_money(q['expected_margin'])}. {esc(decided)}.</p>")
+
+
+def write_offer_page(r: OfferResult, path: Path) -> None:
+    money = f" ({r.currency})" if r.currency else ""
+    t = r.strategy.table
+    cutoff = r.strategy.cutoff
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>What to offer: "
+             f"{esc(r.product.name)}</title><meta name='viewport' content='width=device-width, initial-scale=1'>"
+             f"<style>{CSS}</style></head><body><main>",
+             f"<h1>What to offer: {esc(r.product.name)}</h1>",
+             "<p class='sub'>For customers whom conventional scoring shuts out: what each can afford from what comes "
+             "in and goes out of the account, the amount that supports, its expected loss and margin, and the "
+             f"cut-off a lender would deploy, read from behaviour alone. Money{esc(money)} over the product's "
+             "term.</p>", _headline(r),
+             f"<p class='sub'>The product: {esc(r.product.in_words())}.</p>"]
+    if r.notes:
+        parts.append("<ul class='notes'>" + "".join(f"<li><b>Note</b>: {esc(x)}</li>" for x in r.notes) + "</ul>")
+    parts.append("<h2>The strategy table</h2>")
+    parts.append(_chart(strategy_chart(t, cutoff), "Each point a cut-off grade: the share of scored customers "
+                        "approved and their expected bad rate (the mean of their grades' observed out-of-fold rates; "
+                        "bars: 95%, every grade at its bound at once). Ringed: the cut-off taken.", "strategy"))
+    for group in ("no credit history", "all"):
+        part = t[t["group"] == group].set_index("cutoff_grade")
+        scored = int(part["scored"].iloc[0]) if len(part) else 0
+        part = part[part["approved"] > 0]  # cut-offs below the lowest grade in use approve no one
+        parts.append(f"<h3>{esc(group)} ({scored:,} scored)</h3>")
+        shown = part[list(STRATEGY_COLUMNS)].rename(columns=STRATEGY_COLUMNS)
+        parts.append(_wide(_table(shown, FORMATS, index="cut-off grade",
+                                  flag=lambda c, v: c == "margin of the last grade" and pd.notna(v) and v < 0)))
+    parts.append("<h2>Per segment, at the cut-off</h2>")
+    if cutoff is not None:
+        seg = r.strategy.by_segment
+        at = seg[seg["cutoff_grade"] == cutoff]
+        at = at.set_index(at["segment"].astype(str) + " " + at["name"])
+        shown = at[["scored", *list(STRATEGY_COLUMNS)[:-1]]].rename(columns=STRATEGY_COLUMNS)
+        parts.append(_wide(_table(shown, {**FORMATS, "scored": lambda v: f"{int(v):,}"})))
+        parts.append("<p class='sub'>Every cut-off per segment: strategy_by_segment.csv.</p>")
+    else:
+        parts.append("<p>No cut-off: no grade pays at these terms.</p>")
+    parts.append("<h2>Savings and protection</h2>")
+    parts.append("<p class='sub'>Steady surplus: money in exceeds money out even in a bad month (the 10th "
+                 "percentile of its months); it could save that bad month's surplus, in 9 months of 10. Buffer under "
+                 "a month: the median month-end balance covers less than a month of typical spending. Income gaps: "
+                 "in a bad month money in stops or falls below half a typical month's. Both: candidates for income "
+                 "protection or an emergency-buffer product. Medians of customers.</p>")
+    n = r.needs.rename(columns=NEEDS_COLUMNS)[list(NEEDS_COLUMNS.values())]
+    label = [f"{s} {name}" if s != "all" else name for s, name in zip(n.index, n["segment"])]
+    parts.append(_wide(_table(n.drop(columns="segment").set_index(pd.Index(label)), NEEDS_FORMATS)))
+    parts.append("<h2>How the figures are made</h2><dl>"
+                 "<dt>Affordable repayment</dt><dd>The smaller of the product's share of typical monthly income less "
+                 "the loan payments already made, and the free cash flow (money in less money out) of a typical "
+                 "month; from the window the risk reads.</dd>"
+                 "<dt>Amount</dt><dd>What that repayment pays off over the term at the product's rate (an annuity); "
+                 "the product's amount where the budget supports it.</dd>"
+                 "<dt>Probability of default</dt><dd>The grade's observed rate among customers with an outcome, each "
+                 "graded out of fold; adjacent grades whose rates run backwards are pooled, so that the rate rises "
+                 "with the grade (pd_source in offers.csv); a customer's own estimate where the grade has fewer than "
+                 "30 outcomes.</dd>"
+                 "<dt>Expected loss and margin</dt><dd>Loss: PD x loss given default x the amount. Margin: the "
+                 "interest the repayments earn if repaid, less funding on the average balance, less the expected "
+                 "loss.</dd></dl>")
+    parts.append("</main></body></html>")
+    path.write_text("".join(parts), encoding="utf-8")
