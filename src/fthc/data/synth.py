@@ -14,6 +14,13 @@ over the years (`drift`). The chance that its credit goes bad is a logistic func
 the three traits and noise (`RISK`): a supervised model on behaviour features separates it far better than the
 segments do, as on real data. A bad loan (status B or D) also has consequences after its date, as the real
 tables do: monthly sanction interest charged from a few months after the loan (what an as-of rule must not read).
+With `affordability=True` a loan is also likelier to go bad the larger its monthly payment against what the
+account is expected to have left each month: its log-odds add AFFORDABILITY_WEIGHT x log(payment / expected
+surplus / BURDEN_REFERENCE), the surplus (`expected_surplus`) being expected money in less expected money out
+computed from the generator's own parameters for that account, never from the transactions drawn. The plant is on
+that latent surplus, so benchmarks/bench_offer.py checks whether fthc's measure from the transactions (the payment
+against the free cash flow of the window before the loan) recovers it, not a measure made to match it. Without it
+the tables are those of before, draw for draw (the same uniform draws decide, against another probability).
 Besides the loan table, `outcomes.csv` gives an outcome for the accounts with a loan (its status, at its date)
 and for a random 30% of the others (the outcome of other credit, at a date in the later part of their history):
 the outcomes a bank has for part of its customers.
@@ -52,6 +59,14 @@ LOAN_PROB = [0.15, 0.07, 0.13, 0.40, 0.22, 0.02]
 LOAN_BAD = [0.06, 0.05, 0.25, 0.55, 0.08, 0.02]  # chance a loan ends unpaid / client in debt
 CARD_PROB = [0.25, 0.06, 0.04, 0.15, 0.65, 0.05]
 ORDER_RATE = [0.8, 0.7, 0.25, 1.0, 1.2, 0.1]  # standing orders per account (Poisson)
+ORDER_SHARE = (0.03, 0.3)  # a standing order's monthly amount: a uniform share of income in this range
+RATE_SPREAD = 0.2  # each account's rate of each discretionary kind: the segment's x lognormal(0, RATE_SPREAD)
+# a discretionary amount: income (x spending share for money out) / divisor x lognormal(mu, sigma x amount_sigma);
+# cash deposits: income x CASH_DEPOSIT_SCALE (the cash economy's, others') x lognormal(mu, ...)
+AMOUNT = {"cash_withdrawal": (2.2, -0.2, 0.5), "card_payment": (8, -0.3, 0.6), "outgoing_transfer": (4, -0.3, 0.6),
+          "incoming_transfer": (3, -0.3, 0.7), "cash_deposit": (1, -0.1, 0.6)}
+CASH_DEPOSIT_SCALE = (1.0 / 1.7, 0.3)
+STATEMENT_FEE, FEE_SHARE = 14.60, 0.8  # charged in FEE_SHARE of months
 # how the traits act: spending x exp(OVERSPEND * overspend) x (1 + DRIFT * drift * years since creation), salary
 # noise and missed salaries grow with volatility; the log-odds of bad credit add RISK's weights of the traits
 OVERSPEND, DRIFT, VOLATILITY = 0.18, 0.12, 0.9
@@ -63,6 +78,20 @@ RISK = {"overspend": 1.3, "volatility": 1.0, "drift": 1.2, "noise": 0.5}
 RECENT_RISK = {"both": 2.2, "overspend_above": 0.5, "volatile_above": 0.3, "drift": 1.4, "drift_above": 1.0,
                "steady": 0.8, "distress_bad": 0.55, "distress_good": 0.05, "lead_months": 4, "cut_share": 0.5,
                "cut": (0.3, 0.6)}
+# affordability (generate(affordability=True)): a loan's log-odds of going bad add
+# AFFORDABILITY_WEIGHT x log(burden / BURDEN_REFERENCE), burden = its monthly payment / the account's expected
+# monthly surplus (`expected_surplus`: from the generator's parameters, not from its transactions), the surplus
+# floored at SURPLUS_FLOOR of income (an account expected to spend all it earns, or more, carries a large burden).
+# The median loan's burden is about 0.9 (1.0 on hard data); BURDEN_REFERENCE keeps the loans' overall bad rate what
+# it is without the plant (about 29%: the same on standard data, 2 points higher on hard, risk linear or recent,
+# seeds 0-3 of 4,500 accounts): a loan of burden 2 keeps its probability, one of twice that has 4 times the odds.
+# The weight was 1.0 at first; at 1.0 even a perfect risk model gains only 0.023 AUC from knowing each loan's true
+# burden (on 4,500 accounts, seeds 0-5), below what a benchmark's few hundred withheld loans can resolve; at 2.0,
+# 0.056 (bench_offer.py measures whether fthc's payment / free cash flow recovers it)
+AFFORDABILITY_WEIGHT = 2.0
+BURDEN_REFERENCE = 2.0
+SURPLUS_FLOOR = 0.05
+MISSED_INCOME = 0.25  # the share of monthly income credits the most volatile account misses (x VOLATILITY)
 OTHER_OUTCOMES = 0.3  # share of accounts without a loan whose other credit has an outcome
 TYPES = ["PRIJEM", "VYDAJ", "VYBER"]
 OPERATIONS = ["", "VKLAD", "PREVOD Z UCTU", "VYBER", "VYBER KARTOU", "PREVOD NA UCET"]
@@ -131,12 +160,15 @@ def _codes(vocab: list[str], values) -> np.ndarray:
 
 def generate(n_accounts: int = 4500, seed: int = 0, difficulty: str = "standard",
              traits: bool = True, risk: str = "linear", migration: Migration | None = None,
-             ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+             affordability: bool = False) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
     """All 8 tables as DataFrames in Berka's raw layout, the ground truth table, and the outcomes table.
     `traits=False`: the first release's tables exactly (no behaviour within segments drives risk).
     `risk="recent"`: outcomes a linear model of summaries cannot take whole (`RECENT_RISK`): thresholds and an
     interaction of the traits, and deterioration before default (income stops or falls some months before the
-    outcome). `migration`: planted changes of segment at a known month (`Migration`)."""
+    outcome). `migration`: planted changes of segment at a known month (`Migration`). `affordability`: a loan is
+    likelier to go bad the larger its monthly payment against the account's expected monthly surplus
+    (`AFFORDABILITY_WEIGHT`, `expected_surplus`); ground_truth.csv then gives each loan's `expected_surplus` and
+    `loan_burden`, and `bad_credit_probability` is the loan's own."""
     if risk not in ("linear", "recent"):
         raise ValueError(f"unknown risk {risk!r}; valid: linear, recent")
     if n_accounts < 1:
@@ -229,7 +261,18 @@ def generate(n_accounts: int = 4500, seed: int = 0, difficulty: str = "standard"
     finished = loan_month + duration < months_total
     p_bad = bad_credit_probability(traits, seg, second, blend, nonlinear=risk == "recent")
     acting = bool(np.any(traits["overspend"]))  # without traits: no consequences either (the first release)
-    bad = rng.random(nl) < p_bad[loan_acc]
+    p_loan, surplus, burden = p_bad[loan_acc], None, None
+    if affordability:  # no draw of its own: the same uniform draws decide, against the planted probability
+        i = loan_acc
+        surplus = expected_surplus(seg[i], second[i], blend[i], income[i], {k: v[i] for k, v in traits.items()},
+                                   (loan_month - created_month[i]) / 12, card_from[i] < loan_month,
+                                   hard.amount_sigma)
+        burden = payments / surplus
+        logit = np.log(p_loan / (1 - p_loan)) + AFFORDABILITY_WEIGHT * np.log(burden / BURDEN_REFERENCE)
+        p_loan = 1 / (1 + np.exp(-logit))
+        p_bad = p_bad.copy()
+        p_bad[loan_acc] = p_loan
+    bad = rng.random(nl) < p_loan
     status = np.where(finished, np.where(bad, "B", "A"), np.where(bad, "D", "C"))
     loan_date = (START + loan_month).astype("datetime64[D]") + rng.integers(0, 28, nl)
     loan = pd.DataFrame({"loan_id": 4959 + np.arange(nl), "account_id": account_id[loan_acc],
@@ -240,7 +283,7 @@ def generate(n_accounts: int = 4500, seed: int = 0, difficulty: str = "standard"
     n_orders = rng.poisson(np.array(ORDER_RATE)[seg])
     o_acc = np.repeat(np.arange(n), n_orders)
     o_kind = rng.choice(["SIPO", "POJISTNE", "LEASING", " "], len(o_acc), p=[0.55, 0.12, 0.08, 0.25])
-    o_amount = np.round(income[o_acc] * rng.uniform(0.03, 0.3, len(o_acc)), 2)
+    o_amount = np.round(income[o_acc] * rng.uniform(*ORDER_SHARE, len(o_acc)), 2)
     o_acc = np.r_[o_acc, loan_acc]
     o_kind = np.r_[o_kind, np.full(nl, "UVER")]
     o_amount = np.r_[o_amount, payments]
@@ -284,9 +327,46 @@ def generate(n_accounts: int = 4500, seed: int = 0, difficulty: str = "standard"
                                                    .astype(str), ""),
                           **{name: np.round(v, 4) for name, v in traits.items()},
                           "bad_credit_probability": np.round(p_bad, 4)})
+    if affordability:
+        for name, values in (("expected_surplus", surplus), ("loan_burden", burden)):
+            truth[name] = np.nan
+            truth.loc[loan_acc, name] = np.round(values, 4)
     tables = {"account": account, "client": client, "disp": disp, "order": order, "trans": trans,
               "loan": loan, "card": card, "district": district}
     return tables, truth, outcomes
+
+
+def expected_surplus(seg: np.ndarray, second: np.ndarray, blend: np.ndarray, income: np.ndarray, traits: dict,
+                     years: np.ndarray, card: np.ndarray, amount_sigma: float = 1.0) -> np.ndarray:
+    """An account's expected money in less money out per month, from the generator's own parameters (one entry per
+    account given): salary or pension (SALARY_PROB, PENSION_PROB, less the months a volatile income misses),
+    incoming transfers and cash deposits, less cash withdrawals, card payments (`card`: it has a card by then),
+    outgoing transfers, standing orders (ORDER_RATE x the mean of ORDER_SHARE) and the statement fee. Rates and
+    spending blend the second segment's (`blend`); spending moves with the account's overspend, and with its
+    drift after `years` since the account opened. Each mean is that of its draw: a Poisson count's rate x the mean
+    of its log-normal amount. Balance-driven flows (interest, sanction interest) are left out. Floored at
+    SURPLUS_FLOOR x income."""
+    def mix(table):
+        t = np.asarray(table, dtype=float)
+        return t[seg] * (1 - blend) + t[second] * blend
+
+    unsteady = np.where(traits["volatility"] == 0, 0.0, 1 / (1 + np.exp(-traits["volatility"])))
+    money_in = income * (mix(SALARY_PROB) + mix(PENSION_PROB)) * (1 - MISSED_INCOME * VOLATILITY * unsteady ** 2)
+    spend = mix(SPEND) * np.exp(OVERSPEND * traits["overspend"]) * np.clip(1 + DRIFT * traits["drift"] * years,
+                                                                          0.3, None)
+    money_out = income * np.asarray(ORDER_RATE)[seg] * np.mean(ORDER_SHARE) + FEE_SHARE * STATEMENT_FEE
+    for kind, (div, mu, sigma) in AMOUNT.items():
+        rate = mix(RATES[kind]) * np.exp(RATE_SPREAD ** 2 / 2)
+        mean = np.exp(mu + (sigma * amount_sigma) ** 2 / 2)
+        if kind == "cash_deposit":
+            money_in = money_in + rate * income * np.where(seg == SEGMENTS.index("cash_economy"),
+                                                           *CASH_DEPOSIT_SCALE) * mean
+        elif kind == "incoming_transfer":
+            money_in = money_in + rate * income / div * mean
+        else:
+            held = card if kind == "card_payment" else True  # card payments once the account has a card
+            money_out = money_out + np.where(held, rate, 0.0) * income * spend / div * mean
+    return np.maximum(money_in - money_out, SURPLUS_FLOOR * income)
 
 
 def _traits(seed: int, n: int) -> dict[str, np.ndarray]:
@@ -392,7 +472,7 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
     unsteady = np.where(traits["volatility"] == 0, 0.0, 1 / (1 + np.exp(-traits["volatility"])))
     for probs, level_k, k in ((SALARY_PROB, "", ""), (PENSION_PROB, "DUCHOD", "DUCHOD")):
         p = np.array(probs)[gseg] * (1 - blend[g_acc]) + np.array(probs)[second[g_acc]] * blend[g_acc]
-        p = p * (1 - 0.25 * VOLATILITY * unsteady[g_acc] ** 2)  # volatile incomes miss some months
+        p = p * (1 - MISSED_INCOME * VOLATILITY * unsteady[g_acc] ** 2)  # volatile incomes miss some months
         hit = (rng.random(len(g_acc)) < p) & (g_month > created_month[g_acc]) & ~stopped
         a = g_acc[hit]
         amt = income[a] * (1 + (rng.normal(1.0, 0.03, len(a)) - 1) * (1 + 6 * VOLATILITY * unsteady[a])) * left[hit]
@@ -408,7 +488,7 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
     for kind, rates in RATES.items():
         r = np.array(rates)
         rate = r[gseg] * (1 - blend[g_acc]) + r[second[g_acc]] * blend[g_acc]
-        rate = rate * rng.lognormal(0, 0.2, n)[g_acc]
+        rate = rate * rng.lognormal(0, RATE_SPREAD, n)[g_acc]
         if kind == "card_payment":
             rate = np.where(g_month >= card_from[g_acc], rate, 0.0)
         count = rng.poisson(rate)
@@ -418,22 +498,23 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
         a, m, spend = g_acc[gi], g_month[gi], spend_g[gi]
         day = rng.integers(1, 29, len(a))
         base = income[a] * (left[gi] if kind in ("incoming_transfer", "cash_deposit") else 1.0)
+        div, mu, sigma = AMOUNT[kind]
         if kind == "cash_withdrawal":
-            amt = base * spend / 2.2 * rng.lognormal(-0.2, 0.5 * sd, len(a))
+            amt = base * spend / div * rng.lognormal(mu, sigma * sd, len(a))
             typ = np.where(rng.random(len(a)) < 0.03, "VYBER", "VYDAJ")  # Berka's rare third type
             add(a, m, day, amt, typ, "VYBER", "", discretionary=True)
         elif kind == "card_payment":
-            add(a, m, day, base * spend / 8 * rng.lognormal(-0.3, 0.6 * sd, len(a)), "VYDAJ", "VYBER KARTOU", "",
+            add(a, m, day, base * spend / div * rng.lognormal(mu, sigma * sd, len(a)), "VYDAJ", "VYBER KARTOU", "",
                 discretionary=True)
         elif kind == "outgoing_transfer":
-            add(a, m, day, base * spend / 4 * rng.lognormal(-0.3, 0.6 * sd, len(a)), "VYDAJ", "PREVOD NA UCET", "",
-                partner=True, discretionary=True)
+            add(a, m, day, base * spend / div * rng.lognormal(mu, sigma * sd, len(a)), "VYDAJ", "PREVOD NA UCET",
+                "", partner=True, discretionary=True)
         elif kind == "incoming_transfer":
-            add(a, m, day, base / 3 * rng.lognormal(-0.3, 0.7 * sd, len(a)), "PRIJEM", "PREVOD Z UCTU", "",
+            add(a, m, day, base / div * rng.lognormal(mu, sigma * sd, len(a)), "PRIJEM", "PREVOD Z UCTU", "",
                 partner=True, discretionary=True)
         else:  # cash deposits: the income of the cash economy, irregular in count and size
-            scale = np.where(gseg[gi] == SEGMENTS.index("cash_economy"), 1.0 / 1.7, 0.3)
-            add(a, m, day, base * scale * rng.lognormal(-0.1, 0.6 * sd, len(a)), "PRIJEM", "VKLAD", "",
+            scale = np.where(gseg[gi] == SEGMENTS.index("cash_economy"), CASH_DEPOSIT_SCALE[0], CASH_DEPOSIT_SCALE[1])
+            add(a, m, day, base * scale * rng.lognormal(mu, sigma * sd, len(a)), "PRIJEM", "VKLAD", "",
                 discretionary=True)
 
     # bad credit's consequence: sanction interest every month from a few months after the outcome's date
@@ -491,7 +572,7 @@ def _transactions(rng, n, seg, second, blend, created_month, created_date, month
     interest = np.round(np.maximum(month_end, 0) * 0.001).astype(np.int64)  # cents
     sanction = np.round(np.maximum(-month_end, 0) * 0.012).astype(np.int64)
     g_m = g_month
-    fee = np.where(rng.random(len(g_acc)) < 0.8, 1460, 0)  # 14.60 statement fee, not charged every month
+    fee = np.where(rng.random(len(g_acc)) < FEE_SHARE, round(STATEMENT_FEE * 100), 0)  # not charged every month
     add_acc = np.concatenate([g_acc, g_acc, g_acc[sanction > 0]])
     add_month = np.concatenate([g_m, g_m, g_m[sanction > 0]])
     add_cents = np.concatenate([interest, -fee, -sanction[sanction > 0]])
@@ -584,11 +665,11 @@ def write_table(df: pd.DataFrame, path: Path, name: str) -> None:
 
 def write_synthetic_berka(folder: str | Path, n_accounts: int = 4500, seed: int = 0,
                           difficulty: str = "standard", traits: bool = True, risk: str = "linear",
-                          migration: Migration | None = None) -> SynthResult:
+                          migration: Migration | None = None, affordability: bool = False) -> SynthResult:
     """Generate synthetic Berka data into `folder` (created if needed): 8 `.asc` tables + ground_truth.csv."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tables, truth, outcomes = generate(n_accounts, seed, difficulty, traits, risk, migration)
+    tables, truth, outcomes = generate(n_accounts, seed, difficulty, traits, risk, migration, affordability)
     for name, df in tables.items():
         write_table(df, folder / f"{name}.asc", name)
     truth.to_csv(folder / "ground_truth.csv", index=False, quoting=csv.QUOTE_MINIMAL)
@@ -598,7 +679,7 @@ def write_synthetic_berka(folder: str | Path, n_accounts: int = 4500, seed: int 
 
 def write_synthetic_table(folder: str | Path, n_accounts: int = 4500, seed: int = 0,
                           difficulty: str = "standard", risk: str = "linear",
-                          migration: Migration | None = None) -> SynthResult:
+                          migration: Migration | None = None, affordability: bool = False) -> SynthResult:
     """The same customers as a bank's own transaction table: transactions.csv (customer_id, timestamp, amount
     signed, balance, category: fthc's kinds), outcomes.csv, attributes.csv (gender, age band, region: for a
     fairness audit, never for fitting) and ground_truth.csv."""
@@ -609,7 +690,8 @@ def write_synthetic_table(folder: str | Path, n_accounts: int = 4500, seed: int 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fthc-synth-") as tmp:
-        result = write_synthetic_berka(tmp, n_accounts, seed, difficulty, risk=risk, migration=migration)
+        result = write_synthetic_berka(tmp, n_accounts, seed, difficulty, risk=risk, migration=migration,
+                                       affordability=affordability)
         data = read_berka(tmp)
         tx = to_transactions(data)
         pd.DataFrame({"customer_id": tx["customer_id"], "timestamp": tx["timestamp"].dt.strftime("%Y-%m-%d"),
@@ -631,5 +713,10 @@ def write_synthetic_table(folder: str | Path, n_accounts: int = 4500, seed: int 
 
 def read_ground_truth(folder: str | Path) -> pd.DataFrame:
     """The planted segment of each synthetic account (account_id, segment, second_segment, blend, switched_to,
-    switch_month, ...)."""
-    return pd.read_csv(Path(folder) / "ground_truth.csv", keep_default_na=False)
+    switch_month, ..., and with the affordability plant each loan's expected_surplus and loan_burden: missing
+    for the accounts without a loan)."""
+    truth = pd.read_csv(Path(folder) / "ground_truth.csv", keep_default_na=False)
+    for col in ("expected_surplus", "loan_burden"):
+        if col in truth:
+            truth[col] = pd.to_numeric(truth[col], errors="coerce")
+    return truth
