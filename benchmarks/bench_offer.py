@@ -3,6 +3,15 @@ rank the loans that go bad, beyond the risk model?
 
     python benchmarks/bench_offer.py                       # 3,000 accounts, seeds 0 and 1: about 2 minutes on 2 cores
     python benchmarks/bench_offer.py --accounts 9000       # 3 times the loans: about 4.5 minutes
+    python benchmarks/bench_offer.py --strategy            # the quickstart data's strategy table, judged: ~1 minute
+
+`--strategy`: the strategy table `fthc offer` prints for the quickstart's data (synthetic Berka, 4,500 accounts,
+seed 0, `Segmenter(k="auto")`, the product's stated defaults), with what it shows judged on outcomes the fit never
+saw: half of the loans withheld (stratified), the model fitted on the other half, every withheld loan scored from
+its window before the loan (`risk_at`) and given its grade's PD as `fthc offer` gives it; per cut-off grade, the
+share of the withheld loans approved, the expected bad rate the table prints with its interval, and the bad rate
+those approved loans really had (Wilson 95%), inside the printed interval or not; the last row approves every
+graded loan (the portfolio's rate: the baseline of no cut-off).
 
 Data: synthetic Berka (`fthc.data.synth`, standard difficulty, risk "linear") in two settings of the same
 accounts: with the affordability plant (`generate(affordability=True)`: a loan's log-odds of going bad add
@@ -179,15 +188,73 @@ def real_berka(folder: Path) -> str | None:
     return None
 
 
+def strategy_check(accounts: int = 4500, seed: int = 0) -> None:
+    """The quickstart data's strategy table (fthc offer, stated defaults) on the fitted half, and its expected
+    bad rates against what the withheld half's approved loans did."""
+    from fthc.offer import Product
+    from fthc.offer.decisions import grade_pd
+    from fthc.risk.intervals import wilson_interval
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="fthc-bench-strategy-") as tmp:
+        folder = Path(tmp) / "berka"
+        write_synthetic_berka(folder, accounts, seed)
+        loans = loans_of(folder)
+        fit, held = train_test_split(loans, test_size=0.5, stratify=loans["default"], random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            seg = Segmenter(k="auto", seed=0).fit(str(folder), outcomes=fit[["customer_id", "default",
+                                                                             "reference_date"]].reset_index(drop=True))
+            offer = seg.offer(str(folder), Product())
+            dates = pd.Series(pd.to_datetime(held["reference_date"]).to_numpy(), index=held["customer_id"].to_numpy())
+            scored = seg.risk_at(str(folder), dates)
+    y = held.set_index("customer_id")["default"].reindex(scored.index)
+    graded = scored[scored["risk_grade"] > 0]
+    pd_ = grade_pd(graded, seg.outcome_model_.grades_)
+    y = y.loc[graded.index].to_numpy()
+    table = offer.strategy.table
+    t = Table(title=f"the quickstart data's strategy table (synthetic Berka, {accounts:,} accounts, seed {seed}; "
+                    f"{len(fit)} loans learnt, {len(graded)} withheld loans graded, {int(y.sum())} bad): what "
+                    f"`fthc offer` prints, judged on the withheld loans")
+    for col in ("cut-off grade", "approved, no credit history (printed)", "expected bad rate [95%] (printed)",
+                "expected margin (printed)", "withheld loans approved", "their mean PD [95%]",
+                "their observed bad rate [Wilson 95%]", "inside"):
+        t.add_column(col, justify="right")
+    grade = graded["risk_grade"].to_numpy()
+    for g in sorted(table["cutoff_grade"].unique()):
+        q = table[(table["group"] == "no credit history") & (table["cutoff_grade"] == g)].iloc[0]
+        take = grade <= g
+        if not take.any() and not q["approved"]:
+            continue
+        n, k = int(take.sum()), int(y[take].sum())
+        lo, hi = wilson_interval(k, n)
+        mean_pd = pd_["pd"].to_numpy()[take].mean() if n else np.nan
+        band = (pd_["pd_low"].to_numpy()[take].mean(), pd_["pd_high"].to_numpy()[take].mean()) if n else (np.nan,) * 2
+        t.add_row(str(g) + (" (cut-off)" if g == offer.strategy.cutoff else ""),
+                  f"{q['approved']:,} ({q['approved_share']:.0%})",
+                  "-" if pd.isna(q["bad_rate"]) else f"{q['bad_rate']:.1%} [{q['bad_rate_low']:.1%}-{q['bad_rate_high']:.1%}]",
+                  f"{q['expected_margin']:,.0f}", f"{n} ({n / len(graded):.0%})",
+                  "-" if not n else f"{mean_pd:.1%} [{band[0]:.1%}-{band[1]:.1%}]",
+                  "-" if not n else f"{k / n:.1%} [{lo:.1%}-{hi:.1%}]",
+                  "-" if not n else ("yes" if band[0] <= k / n <= band[1] else "no"))
+    Console(width=230).print(t)
+    print(f"total {time.perf_counter() - start:.0f} s; the last row approves every graded loan: the portfolio's "
+          f"rate, the baseline of no cut-off")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--accounts", type=int, default=3000)
     ap.add_argument("--difficulty", default="standard", choices=["standard", "hard"])
     ap.add_argument("--refits", type=int, default=2, help="the Segmenter's refits (they do not touch the risk)")
+    ap.add_argument("--strategy", action="store_true",
+                    help="the quickstart data's strategy table, its bad rates judged on withheld loans")
     ap.add_argument("--real", type=Path, default=REAL_BERKA,
                     help="the real Berka folder (checked where it holds a transaction table; default ../shared)")
     args = ap.parse_args()
+    if args.strategy:
+        return strategy_check()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
         else platform.processor()
