@@ -70,7 +70,8 @@ def tracks_without_risk(tmp_path_factory):
 def test_without_risk_the_section_says_so_in_one_line(tracks_without_risk):
     assert "risk" not in pd.read_parquet(tracks_without_risk / "tracks.parquet")
     page = (tracks_without_risk / "tracks.html").read_text()
-    section = page[page.index("<h2>Risk over time</h2>"):page.index("<h2>Segment shares</h2>")]
+    start = page.index("<section id='risk'>") + len("<section id='risk'>")
+    section = page[start:page.index("</section>", start)]
     assert "data-chart='risk'" not in page and "<figure" not in section
     assert re.fullmatch(r"<h2>Risk over time</h2><p class='no-risk'>No risk over time: the model was fitted "
                         r"without outcomes[^<]*<code>[^<]*</code>\)\.</p>", section), section

@@ -58,7 +58,7 @@ def k_choice_chart(table: pd.DataFrame, chosen: int, threshold: float) -> str:
     return svg(fig)
 
 
-def _label(segment, name: str, width: int = 24) -> str:
+def segment_label(segment, name: str, width: int = 24) -> str:
     """A segment's axis label: its number and name, on two lines at most (cut with an ellipsis beyond)."""
     import textwrap
 
@@ -86,7 +86,7 @@ def distributions_chart(measures: pd.DataFrame, labels: pd.Series, columns: dict
         for median in box["medians"]:
             median.set_color("black")
         ax.set_yticks(range(1, len(segs) + 1), [str(s) for s in segs] if i % ncols else
-                      [_label(s, names.get(s, "")) for s in segs], fontsize=8)
+                      [segment_label(s, names.get(s, "")) for s in segs], fontsize=8)
         ax.set_title(title, fontsize=9)
         ax.invert_yaxis()
         if col in money:
@@ -178,7 +178,7 @@ def rate_chart(table: pd.DataFrame, rate: str, low: str, high: str, overall: flo
         ax.axvline(overall, color="#a50f15", ls="--", lw=1, label=f"all customers {overall:.1%}")
         fig.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 0.0), frameon=False)
     names = names or {}
-    ax.set_yticks(y, [_label(s, names[s]) if s in names else str(s) for s in segs], fontsize=7)
+    ax.set_yticks(y, [segment_label(s, names[s]) if s in names else str(s) for s in segs], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, max(1e-3, float(np.nanmax(table[high].to_numpy(float)))) * 1.05)
     from matplotlib.ticker import PercentFormatter

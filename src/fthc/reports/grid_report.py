@@ -7,8 +7,8 @@ valid runs are behind it, so that a lucky single run does not top the chart unno
 from __future__ import annotations
 
 import base64
-import html
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from ..experiments.report_table import export_frame, status_summary
 from ..experiments.store import Store
 from ..progress import announce, report
 from .figures import subplots
+from .html import Section, esc, page
 
 COMPONENTS = ["autoencoder", "pretext", "clustering", "distance", "reduction"]
 
@@ -265,7 +266,7 @@ def fig_latent_vs_input(df: pd.DataFrame, out: Path) -> Path | None:
 
 # the page's styles: a column of readable width with a margin on every window (at 800 px the text kept off the
 # edges), tables that scroll within the column rather than widen the page
-CSS = ("body{box-sizing:border-box;max-width:1164px;margin:0 auto;padding:24px 32px 48px;font-family:sans-serif;"
+GRID_CSS = ("body{box-sizing:border-box;max-width:1164px;margin:0 auto;padding:24px 32px 48px;font-family:sans-serif;"
        "line-height:1.4;color:#222}"
        "img{max-width:100%;height:auto}.table{overflow-x:auto}"
        "table{border-collapse:collapse;font-size:90%}td,th{padding:2px 8px;text-align:right}"
@@ -283,11 +284,11 @@ def _cells(best: pd.DataFrame, default: str | None) -> list[list[str]]:
 
 def _html_table(best: pd.DataFrame, default: str | None) -> str:
     """The best-configurations table, the default method's rows marked and shaded."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in best.columns)
+    head = "".join(f"<th>{esc(c)}</th>" for c in best.columns)
     rows = []
     for conf, cells in zip(best["configuration"], _cells(best, default)):
         attr = ' class="default"' if conf == default else ""
-        rows.append(f"<tr{attr}>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+        rows.append(f"<tr{attr}>" + "".join(f"<td>{esc(v)}</td>" for v in cells) + "</tr>")
     return f"<div class=\"table\"><table><tr>{head}</tr>{''.join(rows)}</table></div>"
 
 
@@ -322,13 +323,13 @@ def write_report(store: Store, out: Path, segments_page: Path | None = None) -> 
                f"{c['invalid']:,} invalid, {c['failed']:,} failed, {c['skipped']:,} skipped, "
                f"{c['pending'] + c['running']:,} to go.")
     md = ["# fthc experiment report", "", summary, "", default.line(), "", HOW_TO_READ, ""]
-    body = [f"<h1>fthc experiment report</h1><p>{html.escape(summary)}</p>"
-            f"<p class=\"default-method\">{html.escape(default.line())}</p><p>{html.escape(HOW_TO_READ)}</p>"]
+    sections = [Section("summary", None, f"<p>{esc(summary)}</p><p class=\"default-method\">{esc(default.line())}"
+                        f"</p><p>{esc(HOW_TO_READ)}</p>")]
     if segments_page is not None:
         link = Path(os.path.relpath(Path(segments_page).resolve(), out.resolve())).as_posix()
         md[1:1] = ["", f"The customer segments: [{link}]({link}).", ""]
-        body.insert(1, f"<p>The customer segments: <a href=\"{html.escape(link)}\">{html.escape(link)}</a> "
-                       "(this page compares the paper's methods).</p>")
+        sections.append(Section("segments-page", None, f"<p>The customer segments: <a href=\"{esc(link)}\">"
+                                f"{esc(link)}</a> (this page compares the paper's methods).</p>"))
     best = best_table(df, keep=mark)
     if not best.empty:
         by = "ARI against the planted segments" if "ARI" in best and best["ARI"].notna().any() else \
@@ -338,23 +339,20 @@ def write_report(store: Store, out: Path, segments_page: Path | None = None) -> 
         cells = _cells(best, mark)
         md += [f"## {heading}", "", "| " + " | ".join(best.columns) + " |",
                "|" + "---|" * len(best.columns), *("| " + " | ".join(r) + " |" for r in cells), ""]
-        body.append(f"<h2>{html.escape(heading)}</h2>" + _html_table(best, mark))
+        sections.append(Section("best", heading, _html_table(best, mark)))
     for title, path in figures:
+        anchor = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
         if isinstance(path, str):
             md += [f"## {title}", "", path, ""]
-            body.append(f"<h2>{html.escape(title)}</h2><p>{html.escape(path)}</p>")
+            sections.append(Section(anchor, title, f"<p>{esc(path)}</p>"))
             continue
         md += [f"## {title}", "", f"![{title}]({path.name})", ""]
         data = base64.b64encode(path.read_bytes()).decode()
-        body.append(f"<h2>{html.escape(title)}</h2><img alt=\"{html.escape(title)}\" "
-                    f"src=\"data:image/png;base64,{data}\">")
+        sections.append(Section(anchor, title, f"<img alt=\"{esc(title)}\" src=\"data:image/png;base64,{data}\">"))
     pngs = [p for _, p in figures if isinstance(p, Path)]
     if not figures:
         md.append("No finished runs yet.")
-        body.append("<p>No finished runs yet.</p>")
+        sections.append(Section("no-runs", None, "<p>No finished runs yet.</p>"))
     (out / "report.md").write_text("\n".join(md))
-    (out / "report.html").write_text(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>fthc experiment report</title>"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<style>{CSS}</style></head><body>" + "".join(body) + "</body></html>")
+    (out / "report.html").write_text(page("fthc experiment report", sections, css=GRID_CSS), encoding="utf-8")
     return {"out": out, "figures": pngs, "summary": summary}

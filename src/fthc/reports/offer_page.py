@@ -13,7 +13,7 @@ import pandas as pd
 from ..offer.result import OfferResult
 from .charts import svg
 from .figures import subplots
-from .segment_page import CSS, _chart, _table, esc
+from .html import Section, chart, esc, page, table, wide
 
 GROUP_COLOURS = {"no credit history": "#08519c", "all": "#969696"}
 
@@ -69,11 +69,6 @@ NEEDS_FORMATS = {"steady surplus": _pct, "could save / month": _money, "buffer u
                  "customers": lambda v: f"{int(v):,}"}
 
 
-def _wide(table_html: str) -> str:
-    """A table that scrolls sideways inside the page on a narrow window rather than running off it."""
-    return f"<div style='overflow-x:auto'>{table_html}</div>"
-
-
 def _headline(r: OfferResult) -> str:
     t, cutoff = r.strategy.table, r.strategy.cutoff
     counts = r.counts()
@@ -94,64 +89,86 @@ def _headline(r: OfferResult) -> str:
             f"{_money(q['expected_margin'])}. {esc(decided)}.</p>")
 
 
-def write_offer_page(r: OfferResult, path: Path) -> None:
+# The page's sections, in order: each a function of the `OfferResult` that returns its Section, or None where the
+# page has no such section. A new section: one function, one line in SECTIONS.
+
+
+def summary_section(r: OfferResult) -> Section:
+    """Whom the page is for, the headline at the cut-off, the product, the notes."""
     money = f" ({r.currency})" if r.currency else ""
-    t = r.strategy.table
-    cutoff = r.strategy.cutoff
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>What to offer: "
-             f"{esc(r.product.name)}</title><meta name='viewport' content='width=device-width, initial-scale=1'>"
-             f"<style>{CSS}</style></head><body><main>",
-             f"<h1>What to offer: {esc(r.product.name)}</h1>",
-             "<p class='sub'>For customers whom conventional scoring shuts out: what each can afford from what comes "
-             "in and goes out of the account, the amount that supports, its expected loss and margin, and the "
-             f"cut-off a lender would deploy, read from behaviour alone. Money{esc(money)} over the product's "
-             "term.</p>", _headline(r),
-             f"<p class='sub'>The product: {esc(r.product.in_words())}.</p>"]
-    if r.notes:
-        parts.append("<ul class='notes'>" + "".join(f"<li><b>Note</b>: {esc(x)}</li>" for x in r.notes) + "</ul>")
-    parts.append("<h2>The strategy table</h2>")
-    parts.append(_chart(strategy_chart(t, cutoff), "Each point a cut-off grade: the share of scored customers "
-                        "approved and their expected bad rate (the mean of their grades' observed out-of-fold rates; "
-                        "bars: 95%, every grade at its bound at once). Ringed: the cut-off taken.", "strategy"))
+    notes = ("<ul class='notes'>" + "".join(f"<li><b>Note</b>: {esc(x)}</li>" for x in r.notes) + "</ul>"
+             if r.notes else "")
+    return Section("summary", None, "<p class='sub'>For customers whom conventional scoring shuts out: what each can "
+                   "afford from what comes in and goes out of the account, the amount that supports, its expected "
+                   "loss and margin, and the cut-off a lender would deploy, read from behaviour alone. "
+                   f"Money{esc(money)} over the product's term.</p>" + _headline(r)
+                   + f"<p class='sub'>The product: {esc(r.product.in_words())}.</p>" + notes)
+
+
+def strategy_section(r: OfferResult) -> Section:
+    """Approval share against expected bad rate at each cut-off grade: the chart, then a table per group."""
+    t, cutoff = r.strategy.table, r.strategy.cutoff
+    parts = [chart(strategy_chart(t, cutoff), "Each point a cut-off grade: the share of scored customers approved "
+                   "and their expected bad rate (the mean of their grades' observed out-of-fold rates; bars: 95%, "
+                   "every grade at its bound at once). Ringed: the cut-off taken.", "strategy")]
     for group in ("no credit history", "all"):
         part = t[t["group"] == group].set_index("cutoff_grade")
         scored = int(part["scored"].iloc[0]) if len(part) else 0
         part = part[part["approved"] > 0]  # cut-offs below the lowest grade in use approve no one
         parts.append(f"<h3>{esc(group)} ({scored:,} scored)</h3>")
         shown = part[list(STRATEGY_COLUMNS)].rename(columns=STRATEGY_COLUMNS)
-        parts.append(_wide(_table(shown, FORMATS, index="cut-off grade",
-                                  flag=lambda c, v: c == "margin of the last grade" and pd.notna(v) and v < 0)))
-    parts.append("<h2>Per segment, at the cut-off</h2>")
-    if cutoff is not None:
-        seg = r.strategy.by_segment
-        at = seg[seg["cutoff_grade"] == cutoff]
-        at = at.set_index(at["segment"].astype(str) + " " + at["name"])
-        shown = at[["scored", *list(STRATEGY_COLUMNS)[:-1]]].rename(columns=STRATEGY_COLUMNS)
-        parts.append(_wide(_table(shown, {**FORMATS, "scored": lambda v: f"{int(v):,}"})))
-        parts.append("<p class='sub'>Every cut-off per segment: strategy_by_segment.csv.</p>")
-    else:
-        parts.append("<p>No cut-off: no grade pays at these terms.</p>")
-    parts.append("<h2>Savings and protection</h2>")
-    parts.append("<p class='sub'>Steady surplus: money in exceeds money out even in a bad month (the 10th "
-                 "percentile of its months); it could save that bad month's surplus, in 9 months of 10. Buffer under "
-                 "a month: the median month-end balance covers less than a month of typical spending. Income gaps: "
-                 "in a bad month money in stops or falls below half a typical month's. Both: candidates for income "
-                 "protection or an emergency-buffer product. Medians of customers.</p>")
+        parts.append(wide(table(shown, FORMATS, index="cut-off grade",
+                                flag=lambda c, v: c == "margin of the last grade" and pd.notna(v) and v < 0)))
+    return Section("strategy", "The strategy table", "".join(parts))
+
+
+def by_segment_section(r: OfferResult) -> Section:
+    """The strategy per segment at the cut-off taken."""
+    cutoff = r.strategy.cutoff
+    if cutoff is None:
+        return Section("by-segment", "Per segment, at the cut-off", "<p>No cut-off: no grade pays at these terms.</p>")
+    seg = r.strategy.by_segment
+    at = seg[seg["cutoff_grade"] == cutoff]
+    at = at.set_index(at["segment"].astype(str) + " " + at["name"])
+    shown = at[["scored", *list(STRATEGY_COLUMNS)[:-1]]].rename(columns=STRATEGY_COLUMNS)
+    return Section("by-segment", "Per segment, at the cut-off",
+                   wide(table(shown, {**FORMATS, "scored": lambda v: f"{int(v):,}"}))
+                   + "<p class='sub'>Every cut-off per segment: strategy_by_segment.csv.</p>")
+
+
+def needs_section(r: OfferResult) -> Section:
+    """Each segment's savings and protection needs."""
     n = r.needs.rename(columns=NEEDS_COLUMNS)[list(NEEDS_COLUMNS.values())]
     label = [f"{s} {name}" if s != "all" else name for s, name in zip(n.index, n["segment"])]
-    parts.append(_wide(_table(n.drop(columns="segment").set_index(pd.Index(label)), NEEDS_FORMATS)))
-    parts.append("<h2>How the figures are made</h2><dl>"
-                 "<dt>Affordable repayment</dt><dd>The smaller of the product's share of typical monthly income less "
-                 "the loan payments already made, and the free cash flow (money in less money out) of a typical "
-                 "month; from the window the risk reads.</dd>"
-                 "<dt>Amount</dt><dd>What that repayment pays off over the term at the product's rate (an annuity); "
-                 "the product's amount where the budget supports it.</dd>"
-                 "<dt>Probability of default</dt><dd>The grade's observed rate among customers with an outcome, each "
-                 "graded out of fold; adjacent grades whose rates run backwards are pooled, so that the rate rises "
-                 "with the grade (pd_source in offers.csv); a customer's own estimate where the grade has fewer than "
-                 "30 outcomes.</dd>"
-                 "<dt>Expected loss and margin</dt><dd>Loss: PD x loss given default x the amount. Margin: the "
-                 "interest the repayments earn if repaid, less funding on the average balance, less the expected "
-                 "loss.</dd></dl>")
-    parts.append("</main></body></html>")
-    path.write_text("".join(parts), encoding="utf-8")
+    return Section("needs", "Savings and protection", "<p class='sub'>Steady surplus: money in exceeds money out even "
+                   "in a bad month (the 10th percentile of its months); it could save that bad month's surplus, in 9 "
+                   "months of 10. Buffer under a month: the median month-end balance covers less than a month of "
+                   "typical spending. Income gaps: in a bad month money in stops or falls below half a typical "
+                   "month's. Both: candidates for income protection or an emergency-buffer product. Medians of "
+                   "customers.</p>" + wide(table(n.drop(columns="segment").set_index(pd.Index(label)), NEEDS_FORMATS)))
+
+
+def method_section(r: OfferResult) -> Section:
+    """How the figures are made."""
+    return Section("method", "How the figures are made", "<dl>"
+                   "<dt>Affordable repayment</dt><dd>The smaller of the product's share of typical monthly income "
+                   "less the loan payments already made, and the free cash flow (money in less money out) of a "
+                   "typical month; from the window the risk reads.</dd>"
+                   "<dt>Amount</dt><dd>What that repayment pays off over the term at the product's rate (an "
+                   "annuity); the product's amount where the budget supports it.</dd>"
+                   "<dt>Probability of default</dt><dd>The grade's observed rate among customers with an outcome, "
+                   "each graded out of fold; adjacent grades whose rates run backwards are pooled, so that the rate "
+                   "rises with the grade (pd_source in offers.csv); a customer's own estimate where the grade has "
+                   "fewer than 30 outcomes.</dd>"
+                   "<dt>Expected loss and margin</dt><dd>Loss: PD x loss given default x the amount. Margin: the "
+                   "interest the repayments earn if repaid, less funding on the average balance, less the expected "
+                   "loss.</dd></dl>")
+
+
+SECTIONS = [summary_section, strategy_section, by_segment_section, needs_section, method_section]
+
+
+def write_offer_page(r: OfferResult, path: Path) -> None:
+    """Write offers.html for an `OfferResult`."""
+    Path(path).write_text(page(f"What to offer: {r.product.name}", [section(r) for section in SECTIONS]),
+                          encoding="utf-8")

@@ -1,5 +1,6 @@
 """The risk sections of the outputs (segments.html and segments.md): the inclusion view and the fairness audit,
-from the frames `fthc.risk.inclusion` and `fthc.risk.fairness` compute. `esc` escapes text for HTML."""
+from the frames `fthc.risk.inclusion` and `fthc.risk.fairness` compute. `esc` escapes text for HTML
+(`fthc.reports.html.esc` unless given)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import pandas as pd
 
 from ..risk.fairness import FOUR_FIFTHS, MIN_GROUP
 from ..risk.inclusion import evidence
+from .html import esc as html_esc
 
 
-def inclusion_html(view: dict, names: dict, esc) -> str:
+def inclusion_html(view: dict, names: dict, esc=html_esc) -> str:
     s = view["summary"]
     rows = []
     for seg, r in view["by_segment"].iterrows():
@@ -33,7 +35,7 @@ def inclusion_html(view: dict, names: dict, esc) -> str:
             + "".join(rows) + "</table>")
 
 
-def fairness_html(table: pd.DataFrame, found: dict, esc) -> str:
+def fairness_html(table: pd.DataFrame, found: dict, esc=html_esc) -> str:
     """Per attribute: each group's membership of the favourable segments against the most favoured group's."""
     if table.empty:
         return ""
@@ -60,7 +62,7 @@ def fairness_html(table: pd.DataFrame, found: dict, esc) -> str:
     return "".join(parts)
 
 
-def risk_by_group_html(g: pd.DataFrame, found: dict, esc) -> str:
+def risk_by_group_html(g: pd.DataFrame, found: dict, esc=html_esc) -> str:
     """One attribute's groups: observed default rate against the mean out-of-fold estimate, AUC, worst grades."""
     grades = "graded" in g
     rows = "".join(

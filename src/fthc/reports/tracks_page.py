@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from ..risk.grades import MASTER_SCALE
-from .charts import _label, colour, svg
+from .charts import colour, segment_label, svg
 from .figures import subplots
-from .segment_page import CSS, _chart, _table, esc
+from .html import Section, chart, esc, page, table
 
 SHOWN_WARNINGS = 50  # rows of the last period's early-warning list on the page (all of them in the CSV)
 
@@ -99,18 +99,6 @@ def risk_chart(tracks: pd.DataFrame, names: dict) -> str:
     return svg(fig)
 
 
-def risk_section(tracks: pd.DataFrame, names: dict) -> str:
-    """The risk chart, or the one line that says why there is none (a model fitted without outcomes scores no
-    risk, and an empty chart would read as a risk of zero)."""
-    head = "<h2>Risk over time</h2>"
-    if "risk" not in tracks or not tracks["risk"].notna().any():
-        return head + ("<p class='no-risk'>No risk over time: the model was fitted without outcomes, so no customer "
-                       "has an estimated risk or grade (fit it with <code>fthc segment --outcomes</code>).</p>")
-    return head + _chart(risk_chart(tracks, names), "Left: each segment's mean estimated risk at every period's end, "
-                         "and all customers' (dashed). Right: the share of the customers in each risk grade of the "
-                         "master scale; migration.csv has the moves between grades.", "risk")
-
-
 def transition_chart(migration: pd.DataFrame, names: dict) -> str:
     """The last pair of periods' segment-to-segment rates as a heat map, each cell with its count."""
     last = migration[(migration["kind"] == "segment") & (migration["period_end"] == migration["period_end"].max())]
@@ -126,7 +114,7 @@ def transition_chart(migration: pd.DataFrame, names: dict) -> str:
             r, n = rate.iat[i, j], int(count.iat[i, j])
             ax.text(j, i, f"{n:,}\n{r:.0%}" if n else "", ha="center", va="center", fontsize=7,
                     color="white" if r > 0.6 else "#1d2433")
-    labels = [_label(s, names.get(s, "")) for s in segs]
+    labels = [segment_label(s, names.get(s, "")) for s in segs]
     ax.set_xticks(range(len(segs)), [str(s) for s in segs], fontsize=8)
     ax.set_yticks(range(len(segs)), labels, fontsize=8)
     ax.set_xlabel("segment at the end of the period", fontsize=8)
@@ -134,44 +122,90 @@ def transition_chart(migration: pd.DataFrame, names: dict) -> str:
     return svg(fig)
 
 
+# The page's sections, in order: each a function of the `Tracks`, the segments' names and the period's name that
+# returns its Section, or None where the page has no such section. A new section: one function, one line in
+# SECTIONS.
+
+
+def summary_section(result, names: dict, every: str) -> Section:
+    """Who was tracked over which periods, and how; the notes of the tracking."""
+    t = result.tracks
+    ends = sorted(t["period_end"].unique())
+    notes = ("<ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in result.notes) + "</ul>"
+             if result.notes else "")
+    return Section("summary", None, f"<p class='sub'>{t['customer_id'].nunique():,} customers over {len(ends)} "
+                   f"{esc(every)}s, {pd.Timestamp(ends[0]).date()} to {pd.Timestamp(ends[-1]).date()}: each placed by "
+                   "the fitted model (no refit) from its window of history ending at each period's end.</p>" + notes)
+
+
+def risk_section(result, names: dict, every: str) -> Section:
+    """The risk chart, or the one line that says why there is none (a model fitted without outcomes scores no
+    risk, and an empty chart would read as a risk of zero)."""
+    tracks = result.tracks
+    if "risk" not in tracks or not tracks["risk"].notna().any():
+        return Section("risk", "Risk over time", "<p class='no-risk'>No risk over time: the model was fitted without "
+                       "outcomes, so no customer has an estimated risk or grade (fit it with <code>fthc segment "
+                       "--outcomes</code>).</p>")
+    return Section("risk", "Risk over time", chart(
+        risk_chart(tracks, names), "Left: each segment's mean estimated risk at every period's end, and all "
+        "customers' (dashed). Right: the share of the customers in each risk grade of the master scale; "
+        "migration.csv has the moves between grades.", "risk"))
+
+
+def shares_section(result, names: dict, every: str) -> Section:
+    """Each segment's share of the customers, period by period."""
+    return Section("shares", "Segment shares", chart(shares_chart(result.tracks, names), "The share of the customers "
+                                                     "in each segment at the end of every period.", "shares"))
+
+
+def migration_section(result, names: dict, every: str) -> Section | None:
+    """The last pair of periods' moves between segments, as a heat map."""
+    m = result.migration
+    if not len(m):
+        return None
+    last = pd.Timestamp(m["period_end"].max()).date()
+    return Section("migration", "Migration", chart(
+        transition_chart(m, names), f"From each segment a period before {last} (rows) to each segment at "
+        f"{last} (columns): customers and the row's rate; migration.csv has every period, the grades, and a "
+        "95% interval for each rate (a small row reads as a range).", "transitions"))
+
+
+def drift_section(result, names: dict, every: str) -> Section:
+    """The population stability index of each input, the shares and the risk at the last period."""
+    d = result.drift
+    latest = d[d["period_end"] == d["period_end"].max()].set_index("name")[["what", "psi", "flag"]]
+    against = "the fit" if (d["against"] == "fit windows").all() else "the first period"
+    return Section("drift", "Drift", "<p>Population stability index of each input, the segment shares and the risk "
+                   f"at the last period against {against}: under 0.10 stable, 0.10-0.25 watch, 0.25 or more shifted "
+                   "(refit).</p>"
+                   + table(latest, {"psi": lambda v: f"{v:.3f}"}, index="input",
+                           flag=lambda c, v: c == "flag" and v == "shifted"))
+
+
+def early_warning_section(result, names: dict, every: str) -> Section | None:
+    """The last period's early-warning alerts (the first SHOWN_WARNINGS of them), where the model scores risk."""
+    t, w = result.tracks, result.early_warning
+    if "risk" not in t:
+        return None
+    shown = w[w["period_end"] == w["period_end"].max()] if len(w) else w
+    band = next((n for n in result.notes if n.startswith("early warning:")), "")  # also in the notes above
+    said = (f"<p>{len(shown):,} alerts at the last period, within its budget, filled "
+            "in order: high risk (at least twice the portfolio's rate), then a deterioration beyond the "
+            "score's own noise, then a move into a worst grade; the first "
+            f"{min(len(shown), SHOWN_WARNINGS)} here, all of them in early_warning.csv. "
+            f"{esc(band[len('early warning: '):].capitalize()) if band else ''}.</p>")
+    if len(shown):
+        alerts = shown.head(SHOWN_WARNINGS).set_index("customer_id")[["rule", "segment", "risk_before", "risk", "why",
+                                                                      "risk_reasons"]]
+        pct = lambda v: "" if pd.isna(v) else f"{v:.1%}"  # noqa: E731
+        said += table(alerts, {"risk_before": pct, "risk": pct}, index="customer")
+    return Section("early-warning", "Early warning", said)
+
+
+SECTIONS = [summary_section, risk_section, shares_section, migration_section, drift_section, early_warning_section]
+
+
 def write_tracks_page(result, path: Path, names: dict, every: str) -> None:
     """Write tracks.html for the `Tracks` of `Segmenter.track`."""
-    t, m, w, d = result.tracks, result.migration, result.early_warning, result.drift
-    ends = sorted(t["period_end"].unique())
-    parts = [f"<h1>Customers over time</h1><p class='sub'>{t['customer_id'].nunique():,} customers over "
-             f"{len(ends)} {esc(every)}s, {pd.Timestamp(ends[0]).date()} to {pd.Timestamp(ends[-1]).date()}: each "
-             "placed by the fitted model (no refit) from its window of history ending at each period's end.</p>"]
-    if result.notes:
-        parts.append("<ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in result.notes) + "</ul>")
-    parts.append(risk_section(t, names))
-    parts.append("<h2>Segment shares</h2>" + _chart(shares_chart(t, names), "The share of the customers in each "
-                                                    "segment at the end of every period.", "shares"))
-    if len(m):
-        last = pd.Timestamp(m["period_end"].max()).date()
-        parts.append("<h2>Migration</h2>" + _chart(
-            transition_chart(m, names), f"From each segment a period before {last} (rows) to each segment at "
-            f"{last} (columns): customers and the row's rate; migration.csv has every period, the grades, and a "
-            "95% interval for each rate (a small row reads as a range).", "transitions"))
-    latest = d[d["period_end"] == d["period_end"].max()].set_index("name")[["what", "psi", "flag"]]
-    parts.append("<h2>Drift</h2><p>Population stability index of each input, the segment shares and the risk at "
-                 f"the last period against {'the fit' if (d['against'] == 'fit windows').all() else 'the first period'}"
-                 ": under 0.10 stable, 0.10-0.25 watch, 0.25 or more shifted (refit).</p>"
-                 + _table(latest, {"psi": lambda v: f"{v:.3f}"}, index="input",
-                          flag=lambda c, v: c == "flag" and v == "shifted"))
-    if "risk" in t:
-        shown = w[w["period_end"] == w["period_end"].max()] if len(w) else w
-        band = next((n for n in result.notes if n.startswith("early warning:")), "")  # also in the notes above
-        parts.append(f"<h2>Early warning</h2><p>{len(shown):,} alerts at the last period, within its budget, filled "
-                     "in order: high risk (at least twice the portfolio's rate), then a deterioration beyond the "
-                     "score's own noise, then a move into a worst grade; the first "
-                     f"{min(len(shown), SHOWN_WARNINGS)} here, all of them in early_warning.csv. "
-                     f"{esc(band[len('early warning: '):].capitalize()) if band else ''}.</p>")
-        if len(shown):
-            table = shown.head(SHOWN_WARNINGS).set_index("customer_id")[["rule", "segment", "risk_before",
-                                                                          "risk", "why", "risk_reasons"]]
-            pct = lambda v: "" if pd.isna(v) else f"{v:.1%}"  # noqa: E731
-            parts.append(_table(table, {"risk_before": pct, "risk": pct}, index="customer"))
-    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Customers over time</title>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{CSS}</style></head>"
-            f"<body><main>{''.join(parts)}</main></body></html>")
-    Path(path).write_text(page, encoding="utf-8")
+    Path(path).write_text(page("Customers over time", [section(result, names, every) for section in SECTIONS]),
+                          encoding="utf-8")
