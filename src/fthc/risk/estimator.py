@@ -169,7 +169,7 @@ def format_value(value: float, unit: str, currency: str | None) -> str:
 
 
 class RiskEstimator:
-    """Outcome model, grades and risk reasons on frames (see the module). kind: boosted, logistic or auto."""
+    """Outcome model, grades and risk reasons on frames (see the module). kind: a name of `RISK_MODELS` (boosted, monotone, logistic, auto)."""
 
     def __init__(self, kind: str = "boosted", seed: int = 0, bootstraps: int = 25, currency: str | None = None,
                  grade_edges=MASTER_SCALE, min_history: int = MIN_HISTORY):

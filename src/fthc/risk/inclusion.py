@@ -12,7 +12,6 @@ inclusion.csv with their own estimated risk and grade.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 

@@ -1,14 +1,17 @@
 """The outcome model: a customer's risk from its behaviour, for every customer, chosen on the bank's own outcomes.
 
-Two classes, registered in `RISK_MODELS`:
+The classes of model are registered in `RISK_MODELS` (`fthc.risk.model_classes`: each one's hyperparameter
+candidates, fit, raw log-odds, contributions and saved state); this module only orchestrates them:
 - `boosted` (the default): LightGBM gradient-boosted trees. Trees take thresholds and interactions (a balance
   negative *and* income stopping) and recent months in their order, which a linear model cannot; its text model
   format needs no pickle and its `pred_contrib` gives exact per-feature contributions (TreeSHAP), the risk
   reasons. LightGBM rather than scikit-learn's HistGradientBoosting for those two (HistGradientBoosting has
   neither) and for native missing values in the recent months.
+- `monotone`: the boosted trees, with risk only rising (or only falling) with the behaviours whose direction a
+  credit team would sign (`MONOTONE`).
 - `logistic`: an L2 logistic regression on standardised inputs (missing values as the training median with an
   indicator), a weight per behaviour.
-`auto` lets the nested cross-validation choose the class too.
+`auto` lets the nested cross-validation choose the class too, among those registered with `in_auto`.
 
 Cross-fitted and nested, so that no figure reads a customer's own outcome: the customers with an outcome are
 split into `folds` outer folds. For each, on the other folds only: an inner cross-validation chooses the
@@ -28,7 +31,6 @@ the same count of refits.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -36,37 +38,13 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from ..registry import Registry
 from ..threads import parallel_map
+from .model_classes import (BOOSTED_GRID, LOGISTIC_CS, MONOTONE, RISK_MODELS, RiskModel, fitted_from_dict,
+                            monotone_constraints)
 
-RISK_MODELS: Registry = Registry("risk model")
-RISK_MODELS.register("boosted", lambda: "boosted", doc="LightGBM gradient-boosted trees (the default)")
-RISK_MODELS.register("monotone", lambda: "monotone",
-                     doc="boosted trees whose risk may only rise (or only fall) with the behaviours whose direction "
-                         "is known (MONOTONE)")
-RISK_MODELS.register("logistic", lambda: "logistic", doc="L2-regularised logistic regression")
-RISK_MODELS.register("auto", lambda: "auto", doc="the class chosen by the nested cross-validation")
+__all__ = ["BOOSTED_GRID", "LOGISTIC_CS", "MONOTONE", "RISK_MODELS", "OutcomeModel", "RiskModel",
+           "calibration_table", "choose_model", "monotone_constraints", "platt", "sigmoid"]
 
-LOGISTIC_CS = (0.01, 0.1, 1.0)
-# trees: few leaves and a floor on leaf size (a few hundred outcomes is a small sample), rounds by early stopping
-BOOSTED_GRID = ({"num_leaves": 4, "min_data_in_leaf": 20}, {"num_leaves": 8, "min_data_in_leaf": 30},
-                {"num_leaves": 16, "min_data_in_leaf": 50})
-LEARNING_RATE, MAX_ROUNDS, EARLY_STOP = 0.05, 600, 40
-# behaviours whose direction a credit team would sign (+1: more of it, more risk; -1: less risk); each of the last
-# months' money in and balance (in_1.., balance_1..) counts as money in and balance
-MONOTONE = {"negative_month_share": 1, "balance_level": -1, "balance_low": -1, "balance_mean": -1,
-            "months_with_income": -1, "salary_like": -1, "pension_like": -1, "in_": -1, "balance_": -1,
-            "months_since_regular_credit": 1, "negative_change": 1}
-
-
-def monotone_constraints(names: list[str]) -> tuple[int, ...]:
-    """LightGBM's monotone_constraints for the inputs `names` (0 where the direction is not known)."""
-    def sign(name: str) -> int:
-        if name in MONOTONE:
-            return MONOTONE[name]
-        prefix = name.rsplit("_", 1)[0] + "_"
-        return MONOTONE.get(prefix, 0) if name.rsplit("_", 1)[-1].isdigit() else 0
-    return tuple(sign(n) for n in names)
 INNER_FOLDS = 3
 # cross-fits averaged, each with its own split into folds (docs/methods.md); FTHC_RISK_REPEATS sets another
 # number for a quick look (the test suite runs with 1, and tests the averaging with 3 explicitly)
@@ -82,156 +60,34 @@ def _logloss(y: np.ndarray, logit: np.ndarray) -> float:
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
 
-# -- one fitted model of either class: raw log-odds and exact contributions ------------------------------------
-@dataclass
-class Fitted:
-    kind: str
-    params: dict
-    state: object  # boosted: a lightgbm.Booster; logistic: (centre, scale, fill, weights, intercept)
-    platt: tuple[float, float] = (1.0, 0.0)  # calibrated log-odds = a * raw + b
-
-    def raw(self, X: np.ndarray) -> np.ndarray:
-        if self.kind == "boosted":
-            return self.state.predict(X, raw_score=True, num_threads=1)
-        centre, scale, fill, w, b = self.state
-        return _standardised(X, centre, scale, fill) @ w + b
-
-    def logit(self, X: np.ndarray) -> np.ndarray:
-        a, b = self.platt
-        return a * self.raw(X) + b
-
-    def contributions(self, X: np.ndarray) -> np.ndarray:
-        """[n, features + 1]: each feature's share of the calibrated log-odds, and the expected value last."""
-        a, b = self.platt
-        if self.kind == "boosted":
-            c = self.state.predict(X, pred_contrib=True, num_threads=1)
-        else:
-            centre, scale, fill, w, intercept = self.state
-            Z = _standardised(X, centre, scale, fill)
-            d = Z.shape[1] // 2  # values, then missing indicators: one contribution per input
-            parts = Z * w
-            c = np.c_[parts[:, :d] + parts[:, d:], np.full(len(X), intercept)]
-        c = c * a
-        c[:, -1] += b
-        return c
-
-    def to_dict(self) -> dict:
-        if self.kind == "boosted":
-            state = self.state.model_to_string()
-        else:
-            state = [np.asarray(s, dtype=np.float64).tolist() for s in self.state[:4]] + [float(self.state[4])]
-        return {"kind": self.kind, "params": self.params, "state": state, "platt": list(self.platt)}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Fitted":
-        if d["kind"] == "boosted":
-            import lightgbm as lgb
-
-            state = lgb.Booster(model_str=d["state"])
-        else:
-            state = tuple(np.asarray(s, dtype=np.float64) for s in d["state"][:4]) + (float(d["state"][4]),)
-        return cls(d["kind"], d["params"], state, tuple(d["platt"]))
+def candidates(kind: str, names: list[str]) -> list[RiskModel]:
+    """The candidates the inner cross-validation of the risk model `kind` compares (`names`: the inputs)."""
+    return RISK_MODELS.get(kind).build.candidates(names)
 
 
-def _signed_log(X: np.ndarray) -> np.ndarray:
-    """Money is heavy-tailed: the logistic reads sign(x) log(1 + |x|) of every input (monotone, so each input
-    keeps its direction and its own contribution)."""
-    return np.sign(X) * np.log1p(np.abs(X))
-
-
-def _standardised(X: np.ndarray, centre, scale, fill) -> np.ndarray:
-    X = _signed_log(X)
-    missing = np.isnan(X)
-    Z = (np.where(missing, fill, X) - centre) / scale
-    return np.c_[Z, missing.astype(np.float64)]
-
-
-def _fit_logistic(X, y, params, seed) -> Fitted:
-    X = _signed_log(X)
-    fill = np.nanmedian(np.where(np.isnan(X).all(0), 0.0, X), axis=0) if len(X) else np.zeros(X.shape[1])
-    fill = np.where(np.isnan(fill), 0.0, fill)
-    filled = np.where(np.isnan(X), fill, X)
-    centre, sd = filled.mean(0), filled.std(0)
-    scale = np.where(sd > 1e-12, sd, 1.0)
-    missing = np.isnan(X)
-    Z = np.c_[(np.where(missing, fill, X) - centre) / scale, missing.astype(np.float64)]
-    m = LogisticRegression(C=params["C"], max_iter=5000).fit(Z, y)
-    return Fitted("logistic", params, (centre, scale, fill, m.coef_[0], float(m.intercept_[0])))
-
-
-def _boost_params(params: dict, seed: int) -> dict:
-    return {"objective": "binary", "learning_rate": LEARNING_RATE, "lambda_l2": 1.0, "feature_fraction": 0.9,
-            "bagging_fraction": 1.0, "verbosity": -1, "num_threads": 1, "deterministic": True,
-            "force_row_wise": True, "seed": seed, "num_leaves": params["num_leaves"],
-            "min_data_in_leaf": params["min_data_in_leaf"],
-            **({"monotone_constraints": list(params["monotone_constraints"]),
-                "monotone_constraints_method": "advanced"} if "monotone_constraints" in params else {})}
-
-
-def _fit_boosted(X, y, params, seed) -> Fitted:
-    """A booster of `params["rounds"]` trees."""
-    import lightgbm as lgb
-
-    train = lgb.Dataset(X, y, params={"verbosity": -1})
-    booster = lgb.train(_boost_params(params, seed), train, num_boost_round=int(params["rounds"]))
-    return Fitted("boosted", dict(params), booster)
-
-
-STOP_SHARE = 0.2  # of an inner training fold, set aside to stop boosting on
-
-
-def _early_stopped(X, y, params, seed, test) -> tuple[np.ndarray, int]:
-    """The raw scores of `test` and the number of trees early stopping keeps, stopped on a part of the training
-    data (`STOP_SHARE`) set aside, never on `test`: the scores that choose the model and fit its calibration are
-    those of a model that did not look at them (stopping on them made the risk over-confident)."""
-    import lightgbm as lgb
-    from sklearn.model_selection import train_test_split
-
-    fit, stop = train_test_split(np.arange(len(y)), test_size=STOP_SHARE, stratify=y, random_state=seed + 11)
-    train = lgb.Dataset(X[fit], y[fit], free_raw_data=False, params={"verbosity": -1})
-    booster = lgb.train(_boost_params(params, seed), train, num_boost_round=MAX_ROUNDS,
-                        valid_sets=[lgb.Dataset(X[stop], y[stop], reference=train)],
-                        callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)])
-    best = max(int(booster.best_iteration or MAX_ROUNDS), 1)
-    return booster.predict(test, raw_score=True, num_iteration=best, num_threads=1), best
-
-
-def _candidates(kind: str, constraints: tuple[int, ...] = ()) -> list[tuple[str, dict]]:
-    logistic = [("logistic", {"C": c}) for c in LOGISTIC_CS]
-    boosted = [("boosted", dict(g)) for g in BOOSTED_GRID]
-    monotone = [("boosted", dict(g, monotone_constraints=constraints)) for g in BOOSTED_GRID]
-    return {"logistic": logistic, "boosted": boosted, "monotone": monotone, "auto": boosted + logistic}[kind]
-
-
-def _fit(kind: str, X, y, params, seed) -> Fitted:
-    return _fit_boosted(X, y, params, seed) if kind == "boosted" else _fit_logistic(X, y, params, seed)
-
-
-def choose_model(kind: str, X: np.ndarray, y: np.ndarray, seed: int,
-                 constraints: tuple[int, ...] = ()) -> tuple[str, dict, tuple, pd.DataFrame]:
-    """The inner cross-validation: each candidate's out-of-fold log-loss; the best one (boosting's rounds the
-    mean of its folds' early-stopping points) and the Platt calibration fitted on its out-of-fold raw scores."""
+def choose_model(candidates: list[RiskModel], X: np.ndarray, y: np.ndarray,
+                 seed: int) -> tuple[RiskModel, tuple, pd.DataFrame]:
+    """The inner cross-validation: each candidate's out-of-fold log-loss; the best one (with what its folds
+    learnt, boosting's rounds the mean of its folds' early-stopping points), unfitted, and the Platt calibration
+    fitted on its out-of-fold raw scores."""
     folds = min(INNER_FOLDS, int(np.bincount(y, minlength=2).min()))
     splits = list(StratifiedKFold(max(folds, 2), shuffle=True, random_state=seed + 7).split(X, y))
-    rows, raws = [], []
-    for c_kind, params in _candidates(kind, constraints):
+    rows, settled = [], []
+    for candidate in candidates:
         raw = np.zeros(len(y))
-        rounds = []
+        learnt = []
         for train, test in splits:
-            if c_kind == "boosted":
-                raw[test], best = _early_stopped(X[train], y[train], params, seed, X[test])
-                rounds.append(best)
-            else:
-                raw[test] = _fit_logistic(X[train], y[train], params, seed).raw(X[test])
-        if rounds:
-            params = params | {"rounds": int(round(np.mean(rounds)))}
+            raw[test], kept = candidate.inner_scores(X[train], y[train], seed, X[test])
+            learnt.append(kept)
+        candidate = candidate.settled(learnt)
         a, b = platt(raw, y)
-        rows.append({"model": c_kind, "params": _describe(params), "inner_logloss": _logloss(y, a * raw + b)})
-        raws.append((c_kind, params, (a, b)))
+        rows.append({"model": candidate.kind, "params": candidate.describe(),
+                     "inner_logloss": _logloss(y, a * raw + b)})
+        settled.append((candidate, (a, b)))
     table = pd.DataFrame(rows)
     best = int(table["inner_logloss"].idxmin())
-    c_kind, params, calibration = raws[best]
-    return c_kind, params, calibration, table
+    chosen, calibration = settled[best]
+    return chosen, calibration, table
 
 
 def platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -240,22 +96,17 @@ def platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(m.coef_[0, 0]), float(m.intercept_[0])
 
 
-def _describe(params: dict) -> str:
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
-                     if k != "monotone_constraints") + (", monotone" if "monotone_constraints" in params else "")
-
-
-def _fit_fold(kind: str, X, y, seed: int, constraints: tuple[int, ...], task) -> tuple:
+def _fit_fold(X, y, seed: int, candidates: list[RiskModel], task) -> tuple:
     """One outer fold: the inner choice, the fold's model and its bootstrap refits (a task of its own, so the
     folds run side by side with the same result)."""
     f, train, draws = task
-    c_kind, params, calibration, table = choose_model(kind, X[train], y[train], seed + f, constraints)
+    chosen, calibration, table = choose_model(candidates, X[train], y[train], seed + f)
     table = table.assign(fold=f, chosen=table.index == table["inner_logloss"].idxmin())
-    model = _fit(c_kind, X[train], y[train], params, seed + f)
+    model = chosen.fitted(X[train], y[train], seed + f)
     model.platt = calibration
     boots = []
     for idx in draws:
-        boot = _fit(c_kind, X[idx], y[idx], params, seed + f)
+        boot = chosen.fitted(X[idx], y[idx], seed + f)
         boot.platt = calibration
         boots.append(boot)
     return model, boots, table
@@ -264,12 +115,12 @@ def _fit_fold(kind: str, X, y, seed: int, constraints: tuple[int, ...], task) ->
 class OutcomeModel:
     """The cross-fitted, nested, calibrated outcome model with bootstrap intervals (see the module).
 
-    kind: "boosted" (default), "monotone", "logistic" or "auto"; `repeats`: cross-fits, each with its own split
-    into folds, whose log-odds are averaged (a customer's risk then rests less on which customers shared its
-    fold: grades hold across seeds). Fitted attributes: `folds_` ([customers, repeats]: each training customer's
-    outer fold in each repeat), `fold_` (the first repeat's), `oof_` (risk, low, high and log-odds of each
-    training customer, out of fold in every repeat), `models_` (one `Fitted` per repeat and fold, repeat-major),
-    `boots_`, `choice_` (the inner cross-validation of every fold), `feature_names_`."""
+    kind: a name in `RISK_MODELS` ("boosted", the default, "monotone", "logistic", "auto"); `repeats`: cross-fits,
+    each with its own split into folds, whose log-odds are averaged (a customer's risk then rests less on which
+    customers shared its fold: grades hold across seeds). Fitted attributes: `folds_` ([customers, repeats]: each
+    training customer's outer fold in each repeat), `fold_` (the first repeat's), `oof_` (risk, low, high and
+    log-odds of each training customer, out of fold in every repeat), `models_` (one fitted `RiskModel` per repeat
+    and fold, repeat-major), `boots_`, `choice_` (the inner cross-validation of every fold), `feature_names_`."""
 
     def __init__(self, kind: str = "boosted", folds: int = 5, bootstraps: int = 25, seed: int = 0,
                  repeats: int = REPEATS):
@@ -296,9 +147,9 @@ class OutcomeModel:
                     draws.append(idx if len(np.unique(y[idx])) >= 2 else train)
                 tasks.append((r * folds + f, train, draws))
         self.fold_ = self.folds_[:, 0].copy()
-        constraints = monotone_constraints(self.feature_names_) if self.kind == "monotone" else ()
-        done = parallel_map(partial(_fit_fold, self.kind, X, y, self.seed, constraints), tasks,
-                            rows=len(y) * (INNER_FOLDS * len(_candidates(self.kind)) + per_fold))
+        proposed = candidates(self.kind, self.feature_names_)
+        done = parallel_map(partial(_fit_fold, X, y, self.seed, proposed), tasks,
+                            rows=len(y) * (INNER_FOLDS * len(proposed) + per_fold))
         self.models_ = [model for model, _, _ in done]
         self.boots_ = [boots for _, boots, _ in done]
         choices = [table for _, _, table in done]
@@ -351,18 +202,17 @@ class OutcomeModel:
     @property
     def chosen_(self) -> str:
         """What the nested cross-validation chose, fold by fold, in words."""
-        words = {"boosted": "boosted trees" + (" (monotone where the direction is known)" if self.kind == "monotone"
-                                               else ""), "logistic": "a logistic regression"}
         kinds = sorted({m.kind for m in self.models_})
         parts = []
         for kind in kinds:
-            chosen = [m.params for m in self.models_ if m.kind == kind]
+            models = [m for m in self.models_ if m.kind == kind]
+            chosen, words = [m.params for m in models], models[0].describe_class()
             ranges = []
-            for key in (k for k in chosen[0] if k != "monotone_constraints"):
+            for key in (k for k in chosen[0] if k not in models[0].hidden):
                 vals = sorted({p[key] for p in chosen})
                 ranges.append(f"{key} {vals[0]:g}" if len(vals) == 1 else f"{key} {vals[0]:g}-{vals[-1]:g}")
-            parts.append(f"{words[kind]} ({', '.join(ranges)}; {len(chosen)} of {len(self.models_)} folds)"
-                         if len(kinds) > 1 else f"{words[kind]} ({', '.join(ranges)})")
+            parts.append(f"{words} ({', '.join(ranges)}; {len(chosen)} of {len(self.models_)} folds)"
+                         if len(kinds) > 1 else f"{words} ({', '.join(ranges)})")
         return " and ".join(parts)
 
     def _boot_models(self) -> list:
@@ -436,8 +286,8 @@ class OutcomeModel:
         m.n_folds_ = d.get("n_folds", len(d["models"]) // m.repeats)
         m.stack_ = {int(k): tuple(v) for k, v in d.get("stack", {}).items()}
         m.feature_names_ = list(d["feature_names"])
-        m.models_ = [Fitted.from_dict(x) for x in d["models"]]
-        m.boots_ = [[Fitted.from_dict(x) for x in fold] for fold in d["boots"]]
+        m.models_ = [fitted_from_dict(x) for x in d["models"]]
+        m.boots_ = [[fitted_from_dict(x) for x in fold] for fold in d["boots"]]
         return m
 
 

@@ -37,7 +37,7 @@ def score(est: RiskEstimator, inputs: pd.DataFrame, index: pd.Index) -> pd.DataF
 class SegmentRisk:
     """The outcome model of a segmentation and each fitted customer's risk and place on the risk axis.
 
-    kind: the outcome model (boosted, logistic, auto). Fitted attributes: `estimator_` (the `RiskEstimator`),
+    kind: the outcome model (a name of `RISK_MODELS`). Fitted attributes: `estimator_` (the `RiskEstimator`),
     `risk_` (RISK_COLUMNS of every fitted customer), `center_` and `scale_` (of the log-odds: the axis' units),
     `logit_` (each fitted customer's cross-fitted log-odds; the mean where it has no window), `unscored_` (how
     many have no window)."""
