@@ -26,15 +26,20 @@ from .printing import console, print_inspect
 @click.option("--migration", metavar="SHARE@YYYY-MM",
               help="Plant migrations: SHARE of the accounts take another segment's habits from month YYYY-MM "
                    "(e.g. 0.3@1997-01; ground_truth.csv says who and when).")
-def synth(out: Path, accounts: int, seed: int, difficulty: str, form: str, risk: str, migration: str | None) -> None:
+@click.option("--affordability/--no-affordability", default=False, show_default=True,
+              help="Plant an affordability effect: a loan is likelier to go bad the larger its payment against the "
+                   "account's expected monthly surplus (ground_truth.csv: expected_surplus, loan_burden).")
+def synth(out: Path, accounts: int, seed: int, difficulty: str, form: str, risk: str, migration: str | None,
+          affordability: bool) -> None:
     """Write synthetic data with planted segments: 8 Berka tables (or one transaction table), outcomes.csv for
     part of the customers, ground_truth.csv."""
     from ..data.synth import write_synthetic_berka, write_synthetic_table
 
     planted = parse_migration(migration)
     write = write_synthetic_table if form == "table" else write_synthetic_berka
-    result = write(out, accounts, seed, difficulty, risk=risk, migration=planted)
-    console.print(f"wrote {counted(result.n_accounts, 'account')} and {counted(result.n_transactions, 'transaction')} to {out}")
+    result = write(out, accounts, seed, difficulty, risk=risk, migration=planted, affordability=affordability)
+    console.print(f"wrote {counted(result.n_accounts, 'account')} and "
+                  f"{counted(result.n_transactions, 'transaction')} to {out}")
 
 
 def parse_migration(migration: str | None):

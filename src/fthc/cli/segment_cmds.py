@@ -46,8 +46,9 @@ from .printing import console, explain_lines, print_segments, print_track, say, 
 @click.option("--risk-weight", default="auto", show_default=True,
               help="How much the outcome shapes the segments: auto (the stated rule), 0 (unsupervised), or a weight.")
 @click.option("--risk-model", type=RegistryChoice(risk_model_names), default="boosted",
-              show_default=True, help="The outcome model: boosted trees (LightGBM), a logistic regression, or auto "
-                                      "(the class chosen by nested cross-validation).")
+              show_default=True, help="The outcome model: boosted trees (LightGBM), monotone trees (risk rising or falling "
+                                      "with each input as its direction says), a logistic regression, or auto (the class "
+                                      "chosen by nested cross-validation).")
 @click.option("--window", type=WindowParam(), default="12", show_default=True,
               help="Months of history, ending at each customer's reference date, that every risk figure reads; "
                    "auto: 12, 24 or 36, whichever the outcome model predicts best out of fold.")
