@@ -92,6 +92,16 @@ def test_product_terms_and_their_errors(tmp_path):
     toml.write_text("annual_rate = [\n")
     with pytest.raises(DataError, match="cannot read as TOML"):
         read_product(toml)
+    toml.write_text("annual_rate = 0.3\n[product]\nterm_months = 24\n")
+    with pytest.raises(DataError, match="'annual_rate' outside \\[product\\]"):
+        read_product(toml)
+    for bad, said in [({"amount": 1000, "min_amount": 5000}, "at least min_amount"),
+                      ({"amount": 10000, "max_amount": 5000}, "at most max_amount"),
+                      ({"min_amount": float("inf")}, "a finite number"), ({"term_months": True}, "a finite number")]:
+        with pytest.raises(DataError, match=said):
+            Product(**bad)
+    with pytest.raises(DataError, match="max_grade = 11 is not valid; expected a grade of the master scale, 1 to 10"):
+        make_offer(_assignments(_grades()), _grades(), Product(max_grade=11))
 
 
 def _grades():
@@ -114,6 +124,7 @@ def _assignments(grades):
     a["risk_reasons"] = ["", "", "", "", "", "insufficient history: 3 months in the window"]
     for col in ("bad_month_free_cash_flow", "bad_month_income", "buffer"):
         a[col] = 1.0
+    a["typical_spending"] = 1000.0
     return a
 
 
@@ -129,12 +140,22 @@ def test_decisions_amounts_and_money_of_planted_customers():
     assert o.loc["indebted", "affordable_repayment"] == pytest.approx(0.35 * 3000 - 1020)
     assert o.loc["indebted", "decision"] == "decline" and "smallest amount" in o.loc["indebted", "reason"]
     assert o.loc["broke", "decision"] == "decline" and "no room" in o.loc["broke", "reason"]
-    assert o.loc["risky", "decision"] == "decline" and "loses more" in o.loc["risky", "reason"]
+    assert o.loc["risky", "decision"] == "decline" and "above the 14.5% these terms break even at" in \
+        o.loc["risky", "reason"]
     assert o.loc["thin", "decision"] == "decline" and "insufficient history" in o.loc["thin", "reason"]
     assert (o.loc[o["decision"] == "decline", ["amount", "expected_loss", "expected_margin"]] == 0).all().all()
-    m = money(np.array([5000.0]), np.array([o.loc["good", "pd"]]), product)
-    assert o.loc["good", "expected_loss"] == pytest.approx(o.loc["good", "pd"] * 0.6 * 5000)
-    assert o.loc["good", "expected_margin"] == pytest.approx(m["expected_margin"][0]) and m["expected_margin"][0] > 0
+    p, r, n = o.loc["good", "pd"], 0.02, 12
+    repayment = 5000 / factor
+    balance, funding = 5000.0, 0.0
+    for _ in range(n):  # the annuity month by month: funding on what is outstanding, then the repayment
+        funding += balance * 0.05 / 12
+        balance = balance * (1 + r) - repayment
+    assert abs(balance) < 1e-6
+    by_hand = (1 - p) * (n * repayment - 5000) - funding - p * 0.6 * 5000
+    assert o.loc["good", "expected_loss"] == pytest.approx(p * 0.6 * 5000)
+    assert o.loc["good", "expected_margin"] == pytest.approx(by_hand) and by_hand > 0
+    m = money(np.array([5000.0]), np.array([product.break_even_pd()]), product)
+    assert m["expected_margin"][0] == pytest.approx(0, abs=1e-9)  # the break-even default rate earns nothing
 
 
 def test_a_budget_below_the_amount_is_offered_a_smaller_amount():
@@ -146,6 +167,25 @@ def test_a_budget_below_the_amount_is_offered_a_smaller_amount():
     assert "instead of 5,000" in o.loc["tight", "reason"]
     o = offers(a, grades, Product(max_grade=4))
     assert o.loc["good", "decision"] == "decline" and "beyond the cut-off (grade 4)" in o.loc["good", "reason"]
+
+
+def test_a_thin_grade_is_pooled_with_its_neighbour_and_a_grade_without_outcomes_kept_between():
+    from fthc.offer.decisions import grade_pd
+
+    risk = np.r_[np.full(200, 0.3), np.full(10, 0.45)]  # grade 8: 200 outcomes at 50%; grade 9: 10 at 0%
+    y = np.r_[np.arange(200) < 100, np.zeros(10, bool)]
+    grades = fit_grades(risk, y)
+    rates = grade_rates(grades)
+    assert rates.loc[8, "rate"] == rates.loc[9, "rate"] == pytest.approx(100 / 210) and rates.loc[9, "enough"]
+    a = pd.DataFrame({"risk": [0.3, 0.45, 0.7, 0.1], "risk_grade": grades.grade([0.3, 0.45, 0.7, 0.1])})
+    p = grade_pd(a, grades)
+    assert p["pd"].iloc[0] == p["pd"].iloc[1] == pytest.approx(100 / 210)  # grades 8 and 9, pooled
+    assert p["pd"].iloc[2] == pytest.approx(0.7) and "no outcomes" in p["pd_source"].iloc[2]  # grade 10: its own, >= 9's
+    assert p["pd"].iloc[3] == pytest.approx(0.1)  # grade 6, no outcomes: its own estimate, below grade 8's rate
+    few = fit_grades(np.r_[np.full(200, 0.06), np.full(40, 0.3)], np.r_[np.arange(200) < 40, np.arange(40) < 8])
+    between = pd.DataFrame({"risk": [0.1], "risk_grade": few.grade([0.1])})  # grade 6: no outcomes, 5 and 8 at 20%
+    assert grade_pd(between, few)["pd"].iloc[0] == pytest.approx(0.2)  # its own 10% raised to the grade below's
+    assert (p["pd_low"] <= p["pd"]).all() and (p["pd"] <= p["pd_high"]).all()
 
 
 def test_grade_rates_rise_with_the_grade_pooling_those_that_run_backwards():
@@ -179,8 +219,14 @@ def test_strategy_table_and_needs():
     assert n.loc["all", "could_save_per_month"] == pytest.approx(200)
     assert n.loc["all", "income_gap_share"] == pytest.approx(2 / 5)  # no income, and a third of it
     assert n.loc["all", "thin_buffer_share"] == pytest.approx(2 / 4) and n.loc["all", "protection_share"] == 0.25
-    assert make_offer(a, grades, Product()).counts().to_dict() == {"offer": 3, "offer a smaller amount": 0,
-                                                                  "decline": 3}
+    r = make_offer(a, grades, Product())
+    assert r.counts().to_dict() == {"offer": 3, "offer a smaller amount": 0, "decline": 3}
+    q = r.offered("no credit history")
+    lent = r.offers[(r.offers["decision"] != "decline") & ~r.offers["has_outcome"]]
+    assert q["offered"] == len(lent) == 2 and q["expected_margin"] == pytest.approx(lent["expected_margin"].sum())
+    assert r.why_none() is None
+    assert "does not cover the funding cost" in make_offer(a, grades, Product(annual_rate=0.04)).why_none()
+    assert "smallest amount, 1,000,000" in make_offer(a, grades, Product(min_amount=1e6)).why_none()
 
 
 @pytest.fixture(scope="module")
@@ -219,6 +265,12 @@ def test_fthc_offer_writes_offers_strategy_needs_and_the_page(fitted):
                  "<svg", "grades up to 8"):
         assert part in page, part
     assert "max_grade = 8" in (out / "product.toml").read_text()
+    quoted = fitted / "quoted.toml"
+    quoted.write_text('name = "Kč \\"super\\" loan\\\\x"\n')
+    r = CliRunner().invoke(main, ["offer", "--model", str(fitted / "segs" / "model"), "--data",
+                                  str(fitted / "berka"), "--out", str(fitted / "offer3"), "--product", str(quoted)])
+    assert r.exit_code == 0, r.output
+    assert read_product(fitted / "offer3" / "product.toml").name == 'Kč "super" loan\\x'  # written back as read
     again = CliRunner().invoke(main, ["offer", "--model", str(fitted / "segs" / "model"), "--data",
                                       str(fitted / "berka"), "--out", str(fitted / "offer2"), "--product",
                                       str(out / "product.toml")])

@@ -3,6 +3,7 @@ the strategy table, the needs and the page, and the lines the command prints."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def product_toml(product: Product) -> str:
     lines = ["[product]"]
     for key, value in asdict(product).items():
         if value is not None:
-            lines.append(f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"')
+            lines.append(f"{key} = {json.dumps(value)}")  # a TOML basic string or number
     return "\n".join(lines) + "\n"
 
 
@@ -51,18 +52,23 @@ def summary_lines(r: OfferResult) -> list[str]:
     lines = [f"{r.product.in_words()}", *[f"note: {n}" for n in r.notes],
              f"{counted(len(r.offers), 'customer')}: {c['offer']:,} offered, {c['offer a smaller amount']:,} a smaller amount, "
              f"{c['decline']:,} declined (offers.csv, with reasons)"]
-    t, cutoff = r.strategy.table, r.strategy.cutoff
-    if cutoff is None:
-        lines.append("no grade pays at these terms: every grade's expected loss exceeds what the rate earns")
+    why = r.why_none()
+    if why:
+        lines.append(f"no one is offered credit: {why}")
     else:
         for group in ("no credit history", "all"):
-            q = t[(t["group"] == group) & (t["cutoff_grade"] == cutoff)]
-            if len(q) and q["scored"].iloc[0]:
-                q = q.iloc[0]
-                lines.append(f"cut-off grade {cutoff}, {group}: {q['approved']:,} of {q['scored']:,} approved "
-                             f"({q['approved_share']:.0%}), expected bad rate {q['bad_rate']:.1%} (95% "
-                             f"{q['bad_rate_low']:.1%}-{q['bad_rate_high']:.1%}), lent {q['amount']:,.0f}, expected "
-                             f"loss {q['expected_loss']:,.0f}, margin {q['expected_margin']:,.0f}")
+            q = r.offered(group)
+            if q["scored"]:
+                lines.append(f"{group}: {q['offered']:,} of {q['scored']:,} offered credit ({q['share']:.0%}), "
+                             f"expected bad rate {q['bad_rate']:.1%} (range {q['bad_rate_low']:.1%}-"
+                             f"{q['bad_rate_high']:.1%}), lent {q['amount']:,.0f}, expected loss "
+                             f"{q['expected_loss']:,.0f}, margin {q['expected_margin']:,.0f}")
+    cutoff = r.strategy.cutoff
+    lines.append(f"break-even default rate at these terms {r.product.break_even_pd():.1%}; "
+                 + (f"the product's cut-off grade {cutoff} (grades whose margin is negative are declined all the "
+                    "same)" if r.product.max_grade is not None else
+                    f"the margin pays up to grade {cutoff}" if cutoff is not None else "no cut-off pays")
+                 + " (strategy.csv: every cut-off)")
     n = r.needs.drop(index="all")
     if len(n):
         save, protect = n["steady_surplus_share"].idxmax(), n["protection_share"].idxmax()

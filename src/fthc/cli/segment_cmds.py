@@ -178,7 +178,8 @@ def explain_cmd(model_dir, data, customer, mapping, lenient) -> None:
 @model_option("A model folder written by fthc segment with outcomes (out/model).")
 @click.option("--data", type=click.Path(path_type=Path), required=True, help="The customers' transactions.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Folder for offers.html, offers.csv, strategy.csv, strategy_by_segment.csv, needs.csv.")
+              help="Folder for offers.html, offers.csv, strategy.csv, strategy_by_segment.csv, needs.csv, "
+                   "product.toml.")
 @click.option("--product", "product_file", type=click.Path(path_type=Path),
               help="A TOML file of the product's terms (the options below override it).")
 @click.option("--term", "term_months", type=int, help="Term in months [default: 12].")
@@ -204,7 +205,8 @@ def offer_cmd(model_dir, data, out, product_file, force, mapping, lenient, **ter
         r = offer(model_dir, data, out, product, mapping, lenient, force)
     for line in summary_lines(r):
         say(line)
-    say(f"offers: {out / 'offers.html'} (and offers.csv, strategy.csv, strategy_by_segment.csv, needs.csv)")
+    say(f"offers: {out / 'offers.html'} (and offers.csv, strategy.csv, strategy_by_segment.csv, needs.csv, "
+        "product.toml)")
 
 
 @click.command("quickstart", epilog=example("fthc quickstart", "fthc quickstart --data my.csv --mapping mapping.toml"))

@@ -25,45 +25,73 @@ OFFER_COLUMNS = ["segment", "name", "risk_grade", "has_outcome", "typical_income
                  "pd_high", "pd_source", "expected_loss", "expected_margin", "decision", "reason"]
 
 
-def grade_rates(grades: Grades) -> pd.DataFrame:
-    """Per grade with outcomes: its default rate made monotone in the grade (isotonic regression weighted by
-    outcomes: adjacent grades whose observed rates run backwards are pooled, as a lender's PD per grade must
-    rise with the grade), the pool's 95% Wilson interval, whether it rests on `MIN_OUTCOMES`, and which grades were
-    pooled."""
+def _pools(t: pd.DataFrame) -> list[list[int]]:
+    """Grades with outcomes in pools whose rates rise with the grade: isotonic regression weighted by outcomes
+    (adjacent grades whose rates run backwards pooled), then each pool of fewer than `MIN_OUTCOMES` outcomes
+    merged with its nearer-rated neighbour (a merged rate lies between its two, so the rise is kept)."""
     from sklearn.isotonic import IsotonicRegression
 
+    fitted = IsotonicRegression().fit(t.index, t["rate"], sample_weight=t["customers"]).predict(t.index)
+    block = np.r_[0, np.cumsum(np.abs(np.diff(fitted)) > 1e-12)]
+    pools = [list(t.index[block == b]) for b in np.unique(block)]
+
+    def size(pool):
+        return int(t.loc[pool, "customers"].sum())
+
+    def rate(pool):
+        return t.loc[pool, "positives"].sum() / size(pool)
+
+    while len(pools) > 1 and min(size(p) for p in pools) < MIN_OUTCOMES:
+        i = min(range(len(pools)), key=lambda j: (size(pools[j]), j))
+        if i == 0 or (i < len(pools) - 1 and abs(rate(pools[i + 1]) - rate(pools[i]))
+                      < abs(rate(pools[i]) - rate(pools[i - 1]))):
+            pools[i:i + 2] = [pools[i] + pools[i + 1]]
+        else:
+            pools[i - 1:i + 1] = [pools[i - 1] + pools[i]]
+    return pools
+
+
+def grade_rates(grades: Grades) -> pd.DataFrame:
+    """Per grade with outcomes: the default rate a lender's PD per grade takes, rising with the grade (`_pools`),
+    its pool's 95% Wilson interval, whether it rests on `MIN_OUTCOMES` (short only where all outcomes together
+    are fewer), and which grades were pooled."""
     t = grades.table[grades.table["customers"] > 0]
     if not len(t):
         return pd.DataFrame(columns=["rate", "rate_low", "rate_high", "enough", "pooled"])
-    fitted = IsotonicRegression().fit(t.index, t["rate"], sample_weight=t["customers"]).predict(t.index)
-    block = np.r_[0, np.cumsum(np.abs(np.diff(fitted)) > 1e-12)]
     rows = {}
-    for b in np.unique(block):
-        part = t[block == b]
-        k, n = int(part["positives"].sum()), int(part["customers"].sum())
+    for pool in _pools(t):
+        k, n = int(t.loc[pool, "positives"].sum()), int(t.loc[pool, "customers"].sum())
         lo, hi = wilson_interval(k, n)
-        pooled = "-".join(str(g) for g in (part.index[0], part.index[-1])) if len(part) > 1 else ""
-        for g in part.index:
+        for g in pool:
             rows[g] = {"rate": k / n, "rate_low": lo, "rate_high": hi, "enough": n >= MIN_OUTCOMES,
-                       "pooled": pooled}
+                       "pooled": f"{pool[0]}-{pool[-1]}" if len(pool) > 1 else ""}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def grade_pd(assignments: pd.DataFrame, grades: Grades) -> pd.DataFrame:
-    """PD, its interval and where it comes from, per customer (grade 0, no risk: missing)."""
+    """PD, its interval and where it comes from, per customer (grade 0, no risk: missing). A grade without
+    outcomes (customers scored into it, none learnt from) takes the customer's own estimate, kept between the
+    rates of the grades with outcomes below and above it, with the grade's band as its range."""
     g = assignments["risk_grade"].to_numpy()
-    rates = grade_rates(grades).reindex(grades.table.index)
-    t = rates.join(grades.table[["risk_from", "risk_to"]]).reindex(np.where(g > 0, g, 1))
-    enough = t["enough"].fillna(False).to_numpy(dtype=bool) & (g > 0)
-    pooled = t["pooled"].fillna("").to_numpy()
-    risk = assignments["risk"].to_numpy(dtype=np.float64)
+    rates = grade_rates(grades)
+    full = rates.reindex(grades.table.index)
+    below = full["rate"].ffill().fillna(0.0)  # the nearest rate of a grade with outcomes, at or below
+    above = full["rate"].bfill().fillna(1.0)
+    t = full.join(grades.table[["risk_from", "risk_to"]]).reindex(np.where(g > 0, g, 1))
+    learnt = t["rate"].notna().to_numpy() & (g > 0)
+    enough = learnt & t["enough"].fillna(False).to_numpy(dtype=bool)
+    pooled = t["pooled"].fillna("").astype(str).to_numpy()
+    where = np.where(g > 0, g, 1)
+    own = np.clip(assignments["risk"].to_numpy(dtype=np.float64), below.reindex(where).to_numpy(),
+                  above.reindex(where).to_numpy())
     out = pd.DataFrame({
-        "pd": np.where(enough, t["rate"].to_numpy(dtype=np.float64), risk),
-        "pd_low": np.where(enough, t["rate_low"].to_numpy(dtype=np.float64), t["risk_from"].to_numpy()),
-        "pd_high": np.where(enough, t["rate_high"].to_numpy(dtype=np.float64), t["risk_to"].to_numpy()),
-        "pd_source": np.where(~enough, "own estimate (few outcomes in the grade)",
-                              np.where(pooled != "", np.char.add("grades ", pooled.astype(str)) + " pooled",
-                                       "grade's observed rate")),
+        "pd": np.where(learnt, t["rate"].to_numpy(dtype=np.float64), own),
+        "pd_low": np.where(learnt, t["rate_low"].to_numpy(dtype=np.float64), t["risk_from"].to_numpy()),
+        "pd_high": np.where(learnt, t["rate_high"].to_numpy(dtype=np.float64), t["risk_to"].to_numpy()),
+        "pd_source": np.where(~learnt, "own estimate (no outcomes in the grade; its band as the range)",
+                              np.where(~enough, "grade's observed rate (fewer than 30 outcomes in all)",
+                                       np.where(pooled != "", "grades " + pooled + " pooled",
+                                                "grade's observed rate"))),
     }, index=assignments.index)
     out.loc[g == 0, ["pd", "pd_low", "pd_high"]] = np.nan
     out.loc[g == 0, "pd_source"] = ""
@@ -72,12 +100,12 @@ def grade_pd(assignments: pd.DataFrame, grades: Grades) -> pd.DataFrame:
 
 def money(amount: np.ndarray, pd_: np.ndarray, product: Product) -> dict[str, np.ndarray]:
     """Repayment, expected loss and expected margin of lending `amount` to a customer of default probability
-    `pd_`, over the product's term."""
-    repayment = amount / product.annuity_factor()
-    interest = product.term_months * repayment - amount
-    funding = amount * product.funding_cost * (product.term_months + 1) / 24
-    loss = pd_ * product.loss_given_default * amount
-    return {"repayment": repayment, "expected_loss": loss, "expected_margin": (1 - pd_) * interest - funding - loss}
+    `pd_`, over the product's term: the interest earned if repaid ((1 - PD) x the repayments' interest), less
+    funding of the annuity's outstanding balance month by month, less PD x LGD x the amount."""
+    unit = product.unit_terms()
+    return {"repayment": amount * unit.repayment, "expected_loss": pd_ * product.loss_given_default * amount,
+            "expected_margin": amount * ((1 - pd_) * unit.interest - unit.funding
+                                         - pd_ * product.loss_given_default)}
 
 
 def affordable_repayment(assignments: pd.DataFrame, product: Product) -> np.ndarray:
@@ -134,8 +162,7 @@ def _reasons(a, cases, p, afford, supported, asked, repayment, product: Product)
         elif cases[1][i]:
             out.append(f"grade {grade[i]} is beyond the cut-off (grade {product.max_grade})")
         elif cases[2][i]:
-            out.append(f"grade {grade[i]}: a default rate of {p[i]:.1%} loses more ({product.loss_given_default:.0%}"
-                       f" of the amount when it defaults) than {product.annual_rate:.1%} a year earns")
+            out.append(unprofitable_reason(int(grade[i]), p[i], product))
         elif cases[3][i]:
             out.append(f"no room for a repayment: a typical month's free cash flow is {free[i]:,.0f}; "
                        f"{product.repayment_share:.0%} of typical income {income[i]:,.0f} less loan payments "
@@ -152,3 +179,14 @@ def _reasons(a, cases, p, afford, supported, asked, repayment, product: Product)
                        + (f", {share:.0%} of typical income" if np.isfinite(share) else "")
                        + f", of the {afford[i]:,.0f} its budget affords")
     return out
+
+
+def unprofitable_reason(grade: int, pd_: float, product: Product) -> str:
+    """Why lending at a grade loses money at the product's terms, in figures a credit team can check."""
+    unit = product.unit_terms()
+    if unit.interest <= unit.funding:
+        return (f"the rate, {product.annual_rate:.1%} a year, does not cover the funding cost, "
+                f"{product.funding_cost:.1%}: no grade pays")
+    return (f"grade {grade}: a default rate of {pd_:.1%} is above the {product.break_even_pd():.1%} these terms "
+            f"break even at (an expected loss of {pd_ * product.loss_given_default:.1%} of the amount against "
+            f"{(1 - pd_) * unit.interest - unit.funding:.1%} earned net of funding over {product.term_months} months)")

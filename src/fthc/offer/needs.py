@@ -23,7 +23,7 @@ def _row(a: pd.DataFrame) -> dict:
     known = a[a["typical_income"].notna()]
     n = len(known)
     steady = known["bad_month_free_cash_flow"] > 0
-    buffer = known["buffer"]
+    buffer = known["buffer"].mask(known["typical_spending"] == 0, np.inf)  # nothing spent: no month to cover
     thin = (buffer < 1) & buffer.notna()
     gaps = known["bad_month_income"] < INCOME_GAP * known["typical_income"]
     share = (lambda x: float(x.sum()) / n) if n else (lambda x: np.nan)

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import DataError
 
 
@@ -34,6 +36,11 @@ class Product:
 
     def __post_init__(self):
         check = _Checker()
+        for key in ("term_months", "annual_rate", "repayment_share", "loss_given_default", "funding_cost", "amount",
+                    "min_amount", "max_amount", "max_grade"):
+            value = getattr(self, key)
+            check(value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                    and math.isfinite(value)), key, value, "a finite number")
         check(self.term_months == int(self.term_months) and 1 <= self.term_months <= 600, "term_months",
               self.term_months, "a whole number of months from 1 to 600")
         check(0 <= self.annual_rate < 5, "annual_rate", self.annual_rate, "a yearly rate from 0 to 5 (0.15 is 15%)")
@@ -48,6 +55,10 @@ class Product:
               "an amount above min_amount")
         check(self.max_grade is None or (self.max_grade == int(self.max_grade) and self.max_grade >= 1),
               "max_grade", self.max_grade, "a grade of 1 or more")
+        check(self.amount is None or self.amount >= self.min_amount, "amount", self.amount,
+              f"an amount of at least min_amount ({self.min_amount:g})")
+        check(self.amount is None or self.max_amount is None or self.amount <= self.max_amount, "amount",
+              self.amount, f"an amount of at most max_amount ({self.max_amount:g})" if self.max_amount else "")
 
     @property
     def monthly_rate(self) -> float:
@@ -58,6 +69,20 @@ class Product:
         r, n = self.monthly_rate, self.term_months
         return float(n) if r == 0 else (1 - (1 + r) ** -n) / r
 
+    def unit_terms(self) -> "UnitTerms":
+        """The repayment, interest if repaid and funding cost of lending 1 over the term (an annuity: funding is
+        paid on the balance outstanding each month)."""
+        r, n = self.monthly_rate, self.term_months
+        k = np.arange(n)
+        balance = (1 - k / n) if r == 0 else ((1 + r) ** n - (1 + r) ** k) / ((1 + r) ** n - 1)
+        repayment = 1 / self.annuity_factor()
+        return UnitTerms(repayment, n * repayment - 1, float(balance.sum()) * self.funding_cost / 12)
+
+    def break_even_pd(self) -> float:
+        """The default rate at which the expected margin is 0: (interest - funding) / (interest + LGD)."""
+        u = self.unit_terms()
+        return max((u.interest - u.funding) / (u.interest + self.loss_given_default), 0.0)
+
     def in_words(self) -> str:
         amount = "the largest affordable amount" if self.amount is None else f"{self.amount:,.0f}"
         cap = f" up to {self.max_amount:,.0f}" if self.max_amount is not None and self.amount is None else ""
@@ -65,6 +90,16 @@ class Product:
                 f"repayment at most {self.repayment_share:.0%} of typical income less loan payments and at most "
                 f"the typical month's free cash flow; loss given default {self.loss_given_default:.0%}, funding "
                 f"{self.funding_cost:.1%} a year" + (f"; grades up to {self.max_grade}" if self.max_grade else ""))
+
+
+@dataclass(frozen=True)
+class UnitTerms:
+    """Lending 1 over the product's term: the monthly repayment, the interest the repayments earn if repaid, the
+    funding cost of the balance outstanding month by month."""
+
+    repayment: float
+    interest: float
+    funding: float
 
 
 class _Checker:
@@ -94,6 +129,10 @@ def read_product(path: str | Path | None = None, **options) -> Product:
         values = data.get("product", data)
         if not isinstance(values, dict):
             raise DataError("[product] must be a table of the product's terms", file=path)
+        beside = [k for k in data if k != "product"] if "product" in data else []
+        if beside:
+            raise DataError(f"{', '.join(repr(k) for k in beside)} outside [product]: the terms go in the [product] "
+                            "table (or all at the top, without it)", file=path)
     values = {**values, **{k: v for k, v in options.items() if v is not None}}
     for key, value in values.items():
         if key not in FIELDS:

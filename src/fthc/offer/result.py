@@ -24,6 +24,39 @@ class OfferResult:
     currency: str | None = None
     notes: tuple[str, ...] = ()  # what the figures must be read with
 
+    def offered(self, group: str = "all") -> dict:
+        """What the decisions do for `group` ('no credit history': no outcome the model learnt from; 'all'):
+        customers scored, offered credit (in full or smaller), their mean PD and its range, amount lent,
+        expected loss and margin."""
+        o = self.offers
+        part = o[~o["has_outcome"].astype(bool)] if group == "no credit history" else o
+        scored, lent = part[part["risk_grade"] > 0], part[part["decision"] != "decline"]
+        n = len(lent)
+        return {"scored": len(scored), "offered": n, "share": n / len(scored) if len(scored) else float("nan"),
+                "bad_rate": lent["pd"].mean() if n else float("nan"),
+                "bad_rate_low": lent["pd_low"].mean() if n else float("nan"),
+                "bad_rate_high": lent["pd_high"].mean() if n else float("nan"),
+                "amount": float(lent["amount"].sum()), "expected_loss": float(lent["expected_loss"].sum()),
+                "expected_margin": float(lent["expected_margin"].sum())}
+
+    def why_none(self) -> str | None:
+        """Why no customer is offered credit, in one line (None where some are)."""
+        o, p = self.offers, self.product
+        if (o["decision"] != "decline").any():
+            return None
+        unit = p.unit_terms()
+        if unit.interest <= unit.funding:
+            return (f"the rate, {p.annual_rate:.1%} a year, does not cover the funding cost, {p.funding_cost:.1%}, "
+                    "over the term: no grade pays")
+        scored = o[o["risk_grade"] > 0]
+        lendable = scored[scored["supported_amount"] >= max(p.min_amount, 1e-9)]
+        if not len(lendable):
+            return ("no customer's budget supports " + (f"the smallest amount, {p.min_amount:,.0f}" if p.min_amount
+                                                       else "a repayment"))
+        if p.max_grade is not None and (lendable["risk_grade"] > p.max_grade).all():
+            return f"no customer whose budget supports a loan is in grades up to {p.max_grade}"
+        return f"every grade's default rate is above the {p.break_even_pd():.1%} these terms break even at"
+
     def counts(self) -> pd.Series:
         """Customers per decision, in the order offer, smaller amount, decline."""
         return self.offers["decision"].value_counts().reindex(["offer", "offer a smaller amount", "decline"],
@@ -34,6 +67,11 @@ def make_offer(assignments: pd.DataFrame, grades: Grades, product: Product, curr
                notes: tuple[str, ...] = ()) -> OfferResult:
     """Offers, strategy (over every grade of the scale) and needs of the customers of `assignments` (with their
     risk and affordability columns)."""
+    from ..errors import DataError
+
+    if product.max_grade is not None and product.max_grade > len(grades.table):
+        raise DataError(f"product option max_grade = {product.max_grade} is not valid",
+                        expected=f"a grade of the master scale, 1 to {len(grades.table)}")
     o = offers(assignments, grades, product)
     return OfferResult(product, o, strategy(o, list(grades.table.index), product), needs(assignments), grades,
                        currency, tuple(notes))

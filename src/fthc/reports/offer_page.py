@@ -70,23 +70,42 @@ NEEDS_FORMATS = {"steady surplus": _pct, "could save / month": _money, "buffer u
 
 
 def _headline(r: OfferResult) -> str:
-    t, cutoff = r.strategy.table, r.strategy.cutoff
+    """What the decisions do for the customers without a credit history, and for all: counts, bad rate, money."""
     counts = r.counts()
     decided = (f"{counts['offer']:,} offered, {counts['offer a smaller amount']:,} offered a smaller amount, "
-               f"{counts['decline']:,} declined (offers.csv, each with its reason)")
-    if cutoff is None:
-        return (f"<p><b>No grade pays at these terms</b>: in every grade the expected loss exceeds what the rate "
-                f"earns. {esc(decided)}.</p>")
-    row = t[(t["group"] == "no credit history") & (t["cutoff_grade"] == cutoff)]
-    if not len(row) or not row["scored"].iloc[0]:
-        return f"<p>Cut-off at grade {cutoff}. {esc(decided)}.</p>"
-    q = row.iloc[0]
-    how = "the product's cut-off" if r.product.max_grade is not None else "the last grade whose margin is positive"
-    return (f"<p><b>Customers without a credit history</b>: lending up to grade {cutoff} ({esc(how)}) approves "
-            f"<b>{q['approved']:,} of {q['scored']:,} ({_pct(q['approved_share'])})</b>, expected bad rate "
-            f"<b>{_pct(q['bad_rate'])}</b> (95% {_pct(q['bad_rate_low'])}-{_pct(q['bad_rate_high'])}), "
-            f"{_money(q['amount'])} lent, expected loss {_money(q['expected_loss'])}, expected margin "
-            f"{_money(q['expected_margin'])}. {esc(decided)}.</p>")
+               f"{counts['decline']:,} declined (offers.csv, each with its reason; declines by reason below)")
+    why = r.why_none()
+    if why:
+        return f"<p><b>No one is offered credit</b>: {esc(why)}. {esc(decided)}.</p>"
+    lines = []
+    for group, label in (("no credit history", "Customers without a credit history"), ("all", "All customers")):
+        q = r.offered(group)
+        if q["scored"]:
+            lines.append(f"<b>{label}</b>: <b>{q['offered']:,} of {q['scored']:,} ({_pct(q['share'])})</b> offered "
+                         f"credit, expected bad rate <b>{_pct(q['bad_rate'])}</b> (range {_pct(q['bad_rate_low'])}-"
+                         f"{_pct(q['bad_rate_high'])}), {_money(q['amount'])} lent, expected loss "
+                         f"{_money(q['expected_loss'])}, expected margin {_money(q['expected_margin'])}.")
+    cutoff = r.strategy.cutoff
+    how = (f"grades up to {cutoff}, the product's cut-off" if r.product.max_grade is not None else
+           f"grades up to {cutoff}, the last whose margin is positive" if cutoff is not None else "no cut-off")
+    return (f"<p>{'<br>'.join(lines)}</p><p class='sub'>{esc(decided)}. Lent to {esc(how)}, where the budget "
+            f"supports the amount; these terms break even at a default rate of {_pct(r.product.break_even_pd())}."
+            "</p>")
+
+
+def _declines(r: OfferResult) -> str:
+    """Declines by reason, the reasons' first words."""
+    d = r.offers[r.offers["decision"] == "decline"]["reason"]
+    if not len(d):
+        return ""
+    kinds = d.str.replace(r"^grade \d+: a default rate.*", "default rate above break-even", regex=True) \
+        .str.replace(r"^grade \d+ is beyond the cut-off.*", "beyond the cut-off", regex=True) \
+        .str.replace(r"^no risk estimated.*", "no risk estimated (too short a history)", regex=True) \
+        .str.replace(r"^no room for a repayment.*", "no room for a repayment", regex=True) \
+        .str.replace(r"^the budget supports .* below the smallest amount.*", "below the smallest amount", regex=True) \
+        .str.replace(r"^the rate, .*", "the rate does not cover funding", regex=True)
+    counts = kinds.value_counts().rename("customers").to_frame()
+    return "<h3>Declines by reason</h3>" + table(counts, {"customers": lambda v: f"{int(v):,}"}, index="reason")
 
 
 # The page's sections, in order: each a function of the `OfferResult` that returns its Section, or None where the
@@ -102,15 +121,17 @@ def summary_section(r: OfferResult) -> Section:
                    "afford from what comes in and goes out of the account, the amount that supports, its expected "
                    "loss and margin, and the cut-off a lender would deploy, read from behaviour alone. "
                    f"Money{esc(money)} over the product's term.</p>" + _headline(r)
-                   + f"<p class='sub'>The product: {esc(r.product.in_words())}.</p>" + notes)
+                   + f"<p class='sub'>The product: {esc(r.product.in_words())}.</p>" + notes + _declines(r))
 
 
 def strategy_section(r: OfferResult) -> Section:
     """Approval share against expected bad rate at each cut-off grade: the chart, then a table per group."""
     t, cutoff = r.strategy.table, r.strategy.cutoff
     parts = [chart(strategy_chart(t, cutoff), "Each point a cut-off grade: the share of scored customers approved "
-                   "and their expected bad rate (the mean of their grades' observed out-of-fold rates; bars: 95%, "
-                   "every grade at its bound at once). Ringed: the cut-off taken.", "strategy")]
+                   "(grade at or below it and a budget that supports the amount; before the margin check the offers "
+                   "apply) and their expected bad rate (the mean of their grades' PD; bars: every grade at the bound "
+                   "of its 95% interval at once, a grade without outcomes at its band's). Ringed: the cut-off "
+                   "taken.", "strategy")]
     for group in ("no credit history", "all"):
         part = t[t["group"] == group].set_index("cutoff_grade")
         scored = int(part["scored"].iloc[0]) if len(part) else 0
@@ -157,12 +178,17 @@ def method_section(r: OfferResult) -> Section:
                    "<dt>Amount</dt><dd>What that repayment pays off over the term at the product's rate (an "
                    "annuity); the product's amount where the budget supports it.</dd>"
                    "<dt>Probability of default</dt><dd>The grade's observed rate among customers with an outcome, "
-                   "each graded out of fold; adjacent grades whose rates run backwards are pooled, so that the rate "
-                   "rises with the grade (pd_source in offers.csv); a customer's own estimate where the grade has "
-                   "fewer than 30 outcomes.</dd>"
-                   "<dt>Expected loss and margin</dt><dd>Loss: PD x loss given default x the amount. Margin: the "
-                   "interest the repayments earn if repaid, less funding on the average balance, less the expected "
-                   "loss.</dd></dl>")
+                   "each graded out of fold; adjacent grades whose rates run backwards are pooled, and a grade with "
+                   "fewer than 30 outcomes is pooled with its nearer-rated neighbour, so that the rate rises with "
+                   "the grade (pd_source in offers.csv); in a grade without outcomes, a customer's own estimate, "
+                   "kept between its neighbours' rates. It is the default rate over the life of the credits the "
+                   "outcomes describe: a term far from theirs needs a PD of its own horizon.</dd>"
+                   "<dt>Expected loss and margin</dt><dd>Loss: PD x loss given default x the amount (the whole "
+                   "amount as the exposure). Margin: (1 - PD) x the interest the repayments earn, less the funding "
+                   "cost of the balance outstanding each month, less the expected loss.</dd>"
+                   "<dt>Who the PD is learnt from</dt><dd>Borrowers, scored at their loan dates; the customers "
+                   "without a credit history are scored today: population.csv of the segment run says how far "
+                   "their inputs differ, and the first outcomes of those you lend to are the check.</dd></dl>")
 
 
 SECTIONS = [summary_section, strategy_section, by_segment_section, needs_section, method_section]

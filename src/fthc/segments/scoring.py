@@ -119,4 +119,13 @@ def offer(seg, X, product=None):
     notes = () if est.has_signal else (
         f"the outcome model found no pattern beyond the portfolio's rate ({est.portfolio_rate_:.1%}): every customer "
         "has that rate and one grade; the offers differ by affordability alone",)
-    return make_offer(seg.assign(X), est.grades_, product or Product(), seg.currency_, notes)
+    product = product or Product()
+    assigned = seg.assign(X)
+    if assigned["commitments"].isna().all():
+        notes += ("the data has no transaction kinds: loan payments already made are unknown and taken as 0, so the "
+                  "affordability of customers who already borrow is overstated",)
+    if product.term_months > 24:
+        notes += (f"a {product.term_months}-month term: the default rates are those of the credits the outcomes "
+                  "describe; a longer term defaults more, so the expected loss is understated unless they are as "
+                  "long",)
+    return make_offer(assigned, est.grades_, product, seg.currency_, notes)
