@@ -253,7 +253,7 @@ def test_windows_read_from_month_rows_equal_windows_read_from_transactions(name)
     each window the sums that reading the transactions inside it gives, on every engine, and the pandas
     reference's; its last customer-months are those of the window's month table."""
     from fthc.engines.pandas_engine import PandasEngine
-    from fthc.features.measures import RECENT_ROWS
+    from fthc.features.measures import RECENT_ROWS, month_before, month_index
     from fthc.features.window import cutoffs
 
     tx = pd.concat([edge_cases(), stopped_salary().assign(customer_id=lambda d: d["customer_id"] + 10)],
@@ -262,7 +262,7 @@ def test_windows_read_from_month_rows_equal_windows_read_from_transactions(name)
     cuts = [pd.Timestamp("2021-04-01"), pd.Timestamp("2022-04-01"), pd.Timestamp("2023-07-01"),
             pd.Timestamp("2024-01-01")]
     for months in (6, None):
-        spans = [(c.year * 12 + c.month - 1 - months if months else None, c.year * 12 + c.month - 2) for c in cuts]
+        spans = [(month_index(c) - months if months else None, month_before(c)) for c in cuts]
         got = list(e.window_sums(e.frame_source(tx), spans))
         want = list(ref.window_sums(ref.frame_source(tx), spans))
         for cut, (sums, recent), (ref_sums, ref_recent) in zip(cuts, got, want):

@@ -98,12 +98,12 @@ class Dataset:
         return engine.first_timestamp(self.relation(engine))
 
     def months(self, engine, as_of) -> pd.DataFrame:
-        """The customer-month table of the windowed histories of `as_of`'s customers (`sums` was called first)."""
-        return engine.months(self._relation[1], as_of)
+        """The customer-month table of the windowed histories of `as_of`'s customers."""
+        return engine.months(self.relation(engine), as_of)
 
     def monthly(self, engine, segments: pd.Series) -> pd.DataFrame:
-        """The per-segment monthly quartiles of the customers in `segments` (`sums` was called first)."""
-        return engine.monthly(self._relation[1], segments)
+        """The per-segment monthly quartiles of the customers in `segments`."""
+        return engine.monthly(self.relation(engine), segments)
 
     def engine_source(self, engine):
         """The dataset as the engine's canonical relation: checked in SQL where its types allow, else spilled."""

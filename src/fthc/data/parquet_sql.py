@@ -141,7 +141,7 @@ def canonical_select(files: list[Path], mapping: ColumnMapping, raw: str, seq: s
         balance = f"CASE WHEN isnan({b}) THEN NULL ELSE {b} END"
     kind = "'other'"
     if m.category:
-        c = f"trim(CAST({_ident(m.category, dialect)} AS {text}))"
+        c = category_text(m, dialect)
         lookup = {k: k for k in KINDS} | m.category_kinds
         cases = " ".join(f"WHEN {_quote(v)} THEN {_quote(k)}" for v, k in lookup.items())
         kind = f"CASE {c} {cases} ELSE 'other' END"
@@ -159,10 +159,21 @@ def far_dates(mapping: ColumnMapping, dialect: str = "duckdb") -> str:
             f"{ts} > {_sp(dialect, 'naive', repr(now))}")
 
 
+def category_text(mapping: ColumnMapping, dialect: str = "duckdb") -> str:
+    """SQL: the category column's value as trimmed text (what `category_kinds` looks up)."""
+    return f"trim(CAST({_ident(mapping.category, dialect)} AS {_sp(dialect, 'text')}))"
+
+
+def missing_balance(mapping: ColumnMapping, dialect: str = "duckdb") -> str:
+    """SQL condition: a row of a dataset with a balance column that has no balance (null or NaN)."""
+    b = _ident(mapping.balance, dialect)
+    return f"{b} IS NULL OR isnan(CAST({b} AS DOUBLE))"
+
+
 def unmapped_categories(mapping: ColumnMapping, dialect: str = "duckdb") -> str | None:
     """SQL condition: a category value that maps to no kind (what becomes 'other')."""
     if not mapping.category:
         return None
-    c = f"trim(CAST({_ident(mapping.category, dialect)} AS {_sp(dialect, 'text')}))"
+    c = category_text(mapping, dialect)
     known = ", ".join(_quote(v) for v in {k: k for k in KINDS} | mapping.category_kinds if v != "other")
     return f"{c} IS NOT NULL AND {c} NOT IN ({known})"

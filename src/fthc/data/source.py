@@ -60,12 +60,12 @@ class Source:
         return engine.first_timestamp(self.relation(engine))
 
     def months(self, engine, as_of) -> pd.DataFrame:
-        """The customer-month table of the windowed histories of `as_of`'s customers (`sums` was called first)."""
-        return engine.months(self._relation[1], as_of)
+        """The customer-month table of the windowed histories of `as_of`'s customers."""
+        return engine.months(self.relation(engine), as_of)
 
     def monthly(self, engine, segments: pd.Series) -> pd.DataFrame:
-        """The per-segment monthly quartiles of the customers in `segments` (`sums` was called first)."""
-        return engine.monthly(self._relation[1], segments)
+        """The per-segment monthly quartiles of the customers in `segments`."""
+        return engine.monthly(self.relation(engine), segments)
 
     def transactions_in_memory(self) -> pd.DataFrame:
         return self.transactions

@@ -4,7 +4,9 @@
   disk by itself.
 - `spark`: PySpark, local or a cluster (`pip install "fthc[spark]"`), for a base that outgrows one machine.
 - `pandas`: the reference implementation the others are tested against; bucket by bucket for a dataset on disk.
-Every engine computes the same definitions (`fthc.features.measures`) and gives the same values.
+Every engine computes the same definitions (`fthc.features.measures`) and gives the same values. DuckDB and Spark
+are one engine written once (`fthc.engines.sql_engine.SqlEngine`: the SQL, the dataset checks, the windows), each a
+thin subclass saying how its database registers views, runs queries and spells its casts.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..features.measures import MONTHLY_HORIZON
+from ..features.measures import MONTHLY_HORIZON, month_before, month_index
 from ..features.reference import customer_month, customer_sums, monthly
 from . import ENGINES
 
@@ -50,7 +50,7 @@ class PandasEngine:
         for start, end in windows:
             sums, months = [], []
             for tx in source.frames() if isinstance(source, Buckets) else [source]:
-                month = (tx["timestamp"].dt.year * 12 + tx["timestamp"].dt.month - 1).to_numpy()
+                month = month_index(tx["timestamp"]).to_numpy()
                 inside = tx[(month <= end) & (month >= (start if start is not None else month.min()))]
                 ends = pd.Series(end, index=pd.unique(inside["customer_id"]))
                 m = customer_month(inside, ends)
@@ -96,13 +96,13 @@ def _windowed(tx: pd.DataFrame, as_of) -> pd.DataFrame:
 
 
 def _ends(as_of) -> pd.Series | None:
-    """Each windowed customer's last month (the month before its cutoff, as year * 12 + month - 1)."""
+    """Each windowed customer's last month (`month_before` its cutoff)."""
     if as_of is None:
         return None
     from ..features.window import as_cutoffs
 
     c = as_cutoffs(as_of).set_index("customer_id")["cutoff"]
-    return c.dt.year * 12 + c.dt.month - 2
+    return month_before(c)
 
 
 class Buckets:

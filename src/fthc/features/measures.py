@@ -55,6 +55,24 @@ DIALECTS = {
               "in_order": "struct({x}, {p})", "spread": "explode(sequence(0, {x} - 1))"},
 }
 
+# the month index: a calendar month as one integer, consecutive months 1 apart (year * 12 + month - 1), written once
+# for SQL, as the macros `{month_index(x)}` and `{month_before(x)}` that `render` fills in (alike in every
+# dialect), and once for Python (`month_index`, `month_before`)
+_MONTH_INDEX = "(year({x}) * 12 + month({x}) - 1)"
+MONTH_MACROS = {"month_index": _MONTH_INDEX, "month_before": f"({_MONTH_INDEX} - 1)"}
+
+
+def month_index(t):
+    """The month index (year * 12 + month - 1) of a time, or of each time of a datetime Series or index."""
+    d = t.dt if isinstance(t, pd.Series) else t
+    return d.year * 12 + d.month - 1
+
+
+def month_before(t):
+    """The month index of the month before `t`'s: the last month of a window whose cutoff is `t` (the first day
+    of a month, exclusive)."""
+    return month_index(t) - 1
+
 
 def _kind_counts() -> str:
     return ",\n       ".join(f"count(CASE WHEN kind = '{k}' THEN 1 END) AS n_{k}" for k in EVENT_KINDS)
@@ -111,10 +129,10 @@ def customer_month_sql(dialect: str, source: str, wide: bool = False) -> str:
     """Per customer and calendar month of `source`'s transactions, the `MONTH_OWN` aggregates (`wide`: all)."""
     return render(f"""
 SELECT customer_id,
-       year(timestamp) * 12 + month(timestamp) - 1 AS month,
+       {{month_index(timestamp)}} AS month,
        {_select(month_columns(wide))}
 FROM {{source}}
-GROUP BY customer_id, year(timestamp) * 12 + month(timestamp) - 1
+GROUP BY customer_id, {{month_index(timestamp)}}
 """, dialect, source)
 
 
@@ -147,7 +165,7 @@ def _carried(wide: bool) -> str:
 # (`WINDOW_END`, joined from the registered cutoffs `as_of_cutoffs`)
 WHOLE_END = "SELECT *, max(month) OVER (PARTITION BY customer_id) AS end_month FROM {source}"
 WINDOW_END = """
-SELECT m.*, year(c.cutoff) * 12 + month(c.cutoff) - 2 AS end_month
+SELECT m.*, {month_before(c.cutoff)} AS end_month
 FROM {source} JOIN as_of_cutoffs c ON m.customer_id = c.customer_id
 """
 
@@ -244,7 +262,7 @@ def dense_sql(dialect: str, rows: str, gaps: bool, wide: bool = False) -> str:
 def window_sql(dialect: str, month_rows: str, start: int | None, end: int, gaps: bool) -> str:
     """Every customer's months inside one window, read from a table of wide month rows (`customer_month_sql`
     with `wide`: one aggregation of the transactions for any number of windows): months `start` (None: no
-    bound) to `end`, inclusive (as year * 12 + month - 1), each history running to `end`. The same months as
+    bound) to `end`, inclusive (`month_index`es), each history running to `end`. The same months as
     `month_sql` of the transactions inside the window, with every aggregate of `TRANSACTION_SUMS` besides."""
     lower = f" AND month >= {int(start)}" if start is not None else ""
     rows = f"(SELECT *, {int(end)} AS end_month FROM {month_rows} WHERE month <= {int(end)}{lower}) AS w"
@@ -292,13 +310,14 @@ def render(sql: str, dialect: str, source: str) -> str:
     """The SQL for one engine: its macros filled in, reading from `source` (a table, view or subquery)."""
     import re
 
-    macros = DIALECTS[dialect]
+    macros = DIALECTS[dialect] | MONTH_MACROS
 
     def fill(match: re.Match) -> str:
         name, args = match.group(1), [a.strip() for a in match.group(2).split(",")]
         return macros[name].format(**dict(zip(("x", "p"), args)))
 
-    return re.sub(r"\{(quantile|last_known|in_order|spread)\(([^)]*)\)\}", fill, sql).replace("{source}", source)
+    return re.sub(r"\{(quantile|last_known|in_order|spread|month_index|month_before)\(([^)]*)\)\}", fill, sql) \
+        .replace("{source}", source)
 
 
 # -- the named measures ---------------------------------------------------------------------------------------

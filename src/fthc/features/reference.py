@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .measures import EVENT_KINDS, RECENT_MONTHS, SUMS
+from .measures import EVENT_KINDS, RECENT_MONTHS, SUMS, month_index
 
 
 def customer_month(tx: pd.DataFrame, ends: pd.Series | None = None) -> pd.DataFrame:
     """One row per (customer, calendar month) of a canonical table (rows in canonical order: ties in time keep
     their input order, as `seq` does in SQL), to each customer's last month or its `ends` (customer id -> the
-    month before its window's cutoff, as year * 12 + month - 1)."""
+    month before its window's cutoff, as `month_index`)."""
     ts = tx["timestamp"]
     amount = tx["amount"].to_numpy(dtype=np.float64)
     kind = tx["kind"].astype(str).to_numpy()
@@ -23,7 +23,7 @@ def customer_month(tx: pd.DataFrame, ends: pd.Series | None = None) -> pd.DataFr
     debit = amount < 0
     t = pd.DataFrame({
         "customer_id": tx["customer_id"].to_numpy(),
-        "month": (ts.dt.year * 12 + ts.dt.month - 1).to_numpy(np.int64),
+        "month": np.asarray(month_index(ts), dtype=np.int64),
         "transactions": 1, "amount_sum": amount, "amount_sq": amount * amount,
         "credit": np.where(credit, amount, 0.0), "debit": np.where(debit, -amount, 0.0),
         "credits": credit.astype(np.int64), "debits": debit.astype(np.int64),

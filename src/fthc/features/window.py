@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .measures import month_index
+
 WINDOW = 12  # months: cash-flow underwriting reads 12-24; Berka's loans have a median of 30 months before them
 RECENT = 6  # months read in order by the outcome model
 NO_START = pd.Timestamp("1700-01-01")  # no lower bound: early, yet inside every engine's nanosecond range
@@ -34,12 +36,12 @@ def month_start(dates) -> pd.Series | pd.Timestamp:
 
 def cutoffs(reference: pd.Series, months: int | None) -> pd.DataFrame:
     """Per customer (the index): `cutoff` (exclusive: the first day of the reference date's month), `start`
-    (inclusive: `months` months earlier, or no bound) and `cutoff_month` (year * 12 + month - 1 of the cutoff)."""
+    (inclusive: `months` months earlier, or no bound) and `cutoff_month` (the cutoff's `month_index`)."""
     cut = month_start(reference)
     start = cut - pd.DateOffset(months=months) if months else pd.Series(NO_START, index=reference.index)
     out = pd.DataFrame({"cutoff": cut.to_numpy(), "start": pd.to_datetime(start).to_numpy()},
                        index=reference.index)
-    out["cutoff_month"] = (out["cutoff"].dt.year * 12 + out["cutoff"].dt.month - 1).astype(np.int64)
+    out["cutoff_month"] = month_index(out["cutoff"]).astype(np.int64)
     return out
 
 

@@ -54,12 +54,13 @@ def period_windows(source, engine, cuts: list, months: int | None):
     """Every customer's window of `months` ending at each of `cuts` (exclusive ends, first days of months), in
     turn: one aggregation of the transactions into month rows, which each period reads (customers without a
     transaction in a window are not in it). Yields (cut, Windows)."""
+    from ..features.measures import month_before
     from ..features.window import cutoffs
     from .inputs import check_finite
 
     spans = []
     for cut in cuts:
-        end = cut.year * 12 + cut.month - 2  # the month before the cut
+        end = month_before(cut)
         spans.append((end + 1 - months if months else None, end))
     for cut, (sums, month_rows) in zip(cuts, source.window_sums(engine, spans)):
         w = _assembled(cutoffs(pd.Series(cut, index=sums.index), months), sums, month_rows)
