@@ -222,7 +222,7 @@ def test_strategy_table_and_needs():
     r = make_offer(a, grades, Product())
     assert r.counts().to_dict() == {"offer": 3, "offer a smaller amount": 0, "decline": 3}
     q = r.offered("no credit history")
-    lent = r.offers[(r.offers["decision"] != "decline") & ~r.offers["has_outcome"]]
+    lent = r.offers[(r.offers["decision"] != "decline") & ~r.offers["credit_history"]]
     assert q["offered"] == len(lent) == 2 and q["expected_margin"] == pytest.approx(lent["expected_margin"].sum())
     assert r.why_none() is None
     assert "does not cover the funding cost" in make_offer(a, grades, Product(annual_rate=0.04)).why_none()
@@ -256,6 +256,9 @@ def test_fthc_offer_writes_offers_strategy_needs_and_the_page(fitted):
     assignments = pd.read_csv(fitted / "segs" / "assignments.csv")
     assert {"typical_income", "typical_free_cash_flow", "bad_month_free_cash_flow", "buffer", "commitments"} <= \
         set(assignments.columns)
+    history = assignments.set_index("customer_id")["outcome"].notna()
+    assert o.set_index("customer_id")["credit_history"].equals(history.reindex(o["customer_id"]).rename(
+        "credit_history"))  # an outcome known at fitting, learnt or not: the inclusion view's customers too
     s = pd.read_csv(out / "strategy.csv")
     assert set(s["group"]) == {"no credit history", "all"} and len(s) == 20
     assert (pd.read_csv(out / "strategy_by_segment.csv")["segment"].nunique()) == 3

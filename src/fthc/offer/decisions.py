@@ -20,9 +20,10 @@ from ..risk.intervals import wilson_interval
 from .product import Product
 
 DECISIONS = ("offer", "offer a smaller amount", "decline")
-OFFER_COLUMNS = ["segment", "name", "risk_grade", "has_outcome", "typical_income", "typical_free_cash_flow",
-                 "commitments", "affordable_repayment", "supported_amount", "amount", "repayment", "pd", "pd_low",
-                 "pd_high", "pd_source", "expected_loss", "expected_margin", "decision", "reason"]
+OFFER_COLUMNS = ["segment", "name", "risk_grade", "has_outcome", "credit_history", "typical_income",
+                 "typical_free_cash_flow", "commitments", "affordable_repayment", "supported_amount", "amount",
+                 "repayment", "pd", "pd_low", "pd_high", "pd_source", "expected_loss", "expected_margin", "decision",
+                 "reason"]
 
 
 def _pools(t: pd.DataFrame) -> list[list[int]]:
@@ -142,6 +143,7 @@ def offers(assignments: pd.DataFrame, grades: Grades, product: Product) -> pd.Da
     m = money(lent, np.nan_to_num(p), product)
     out = a.reindex(columns=["segment", "name", "risk_grade", "has_outcome", "typical_income", "typical_free_cash_flow",
                              "commitments"]).copy()
+    out["credit_history"] = a["credit_history"] if "credit_history" in a else a["has_outcome"]
     out["affordable_repayment"], out["supported_amount"], out["amount"] = afford, supported, lent
     out["repayment"] = m["repayment"]
     out = out.join(pd_)

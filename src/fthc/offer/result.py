@@ -25,11 +25,11 @@ class OfferResult:
     notes: tuple[str, ...] = ()  # what the figures must be read with
 
     def offered(self, group: str = "all") -> dict:
-        """What the decisions do for `group` ('no credit history': no outcome the model learnt from; 'all'):
+        """What the decisions do for `group` ('no credit history': no outcome known at fitting; 'all'):
         customers scored, offered credit (in full or smaller), their mean PD and its range, amount lent,
         expected loss and margin."""
         o = self.offers
-        part = o[~o["has_outcome"].astype(bool)] if group == "no credit history" else o
+        part = o[~o["credit_history"].astype(bool)] if group == "no credit history" else o
         scored, lent = part[part["risk_grade"] > 0], part[part["decision"] != "decline"]
         n = len(lent)
         return {"scored": len(scored), "offered": n, "share": n / len(scored) if len(scored) else float("nan"),

@@ -18,7 +18,7 @@ import pandas as pd
 from .decisions import money
 from .product import Product
 
-GROUPS = {"no credit history": lambda o: ~o["has_outcome"].astype(bool), "all": lambda o: o.index == o.index}
+GROUPS = {"no credit history": lambda o: ~o["credit_history"].astype(bool), "all": lambda o: o.index == o.index}
 
 
 @dataclass(frozen=True)

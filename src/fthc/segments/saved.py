@@ -32,6 +32,14 @@ def params_of(seg) -> dict[str, Any]:
     return p
 
 
+def credit_history(seg) -> pd.Index:
+    """The customers with a credit history: an outcome known at fitting, learnt from or not (a loan too young
+    to judge is a credit history all the same)."""
+    if hasattr(seg, "credit_history_"):  # a loaded model: its fitted customers are not kept, these ids are
+        return seg.credit_history_
+    return seg.risk_.index[seg.risk_["outcome"].notna()]
+
+
 def save(seg, folder) -> Path:
     from ..artefact import write_artefact
     from .tracking import reference_of
@@ -54,7 +62,10 @@ def save(seg, folder) -> Path:
     extra["segmenter"]["reasons_measures"] = list(seg.reasons_.medians.columns)
     if seg.outcome_model_ is not None:  # JSON text (LightGBM's own text format inside): no pickle
         arrays["risk.estimator"] = np.array(json.dumps(seg.outcome_model_.to_dict()))
-        extra["segmenter"] |= {"risk_center": seg.risk_center_}
+        extra["segmenter"] |= {"risk_center": seg.risk_center_,
+                               # customers with an outcome not learnt from (too young, too thin): a credit history
+                               "credit_history": [i.item() if hasattr(i, "item") else i for i in
+                                                  credit_history(seg).difference(seg.outcome_model_.fold_.index)]}
     return write_artefact(seg.model_, folder, extra=extra, extra_arrays=arrays)
 
 
@@ -108,6 +119,7 @@ def _from_artefact(cls, art, folder):
 
         seg.outcome_model_ = RiskEstimator.from_dict(json.loads(str(art.extra_arrays["risk.estimator"])))
         seg.risk_center_ = float(info["risk_center"])
+        seg.credit_history_ = pd.Index(info.get("credit_history", [])).union(seg.outcome_model_.fold_.index)
     seg.labels_ = pd.Series(np.zeros(0, dtype=np.int64), name="segment")  # fitted; its customers are not kept
     seg.monitoring_ = info.get("monitoring")
     return seg

@@ -119,8 +119,11 @@ def offer(seg, X, product=None):
     notes = () if est.has_signal else (
         f"the outcome model found no pattern beyond the portfolio's rate ({est.portfolio_rate_:.1%}): every customer "
         "has that rate and one grade; the offers differ by affordability alone",)
+    from .saved import credit_history
+
     product = product or Product()
     assigned = seg.assign(X)
+    assigned["credit_history"] = assigned["has_outcome"].astype(bool) | assigned.index.isin(credit_history(seg))
     if assigned["commitments"].isna().all():
         notes += ("the data has no transaction kinds: loan payments already made are unknown and taken as 0, so the "
                   "affordability of customers who already borrow is overstated",)
