@@ -96,13 +96,17 @@ def test_page_runs(page, tmp_path, monkeypatch):
 def test_readme_runs(tmp_path, monkeypatch):
     """The README's quickstart runs on a small synthetic Berka put where it would generate its own (4,500
     accounts take a minute), so the one line that says it generates the data is not printed here, and the
-    risk lines whose wording follows the data (ranges of hyperparameters chosen, how many grades) are not compared;
-    the inclusion line is."""
+    risk lines whose wording follows the data (ranges of hyperparameters chosen, how many grades) and the offer's
+    lines of figures (which grades pay, which segment saves) are not compared; the inclusion line and the offer's
+    product and decision counts are."""
     from fthc.data.synth import write_synthetic_berka
 
     write_synthetic_berka(tmp_path / "fthc-data" / "berka", n_accounts=700, seed=0)
     assert run_page("README.md", tmp_path, monkeypatch, skip_output=("no --data given", "k=", "note:", "risk: outcomes",
-                                                                   "grades 4-9 of the master scale", "segment-only AUC")) >= 3
+                                                                   "grades 4-9 of the master scale", "segment-only AUC",
+                                                                   # the offer's figures follow the data's grades
+                                                                   "no credit history:", "all:", "break-even",
+                                                                   "savings:", "protection:")) >= 3
 
 
 def test_every_page_is_run_and_linked():
