@@ -32,16 +32,9 @@ def params_of(seg) -> dict[str, Any]:
     return p
 
 
-def credit_history(seg) -> pd.Index:
-    """The customers with a credit history: an outcome known at fitting, learnt from or not (a loan too young
-    to judge is a credit history all the same)."""
-    if hasattr(seg, "credit_history_"):  # a loaded model: its fitted customers are not kept, these ids are
-        return seg.credit_history_
-    return seg.risk_.index[seg.risk_["outcome"].notna()]
-
-
 def save(seg, folder) -> Path:
     from ..artefact import write_artefact
+    from .scoring import credit_history
     from .tracking import reference_of
 
     seg.check_fitted()

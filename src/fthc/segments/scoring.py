@@ -107,6 +107,14 @@ def risk_at(seg, X, dates: pd.Series) -> pd.DataFrame:
     return score(seg.outcome_model_, window_of(source, engine, reference, seg.window_).inputs, dates.index)
 
 
+def credit_history(seg) -> pd.Index:
+    """The customers with a credit history: an outcome known at fitting, learnt from or not (a loan too young
+    to judge is a credit history all the same)."""
+    if hasattr(seg, "credit_history_"):  # a loaded model: its fitted customers are not kept, these ids are
+        return seg.credit_history_
+    return seg.risk_.index[seg.risk_["outcome"].notna()]
+
+
 def offer(seg, X, product=None):
     """`Segmenter.offer`: the offers, strategy and needs of the customers of `X` (`fthc.offer.make_offer`)."""
     from ..errors import FthcError
@@ -119,8 +127,6 @@ def offer(seg, X, product=None):
     notes = () if est.has_signal else (
         f"the outcome model found no pattern beyond the portfolio's rate ({est.portfolio_rate_:.1%}): every customer "
         "has that rate and one grade; the offers differ by affordability alone",)
-    from .saved import credit_history
-
     product = product or Product()
     assigned = seg.assign(X)
     assigned["credit_history"] = assigned["has_outcome"].astype(bool) | assigned.index.isin(credit_history(seg))
