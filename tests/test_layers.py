@@ -109,3 +109,66 @@ def test_every_parameter_of_the_public_estimators_is_documented():
         params = [p for p in inspect.signature(obj).parameters if p != "self"]
         assert [p for p in params if p not in documented] == [], f"{name}: undocumented parameters"
     assert not hasattr(fthc.Segmenter, "set_fit_request")  # no page of metadata-routing boilerplate in help()
+
+
+# The Segmenter is the segments layer's own: the application builds its `SegmentationResult`
+# (`fthc.segments.result`) once, and every other module reads that or plain frames, never the Segmenter itself.
+SEGMENTER_OWNERS = {"segments", "app"}
+SEGMENTER_NAMES = {"seg", "segmenter"}
+
+
+def segmenter_readers(module: str, text: str) -> list[str]:
+    """Where `module` (its source `text`) imports `fthc.segments.segmenter` or the `Segmenter` class, or takes a
+    Segmenter: a parameter annotated `Segmenter`, or one named `seg` / `segmenter` whose attributes the function
+    reads (`seg.labels_`; an array of segments named `seg`, as in `fthc.data.synth`, is indexed, not read so)."""
+    import ast
+
+    path = SRC.joinpath(*module.split(".")[1:])
+    package = module if path.is_dir() else module.rsplit(".", 1)[0]
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom):
+            base = package
+            for _ in range(max(node.level - 1, 0)):
+                base = base.rsplit(".", 1)[0]
+            target = f"{base}.{node.module}" if node.level and node.module else (base if node.level else node.module)
+            names = {a.name for a in node.names}
+            if target == "fthc.segments.segmenter" or (target in ("fthc.segments", "fthc") and "Segmenter" in names) \
+                    or (target == "fthc.segments" and "segmenter" in names):
+                found.append(f"{module}:{node.lineno} imports the Segmenter ({target})")
+        elif isinstance(node, ast.Import) and any(a.name == "fthc.segments.segmenter" for a in node.names):
+            found.append(f"{module}:{node.lineno} imports fthc.segments.segmenter")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = node.args
+            read = {n.value.id for n in ast.walk(node)
+                    if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+            read |= {n.args[0].id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                     and n.func.id in ("getattr", "hasattr") and n.args and isinstance(n.args[0], ast.Name)}
+            for arg in a.posonlyargs + a.args + a.kwonlyargs:
+                said = ast.unparse(arg.annotation) if arg.annotation is not None else ""
+                if (arg.arg in SEGMENTER_NAMES and arg.arg in read) or "Segmenter" in said:
+                    where = getattr(node, "name", "lambda")
+                    found.append(f"{module}:{node.lineno} {where}() takes a Segmenter ({arg.arg})")
+    return found
+
+
+def _outside_the_owners():
+    for m in MODULES:
+        parts = m.split(".")
+        if len(parts) > 1 and parts[1] in SEGMENTER_OWNERS:
+            continue
+        yield m, _path(m).read_text()
+
+
+def test_no_module_outside_segments_and_app_receives_or_imports_a_segmenter():
+    assert [f for m, text in _outside_the_owners() for f in segmenter_readers(m, text)] == []
+
+
+def test_the_segmenter_check_catches_a_report_that_takes_one():
+    assert segmenter_readers("fthc.reports.risk_report", "def judged_rate(seg) -> float:\n    return seg.x_\n") == \
+        ["fthc.reports.risk_report:1 judged_rate() takes a Segmenter (seg)"]
+    assert segmenter_readers("fthc.data.synth", "def planted(seg):\n    return seg[0]\n") == []
+    assert segmenter_readers("fthc.risk.outcome_check", "from ..segments.segmenter import Segmenter\n") == \
+        ["fthc.risk.outcome_check:1 imports the Segmenter (fthc.segments.segmenter)"]
+    assert segmenter_readers("fthc.reports.x", "def f(r: 'Segmenter'):\n    pass\n") == \
+        ["fthc.reports.x:1 f() takes a Segmenter (r)"]

@@ -176,8 +176,9 @@ def test_a_small_book_without_signal_gets_the_portfolios_rate_said_plainly(tmp_p
     assert np.allclose(seg.risk_["risk"], est.portfolio_rate_) and seg.risk_["risk_grade"].nunique() == 1
     assert seg.risk_["risk_reasons"].str.startswith("no risk pattern found").all()
     from fthc.reports.risk_report import risk_summary
+    from fthc.segments.result import result_of
 
-    assert "no pattern beyond the portfolio's rate" in risk_summary(seg)["lines"][0]
+    assert "no pattern beyond the portfolio's rate" in risk_summary(result_of(seg))["lines"][0]
     tracked = seg.track(tx, every="quarter", periods=2)
     assert tracked.early_warning.empty and any(n.startswith("early warning: none;") for n in tracked.notes)
 

@@ -11,6 +11,7 @@ import pandas as pd
 from ..errors import DataError, FthcError
 from ..progress import announce, counted
 from ..segments import scoring
+from ..segments.result import result_of
 from ..segments.segmenter import Segmenter
 from ..threads import warm_workers
 
@@ -58,30 +59,31 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
     replaced = earlier_results(out)
     warm_workers()  # the independent fits' workers start while the data is read
     seg = segmenter.fit(data, outcomes=outcomes)
-    risk = risk_summary(seg)
-    degenerate = bool(seg.model_.degenerate_)
-    summary = {"method": seg.method if isinstance(seg.method, str) else "config", "model": seg.model_.in_words(),
+    fitted = result_of(seg)  # what the outputs read, once: the reports never see the Segmenter
+    risk = risk_summary(fitted)
+    degenerate = fitted.degenerate
+    summary = {"method": fitted.method, "model": fitted.model,
                "data": str(data) if isinstance(data, (str, Path)) else "a DataFrame", "risk": risk,
                "sections": risk.get("markdown", []) if risk else []}
     tables = {"risk.csv": risk["csv"]} if risk else {}
-    if getattr(seg, "population_", None) is not None:
-        tables["population.csv"] = seg.population_.set_index("input")
-    by_segment = seg.outcome_check_["by_segment"] if seg.outcome_check_ is not None else None
-    portfolio = judged_rate(seg) if by_segment is not None else None
-    view = inclusion(seg.assignments_, by_segment, portfolio) if seg.outcome_model_ is not None and \
-        by_segment is not None else None
+    if fitted.population is not None:
+        tables["population.csv"] = fitted.population.set_index("input")
+    by_segment = fitted.outcome_check["by_segment"] if fitted.outcome_check is not None else None
+    portfolio = judged_rate(fitted) if by_segment is not None else None
+    learnt = fitted.outcome_model is not None
+    view = inclusion(fitted.assignments, by_segment, portfolio) if learnt and by_segment is not None else None
     if view is not None:
-        summary["inclusion"] = inclusion_html(view, seg.names_, esc)
+        summary["inclusion"] = inclusion_html(view, fitted.names, esc)
         summary["sections"].append(inclusion_markdown(view))
         tables["inclusion.csv"] = view["table"]
-    groups = read_attributes(attributes, seg.labels_.index) if attributes is not None else \
-        berka_attributes(seg.context_) if seg.context_ is not None else None
+    groups = read_attributes(attributes, fitted.labels.index) if attributes is not None else \
+        berka_attributes(fitted.context) if fitted.context is not None else None
     if groups is not None:
-        risk_of = seg.risk_["risk"] if seg.outcome_model_ is not None else None
-        learnt = pd.DataFrame({"risk": seg.outcome_model_.oof_["risk"], "outcome": seg.outcome_model_.outcomes_}) \
-            if seg.outcome_model_ is not None else None
-        grades = seg.risk_["risk_grade"] if seg.outcome_model_ is not None else None
-        audit, found = fairness(seg.labels_, groups, by_segment, portfolio, risk_of, learnt, grades)
+        risk_of = fitted.risk["risk"] if learnt else None
+        learnt_risk = pd.DataFrame({"risk": fitted.outcome_model.oof_["risk"],
+                                    "outcome": fitted.outcome_model.outcomes_}) if learnt else None
+        grades = fitted.risk["risk_grade"] if learnt else None
+        audit, found = fairness(fitted.labels, groups, by_segment, portfolio, risk_of, learnt_risk, grades)
         summary["fairness"] = fairness_html(audit, found, esc)
         summary["sections"].append(fairness_markdown(list(groups.columns), found))
         tables["fairness.csv"] = audit.set_index(["attribute", "group", "segment"])
@@ -89,9 +91,10 @@ def segment(data, out: Path, segmenter: Segmenter, *, force: bool = False, allow
             tables["fairness_grades.csv"] = found["grades"].set_index(["attribute", "group", "grade"])
     announce("writing the results")
     with results_folder(out, "segment", force) as tmp:
-        files = write_segment_outputs(seg, tmp, summary, tables=tables)
-    filled = int((seg.profile_.drop(index="all")["customers"] > 0).sum())
-    result = {"segmenter": seg, "k": int(seg.model_.head_.k), "out": out, "files": files, "risk": risk,
+        seg.save(tmp / "model")
+        files = write_segment_outputs(fitted, tmp, summary, tables=tables)
+    filled = int((fitted.profile.drop(index="all")["customers"] > 0).sum())
+    result = {"segmenter": seg, "result": fitted, "k": fitted.k, "out": out, "files": files, "risk": risk,
               "degenerate": degenerate, "filled": filled, "inclusion": view, "replaced": replaced}
     if degenerate and not allow_fewer:
         raise FthcError(f"only {filled} of the {result['k']} segments asked for have customers (written to {out}); "
@@ -178,6 +181,7 @@ def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = 
     reasons = seg.reasons_.explain(one, np.array([row["segment"]]))[0]
     nearest = reasons[0].get("next") if reasons and isinstance(reasons[0], dict) else None
     return {"customer": key, "row": row, "reasons": reasons, "phrases": seg.reasons_.phrases(reasons),
+            "traits": [seg.reasons_.phrases([r]) for r in reasons], "estimator": seg.outcome_model_,
             "name": seg.names_.get(int(row["segment"]), ""), "segmenter": seg,
             "nearest": f"segment {nearest}: {seg.names_.get(int(nearest), '')}" if nearest is not None else None}
 

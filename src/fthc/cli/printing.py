@@ -84,13 +84,13 @@ def print_status(s: dict, workers: int) -> None:
 
 def print_segments(r: dict, title: str = "segments") -> None:
     """The choice of k, notes, one line per segment with its name and key figures, and the risk."""
-    seg = r["segmenter"]
-    if seg.k_why_:
-        console.print(Text(seg.k_why_))
-    for note in seg.notes_:
+    fitted = r["result"]  # the SegmentationResult (`fthc.segments.result`)
+    if fitted.k_why:
+        console.print(Text(fitted.k_why))
+    for note in fitted.notes:
         console.print(Text(f"note: {note}"))
-    p = seg.profile_
-    money = f" ({seg.currency_})" if seg.currency_ else ""
+    p = fitted.profile
+    money = f" ({fitted.currency})" if fitted.currency else ""
     from rich import box
 
     t = Table(title=f"{title} (k={r['k']}); medians of customers{money}; descriptions in segments.md",
@@ -105,7 +105,7 @@ def print_segments(r: dict, title: str = "segments") -> None:
         t.add_column("default", justify="right", no_wrap=True)
     table = r["risk"]["table"] if risky else None
     for s, row in p.drop(index="all").iterrows():
-        cells = [str(s), f"{int(row['customers']):,}", Text(seg.names_.get(s, "")), f"{row['median_income']:,.0f}",
+        cells = [str(s), f"{int(row['customers']):,}", Text(fitted.names.get(s, "")), f"{row['median_income']:,.0f}",
                  "-" if pd.isna(row.get("median_balance")) else f"{row['median_balance']:,.0f}",
                  "-" if pd.isna(row.get("share_ever_negative")) else f"{row['share_ever_negative']:.0%}"]
         if risky:
@@ -159,9 +159,9 @@ def explain_lines(e: dict) -> list[str]:
              f"{row['confidence']:.2f}, {counted(row['transactions'], 'transaction')}"]
     lines.append("what places it there rather than in the next nearest segment"
                  + (f" ({e['nearest']})" if e.get("nearest") else "") + ":")
-    lines += [f"  {i + 1}. " + e["segmenter"].reasons_.phrases([r]) for i, r in enumerate(e["reasons"])]
+    lines += [f"  {i + 1}. {text}" for i, text in enumerate(e["traits"])]
     if "risk" in row and pd.notna(row["risk"]):
-        est = e["segmenter"].outcome_model_
+        est = e["estimator"]
         lines.append(f"estimated risk {row['risk']:.1%} (90% interval {row['risk_low']:.1%}-{row['risk_high']:.1%}), "
                      f"grade {int(row['risk_grade'])} of the master scale's {len(est.grades_.table)} "
                      f"(estimated risk {est.grades_.band(int(row['risk_grade']))}); the portfolio's rate "

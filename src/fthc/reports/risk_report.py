@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..segments.result import SegmentationResult
+
 
 def _auc(a: dict) -> str:
     return (f"{a['auc']:.3f} (95% {a['auc_low']:.3f}-{a['auc_high']:.3f}; {a['customers']:,} customers, "
             f"{a['positives']:,} positive)")
 
 
-def judged_rate(seg) -> float:
-    """The portfolio's rate a fitted Segmenter's segments are judged against (`fthc.risk.inclusion`)."""
+def judged_rate(result: SegmentationResult) -> float:
+    """The portfolio's rate a segmentation's segments are judged against (`fthc.risk.inclusion`)."""
     from ..risk.inclusion import portfolio_rate
 
-    learnt = seg.outcomes_.y if seg.outcome_model_ is not None else None
-    return portfolio_rate(seg.outcome_check_["by_segment"], learnt)
+    learnt = result.learnt_outcomes if result.outcome_model is not None else None
+    return portfolio_rate(result.outcome_check["by_segment"], learnt)
 
 
 def grades_words(table: pd.DataFrame) -> str:
@@ -43,17 +45,17 @@ def grades_markdown(g: pd.DataFrame) -> list[str]:
     return rows
 
 
-def risk_summary(seg) -> dict | None:
+def risk_summary(result: SegmentationResult) -> dict | None:
     """Tables, lines and page text of the outcomes, or None when there are none."""
     from ..risk.inclusion import evidence
 
-    c = seg.outcome_check_
+    c = result.outcome_check
     if c is None:
         return None
     table = c["by_segment"].copy()
     learnt, source = c["learnt"], c["source"]
     placed = c["placed_by"]
-    overall = judged_rate(seg)
+    overall = judged_rate(result)
     table["evidence"] = [evidence(r, overall) for _, r in table.iterrows()]
     lines = []
     grades_line = ""
@@ -63,17 +65,17 @@ def risk_summary(seg) -> dict | None:
                      f"customers ({source}): {c['model']}, chosen by nested cross-validation, scored out of fold "
                      f"AUC {signal['auc']:.3f} (95% {signal['auc_low']:.3f}-{signal['auc_high']:.3f}) and log-loss "
                      f"{signal['logloss']:.3f} against {signal['logloss_base']:.3f} for the portfolio's rate alone; "
-                     f"so every customer is given the portfolio's rate {seg.outcome_model_.portfolio_rate_:.1%}, one "
+                     f"so every customer is given the portfolio's rate {result.outcome_model.portfolio_rate_:.1%}, one "
                      "grade, and no reasons (more outcomes, or another --window, may find one)")
         lines.append(f"{grades_words(c['grades'])}")
-        lines.append(f"segment-only AUC {_auc(c['segment_auc'])} with {seg.risk_why_ or 'risk weight 0'}")
+        lines.append(f"segment-only AUC {_auc(c['segment_auc'])} with {result.risk_why or 'risk weight 0'}")
     elif learnt:
         lines.append(f"risk: outcomes of {c['customers_with_outcome']:,} customers ({source}) learnt by "
                      f"{c['model']} chosen by nested cross-validation; per-customer AUC {_auc(c['customer_auc'])}; "
                      f"Brier score {c['brier']:.3f} (the overall rate alone: {c['brier_base']:.3f})")
         grades_line = f"{grades_words(c['grades'])}: AUC {_auc(c['grade_auc'])}"
         lines.append(grades_line)
-        lines.append(f"segment-only AUC {_auc(c['segment_auc'])} with {seg.risk_why_ or 'risk weight 0'}"
+        lines.append(f"segment-only AUC {_auc(c['segment_auc'])} with {result.risk_why or 'risk weight 0'}"
                      + (f"; the unsupervised segments: {c['unsupervised_auc']:.3f}" if "unsupervised_auc" in c
                         else ""))
     else:
@@ -87,7 +89,7 @@ def risk_summary(seg) -> dict | None:
           + (" estimated risk of those without (95%) |" if learnt else ""),
           "| --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if learnt else "")]
     for s, r in table.iterrows():
-        row = (f"| {s}: {seg.names_.get(s, '')} | {int(r['customers']):,} | {int(r['with_outcome']):,} | "
+        row = (f"| {s}: {result.names.get(s, '')} | {int(r['customers']):,} | {int(r['with_outcome']):,} | "
                f"{int(r['without_outcome']):,} | {int(r['positives']):,} | "
                + (f"{r['rate']:.0%} | {r['rate_low']:.0%}-{r['rate_high']:.0%} |" if r["with_outcome"]
                   else "- | - |") + f" {r['evidence']} |")
@@ -108,7 +110,7 @@ def risk_summary(seg) -> dict | None:
                for d, r in cal.iterrows()]
         md += ["", "What drives risk in this portfolio (mean absolute contribution to the log-odds): "
                + ", ".join(f"{n} {w:.2f}" for n, w in c["drivers"].head(6).items()) + "."]
-        segment_grades = pd.crosstab(seg.labels_, seg.risk_["risk_grade"]).rename_axis(index="segment",
+        segment_grades = pd.crosstab(result.labels, result.risk["risk_grade"]).rename_axis(index="segment",
                                                                                        columns="grade")
         segment_grades.columns = [f"grade {g}" if g else "no grade (history too short, or none)"
                                   for g in segment_grades.columns]

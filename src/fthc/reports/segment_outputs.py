@@ -1,4 +1,5 @@
-"""The files `fthc segment` writes, from a fitted `Segmenter` (docs/outputs.md describes every file and column).
+"""The files `fthc segment` writes, from a fitted segmentation's `SegmentationResult` (docs/outputs.md describes
+every file and column).
 
     assignments.csv   one row per customer: segment, its name, confidence, transactions, short_history, ...
     profile.csv       one row per segment and one for all customers: every profile figure
@@ -6,7 +7,7 @@
     risk.csv          where outcomes exist: per segment, outcomes, rate and interval
     segments.md       the summary: how, the segments with their names and descriptions, notes
     segments.html     the page to open (`fthc.reports.segment_page`)
-    model/            the saved Segmenter, for `fthc assign`
+    model/            the saved Segmenter, for `fthc assign` (saved by `fthc.app.commands`, not here)
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import pandas as pd
 
 from ..progress import counted
 from ..segments.profile import FIGURES, KEY_COLUMNS
+from ..segments.result import SegmentationResult
 from .output_folder import write_table
 
 LABELS = {"customers": "customers", "share": "share"} | {f.column: f.label for f in FIGURES}
 
 
-def assignments_table(seg, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+def assignments_table(result: SegmentationResult, extra: pd.DataFrame | None = None) -> pd.DataFrame:
     """The fitted customers' assignments with their ids as a column (ids exactly as they came in)."""
-    table = seg.assignments_
+    table = result.assignments
     if extra is not None:
         table = table.join(extra)
     return table.reset_index()
@@ -66,25 +68,25 @@ def markdown_table(df: pd.DataFrame, index_name: str = "segment") -> list[str]:
     return lines
 
 
-def write_markdown(seg, out: Path, summary: dict) -> None:
-    p = seg.profile_
+def write_markdown(result: SegmentationResult, out: Path, summary: dict) -> None:
+    p = result.profile
     segs = p.drop(index="all", errors="ignore")
     size = f"{counted(len(segs), 'segment')}, {counted(p.loc['all', 'customers'], 'customer')}"
     lines = [f"# Customer segments ({size})", "",
              f"Open **segments.html** for the charts. Method: `{summary['method']}` ({summary['model']}); data: "
              f"{md(summary['data'])}.", ""]
-    if seg.k_why_:
-        lines += [f"**Choice of k.** {seg.k_why_}. The table per k is in k_choice.csv.", ""]
-    lines += [f"- Note: {md(n)}." for n in seg.notes_] + ([""] if seg.notes_ else [])
+    if result.k_why:
+        lines += [f"**Choice of k.** {result.k_why}. The table per k is in k_choice.csv.", ""]
+    lines += [f"- Note: {md(n)}." for n in result.notes] + ([""] if result.notes else [])
     lines += ["## Segments", ""]
-    names = pd.DataFrame({"name": pd.Series(seg.names_), "description": pd.Series(seg.descriptions_)})
+    names = pd.DataFrame({"name": pd.Series(result.names), "description": pd.Series(result.descriptions)})
     lines += markdown_table(pd.DataFrame({"customers": segs["customers"].map(lambda x: f"{int(x):,}")})
                             .join(names))
     lines += ["", "## Key figures", "",
               "Medians are of the segment's customers; shares are shares of its customers (profile.csv has every "
               "figure).", ""]
-    lines += markdown_table(key_profile(p, seg.currency_))
-    lines += ["", f"`confidence` in assignments.csv: the share of {len(seg.stability_.heads)} refits of the "
+    lines += markdown_table(key_profile(p, result.currency))
+    lines += ["", f"`confidence` in assignments.csv: the share of {result.refits} refits of the "
               "segmentation, each on a random half of the customers, that put the customer in its segment (how "
               "reproducible its assignment is).", ""]
     for section in summary.get("sections", []):
@@ -92,19 +94,20 @@ def write_markdown(seg, out: Path, summary: dict) -> None:
     (out / "segments.md").write_text("\n".join(lines))
 
 
-def write_segment_outputs(seg, out: Path, summary: dict, extra_columns: pd.DataFrame | None = None,
+def write_segment_outputs(result: SegmentationResult, out: Path, summary: dict,
+                          extra_columns: pd.DataFrame | None = None,
                           tables: dict[str, pd.DataFrame] | None = None) -> list[str]:
-    """Every file of a segmentation into `out` (a fresh folder); returns their names."""
+    """Every file of a segmentation into `out` (a fresh folder, where the command may already have saved the
+    model); returns the names of everything in it."""
     out = Path(out)
-    write_table(assignments_table(seg, extra_columns), out / "assignments.csv")
-    write_table(seg.profile_, out / "profile.csv", index=True)
-    if seg.k_choice_ is not None:
-        write_table(seg.k_choice_, out / "k_choice.csv", index=True)
+    write_table(assignments_table(result, extra_columns), out / "assignments.csv")
+    write_table(result.profile, out / "profile.csv", index=True)
+    if result.k_choice is not None:
+        write_table(result.k_choice, out / "k_choice.csv", index=True)
     for name, table in (tables or {}).items():
         write_table(table, out / name, index=True)
-    seg.save(out / "model")
-    write_markdown(seg, out, summary)
+    write_markdown(result, out, summary)
     from .segment_page import write_segment_page
 
-    write_segment_page(seg, out / "segments.html", summary)
+    write_segment_page(result, out / "segments.html", summary)
     return sorted(p.name for p in out.iterdir())

@@ -17,6 +17,7 @@ import pandas as pd
 from ..progress import counted
 from ..risk.grades import edge_text
 from ..segments.choice import STRONG
+from ..segments.result import SegmentationResult
 from .charts import colour, distributions_chart, k_choice_chart, kinds_chart, monthly_chart, rate_chart
 from .html import Section, chart, esc, page, table
 
@@ -47,7 +48,7 @@ CARD_FIGURES = [("median_income", "income / month", "money"), ("median_spending"
 UNSURE = 0.8  # a customer whose segment fewer refits than this agree on is counted on its card
 
 
-def _card(seg, s, p, pop, currency, extra: str) -> str:
+def _card(result: SegmentationResult, s, p, pop, currency, extra: str) -> str:
     rows = []
     for col, label, unit in CARD_FIGURES:
         if col not in p or pd.isna(p[col]):
@@ -56,12 +57,12 @@ def _card(seg, s, p, pop, currency, extra: str) -> str:
             (lambda v: f"{v:.1f}")
         rows.append(f"<tr><td>{esc(label)}</td><td class='v'>{fmt(p[col])}</td>"
                     f"<td class='p'>all: {fmt(pop[col])}</td></tr>")
-    unsure = int((seg.confidence_[seg.labels_ == s] < UNSURE).sum())  # said only where there are some
+    unsure = int((result.confidence[result.labels == s] < UNSURE).sum())  # said only where there are some
     return (f"<div class='card' style='--c:{colour(s)}' data-segment='{s}'><h3><span class='chip'></span>Segment {s}:"
-            f" {esc(seg.names_.get(s, ''))}</h3><div class='size'>{counted(p['customers'], 'customer')} "
+            f" {esc(result.names.get(s, ''))}</h3><div class='size'>{counted(p['customers'], 'customer')} "
             f"({p['share']:.0%})" + (f"; {unsure:,} placed with confidence below {UNSURE}" if unsure else "")
             + f"</div><table>{''.join(rows)}</table>"
-            f"{extra}<p>{esc(seg.descriptions_.get(s, ''))}</p></div>")
+            f"{extra}<p>{esc(result.descriptions.get(s, ''))}</p></div>")
 
 
 def distinguishing(measures: pd.DataFrame, labels: pd.Series, candidates: dict[str, str], most: int = 4) -> list[str]:
@@ -92,57 +93,58 @@ def _draw(job) -> str:
     return fn(*args)
 
 
-def _draw_charts(seg, summary: dict, k: int) -> dict[str, str]:
+def _draw_charts(result: SegmentationResult, summary: dict, k: int) -> dict[str, str]:
     """Every chart of the page as SVG, drawn side by side on the thread budget (`fthc.threads.parallel_map`):
     matplotlib's SVG writing is most of the page's time."""
     from ..features.measures import EVENT_KINDS
     from ..threads import parallel_map
     from .charts import reliability_chart
 
-    m, labels = seg.measures_, seg.labels_
+    m, labels = result.measures, result.labels
     jobs = {}
-    if seg.k_choice_ is not None:
-        jobs["k_choice"] = (k_choice_chart, (seg.k_choice_, k, STRONG))
+    if result.k_choice is not None:
+        jobs["k_choice"] = (k_choice_chart, (result.k_choice, k, STRONG))
     chosen = distinguishing(m, labels, DISTRIBUTION_CANDIDATES)
     if chosen:
         money = {"income_per_month", "spending_per_month", "balance_level"}
         jobs["distributions"] = (distributions_chart, (m[list(chosen)], labels, {c: DISTRIBUTION_CANDIDATES[c] for c
-                                                                                  in chosen}, money, seg.names_))
-    if seg.sums_ is not None and not m["cash_share"].isna().all():
-        jobs["kinds"] = (kinds_chart, (seg.sums_, labels, EVENT_KINDS))
-    if seg.monthly_ is not None and len(seg.monthly_):
-        jobs["monthly"] = (monthly_chart, (seg.monthly_, seg.currency_, seg.names_))
+                                                                                  in chosen}, money, result.names))
+    if result.sums is not None and not m["cash_share"].isna().all():
+        jobs["kinds"] = (kinds_chart, (result.sums, labels, EVENT_KINDS))
+    if result.monthly is not None and len(result.monthly):
+        jobs["monthly"] = (monthly_chart, (result.monthly, result.currency, result.names))
     risk = summary.get("risk") or {}
     table = risk.get("table")
     if table is not None and len(table):
         jobs["risk"] = (rate_chart, (table, "rate", "rate_low", "rate_high", risk.get("overall"),
                                      risk.get("title", "outcome rate per segment"), risk.get("xlabel", "rate"),
-                                     seg.names_))
+                                     result.names))
     check = risk.get("check") or {}
     if check.get("grades") is not None:
         jobs["reliability"] = (reliability_chart, (check["calibration"],))
     return dict(zip(jobs, parallel_map(_draw, list(jobs.values()), rows=len(labels))))
 
 
-# The page's sections, in order: each a function of the segmenter, the command's summary and the drawn charts
-# that returns its Section, or None where the page has no such section. A new section: one function, one line in
-# SECTIONS.
+# The page's sections, in order: each a function of the segmentation's result (`SegmentationResult`), the
+# command's summary and the drawn charts
+# that returns its Section, or None where the page has no such section. A new section: one function, one line
+# in SECTIONS.
 
 
-def _segments(seg):
+def _segments(result: SegmentationResult):
     """The profile of each segment (the population's row dropped)."""
-    return seg.profile_.drop(index="all")
+    return result.profile.drop(index="all")
 
 
-def summary_section(seg, summary: dict, charts: dict) -> Section:
+def summary_section(result: SegmentationResult, summary: dict, charts: dict) -> Section:
     """What was segmented, how many customers, into how many segments, by which method."""
-    pop = seg.profile_.loc["all"]
+    pop = result.profile.loc["all"]
     return Section("summary", None, f"<p class='sub'>{counted(pop['customers'], 'customer')} of "
-                   f"{esc(summary['data'])} in {counted(len(_segments(seg)), 'segment')}; method "
+                   f"{esc(summary['data'])} in {counted(len(_segments(result)), 'segment')}; method "
                    f"{esc(summary['method'])} ({esc(summary['model'])}).</p>")
 
 
-def inclusion_section(seg, summary: dict, charts: dict) -> Section | None:
+def inclusion_section(result: SegmentationResult, summary: dict, charts: dict) -> Section | None:
     """The purpose first: who without a credit history could be offered credit."""
     if not summary.get("inclusion"):
         return None
@@ -151,32 +153,32 @@ def inclusion_section(seg, summary: dict, charts: dict) -> Section | None:
     return Section("inclusion", "Customers without a credit history", said + summary["inclusion"])
 
 
-def cards_section(seg, summary: dict, charts: dict) -> Section:
+def cards_section(result: SegmentationResult, summary: dict, charts: dict) -> Section:
     """A card per segment, with its estimated risk where the command learnt one."""
-    pop = seg.profile_.loc["all"]
+    pop = result.profile.loc["all"]
     risk_by_segment = summary.get("risk_by_segment")
     cards = []
-    for s, row in _segments(seg).iterrows():
+    for s, row in _segments(result).iterrows():
         extra = ""
         if risk_by_segment is not None and s in risk_by_segment.index:
             r = risk_by_segment.loc[s]
             extra = (f"<div class='size'>estimated risk {r['risk']:.1%} (95%: {r['risk_low']:.1%}-{r['risk_high']:.1%})"
                      "</div>") if "risk" in r else ""
-        cards.append(_card(seg, s, row, pop, seg.currency_, extra))
+        cards.append(_card(result, s, row, pop, result.currency, extra))
     return Section("segments", "The segments", "<div class='cards'>" + "".join(cards) + "</div>")
 
 
-def k_section(seg, summary: dict, charts: dict) -> Section:
+def k_section(result: SegmentationResult, summary: dict, charts: dict) -> Section:
     """How k was chosen (with its chart), or that it was asked for."""
-    if seg.k_choice_ is None:
-        return Section("k", None, f"<p>k = {len(_segments(seg))} was asked for.</p>")
-    return Section("k", "How many segments", "<p>" + esc(seg.k_why_) + ".</p>" + chart(
+    if result.k_choice is None:
+        return Section("k", None, f"<p>k = {len(_segments(result))} was asked for.</p>")
+    return Section("k", "How many segments", "<p>" + esc(result.k_why) + ".</p>" + chart(
         charts["k_choice"], "Prediction strength: for a random split into halves, how well one half's segments "
         "predict which customers the other half's segments put together (1 = always); mean and spread over 10 "
         "splits.", "k_choice"))
 
 
-def differences_section(seg, summary: dict, charts: dict) -> Section | None:
+def differences_section(result: SegmentationResult, summary: dict, charts: dict) -> Section | None:
     """The behaviours that differ most between segments, their mix of transaction kinds, their months."""
     parts = []
     if "distributions" in charts:
@@ -205,7 +207,7 @@ def _risk_pct(v) -> str:
     return "" if pd.isna(v) else f"{v:.1%}"
 
 
-def risk_section(seg, summary: dict, charts: dict) -> Section | None:
+def risk_section(result: SegmentationResult, summary: dict, charts: dict) -> Section | None:
     """The outcome rate per segment (chart and table), the risk grades, segments by grade, and the reliability of
     the estimates."""
     risk = summary.get("risk")
@@ -217,7 +219,7 @@ def risk_section(seg, summary: dict, charts: dict) -> Section | None:
         parts.append(chart(charts["risk"], "Each segment's outcome rate among its customers with an outcome, with "
                            "its 95% interval (Wilson): a wide interval rests on few customers.", "risk"))
         shown = table_[[c for c in RISK_TABLE if c in table_.columns]].rename(columns=RISK_TABLE) \
-            .rename(index=lambda i: f"{i}: {seg.names_.get(i, '')}")
+            .rename(index=lambda i: f"{i}: {result.names.get(i, '')}")
         parts.append(table(shown, {label: (_count if c in COUNTS else _risk_pct if c == "risk_without_outcome"
                                            else _pct) for c, label in RISK_TABLE.items()}))
     check = risk.get("check") or {}
@@ -233,7 +235,7 @@ def risk_section(seg, summary: dict, charts: dict) -> Section | None:
                             "positives": _count, "observed rate": _pct, "95% low": _pct, "95% high": _pct},
                            index="grade"))
         if risk.get("segment_grades") is not None:
-            sg = risk["segment_grades"].rename(index=lambda i: f"{i}: {seg.names_.get(i, '')}")
+            sg = risk["segment_grades"].rename(index=lambda i: f"{i}: {result.names.get(i, '')}")
             parts.append("<p>Customers by segment and risk grade (segments are behaviour; grades carry the "
                          "risk):</p>" + table(sg, {c: _count for c in sg.columns}))
         parts.append(chart(charts["reliability"], "Observed rate against the mean estimate by decile of estimated "
@@ -241,23 +243,23 @@ def risk_section(seg, summary: dict, charts: dict) -> Section | None:
     return Section("risk", "Risk", "".join(parts))
 
 
-def fairness_section(seg, summary: dict, charts: dict) -> Section | None:
+def fairness_section(result: SegmentationResult, summary: dict, charts: dict) -> Section | None:
     """The fairness audit (`risk_sections.fairness_html`), where the command ran one."""
     return Section("fairness", "Fairness", summary["fairness"]) if summary.get("fairness") else None
 
 
-def notes_section(seg, summary: dict, charts: dict) -> Section | None:
-    """What the segmenter noted while fitting."""
-    if not seg.notes_:
+def notes_section(result: SegmentationResult, summary: dict, charts: dict) -> Section | None:
+    """What the fit noted."""
+    if not result.notes:
         return None
-    return Section("notes", "Notes", "<ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in seg.notes_)
+    return Section("notes", "Notes", "<ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in result.notes)
                    + "</ul>")
 
 
-def terms_section(seg, summary: dict, charts: dict) -> Section:
+def terms_section(result: SegmentationResult, summary: dict, charts: dict) -> Section:
     """What the terms mean."""
     return Section("terms", "What the terms mean", "<dl>"
-                   f"<dt>confidence</dt><dd>The share of {len(seg.stability_.heads)} refits of the segmentation, "
+                   f"<dt>confidence</dt><dd>The share of {result.refits} refits of the segmentation, "
                    "each on a random half of the "
                    "customers, that put a customer in its segment: how reproducible its assignment is (1 = every "
                    "refit agrees). It is not a probability that the segment is right.</dd>"
@@ -267,7 +269,7 @@ def terms_section(seg, summary: dict, charts: dict) -> Section:
                    "<dt>month-end balance</dt><dd>The balance after a month's last transaction; medians are of "
                    "customers, shares are shares of customers.</dd>"
                    + ("<dt>B/D</dt><dd>Berka loan status: B = finished, not paid; D = running, client in debt (A and "
-                      "C are paid or paying as agreed).</dd>" if seg.context_ is not None else "")
+                      "C are paid or paying as agreed).</dd>" if result.context is not None else "")
                    + "</dl>")
 
 
@@ -275,11 +277,11 @@ SECTIONS = [summary_section, inclusion_section, cards_section, k_section, differ
             fairness_section, notes_section, terms_section]
 
 
-def write_segment_page(seg, path: Path, summary: dict) -> None:
-    """Write segments.html for a fitted Segmenter; `summary` holds what the command knows beside it (data, method,
+def write_segment_page(result: SegmentationResult, path: Path, summary: dict) -> None:
+    """Write segments.html for a segmentation's result; `summary` holds what the command knows beside it (data, method,
     risk, inclusion and fairness tables)."""
-    charts = _draw_charts(seg, summary, len(_segments(seg)))
-    Path(path).write_text(page("Customer segments", [section(seg, summary, charts) for section in SECTIONS]),
+    charts = _draw_charts(result, summary, len(_segments(result)))
+    Path(path).write_text(page("Customer segments", [section(result, summary, charts) for section in SECTIONS]),
                           encoding="utf-8")
 
 

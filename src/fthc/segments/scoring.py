@@ -138,3 +138,30 @@ def offer(seg, X, product=None):
                   "describe; a longer term defaults more, so the expected loss is understated unless they are as "
                   "long",)
     return make_offer(assigned, est.grades_, product, seg.currency_, notes)
+
+
+def placed_segments(seg, as_of: pd.DataFrame) -> np.ndarray | None:
+    """Each customer with an outcome placed from its window before the outcome (`as_of`: those windows'
+    measures), in the space the segments were made in (with the risk axis at its out-of-fold log-odds where the
+    segments are risk-aware); None for a network method, whose series before a date are not rebuilt."""
+    if seg.representation_ != "behaviour":
+        return None
+    z = seg.model_.transform(as_of)
+    if seg.outcome_model_ is not None and seg.risk_weight_:
+        from ..risk.aware import with_axis
+
+        logit = seg.outcome_model_.oof_.loc[as_of.index]["logit"].to_numpy()
+        return seg.model_.head_.predict(with_axis(z, logit, seg.risk_weight_, seg.risk_scale_))
+    return seg.model_.head_.predict(z)
+
+
+def checked_outcomes(seg, known, as_of: pd.DataFrame) -> dict:
+    """The honest figures of a fit (`fthc.risk.outcome_check`) of the customers with an outcome (`known`), each
+    placed from its window before the outcome (`as_of`)."""
+    from ..risk.outcome_check import outcome_check
+
+    learnt = seg.outcome_model_ is not None
+    return outcome_check(known, as_of.index, placed_segments(seg, as_of), seg.labels_,
+                         estimator=seg.outcome_model_, window=seg.window_, seed=seg.seed,
+                         risk_choice=seg.risk_choice_, risk_inputs=seg.risk_inputs_,
+                         risk=seg.risk_ if learnt else None, sums=seg.sums_, as_of_sums=seg.as_of_sums_)

@@ -274,12 +274,8 @@ class Segmenter(ClusterMixin, FthcEstimator):
         self.profile_ = profile_segments(self.measures_, self.labels_, self.context_, with_population=True)
         self.names_, self.descriptions_ = named_segments(self)
         self.reasons_ = Reasons(self.feature_space_, measures, self.labels_, self.currency_)
-        if known is not None:  # honest figures: customers placed from their history before the outcome's date
-            from ..risk.outcome_check import outcome_check
-
-            self.outcome_check_ = outcome_check(self, known, as_of)
-        else:
-            self.outcome_check_ = None
+        # honest figures: customers placed from their history before the outcome's date
+        self.outcome_check_ = scoring.checked_outcomes(self, known, as_of) if known is not None else None
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 

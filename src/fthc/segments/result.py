@@ -1,0 +1,105 @@
+"""`SegmentationResult`: what a fitted `Segmenter` says, as plain typed fields, for whoever writes it out (the
+reports, the fairness and inclusion views). Built once by `result_of` after a fit; the layers above read it and
+never the Segmenter, so the Segmenter's fitted attributes are its own business."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    """One fitted segmentation as its outputs read it.
+
+    Parameters
+    ----------
+    labels, confidence : Series
+        Each fitted customer's segment, and the share of refits that put it there (index: customer id).
+    profile : DataFrame
+        One row per segment and one ("all") for every customer.
+    names, descriptions : dict
+        Each segment's name and description.
+    assignments : DataFrame
+        The fitted customers' assignments, as `Segmenter.assignments_` gives them (assignments.csv).
+    measures : DataFrame
+        Every fitted customer's behaviour measures (the page's distributions).
+    sums : DataFrame or None
+        The engine's sums behind them (the kinds chart).
+    monthly : DataFrame or None
+        The sample of customer-months the monthly chart draws.
+    k_choice, k_why : DataFrame or None, str or None
+        The prediction strength per k and the choice in words (k="auto"); None when k was asked for.
+    k : int
+        The number of segments fitted.
+    degenerate : bool
+        Whether some of the k segments asked for have no customer.
+    notes : tuple of str
+        What the outputs must say about the data and the fit.
+    currency : str or None
+        The currency the outputs name.
+    refits : int
+        How many refits on halves `confidence` was made of.
+    context : DataFrame or None
+        Berka's loans and owners of the fitted customers (Berka data only).
+    outcome_model : RiskEstimator or None
+        The cross-fitted outcome model, where outcomes were learnt.
+    learnt_outcomes : Series or None
+        The outcomes it learnt (0/1 by customer id).
+    outcome_check : dict or None
+        The honest figures (`fthc.risk.outcome_check`), where there are outcomes.
+    risk : DataFrame or None
+        Every customer's risk, interval, grade and reasons, where outcomes were learnt.
+    risk_choice, risk_why : DataFrame or None, str or None
+        The risk weights tried and why the one chosen.
+    population : DataFrame or None
+        The learnt population against all customers, per input.
+    method, model : str
+        The method's name ("config" for a configuration) and the model in words.
+    """
+
+    labels: pd.Series
+    confidence: pd.Series
+    profile: pd.DataFrame
+    names: dict
+    descriptions: dict
+    assignments: pd.DataFrame
+    measures: pd.DataFrame
+    sums: pd.DataFrame | None
+    monthly: pd.DataFrame | None
+    k_choice: pd.DataFrame | None
+    k_why: str | None
+    k: int
+    degenerate: bool
+    notes: tuple[str, ...]
+    currency: str | None
+    refits: int
+    context: pd.DataFrame | None
+    outcome_model: Any
+    learnt_outcomes: pd.Series | None
+    outcome_check: dict | None
+    risk: pd.DataFrame | None
+    risk_choice: pd.DataFrame | None
+    risk_why: str | None
+    population: pd.DataFrame | None
+    method: str
+    model: str
+
+
+def result_of(seg) -> SegmentationResult:
+    """The `SegmentationResult` of a fitted Segmenter."""
+    seg.check_fitted()
+    learnt = seg.outcome_model_ is not None
+    return SegmentationResult(
+        labels=seg.labels_, confidence=seg.confidence_, profile=seg.profile_, names=dict(seg.names_),
+        descriptions=dict(seg.descriptions_), assignments=seg.assignments_, measures=seg.measures_,
+        sums=seg.sums_, monthly=seg.monthly_, k_choice=seg.k_choice_, k_why=seg.k_why_,
+        k=int(seg.model_.head_.k), degenerate=bool(seg.model_.degenerate_), notes=tuple(seg.notes_),
+        currency=seg.currency_, refits=len(seg.stability_.heads), context=seg.context_,
+        outcome_model=seg.outcome_model_, learnt_outcomes=seg.outcomes_.y if learnt else None,
+        outcome_check=seg.outcome_check_, risk=seg.risk_ if learnt else None,
+        risk_choice=seg.risk_choice_, risk_why=getattr(seg, "risk_why_", None),
+        population=getattr(seg, "population_", None),
+        method=seg.method if isinstance(seg.method, str) else "config", model=seg.model_.in_words())
