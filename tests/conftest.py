@@ -23,8 +23,8 @@ SLOW_MODULES = {"test_docs.py", "test_spark.py", "test_reliability.py", "test_ev
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.path.name in SLOW_MODULES:
+    for item in items:  # and every case that starts Spark (a JVM: seconds before the first row)
+        if item.path.name in SLOW_MODULES or "spark" in item.name.lower():
             item.add_marker(pytest.mark.slow)
 
 
