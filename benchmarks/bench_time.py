@@ -109,7 +109,8 @@ def segmentation_space(seed: int, accounts: int, share: float) -> dict:
     the planted month (behaviour types, stationary) and up to a year after it (a third of them moved)."""
     from sklearn.cluster import KMeans
 
-    from fthc.features.measures import CHANGE_MEASURES, model_features, standardise
+    from fthc.features.measures import CHANGE_MEASURES
+    from fthc.features.model_features import model_features, standardise
 
     switch = pd.Timestamp(MIGRATION + "-01")
     with tempfile.TemporaryDirectory(prefix="fthc-bench-time-") as tmp:

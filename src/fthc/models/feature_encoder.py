@@ -15,8 +15,8 @@ import pandas as pd
 
 from ..base import FthcEstimator
 from ..errors import DataError
-from ..features.measures import (FEATURE_NAMES, MEASURES, SUMS, Available, available, measures, model_features,
-                                 usable_features)
+from ..features.measures import MEASURES, SUMS, Available, available, measures
+from ..features.model_features import FEATURE_NAMES, model_features, usable_features
 from .registries import ENCODERS
 
 

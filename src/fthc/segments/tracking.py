@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FthcError
-from ..features.measures import model_features
+from ..features.model_features import model_features
 from ..progress import announce
 from ..risk.psi import PSI_SHIFT, PSI_WATCH, _psi, bins_of, drift_flag, psi, psi_and_noise  # noqa: F401
 from .alerts import ALERTS
@@ -116,7 +116,7 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
           alerts: float | int = ALERTS) -> Tracks:
     """`Segmenter.track`: the module's tables for the customers of `X`, read as at fitting."""
     from ..config import encoder_component
-    from ..features.measures import model_features
+    from ..features.model_features import model_features
     from ..features.window import data_end_cutoff, month_start
     from . import scoring
     from ..engines import ENGINES
