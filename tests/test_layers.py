@@ -172,3 +172,12 @@ def test_the_segmenter_check_catches_a_report_that_takes_one():
         ["fthc.risk.outcome_check:1 imports the Segmenter (fthc.segments.segmenter)"]
     assert segmenter_readers("fthc.reports.x", "def f(r: 'Segmenter'):\n    pass\n") == \
         ["fthc.reports.x:1 f() takes a Segmenter (r)"]
+
+
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_is_longer_than_a_newcomer_reads_at_once():
+    long = [f"{p.relative_to(SRC)} ({n} lines)" for p in SRC.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES]
+    assert long == [], f"split these by concept: {long}"

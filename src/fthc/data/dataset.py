@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import DataError
 from .errors import ReadReport
+from .relation import OnEngine
 from .transactions import ColumnMapping
 
 
@@ -46,7 +47,7 @@ def source_kind(path: str | Path) -> str:
 
 
 @dataclass
-class Dataset:
+class Dataset(OnEngine):
     """Parquet files read where they lie."""
 
     path: str | Path
@@ -71,39 +72,9 @@ class Dataset:
     def describe(self) -> str:
         return f"{self.name} ({len(self.files):,} Parquet file{'s' if len(self.files) > 1 else ''})"
 
-    def relation(self, engine):
-        """The data as `engine`'s canonical relation, made once per engine."""
-        key = engine  # the engine itself (an id could be reused by a new engine once this one is gone)
-        if getattr(self, "_relation", (None, None))[0] is not key:
-            relation = self.engine_source(engine)
-            self._relation = (key, relation if self.until is None else engine.until(relation, self.until))
-        return self._relation[1]
-
-    def sums(self, engine, as_of: pd.Series | None = None) -> pd.DataFrame:
-        """The behaviour sums of every customer, computed by `engine` over the files (or their canonical spill);
-        with `as_of` (customer id -> date), those customers' before the date."""
-        return engine.sums(self.relation(engine), as_of)
-
-    def window_sums(self, engine, windows: list):
-        """Per window (first month or None, last month) in turn: every customer's sums inside it and its last
-        customer-months, from one aggregation of the transactions (`fthc track`)."""
-        return engine.window_sums(self.relation(engine), windows)
-
-    def last_timestamp(self, engine) -> pd.Timestamp:
-        """The time of the data's last transaction."""
-        return engine.last_timestamp(self.relation(engine))
-
-    def first_timestamp(self, engine) -> pd.Timestamp:
-        """The time of the data's first transaction."""
-        return engine.first_timestamp(self.relation(engine))
-
-    def months(self, engine, as_of) -> pd.DataFrame:
-        """The customer-month table of the windowed histories of `as_of`'s customers."""
-        return engine.months(self.relation(engine), as_of)
-
-    def monthly(self, engine, segments: pd.Series) -> pd.DataFrame:
-        """The per-segment monthly quartiles of the customers in `segments`."""
-        return engine.monthly(self.relation(engine), segments)
+    def _make_relation(self, engine):
+        relation = self.engine_source(engine)
+        return relation if self.until is None else engine.until(relation, self.until)
 
     def engine_source(self, engine):
         """The dataset as the engine's canonical relation: checked in SQL where its types allow, else spilled."""

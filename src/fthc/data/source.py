@@ -20,12 +20,13 @@ from ..errors import DataError
 from ..progress import counted
 from .berka import BerkaData, read_berka, to_transactions
 from .errors import ReadReport
+from .relation import OnEngine
 from .tables import LINE, RowChecker
 from .transactions import ColumnMapping, canonical_transactions, read_mapped
 
 
 @dataclass
-class Source:
+class Source(OnEngine):
     """Canonical transactions in memory."""
 
     transactions: pd.DataFrame
@@ -35,37 +36,8 @@ class Source:
     name: str = "transactions"
     currency: str | None = None
 
-    def relation(self, engine):
-        """The data as `engine`'s canonical relation, made once per engine."""
-        key = engine  # the engine itself (an id could be reused by a new engine once this one is gone)
-        if getattr(self, "_relation", (None, None))[0] is not key:
-            self._relation = (key, engine.frame_source(self.transactions))
-        return self._relation[1]
-
-    def sums(self, engine, as_of: pd.Series | None = None) -> pd.DataFrame:
-        """The behaviour sums by `engine`; with `as_of` (customer id -> date), those customers' before the date."""
-        return engine.sums(self.relation(engine), as_of)
-
-    def window_sums(self, engine, windows: list):
-        """Per window (first month or None, last month) in turn: every customer's sums inside it and its last
-        customer-months, from one aggregation of the transactions (`fthc track`)."""
-        return engine.window_sums(self.relation(engine), windows)
-
-    def last_timestamp(self, engine) -> pd.Timestamp:
-        """The time of the data's last transaction."""
-        return engine.last_timestamp(self.relation(engine))
-
-    def first_timestamp(self, engine) -> pd.Timestamp:
-        """The time of the data's first transaction."""
-        return engine.first_timestamp(self.relation(engine))
-
-    def months(self, engine, as_of) -> pd.DataFrame:
-        """The customer-month table of the windowed histories of `as_of`'s customers."""
-        return engine.months(self.relation(engine), as_of)
-
-    def monthly(self, engine, segments: pd.Series) -> pd.DataFrame:
-        """The per-segment monthly quartiles of the customers in `segments`."""
-        return engine.monthly(self.relation(engine), segments)
+    def _make_relation(self, engine):
+        return engine.frame_source(self.transactions)
 
     def transactions_in_memory(self) -> pd.DataFrame:
         return self.transactions
