@@ -56,13 +56,7 @@ def summary_lines(r: OfferResult) -> list[str]:
     if why:
         lines.append(f"no one is offered credit: {why}")
     else:
-        for group in ("no credit history", "all"):
-            q = r.offered(group)
-            if q["scored"]:
-                lines.append(f"{group}: {q['offered']:,} of {q['scored']:,} offered credit ({q['share']:.0%}), "
-                             f"expected bad rate {q['bad_rate']:.1%} (range {q['bad_rate_low']:.1%}-"
-                             f"{q['bad_rate_high']:.1%}), lent {q['amount']:,.0f}, expected loss "
-                             f"{q['expected_loss']:,.0f}, margin {q['expected_margin']:,.0f}")
+        lines += [f"{group}: {text}" for group in ("no credit history", "all") if (text := r.offered_text(group))]
     cutoff = r.strategy.cutoff
     lines.append(f"break-even default rate at these terms {r.product.break_even_pd():.1%}; "
                  + (f"the product's cut-off grade {cutoff} (grades whose margin is negative are declined all the "

@@ -39,6 +39,16 @@ class OfferResult:
                 "amount": float(lent["amount"].sum()), "expected_loss": float(lent["expected_loss"].sum()),
                 "expected_margin": float(lent["expected_margin"].sum())}
 
+    def offered_text(self, group: str = "all") -> str | None:
+        """`offered(group)` in one sentence, as `fthc offer` prints it and the page shows it (None where the group
+        has no one scored)."""
+        q = self.offered(group)
+        if not q["scored"]:
+            return None
+        return (f"{q['offered']:,} of {q['scored']:,} offered credit ({q['share']:.0%}), expected bad rate "
+                f"{q['bad_rate']:.1%} (range {q['bad_rate_low']:.1%}-{q['bad_rate_high']:.1%}), lent "
+                f"{q['amount']:,.0f}, expected loss {q['expected_loss']:,.0f}, margin {q['expected_margin']:,.0f}")
+
     def why_none(self) -> str | None:
         """Why no customer is offered credit, in one line (None where some are)."""
         o, p = self.offers, self.product

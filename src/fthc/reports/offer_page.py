@@ -77,14 +77,8 @@ def _headline(r: OfferResult) -> str:
     why = r.why_none()
     if why:
         return f"<p><b>No one is offered credit</b>: {esc(why)}. {esc(decided)}.</p>"
-    lines = []
-    for group, label in (("no credit history", "Customers without a credit history"), ("all", "All customers")):
-        q = r.offered(group)
-        if q["scored"]:
-            lines.append(f"<b>{label}</b>: <b>{q['offered']:,} of {q['scored']:,} ({_pct(q['share'])})</b> offered "
-                         f"credit, expected bad rate <b>{_pct(q['bad_rate'])}</b> (range {_pct(q['bad_rate_low'])}-"
-                         f"{_pct(q['bad_rate_high'])}), {_money(q['amount'])} lent, expected loss "
-                         f"{_money(q['expected_loss'])}, expected margin {_money(q['expected_margin'])}.")
+    groups = (("no credit history", "Customers without a credit history"), ("all", "All customers"))
+    lines = [f"<b>{label}</b>: {esc(text)}." for group, label in groups if (text := r.offered_text(group))]
     cutoff = r.strategy.cutoff
     how = (f"grades up to {cutoff}, the product's cut-off" if r.product.max_grade is not None else
            f"grades up to {cutoff}, the last whose margin is positive" if cutoff is not None else "no cut-off")
