@@ -49,6 +49,10 @@ class DataError(FthcError, ValueError):
         super().__init__(text)
 
 
+class TooFewOutcomes(DataError):
+    """Fewer outcomes of either kind than a model can learn from (a caller may go on without risk)."""
+
+
 class UnknownComponentError(FthcError, KeyError):
     """A component name that no registry holds."""
 

@@ -30,8 +30,9 @@ def init_grid(store_url: str | None, grid_file: Path | None = None, mapping=None
                 raise FthcError(f"{mask_url(store.url)} already holds a grid that reads the data with column mapping "
                                 f"{stored.column_mapping} (lenient: {stored.lenient}); use a new store for another "
                                 "mapping")
-            differ = {k: (v, grid.to_dict().get(k)) for k, v in stored.to_dict().items()
-                      if _canonical(v) != _canonical(grid.to_dict().get(k))}
+            mine = grid.to_dict()
+            differ = {k: (v, mine.get(k)) for k, v in stored.to_dict().items()
+                      if _canonical(v) != _canonical(mine.get(k))}
             if differ:
                 raise FthcError(f"{mask_url(store.url)} already holds another grid: "
                                 + "; ".join(f"{k} is {a!r} there, {b!r} here" for k, (a, b) in sorted(differ.items()))

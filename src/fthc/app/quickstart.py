@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from ..errors import DataError
+from ..errors import TooFewOutcomes
 
 QUICK_GRID = dict(autoencoder=("fcnn", "resnet", "lstm", "dtc"), pretext=("mse",), clustering=("kmeans", "dtc"),
                   distance=("eucl", "cid"), k=(2, 4), reduction=("none", "pca"), runs=2, pretrain_batches=40,
@@ -31,9 +31,10 @@ def init_quick_grid(store_url: str, mapping=None, lenient: bool = False) -> tupl
     from ..experiments.store import open_store
 
     grid = quick_grid(mapping, lenient)
+    entries = expand(grid)
     with open_store(store_url) as store:
-        store.init_grid(expand(grid), grid.runs, grid.to_dict())
-    return len(expand(grid)), grid.runs
+        store.init_grid(entries, grid.runs, grid.to_dict())
+    return len(entries), grid.runs
 
 
 def quick_report(store_url: str, out: Path) -> dict:
@@ -62,15 +63,13 @@ def quick_segments(data, out: Path, mapping=None, lenient: bool = False,
     from .commands import segment
 
     outcomes = loan_outcomes(data)
+    segmenter = Segmenter(k="auto", columns=mapping, lenient=lenient)
     try:
-        return segment(data, out / "segments", Segmenter(k="auto", columns=mapping, lenient=lenient), force=False,
-                       outcomes=outcomes)
-    except DataError as exc:
-        if outcomes is None or "too few outcomes to learn from" not in str(exc):
-            raise
+        return segment(data, out / "segments", segmenter, force=False, outcomes=outcomes)
+    except TooFewOutcomes as exc:
         if said is not None:
             said(f"no risk learnt: {exc}; the segments follow without it")
-        return segment(data, out / "segments", Segmenter(k="auto", columns=mapping, lenient=lenient), force=False)
+        return segment(data, out / "segments", segmenter, force=False)
 
 
 def quick_offer(segments: dict, data, out: Path, mapping=None, lenient: bool = False):

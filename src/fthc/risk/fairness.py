@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..data.ids import as_id_type
 from ..errors import DataError
+from .intervals import wilson_interval
 
 FOUR_FIFTHS = 0.8
 MIN_GROUP = 30  # smaller groups (and reference groups) are reported but not flagged: too few customers
@@ -107,7 +108,6 @@ def group_risk(risk, outcome, z: float = 1.96) -> GroupRisk:
     """A group's calibration and AUC from its customers' out-of-fold `risk` and 0/1 `outcome`. The range the
     observed rate is judged against is the spread of a sum of independent Bernoulli(risk) outcomes (normal
     approximation, sound from `MIN_OUTCOMES` of each outcome): the rate were the estimates right."""
-    from .intervals import wilson_interval
     from .separation import auc_with_interval
 
     risk, y = np.asarray(risk, dtype=np.float64), np.asarray(outcome, dtype=np.float64)
@@ -169,7 +169,6 @@ def fairness(labels: pd.Series, attributes: pd.DataFrame, by_segment: pd.DataFra
     judged against (None: no outcomes), `risk` each customer's estimated risk (None: no outcome model),
     `learnt` the out-of-fold `risk` and 0/1 `outcome` of the customers the model learnt from (None: no
     calibration by group), `grades` each customer's grade (0: none; None: no grades)."""
-    from .intervals import wilson_interval
 
     a = attributes.reindex(labels.index)
     if by_segment is not None:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.ids import as_id_type
-from ..errors import DataError
+from ..errors import DataError, TooFewOutcomes
 from ..progress import counted
 
 MIN_EACH = 10  # customers of each outcome (0 and 1) needed to learn anything
@@ -170,7 +170,7 @@ def check_learnable(outcomes: Outcomes, file, column: str) -> None:
     y = outcomes.y
     ones, zeros = int(y.sum()), int((y == 0).sum())
     if ones < MIN_EACH or zeros < MIN_EACH:
-        raise DataError(f"too few outcomes to learn from among the customers: {ones} positive and {zeros} negative",
+        raise TooFewOutcomes(f"too few outcomes to learn from among the customers: {ones} positive and {zeros} negative",
                         file=file, column=column, expected=f"at least {MIN_EACH} of each")
 
 

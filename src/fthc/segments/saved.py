@@ -57,8 +57,8 @@ def save(seg, folder) -> Path:
         arrays["risk.estimator"] = np.array(json.dumps(seg.outcome_model_.to_dict()))
         extra["segmenter"] |= {"risk_center": seg.risk_center_,
                                # customers with an outcome not learnt from (too young, too thin): a credit history
-                               "credit_history": [i.item() if hasattr(i, "item") else i for i in
-                                                  credit_history(seg).difference(seg.outcome_model_.fold_.index)]}
+                               "credit_history": credit_history(seg).difference(
+                                   seg.outcome_model_.fold_.index).tolist()}
     return write_artefact(seg.model_, folder, extra=extra, extra_arrays=arrays)
 
 

@@ -124,7 +124,7 @@ def learnt_outcomes(known, windowed: pd.Index, ids: pd.Index, months: int | None
 def learnable_after_windows(known, y: pd.Series, missing: pd.Index, months: int | None) -> None:
     """The rule of `fthc.risk.outcomes.MIN_EACH`, applied to what the windows leave to learn from: outcomes dated
     outside the data have no history before them."""
-    from ..errors import DataError
+    from ..errors import TooFewOutcomes
     from ..risk.outcomes import MIN_EACH
 
     ones, zeros = int(y.sum()), int((y == 0).sum())
@@ -135,7 +135,7 @@ def learnable_after_windows(known, y: pd.Series, missing: pd.Index, months: int 
         dates = pd.to_datetime(known.date.loc[missing])
         where = (f"; the {len(missing):,} without one are dated {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}: "
                  "is the date column the outcome's own date, inside the transactions' span?")
-    raise DataError(f"too few outcomes to learn from: {len(y):,} of the {len(known.y):,} customers with an outcome "
+    raise TooFewOutcomes(f"too few outcomes to learn from: {len(y):,} of the {len(known.y):,} customers with an outcome "
                     f"have transactions in the {months or 'whole'}-month window before its date ({ones} positive, "
                     f"{zeros} negative){where}", file=known.source, column=known.column,
                     expected=f"at least {MIN_EACH} of each with a history before the outcome's date")
