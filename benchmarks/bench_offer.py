@@ -3,7 +3,7 @@ rank the loans that go bad, beyond the risk model?
 
     python benchmarks/bench_offer.py                       # 3,000 accounts, seeds 0 and 1: about 2 minutes on 2 cores
     python benchmarks/bench_offer.py --accounts 9000       # 3 times the loans: about 4.5 minutes
-    python benchmarks/bench_offer.py --strategy            # the quickstart data's strategy table, judged: ~1 minute
+    python benchmarks/bench_offer.py --strategy            # the quickstart data's strategy table, judged: ~30 s
 
 `--strategy`: the strategy table `fthc offer` prints for the quickstart's data (synthetic Berka, 4,500 accounts,
 seed 0, `Segmenter(k="auto")`, the product's stated defaults), with what it shows judged on outcomes the fit never

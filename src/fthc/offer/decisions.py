@@ -78,11 +78,11 @@ def grade_pd(assignments: pd.DataFrame, grades: Grades) -> pd.DataFrame:
     full = rates.reindex(grades.table.index)
     below = full["rate"].ffill().fillna(0.0)  # the nearest rate of a grade with outcomes, at or below
     above = full["rate"].bfill().fillna(1.0)
-    t = full.join(grades.table[["risk_from", "risk_to"]]).reindex(np.where(g > 0, g, 1))
+    where = np.where(g > 0, g, 1)  # grade 0 (no risk) read as 1, then blanked
+    t = full.join(grades.table[["risk_from", "risk_to"]]).reindex(where)
     learnt = t["rate"].notna().to_numpy() & (g > 0)
     enough = learnt & t["enough"].fillna(False).to_numpy(dtype=bool)
     pooled = t["pooled"].fillna("").astype(str).to_numpy()
-    where = np.where(g > 0, g, 1)
     own = np.clip(assignments["risk"].to_numpy(dtype=np.float64), below.reindex(where).to_numpy(),
                   above.reindex(where).to_numpy())
     out = pd.DataFrame({
@@ -135,7 +135,7 @@ def offers(assignments: pd.DataFrame, grades: Grades, product: Product) -> pd.Da
     beyond = (grade > product.max_grade) if product.max_grade is not None else np.zeros(len(a), bool)
     unprofitable = ~no_risk & (unit <= 0)
     no_room = ~(afford > 0)
-    too_small = supported < max(product.min_amount, 1e-9)
+    too_small = ~product.lendable(supported)
     smaller = np.isfinite(asked) & (supported < asked)
     cases = [no_risk, beyond, unprofitable, no_room, too_small, smaller]
     decision = np.select(cases, ["decline"] * 5 + ["offer a smaller amount"], "offer")

@@ -24,17 +24,17 @@ def _row(a: pd.DataFrame) -> dict:
     n = len(known)
     steady = known["bad_month_free_cash_flow"] > 0
     buffer = known["buffer"].mask(known["typical_spending"] == 0, np.inf)  # nothing spent: no month to cover
-    thin = (buffer < 1) & buffer.notna()
+    known_buffer = buffer.notna()
+    thin = (buffer < 1) & known_buffer
+    of_buffer = (lambda x: float(x.sum()) / int(known_buffer.sum())) if known_buffer.any() else (lambda x: np.nan)
     gaps = known["bad_month_income"] < INCOME_GAP * known["typical_income"]
     share = (lambda x: float(x.sum()) / n) if n else (lambda x: np.nan)
     return {"customers": len(a), "with_window": n, "steady_surplus_share": share(steady),
             "could_save_per_month": float(known.loc[steady, "bad_month_free_cash_flow"].median()) if steady.any()
             else np.nan,
-            "buffer_known": int(buffer.notna().sum()),
-            "thin_buffer_share": float(thin.sum()) / int(buffer.notna().sum()) if buffer.notna().any() else np.nan,
+            "buffer_known": int(known_buffer.sum()), "thin_buffer_share": of_buffer(thin),
             "income_gap_share": share(gaps),
-            "protection_share": float((thin & gaps).sum()) / int(buffer.notna().sum()) if buffer.notna().any()
-            else np.nan,
+            "protection_share": of_buffer(thin & gaps),
             "median_free_cash_flow": float(known["typical_free_cash_flow"].median()) if n else np.nan}
 
 

@@ -78,6 +78,11 @@ class Product:
         repayment = 1 / self.annuity_factor()
         return UnitTerms(repayment, n * repayment - 1, float(balance.sum()) * self.funding_cost / 12)
 
+    def lendable(self, supported):
+        """Whether a budget that supports `supported` (an amount, or an array of them) can be lent to: at least
+        the smallest amount, and above nothing."""
+        return supported >= max(self.min_amount, 1e-9)
+
     def break_even_pd(self) -> float:
         """The default rate at which the expected margin is 0: (interest - funding) / (interest + LGD)."""
         u = self.unit_terms()

@@ -59,7 +59,7 @@ class OfferResult:
             return (f"the rate, {p.annual_rate:.1%} a year, does not cover the funding cost, {p.funding_cost:.1%}, "
                     "over the term: no grade pays")
         scored = o[o["risk_grade"] > 0]
-        lendable = scored[scored["supported_amount"] >= max(p.min_amount, 1e-9)]
+        lendable = scored[p.lendable(scored["supported_amount"])]
         if not len(lendable):
             return ("no customer's budget supports " + (f"the smallest amount, {p.min_amount:,.0f}" if p.min_amount
                                                        else "a repayment"))

@@ -18,7 +18,7 @@ import pandas as pd
 from .decisions import money
 from .product import Product
 
-GROUPS = {"no credit history": lambda o: ~o["credit_history"].astype(bool), "all": lambda o: o.index == o.index}
+GROUPS = {"no credit history": lambda o: ~o["credit_history"].astype(bool), "all": lambda o: np.ones(len(o), bool)}
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Strategy:
 
 def _rows(o: pd.DataFrame, grades: list[int], product: Product) -> list[dict]:
     scored = o[o["risk_grade"] > 0]
-    lendable = scored["supported_amount"] >= max(product.min_amount, 1e-9)
+    lendable = product.lendable(scored["supported_amount"])
     amount = np.minimum(scored["supported_amount"], product.amount if product.amount is not None else np.inf)
     m = money(amount.to_numpy(), scored["pd"].to_numpy(), product)
     rows = []

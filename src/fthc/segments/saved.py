@@ -57,8 +57,7 @@ def save(seg, folder) -> Path:
         arrays["risk.estimator"] = np.array(json.dumps(seg.outcome_model_.to_dict()))
         extra["segmenter"] |= {"risk_center": seg.risk_center_,
                                # customers with an outcome not learnt from (too young, too thin): a credit history
-                               "credit_history": credit_history(seg).difference(
-                                   seg.outcome_model_.fold_.index).tolist()}
+                               "credit_history": credit_history(seg).tolist()}
     return write_artefact(seg.model_, folder, extra=extra, extra_arrays=arrays)
 
 
@@ -112,7 +111,7 @@ def _from_artefact(cls, art, folder):
 
         seg.outcome_model_ = RiskEstimator.from_dict(json.loads(str(art.extra_arrays["risk.estimator"])))
         seg.risk_center_ = float(info["risk_center"])
-        seg.credit_history_ = pd.Index(info.get("credit_history", [])).union(seg.outcome_model_.fold_.index)
+        seg.credit_history_ = pd.Index(info.get("credit_history", seg.outcome_model_.fold_.index))
     seg.labels_ = pd.Series(np.zeros(0, dtype=np.int64), name="segment")  # fitted; its customers are not kept
     seg.monitoring_ = info.get("monitoring")
     return seg

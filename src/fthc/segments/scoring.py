@@ -97,7 +97,6 @@ def fitted_assignments(seg) -> pd.DataFrame:
 def risk_at(seg, X, dates: pd.Series) -> pd.DataFrame:
     """`Segmenter.risk_at`: each customer of `dates` scored from its window before that date's month."""
     from ..errors import FthcError
-    from .inputs import read_measures
 
     source = source_of(seg, X)
     if seg.outcome_model_ is None:
@@ -129,7 +128,7 @@ def offer(seg, X, product=None):
         "has that rate and one grade; the offers differ by affordability alone",)
     product = product or Product()
     assigned = seg.assign(X)
-    assigned["credit_history"] = assigned["has_outcome"].astype(bool) | assigned.index.isin(credit_history(seg))
+    assigned["credit_history"] = assigned.index.isin(credit_history(seg))
     if assigned["commitments"].isna().all():
         notes += ("the data has no transaction kinds: loan payments already made are unknown and taken as 0, so the "
                   "affordability of customers who already borrow is overstated",)
