@@ -168,6 +168,13 @@ def format_value(value: float, unit: str, currency: str | None) -> str:
     return f"{value:.2g}"
 
 
+def thin_history(months, min_months: int) -> np.ndarray:
+    """Which customers have fewer than `min_months` calendar months of history (`--min-history`; NaN: no history
+    to judge): the one rule for who gets no risk (`RiskEstimator.thin`), is left out of the outcome model
+    (`segments.windows.enough_history`), is flagged short_history and is not named for behaviour."""
+    return np.asarray(months, dtype=np.float64) < min_months
+
+
 class RiskEstimator:
     """Outcome model, grades and risk reasons on frames (see the module). kind: a name of `RISK_MODELS` (boosted, monotone, logistic, auto)."""
 
@@ -223,7 +230,7 @@ class RiskEstimator:
         """Which customers have fewer than `min_history` months of history in their window (no risk, no grade)."""
         if "months" not in inputs:
             return np.zeros(len(inputs), dtype=bool)
-        return (inputs["months"] < self.min_history).to_numpy()
+        return thin_history(inputs["months"], self.min_history)
 
     def score(self, inputs: pd.DataFrame) -> pd.DataFrame:
         """risk, risk_low, risk_high, logit and risk_grade of each customer (index: the inputs'); a customer with

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..progress import counted
-from .estimator import RiskEstimator
+from .estimator import RiskEstimator, thin_history
 
 RISK_COLUMNS = ["risk", "risk_low", "risk_high", "risk_grade", "risk_reasons", "window_months", "has_outcome",
                 "outcome"]
@@ -23,7 +23,7 @@ def score(est: RiskEstimator, inputs: pd.DataFrame, index: pd.Index) -> pd.DataF
     scored = est.score(enough).join(est.reasons(enough)[["risk_reasons"]]).reindex(index)
     scored["risk_grade"] = scored["risk_grade"].fillna(0).astype(np.int64)
     window = months.reindex(index)
-    thin = (window.notna() & (window < est.min_history)).to_numpy()
+    thin = thin_history(window, est.min_history)
     scored.loc[thin, "risk_reasons"] = [f"insufficient history: {m:.0f} month{'s' if m != 1 else ''} in the window "
                                         f"(at least {est.min_history} needed): no risk or grade estimated"
                                         for m in window[thin]]

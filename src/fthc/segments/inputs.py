@@ -10,6 +10,7 @@ import pandas as pd
 from ..config import encoder_component
 from ..errors import DataError
 from ..progress import announce, counted
+from ..risk.estimator import thin_history
 
 MAX_STEPS = 1000  # series keep each customer's latest 1,000 steps (deep methods: memory grows with the longest)
 SHORT_HISTORY = 3  # customers with fewer transactions are segmented like the others and flagged
@@ -101,14 +102,6 @@ def source_notes(source, drop_duplicates: bool) -> list[str]:
     if source.berka is not None:
         notes += berka_problems(source.berka, tx)
     return notes
-
-
-def thin_history(months, min_months: int) -> np.ndarray:
-    """Which customers have fewer than `min_months` calendar months of history (`--min-history`; NaN: no history
-    to judge): the one rule for who is left out of the outcome model (`windows.enough_history`), is flagged
-    short_history and is not named for behaviour; `RiskEstimator.thin`, a layer below, withholds a risk by the
-    same comparison."""
-    return np.asarray(months, dtype=np.float64) < min_months
 
 
 def short_history(measures: pd.DataFrame, min_months: int) -> np.ndarray:

@@ -144,8 +144,8 @@ def learnable_after_windows(known, y: pd.Series, missing: pd.Index, months: int 
 def enough_history(measures: pd.DataFrame, min_months: int, window: int | None, notes: list) -> pd.DataFrame:
     """The customers with an outcome whose window holds at least `min_months` months of history: the others are
     left out of the outcome model (a few months carry little evidence), counted in `notes`. The rule is
-    `inputs.thin_history`, which flags short histories too."""
-    from .inputs import thin_history
+    `risk.estimator.thin_history`, which flags short histories too."""
+    from ..risk.estimator import thin_history
 
     short = thin_history(measures["months"], min_months)
     if short.any():
