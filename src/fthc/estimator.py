@@ -37,6 +37,11 @@ def head_encoder(head, encoder):
     return getattr(head, "encoder_", None) or encoder
 
 
+def series_of(data) -> tuple:
+    """How an encoder's input series were built (spec, scaling, channels; None each for behaviour measures)."""
+    return tuple(getattr(data, a, None) for a in ("spec", "scaling", "channels"))
+
+
 class Pipeline(FthcEstimator):
     """encoder -> latents -> head. `Pipeline(AutoencoderEncoder(...), KMeansHead(k=6)).fit(series)`."""
 
@@ -63,13 +68,16 @@ class Pipeline(FthcEstimator):
         encoder = fitted_estimator(encoder.fit(data, None))  # a FrozenEstimator's fit does nothing
         t1 = time.perf_counter()
         head.fit(encoder.transform(data), encoder=encoder, data=data)
-        self.encoder_ = head_encoder(head, encoder)
-        self.head_ = head
+        self._fitted(head_encoder(head, encoder), head, *series_of(data))
         self.pretrain_seconds_ = t1 - t0
         self.clustering_seconds_ = time.perf_counter() - t1
         self.fit_seconds_ = time.perf_counter() - t0
-        self.series_spec_, self.series_scaling_, self.channels_ = (getattr(data, a, None) for a in
-                                                                   ("spec", "scaling", "channels"))
+        return self
+
+    def _fitted(self, encoder, head, series_spec=None, series_scaling=None, channels=None) -> "Pipeline":
+        """Take a fitted encoder and head, and how the series they read were built, as this model's state."""
+        self.encoder_, self.head_ = encoder, head
+        self.series_spec_, self.series_scaling_, self.channels_ = series_spec, series_scaling, channels
         return self
 
     def fit_predict(self, X, mask=None) -> np.ndarray:
@@ -129,9 +137,10 @@ class Pipeline(FthcEstimator):
         from .artefact import read_artefact
 
         art = read_artefact(folder)
-        model = Clusterer(art.config) if art.config is not None else Pipeline(art.encoder, art.head)
-        model.encoder_, model.head_ = art.encoder, art.head
-        model.series_spec_, model.series_scaling_, model.channels_ = art.series_spec, art.series_scaling, art.channels
+        if art.config is not None:
+            return Clusterer.of_artefact(art)
+        model = Pipeline(art.encoder, art.head)._fitted(art.encoder, art.head, art.series_spec, art.series_scaling,
+                                                         art.channels)
         model.column_mapping_ = art.column_mapping
         return model
 
@@ -183,6 +192,20 @@ class Clusterer(Pipeline):
         if params:
             self.config = (self.config or ClustererConfig()).replace(**params)
         return self
+
+    @classmethod
+    def assembled(cls, config: ClustererConfig, encoder, head, data=None) -> "Clusterer":
+        """A fitted Clusterer of an encoder and a head each fitted apart: the Segmenter's head, fitted on the
+        encoder's points with the risk axis added (`fthc.segments.segment_model.RiskAxis`). `data`: the encoder's
+        input, whose series spec, scaling and channels scoring builds again."""
+        return cls(config, encoder=FrozenEstimator(encoder))._fitted(encoder, head, *series_of(data))
+
+    @classmethod
+    def of_artefact(cls, art) -> "Clusterer":
+        """The Clusterer a model folder holds (`fthc.artefact.read_artefact`), with the column mapping it read."""
+        model = cls(art.config)._fitted(art.encoder, art.head, art.series_spec, art.series_scaling, art.channels)
+        model.column_mapping_ = art.column_mapping
+        return model
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> "Clusterer":

@@ -36,8 +36,8 @@ def test_three_engines_give_the_same_sums_and_segments(lake):
             np.testing.assert_allclose(got[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-6, atol=1e-9,
                                        equal_nan=True, err_msg=f"{engine}: {col}")
         assert fitted[engine].labels_.equals(fitted["pandas"].labels_)
-    monthly = fitted["spark"].monthly_.sort_values(["segment", "month_number"]).reset_index(drop=True)
-    expected = fitted["duckdb"].monthly_.sort_values(["segment", "month_number"]).reset_index(drop=True)
+    monthly = fitted["spark"].fit_summary_.monthly.sort_values(["segment", "month_number"]).reset_index(drop=True)
+    expected = fitted["duckdb"].fit_summary_.monthly.sort_values(["segment", "month_number"]).reset_index(drop=True)
     np.testing.assert_allclose(monthly.to_numpy(float), expected.to_numpy(float), rtol=1e-6, equal_nan=True)
 
 

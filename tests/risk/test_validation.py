@@ -65,13 +65,13 @@ def test_what_a_default_causes_after_its_date_reaches_no_figure(fitted):
     ids = outcomes["customer_id"]
     # inputs to 1e-6 (DuckDB's parallel sums may add in another order), which moves a tree's bin edge at most:
     # the risk to 1e-3, where the planted fees alone separate defaults perfectly
-    pd.testing.assert_frame_equal(leaky.risk_inputs_.loc[ids], seg.risk_inputs_.loc[ids], atol=1e-6)
+    pd.testing.assert_frame_equal(leaky.risk_fit_.windows.inputs.loc[ids], seg.risk_fit_.windows.inputs.loc[ids], atol=1e-6)
     np.testing.assert_allclose(leaky.risk_.loc[ids, "risk"], seg.risk_.loc[ids, "risk"], atol=1e-3)
     assert leaky.outcome_check_["customer_auc"]["auc"] == pytest.approx(seg.outcome_check_["customer_auc"]["auc"],
                                                                         abs=0.01)
     # each customer with an outcome is judged in the segment its window before the date places it in
     placed = leaky.outcome_check_["placed"]
-    expected = leaky.model_.head_.predict(leaky.model_.transform(leaky.window_measures_.loc[placed.index]))
+    expected = leaky.model_.head_.predict(leaky.model_.transform(leaky.risk_fit_.windows.measures.loc[placed.index]))
     assert np.array_equal(placed.to_numpy(), expected)
     assert int(leaky.outcome_check_["by_segment"]["with_outcome"].sum()) == len(ids)
 
@@ -82,7 +82,7 @@ def test_a_customer_with_an_outcome_carries_its_out_of_fold_risk_from_before_the
     seg, _, outcomes = fitted
     ids = outcomes["customer_id"]
     np.testing.assert_allclose(seg.risk_.loc[ids, "risk"], seg.outcome_model_.oof_.loc[ids, "risk"])
-    assert (seg.cutoffs_.loc[ids, "cutoff"] == REF).all()
+    assert (seg.risk_fit_.windows.cutoffs.loc[ids, "cutoff"] == REF).all()
 
 
 def test_customers_without_an_outcome_are_scored_on_the_same_window_length(fitted):
@@ -93,10 +93,10 @@ def test_customers_without_an_outcome_are_scored_on_the_same_window_length(fitte
         warnings.simplefilter("ignore")
         other = fthc.Segmenter(k=3, risk_weight=0).fit(tx_old, outcomes=outcomes)
     none = seg.risk_.index[~seg.risk_["has_outcome"]]
-    pd.testing.assert_frame_equal(other.risk_inputs_.loc[none], seg.risk_inputs_.loc[none], atol=1e-6)
+    pd.testing.assert_frame_equal(other.risk_fit_.windows.inputs.loc[none], seg.risk_fit_.windows.inputs.loc[none], atol=1e-6)
     # the data ends on 27 December: the incomplete December is left out, the window is December 2021 - November 2022
-    assert (seg.cutoffs_.loc[none, "cutoff"] == pd.Timestamp("2022-12-01")).all()
-    assert (seg.cutoffs_.loc[none, "start"] == pd.Timestamp("2021-12-01")).all()
+    assert (seg.risk_fit_.windows.cutoffs.loc[none, "cutoff"] == pd.Timestamp("2022-12-01")).all()
+    assert (seg.risk_fit_.windows.cutoffs.loc[none, "start"] == pd.Timestamp("2021-12-01")).all()
 
 
 def test_grades_are_a_fixed_master_scale_whatever_the_outcomes():
@@ -269,7 +269,7 @@ def test_no_window_reads_all_history_before_each_date(fitted):
         warnings.simplefilter("ignore")
         seg = fthc.Segmenter(k=3, risk_weight=0, window=None).fit(tx, outcomes=outcomes)
     ids = outcomes["customer_id"]
-    assert (seg.window_measures_.loc[ids, "months"] == 21).all()  # January 2021 - September 2022
+    assert (seg.risk_fit_.windows.measures.loc[ids, "months"] == 21).all()  # January 2021 - September 2022
     assert seg.risk_["risk"].notna().all()
 
 
@@ -333,8 +333,8 @@ def test_young_good_outcomes_are_left_out_and_the_learnt_population_compared(tmp
     assert not learnt & set(outcomes.loc[young, "customer_id"]) and len(learnt) == len(outcomes) - 20
     assert any(n.startswith("20 of the") and "performance window" in n for n in seg.notes_)
     assert len(kept.outcome_model_.fold_) == len(outcomes)
-    pop = seg.population_
-    assert set(pop.columns) == {"input", "psi", "chance", "flag"} and set(pop["input"]) == set(seg.risk_inputs_.columns)
+    pop = seg.risk_fit_.population
+    assert set(pop.columns) == {"input", "psi", "chance", "flag"} and set(pop["input"]) == set(seg.risk_fit_.windows.inputs.columns)
     assert pop["psi"].is_monotonic_decreasing
 
 

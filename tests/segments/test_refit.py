@@ -11,7 +11,14 @@ from tests.risk.test_validation import bank
 
 
 def _equal(a, b, name):
-    if isinstance(a, pd.DataFrame):
+    import dataclasses
+
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):  # a fitted part: field by field
+        assert type(a) is type(b), name
+        for f in dataclasses.fields(a):
+            if f.name != "fit_seconds":
+                _equal(getattr(a, f.name), getattr(b, f.name), f"{name}.{f.name}")
+    elif isinstance(a, pd.DataFrame):
         pd.testing.assert_frame_equal(a, b, obj=name)
     elif isinstance(a, pd.Series):
         pd.testing.assert_series_equal(a, b, obj=name)

@@ -72,7 +72,8 @@ def test_default_columns_need_no_mapping_and_are_found_by_name():
     df = user_table(n_customers=30).rename(columns={"client": "customer_id", "booked": "timestamp", "value": "amount",
                                                      "bal": "balance", "mcc": "category"})
     seg = fthc.Segmenter(k=3).fit(df)
-    assert seg.column_mapping_["balance"] == "balance" and seg.column_mapping_["category"] == "category"
+    mapping = seg.segment_model_.column_mapping
+    assert mapping["balance"] == "balance" and mapping["category"] == "category"
     assert seg.measures_["balance_level"].notna().all()
 
 

@@ -174,16 +174,16 @@ def explain(model_dir: Path, data, customer: str, mapping=None, lenient: bool = 
             if not pd.api.types.is_integer_dtype(ids.dtype) else []
         hint = f" (ids are matched exactly: did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
         raise DataError(f"customer {customer!r} is not among the {counted(len(ids), 'customer')}{hint}", file=str(data))
-    one = measures.loc[[key]]
-    row = seg._assignments(one, seg.model_.transform(one if seg.representation_ == "behaviour" else
-                                                     _subset(inputs, ids.get_loc(key))),
-                           risk.loc[[key]] if risk is not None else None).iloc[0]
-    reasons = seg.reasons_.explain(one, np.array([row["segment"]]))[0]
+    one, model = measures.loc[[key]], seg.segment_model_
+    row = model.assign(one, model.clusterer.transform(one if model.representation == "behaviour" else
+                                                      _subset(inputs, ids.get_loc(key))),
+                       risk.loc[[key]] if risk is not None else None).iloc[0]
+    reasons = model.reasons.explain(one, np.array([row["segment"]]))[0]
     nearest = reasons[0].get("next") if reasons and isinstance(reasons[0], dict) else None
-    return {"customer": key, "row": row, "reasons": reasons, "phrases": seg.reasons_.phrases(reasons),
-            "traits": [seg.reasons_.phrases([r]) for r in reasons], "estimator": seg.outcome_model_,
-            "name": seg.names_.get(int(row["segment"]), ""), "segmenter": seg,
-            "nearest": f"segment {nearest}: {seg.names_.get(int(nearest), '')}" if nearest is not None else None}
+    return {"customer": key, "row": row, "reasons": reasons, "phrases": model.reasons.phrases(reasons),
+            "traits": [model.reasons.phrases([r]) for r in reasons], "estimator": model.outcome_model,
+            "name": model.names.get(int(row["segment"]), ""), "segmenter": seg,
+            "nearest": f"segment {nearest}: {model.names.get(int(nearest), '')}" if nearest is not None else None}
 
 
 def _subset(inputs, i: int):

@@ -59,7 +59,7 @@ def score_partitions(model_blob: bytes, measures_out: bool):
             sums = sums.set_index("customer_id")
             m = measures(sums)
             m["transactions_count"] = sums["transactions"].astype(np.int64)
-            out = seg._assignments(m, seg.model_.transform(m)).reset_index()
+            out = seg.segment_model_.assign(m, seg.model_.transform(m)).reset_index()
             out["segment"] = out["segment"].astype("int32")
             if measures_out:
                 out = out.join(m.drop(columns=["transactions_count"]).reset_index(drop=True))
@@ -72,6 +72,8 @@ def score_transactions(model_blob: bytes, measures_out: bool, as_of):
     repartitioned by customer): the saved Segmenter applied as `fthc assign` applies it (series for a network
     model; the risk window ending at `as_of`, the whole dataset's reference date, for a model with outcomes)."""
     def score(batches):
+        from dataclasses import replace
+
         import pandas as pd
 
         from ..data.transactions import canonical_frame
@@ -86,11 +88,12 @@ def score_transactions(model_blob: bytes, measures_out: bool, as_of):
                              amount=rows["amount"].to_numpy(), balance=rows["balance"].to_numpy(),
                              kind=rows["kind"].to_numpy())
         seg = _model(model_blob)
-        seg.columns, seg.column_mapping_, seg.as_of = None, None, as_of  # canonical rows; one reference date
+        seg.columns, seg.as_of = None, as_of  # canonical rows; one reference date
+        seg.segment_model_ = replace(seg.segment_model_, column_mapping=None)
         seg.engine = "duckdb"  # this executor's rows, in process
         with thread_budget(1):  # one thread per Spark task: the executors are the parallelism
             measures, inputs, risk = scoring.scored_inputs(seg, tx)
-            out = scoring.assignments(seg, measures, seg.model_.transform(inputs), risk).reset_index()
+            out = seg.segment_model_.assign(measures, seg.model_.transform(inputs), risk).reset_index()
         out["segment"] = out["segment"].astype("int32")
         if measures_out:
             from ..features import MEASURES
@@ -139,7 +142,8 @@ def assign_spark(model_dir: Path, source, out: Path, mapping=None, *, master: st
     seg = Segmenter.load(model_dir)  # checks the folder before any executor sees it
     by_sums = seg.model_.config.encoder.autoencoder == "features" and seg.outcome_model_ is None
     if mapping is None:
-        mapping = ColumnMapping.from_dict(seg.column_mapping_) if seg.column_mapping_ else None
+        fitted = seg.segment_model_.column_mapping
+        mapping = ColumnMapping.from_dict(fitted) if fitted else None
     dataset = open_dataset(source, mapping, lenient=lenient)
     if dataset is None:
         raise DataError("Spark reads Parquet datasets", file=source, expected="a Parquet file, folder or glob")

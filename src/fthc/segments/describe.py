@@ -133,26 +133,26 @@ def _tell_apart(out: dict, scores: pd.DataFrame, by_figure: dict, profile: pd.Da
     return out
 
 
-def named_segments(seg) -> tuple[dict, dict]:
-    """Names and descriptions of a fitted Segmenter's segments. A segment most of whose customers have short
-    histories (`inputs.short_history`: the risk's --min-history rule, on the history segmented) is named for
-    that: the behaviour words its few transactions would earn ('falling balance, spends more than comes in', on
-    an income and spending of 0) say nothing about those customers. The other segments are named among
-    themselves."""
+def named_segments(profile: pd.DataFrame, measures: pd.DataFrame, labels: pd.Series, min_history: int,
+                   currency: str | None) -> tuple[dict, dict]:
+    """Names and descriptions of fitted segments (their `profile`, and the `measures` and `labels` of their
+    customers). A segment most of whose customers have short histories (`inputs.short_history`: the risk's
+    --min-history rule, on the history segmented) is named for that: the behaviour words its few transactions
+    would earn ('falling balance, spends more than comes in', on an income and spending of 0) say nothing about
+    those customers. The other segments are named among themselves."""
     from .inputs import SHORT_HISTORY, short_history
 
-    profile = seg.profile_
-    short = pd.Series(short_history(seg.measures_, seg.min_history), index=seg.measures_.index)
-    share = short.groupby(seg.labels_.reindex(short.index).to_numpy()).mean()
+    short = pd.Series(short_history(measures, min_history), index=measures.index)
+    share = short.groupby(labels.reindex(short.index).to_numpy()).mean()
     thin = [s for s in profile.index.drop("all", errors="ignore") if share.get(s, 0.0) > THIN_SHARE]
     rest = profile.drop(index=thin)
-    names = name_segments(rest, seg.measures_) if len(rest.index.drop("all", errors="ignore")) else {}
-    descriptions = describe(profile, seg.measures_, seg.currency_)
+    names = name_segments(rest, measures) if len(rest.index.drop("all", errors="ignore")) else {}
+    descriptions = describe(profile, measures, currency)
     for s in thin:
         names[s] = SHORT_NAME if len(thin) == 1 else \
             f"{SHORT_NAME} ({counted(profile.loc[s, 'customers'], 'customer')})"
         descriptions[s] = (f"mostly short histories: {share[s]:.0%} of its customers have fewer than {SHORT_HISTORY} "
-                           f"transactions or {seg.min_history} months of history, too little to read behaviour "
+                           f"transactions or {min_history} months of history, too little to read behaviour "
                            "from; " + descriptions[s])
     return {s: names[s] for s in profile.index.drop("all", errors="ignore")}, descriptions
 

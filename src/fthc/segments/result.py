@@ -89,17 +89,17 @@ class SegmentationResult:
 
 
 def result_of(seg) -> SegmentationResult:
-    """The `SegmentationResult` of a fitted Segmenter."""
+    """The `SegmentationResult` of a fitted Segmenter, read from its parts."""
     seg.check_fitted()
-    learnt = seg.outcome_model_ is not None
+    model, fit, summary = seg.segment_model_, seg.risk_fit_, seg.fit_summary_
     return SegmentationResult(
-        labels=seg.labels_, confidence=seg.confidence_, profile=seg.profile_, names=dict(seg.names_),
-        descriptions=dict(seg.descriptions_), assignments=seg.assignments_, measures=seg.measures_,
-        sums=seg.sums_, monthly=seg.monthly_, k_choice=seg.k_choice_, k_why=seg.k_why_,
-        k=int(seg.model_.head_.k), degenerate=bool(seg.model_.degenerate_), notes=tuple(seg.notes_),
-        currency=seg.currency_, refits=len(seg.stability_.heads), context=seg.context_,
-        outcome_model=seg.outcome_model_, learnt_outcomes=seg.outcomes_.y if learnt else None,
-        outcome_check=seg.outcome_check_, risk=seg.risk_ if learnt else None,
-        risk_choice=seg.risk_choice_, risk_why=getattr(seg, "risk_why_", None),
-        population=getattr(seg, "population_", None),
-        method=seg.method if isinstance(seg.method, str) else "config", model=seg.model_.in_words())
+        labels=summary.labels, confidence=summary.confidence, profile=summary.profile, names=dict(model.names),
+        descriptions=dict(model.descriptions), assignments=seg.assignments_, measures=summary.measures,
+        sums=summary.sums, monthly=summary.monthly, k_choice=summary.k_choice, k_why=model.k_why,
+        k=int(model.clusterer.head_.k), degenerate=bool(model.clusterer.degenerate_), notes=tuple(summary.notes),
+        currency=model.currency, refits=len(model.stability.heads), context=summary.context,
+        outcome_model=model.outcome_model, learnt_outcomes=fit.outcomes.y if fit else None,
+        outcome_check=summary.outcome_check, risk=fit.risk if fit else None,
+        risk_choice=fit.choice if fit else None, risk_why=fit.why if fit else None,
+        population=fit.population if fit else None,
+        method=seg.method if isinstance(seg.method, str) else "config", model=model.clusterer.in_words())

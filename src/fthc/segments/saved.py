@@ -1,5 +1,6 @@
 """A fitted `Segmenter` as a model folder (manifest, checksums, arrays; no pickle) and back: `Segmenter.save`,
-`Segmenter.load` and `fthc assign` use these."""
+`Segmenter.load` and `fthc assign` use these. The folder keeps the Segmenter's parameters and its `SegmentModel`
+(what scoring applies); a loaded Segmenter has that part only."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import pandas as pd
 
 from ..config import make_head
 from ..errors import ArtefactError
+from .segment_model import RiskAxis, SegmentModel
 from .stability import Stability
 
 
 # what a saved model does not keep: its fitted customers (saving them would copy the bank's data into the model)
-NOT_KEPT = {"profile_": "profile.csv", "risk_": "assignments.csv", "confidence_": "assignments.csv",
+NOT_KEPT = {"labels_": "assignments.csv", "profile_": "profile.csv", "risk_": "assignments.csv", "confidence_": "assignments.csv",
             "assignments_": "assignments.csv", "k_choice_": "k_choice.csv", "measures_": "the data, with assign",
             "outcome_check_": "risk.csv", "monthly_": "segments.html", "sums_": "the data, with assign"}
 
@@ -25,7 +27,7 @@ def params_of(seg) -> dict[str, Any]:
     """The constructor's parameters as JSON (the method is saved as the model's config)."""
     p = seg.get_params()
     p.pop("method")
-    p["columns"] = seg.column_mapping_
+    p["columns"] = seg.segment_model_.column_mapping
     p["ks"] = [min(seg.ks), max(seg.ks) + 1] if len(list(seg.ks)) else None
     if p.get("as_of") is not None:  # a date as ISO text (JSON has no dates)
         p["as_of"] = pd.Timestamp(p["as_of"]).isoformat()
@@ -34,31 +36,31 @@ def params_of(seg) -> dict[str, Any]:
 
 def save(seg, folder) -> Path:
     from ..artefact import write_artefact
-    from .scoring import credit_history
     from .tracking import reference_of
 
     seg.check_fitted()
-    extra = {"segmenter": {"params": params_of(seg), "representation": seg.representation_,
+    model = seg.segment_model_
+    extra = {"segmenter": {"params": params_of(seg), "representation": model.representation,
                            "method": seg.method if isinstance(seg.method, str) else None,  # a preset's name
-                           "window": seg.window_,  # the window read ("auto": the one chosen)
-                           "names": {str(k): v for k, v in seg.names_.items()},
-                           "descriptions": {str(k): v for k, v in seg.descriptions_.items()},
-                           "currency": seg.currency_, "k_why": seg.k_why_,
-                           "refits": len(seg.stability_.heads), "risk_weight": seg.risk_weight_,
-                           "risk_scale": getattr(seg, "risk_scale_", None),
-                           "outcome_model": seg.outcome_model_ is not None,
+                           "window": model.window,  # the window read ("auto": the one chosen)
+                           "names": {str(k): v for k, v in model.names.items()},
+                           "descriptions": {str(k): v for k, v in model.descriptions.items()},
+                           "currency": model.currency, "k_why": model.k_why,
+                           "refits": len(model.stability.heads), "risk_weight": model.axis.weight,
+                           "risk_scale": model.axis.scale,
+                           "outcome_model": model.outcome_model is not None,
                            # what tracking compares later periods with: the fitted customers are not kept
-                           "monitoring": reference_of(seg)}}
-    arrays = seg.stability_.arrays() | {f"features.{k}": v for k, v in seg.feature_space_.arrays().items()}
-    arrays |= {"reasons.centres": seg.reasons_.centres, "reasons.segments": seg.reasons_.segments,
-               "reasons.medians": seg.reasons_.medians.to_numpy(dtype=np.float64)}
-    extra["segmenter"]["reasons_measures"] = list(seg.reasons_.medians.columns)
-    if seg.outcome_model_ is not None:  # JSON text (LightGBM's own text format inside): no pickle
-        arrays["risk.estimator"] = np.array(json.dumps(seg.outcome_model_.to_dict()))
-        extra["segmenter"] |= {"risk_center": seg.risk_center_,
+                           "monitoring": reference_of(model, seg.risk_fit_, seg.fit_summary_)}}
+    arrays = model.stability.arrays() | {f"features.{k}": v for k, v in model.feature_space.arrays().items()}
+    arrays |= {"reasons.centres": model.reasons.centres, "reasons.segments": model.reasons.segments,
+               "reasons.medians": model.reasons.medians.to_numpy(dtype=np.float64)}
+    extra["segmenter"]["reasons_measures"] = list(model.reasons.medians.columns)
+    if model.outcome_model is not None:  # JSON text (LightGBM's own text format inside): no pickle
+        arrays["risk.estimator"] = np.array(json.dumps(model.outcome_model.to_dict()))
+        extra["segmenter"] |= {"risk_center": model.axis.center,
                                # customers with an outcome not learnt from (too young, too thin): a credit history
-                               "credit_history": credit_history(seg).tolist()}
-    return write_artefact(seg.model_, folder, extra=extra, extra_arrays=arrays)
+                               "credit_history": model.credit_history.tolist()}
+    return write_artefact(model.clusterer, folder, extra=extra, extra_arrays=arrays)
 
 
 def load(cls, folder):
@@ -89,29 +91,26 @@ def _from_artefact(cls, art, folder):
     seg = cls(**params)
     seg.method = info.get("method") or art.config  # as given: a preset's name, or the config itself
     seg._not_kept = NOT_KEPT
-    seg.window_ = info.get("window", params.get("window"))
-    model = Clusterer(art.config)
-    model.encoder_, model.head_ = art.encoder, art.head
-    model.series_spec_, model.series_scaling_, model.channels_ = art.series_spec, art.series_scaling, art.channels
-    model.column_mapping_ = art.column_mapping
-    seg.model_, seg.column_mapping_ = model, art.column_mapping
-    seg.representation_, seg.currency_, seg.k_why_ = info["representation"], info["currency"], info["k_why"]
-    seg.names_ = {int(k): v for k, v in info["names"].items()}
-    seg.descriptions_ = {int(k): v for k, v in info["descriptions"].items()}
     k = art.config.head.k
-    seg.stability_ = Stability.from_arrays(art.extra_arrays, lambda: make_head(art.config, k), k)
-    seg.feature_space_ = FeatureEncoder().load_arrays(
+    feature_space = FeatureEncoder().load_arrays(
         {key[len("features."):]: v for key, v in art.extra_arrays.items() if key.startswith("features.")})
-    seg.risk_weight_, seg.risk_scale_ = float(info.get("risk_weight") or 0), info.get("risk_scale")
-    seg.reasons_ = Reasons.from_arrays(seg.feature_space_, art.extra_arrays, info["reasons_measures"],
-                                       seg.currency_)
-    seg.outcome_model_ = None
+    outcome_model, center, credit_history = None, None, None
     if info.get("outcome_model"):
         from ..risk.estimator import RiskEstimator
 
-        seg.outcome_model_ = RiskEstimator.from_dict(json.loads(str(art.extra_arrays["risk.estimator"])))
-        seg.risk_center_ = float(info["risk_center"])
-        seg.credit_history_ = pd.Index(info.get("credit_history", seg.outcome_model_.fold_.index))
-    seg.labels_ = pd.Series(np.zeros(0, dtype=np.int64), name="segment")  # fitted; its customers are not kept
-    seg.monitoring_ = info.get("monitoring")
+        outcome_model = RiskEstimator.from_dict(json.loads(str(art.extra_arrays["risk.estimator"])))
+        center = float(info["risk_center"])
+        credit_history = pd.Index(info.get("credit_history", outcome_model.fold_.index))
+    seg.segment_model_ = SegmentModel(
+        clusterer=Clusterer.of_artefact(art),
+        axis=RiskAxis(float(info.get("risk_weight") or 0), center, info.get("risk_scale")),
+        stability=Stability.from_arrays(art.extra_arrays, lambda: make_head(art.config, k), k),
+        feature_space=feature_space,
+        reasons=Reasons.from_arrays(feature_space, art.extra_arrays, info["reasons_measures"], info["currency"]),
+        names={int(k): v for k, v in info["names"].items()},
+        descriptions={int(k): v for k, v in info["descriptions"].items()},
+        k_why=info["k_why"], representation=info["representation"], column_mapping=art.column_mapping,
+        min_history=seg.min_history, currency=info["currency"], window=info.get("window", params.get("window")),
+        outcome_model=outcome_model, credit_history=credit_history, monitoring=info.get("monitoring"))
+    seg.risk_fit_, seg.fit_summary_ = None, None  # not kept: they hold the fitted customers
     return seg

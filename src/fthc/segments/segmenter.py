@@ -13,7 +13,9 @@ and give the same segments.
 Fitted attributes: `labels_` (a Series by customer id), `confidence_` (how reproducible each customer's segment
 is, `fthc.segments.stability`), `profile_` (one row per segment and one for all customers), `names_`,
 `descriptions_`, `k_choice_` (the prediction-strength table when k was chosen), `measures_` (the behaviour
-measures of every fitted customer), `model_` (the Clusterer), `notes_` (what the outputs must say).
+measures of every fitted customer), `model_` (the Clusterer), `notes_` (what the outputs must say). They read the
+fitted parts: `segment_model_` (what scoring applies and a model folder keeps), `risk_fit_` (what the outcomes
+taught), `fit_summary_` (the fitted customers).
 
 With outcomes (`fit(X, outcomes=...)`: a file, a Series of 0/1 by customer id, or "loans" on a Berka folder):
 `risk_` (every customer's estimated risk with its interval, whether it has an outcome, its risk band within its
@@ -33,23 +35,56 @@ from sklearn.utils import metadata_routing
 
 from ..base import FthcEstimator
 from ..config import ClustererConfig, encoder_component, get_preset, make_head, preset
-from ..errors import DataError, FthcError, FthcWarning
+from ..errors import DataError, FthcError
 from ..features.window import WINDOW
 from ..risk.estimator import MIN_HISTORY
 from ..progress import announce
 from ..risk.segment_risk import RISK_COLUMNS
 from . import saved, scoring
-from .choice import choose_k, recheck_k
+from .choice import choose_k
 from .describe import named_segments
+from .fit_checks import floor_check, noted_warning, risk_space_check, size_check
+from .fit_summary import FitSummary
 from .inputs import MAX_STEPS, SHORT_HISTORY, chart_sample, encoder_inputs, history_notes, read_measures, source_notes
 from .profile import berka_context, profile_segments
+from .risk_fit import checked_outcomes, fit_risk
+from .segment_model import RiskAxis, SegmentModel, logit_of
 from .stability import REFITS, Stability
-from .windows import chosen_window, enough_history, learnt_outcomes, readable_outcomes, outcome_windows
+from .windows import choose_window, enough_history, readable_outcomes, outcome_windows
 
 KS = range(1, 9)
-SMALL_SEGMENTS = 10  # fewer customers than this per segment, on average, is warned about
-SEGMENT_FLOOR = 5  # a segment of fewer customers is named in a warning: it describes nobody in particular
 __all__ = ["Segmenter", "FthcError", "MAX_STEPS", "RISK_COLUMNS", "SHORT_HISTORY"]
+
+
+_MISSING = object()
+
+
+class _part:
+    """A read-only fitted attribute: a field (dotted: a field's field) of one of the Segmenter's fitted parts.
+    Missing where the part is not there (not fitted), or is None (fitted without outcomes; a loaded model's part it
+    does not keep) unless `when_none` is given; the Segmenter's `__getattr__` then says where a loaded model left
+    it."""
+
+    def __init__(self, part: str, field: str, when_none=_MISSING):
+        self.part, self.field, self.when_none = part, field.split("."), when_none
+
+    def __set_name__(self, owner, name: str):
+        self.name = name
+
+    def __get__(self, seg, owner=None):
+        if seg is None:
+            return self
+        value = seg.__dict__.get(self.part)
+        if value is None:
+            if self.part in seg.__dict__ and self.when_none is not _MISSING:
+                return self.when_none
+            raise AttributeError(self.name)
+        for name in self.field:
+            value = getattr(value, name)
+        return value
+
+    def __set__(self, seg, value):
+        raise AttributeError(f"{self.name} is read from the fitted {self.part}: fit sets it")
 
 
 def check_k(k) -> None:
@@ -135,6 +170,13 @@ class Segmenter(ClusterMixin, FthcEstimator):
         Leak-free figures: AUCs on histories before each outcome's date, out of fold, with intervals.
     notes_ : list of str
         What the outputs must say about the data and the fit.
+    window_, currency_ : int or None, str or None
+        The months of history every window reads (window="auto": the one chosen), and the currency named.
+    segment_model_, risk_fit_, fit_summary_ : SegmentModel, RiskFit or None, FitSummary
+        The fitted state, whose fields the attributes above read: what scoring applies and a saved model keeps
+        (`fthc.segments.segment_model`), what the outcomes taught (None without outcomes;
+        `fthc.segments.risk_fit`), the fitted customers (`fthc.segments.fit_summary`). A loaded model has the
+        first only.
 
     Examples
     --------
@@ -143,9 +185,24 @@ class Segmenter(ClusterMixin, FthcEstimator):
     >>> seg.assignments_[["segment", "name", "risk", "risk_grade"]].head()                       # doctest: +SKIP
     """
 
-    fitted_attribute = "labels_"
+    fitted_attribute = "segment_model_"
     # outcomes are fit's own input, not metadata a meta-estimator routes: no set_fit_request (and its page of help)
     __metadata_request__fit = {"outcomes": metadata_routing.UNUSED}
+
+    # the fitted state is three parts: `segment_model_` (what scoring applies and a model folder keeps),
+    # `risk_fit_` (what the outcomes taught; None without outcomes), `fit_summary_` (the fitted customers);
+    # scikit-learn's fitted attributes read them
+    labels_, confidence_ = _part("fit_summary_", "labels"), _part("fit_summary_", "confidence")
+    profile_, measures_, sums_ = (_part("fit_summary_", f) for f in ("profile", "measures", "sums"))
+    k_choice_, k_check_ = _part("fit_summary_", "k_choice"), _part("fit_summary_", "k_check")
+    notes_, outcome_check_ = _part("fit_summary_", "notes"), _part("fit_summary_", "outcome_check")
+    model_, stability_ = _part("segment_model_", "clusterer"), _part("segment_model_", "stability")
+    names_, descriptions_ = _part("segment_model_", "names"), _part("segment_model_", "descriptions")
+    k_why_, reasons_ = _part("segment_model_", "k_why"), _part("segment_model_", "reasons")
+    window_, currency_ = _part("segment_model_", "window"), _part("segment_model_", "currency")
+    outcome_model_, risk_weight_ = _part("segment_model_", "outcome_model"), _part("segment_model_", "axis.weight")
+    risk_, outcomes_, risk_why_ = (_part("risk_fit_", f) for f in ("risk", "outcomes", "why"))
+    risk_choice_ = _part("risk_fit_", "choice", when_none=None)
 
     def __init__(self, k: int | str = "auto", method: str | ClustererConfig = "features", columns=None, *,
                  engine: str = "duckdb", ks=KS, seed: int = 0, representation: str | None = None,
@@ -204,9 +261,7 @@ class Segmenter(ClusterMixin, FthcEstimator):
         if self.as_of is not None:  # point in time: nothing after as_of is read, outcomes included
             source = cut_source(source, self.as_of)
         self._reset()
-        self.representation_ = representation
-        self.column_mapping_ = source.mapping.to_dict() if source.mapping is not None else None
-        self.currency_ = self.currency or source.currency
+        currency = self.currency or source.currency
         notes = source_notes(source, self.drop_duplicates)
         measures, sums, engine = read_measures(source, self.engine)
         inputs, series = encoder_inputs(source, measures, representation, config)
@@ -214,107 +269,85 @@ class Segmenter(ClusterMixin, FthcEstimator):
         if len(ids) < 2:
             raise DataError(f"{len(ids)} customer in the data: segments need at least 2 customers",
                             expected="transactions of 2 or more customers")
-        self.context_ = berka_context(source.berka, ids) if source.berka is not None else None
-        self.outcomes_learn_ = outcomes is not None
-        known = as_outcomes(outcomes, measures.index, self.context_) if outcomes is not None else \
-            judging_outcomes(self.context_)
+        context = berka_context(source.berka, ids) if source.berka is not None else None
+        learn = outcomes is not None
+        known = as_outcomes(outcomes, measures.index, context) if learn else judging_outcomes(context)
         encoder = Clusterer(config)._components()[0]
         announce(f"fitting the {'features' if representation == 'behaviour' else representation} encoder on "
                  f"{len(ids):,} customers")
         encoder = encoder.fit(inputs)
         z = encoder.transform(inputs)
-        if self.k == "auto":
-            choice = choose_k(z, lambda k, s: make_head(config.replace(seed=s), k).starting_point(), self.ks,
-                              seed=self.seed)
-            k, self.k_choice_, self.k_why_ = choice.k, choice.table, choice.why
-        else:
-            k, self.k_choice_, self.k_why_ = int(self.k), None, None
+        k, k_choice, k_why = self._chosen_k(z, config)
         if k > len(ids):
             raise DataError(f"{len(ids)} customers cannot form {k} segments", expected=f"at least {k} customers")
-        self.notes_ = notes + list(source.report.warnings) + history_notes(series, measures, self.min_history)
-        if source.report.unmapped_note():
-            self.notes_.append(source.report.unmapped_note())
-        size_check(self, k, len(ids))
-        self.feature_space_ = encoder if isinstance(encoder, FeatureEncoder) else FeatureEncoder().fit(measures)
-        self.risk_weight_, self.outcome_model_, self.risk_choice_ = 0.0, None, None
-        as_of = None
-        self.window_ = WINDOW if self.window == "auto" else self.window  # "auto": chosen where outcomes are learnt
+        notes += list(source.report.warnings) + history_notes(series, measures, self.min_history)
+        notes += [source.report.unmapped_note()] if source.report.unmapped_note() else []
+        warn = noted_warning(notes)
+        size_check(warn, k, len(ids))
+        feature_space = encoder if isinstance(encoder, FeatureEncoder) else FeatureEncoder().fit(measures)
+        window = WINDOW if self.window == "auto" else self.window  # "auto": chosen where outcomes are learnt
+        risk_fit, outcome_model, axis, windows, as_of = None, None, RiskAxis(), None, None
         if known is not None:
-            known = readable_outcomes(known, source, engine, self.as_of, self.performance_months,
-                                      self.outcomes_learn_, self._warn)
-            self.window_ = chosen_window(self, source, engine, known)
-            w = outcome_windows(source, engine, known, measures.index, self.window_, self.as_of,
-                                self.outcomes_learn_, self._warn)
-            self.cutoffs_, self.window_measures_, self.risk_inputs_ = w.cutoffs, w.measures, w.inputs
-            self.as_of_sums_ = w.sums.loc[w.sums.index.intersection(known.y.index)]
-            as_of = w.measures.loc[w.measures.index.intersection(known.y.index)]
-            if self.outcomes_learn_:
-                as_of = enough_history(as_of, self.min_history, self.window_, self.notes_)
-                self._fit_risk(known, as_of, measures, z, config, k)
+            known = readable_outcomes(known, source, engine, self.as_of, self.performance_months, learn, warn)
+            if self.window == "auto" and learn:
+                window = choose_window(source, engine, known, self.as_of, self.min_history, self.risk_model,
+                                       self.seed, notes)
+            windows = outcome_windows(source, engine, known, measures.index, window, self.as_of, learn, warn)
+            as_of = windows.measures.loc[windows.measures.index.intersection(known.y.index)]
+            if learn:
+                as_of = enough_history(as_of, self.min_history, window, notes)
+                risk_fit, outcome_model, axis = fit_risk(
+                    known, windows, as_of, measures, z, lambda: make_head(config.replace(k=k)), feature_space,
+                    kind=self.risk_model, seed=self.seed, currency=currency, grade_edges=self.grade_edges,
+                    min_history=self.min_history, window=window, risk_weight=self.risk_weight,
+                    no_axis=self._no_axis(config, representation), notes=notes)
         announce(f"fitting k={k}")
-        model = Clusterer(config.replace(k=k), encoder=FrozenEstimator(encoder))
-        if self.risk_weight_ == 0:
-            model.fit(inputs)
+        if axis.weight == 0:
+            model = Clusterer(config.replace(k=k), encoder=FrozenEstimator(encoder)).fit(inputs)
             z = model.transform(inputs)
         else:  # the head on the behaviour space with the risk axis
-            model.encoder_, model.head_ = encoder, make_head(config.replace(k=k)).fit(scoring.space(self, measures, z, True))
-            model.series_spec_, model.series_scaling_, model.channels_ = (getattr(inputs, a, None) for a in
-                                                                       ("spec", "scaling", "channels"))
-        model.column_mapping_ = self.column_mapping_
-        self.model_ = model
-        space = scoring.space(self, measures, z, fitted=True)
-        self.k_check_ = risk_space_check(self, space, config, k)
-        self.stability_ = Stability.fit(model.head_, space, self.refits, self.seed)
-        self.labels_ = pd.Series(model.head_.labels_, index=pd.Index(ids, name="customer_id"), name="segment")
-        floor_check(self)
-        self.confidence_ = pd.Series(self.stability_.proba(space)[np.arange(len(ids)), model.head_.labels_],
-                                     index=self.labels_.index, name="confidence")
-        self.measures_, self.sums_ = measures, sums
-        self.monthly_ = source.monthly(engine, chart_sample(self.labels_, self.seed))
-        self.profile_ = profile_segments(self.measures_, self.labels_, self.context_, with_population=True)
-        self.names_, self.descriptions_ = named_segments(self)
-        self.reasons_ = Reasons(self.feature_space_, measures, self.labels_, self.currency_)
+            head = make_head(config.replace(k=k)).fit(axis.points(z, risk_fit.fitted_logit))
+            model = Clusterer.assembled(config.replace(k=k), encoder, head, inputs)
+        model.column_mapping_ = source.mapping.to_dict() if source.mapping is not None else None
+        space = axis.points(z, risk_fit.fitted_logit if risk_fit else None)
+        k_check = risk_space_check(axis.weight, space, config, k, self.seed, notes, warn)
+        stability = Stability.fit(model.head_, space, self.refits, self.seed)
+        labels = pd.Series(model.head_.labels_, index=pd.Index(ids, name="customer_id"), name="segment")
+        floor_check(labels, warn)
+        confidence = pd.Series(stability.proba(space)[np.arange(len(ids)), model.head_.labels_],
+                               index=labels.index, name="confidence")
+        monthly = source.monthly(engine, chart_sample(labels, self.seed))
+        profile = profile_segments(measures, labels, context, with_population=True)
+        names, descriptions = named_segments(profile, measures, labels, self.min_history, currency)
+        self.segment_model_ = SegmentModel(
+            model, axis, stability, feature_space, Reasons(feature_space, measures, labels, currency), names,
+            descriptions, k_why, representation, model.column_mapping_, self.min_history, currency, window,
+            outcome_model, risk_fit.credit_history if risk_fit else None)
+        self.risk_fit_ = risk_fit
         # honest figures: customers placed from their history before the outcome's date
-        self.outcome_check_ = scoring.checked_outcomes(self, known, as_of) if known is not None else None
-        self.fit_seconds_ = time.perf_counter() - t0
+        check = checked_outcomes(self.segment_model_, known, as_of, windows, labels, sums, risk_fit, self.seed) \
+            if known is not None else None
+        self.fit_summary_ = FitSummary(labels, confidence, profile, measures, sums, monthly, context, k_choice,
+                                       k_check, notes, check, time.perf_counter() - t0)
         return self
 
-    def _warn(self, text: str) -> None:
-        """A warning for the caller, and the same line in the outputs' notes."""
-        import warnings
+    def _chosen_k(self, z: np.ndarray, config: ClustererConfig) -> tuple[int, pd.DataFrame | None, str | None]:
+        """k as asked, or (k="auto") the largest that reproduces, with the table per k and the choice in words."""
+        if self.k != "auto":
+            return int(self.k), None, None
+        choice = choose_k(z, lambda k, s: make_head(config.replace(seed=s), k).starting_point(), self.ks,
+                          seed=self.seed)
+        return choice.k, choice.table, choice.why
 
-        warnings.warn(text, FthcWarning, stacklevel=4)
-        self.notes_.append(text)
-
-    def _fit_risk(self, known, as_of, measures, z, config, k) -> None:
-        """The cross-fitted outcome model, every customer's risk and grade, and the risk weight of the space
-        (`fthc.risk.segment_risk`)."""
+    def _no_axis(self, config: ClustererConfig, representation: str) -> str | None:
+        """Why the method's space cannot take the risk axis (None where it can: the behaviour-feature space)."""
         from ..clustering import HEADS
-        from ..risk.segment_risk import SegmentRisk
 
-        ids = as_of.index
-        y = learnt_outcomes(known, self.window_measures_.index, ids, self.window_, self.notes_)
-        announce(f"learning the outcome from {len(ids):,} customers ({int(y.sum()):,} positive; "
-                 f"{self.risk_model} model, nested cross-validation)")
-        risk = SegmentRisk(self.risk_model, self.seed, self.currency_, self.grade_edges, self.min_history).fit(
-            self.risk_inputs_, y, measures.index, known.given)
-        self.outcome_model_, self.outcomes_, self.risk_ = risk.estimator_, known, risk.risk_
-        self.risk_center_, self.risk_scale_, self.fitted_logit_ = risk.center_, risk.scale_, risk.logit_
-        self.population_ = risk.population_
-        self.notes_ += risk.notes(self.window_)
-        if self.risk_weight == 0:
-            self.risk_why_ = "risk weight 0, as asked"
-        elif not risk.estimator_.has_signal:
-            self.risk_why_ = "risk weight 0 (the outcome model found no pattern beyond the portfolio's rate)"
-        elif HEADS.get(config.head.clustering).flag("refines_encoder") or self.representation_ != "behaviour":
-            self.notes_.append(f"segments of the {self.method if isinstance(self.method, str) else 'configured'} "
-                               "method are not made risk-aware (that needs the behaviour-feature space); the risk of "
-                               "every customer is estimated all the same")
-            self.risk_why_ = "risk weight 0 (the method's space cannot take the risk axis)"
-        else:
-            self.risk_weight_, self.risk_choice_, self.risk_why_ = risk.choose_weight(
-                lambda: make_head(config.replace(k=k)), z, self.feature_space_.transform(as_of), ids, y,
-                self.risk_weight)
+        if HEADS.get(config.head.clustering).flag("refines_encoder") or representation != "behaviour":
+            return (f"segments of the {self.method if isinstance(self.method, str) else 'configured'} method are "
+                    "not made risk-aware (that needs the behaviour-feature space); the risk of every customer is "
+                    "estimated all the same")
+        return None
 
     def risk_at(self, X, dates: pd.Series) -> pd.DataFrame:
         """Risk, interval, grade and risk reasons of the customers of `dates` (customer id -> reference date),
@@ -330,37 +363,42 @@ class Segmenter(ClusterMixin, FthcEstimator):
     def transform(self, X) -> pd.DataFrame:
         """The points the segments are made in (one row per customer; with the risk axis last when the
         segments are risk-aware)."""
-        measures, inputs, risk = scoring.scored_inputs(self, X)
-        z = scoring.space(self, measures, self.model_.transform(inputs), risk=risk)
+        measures, z, risk = self._scored(X)
+        z = self.segment_model_.space(z, logit_of(risk))
         return pd.DataFrame(z, index=pd.Index(measures.index, name="customer_id"),
                             columns=[f"z{i}" for i in range(z.shape[1])])
 
     def predict(self, X) -> pd.Series:
         """Each customer's segment (a Series indexed by customer id)."""
-        measures, inputs, risk = scoring.scored_inputs(self, X)
-        segment = self.model_.head_.predict(scoring.space(self, measures, self.model_.transform(inputs), risk=risk))
+        measures, z, risk = self._scored(X)
+        segment = self.segment_model_.predict(z, logit_of(risk))
         return pd.Series(segment, index=pd.Index(measures.index, name="customer_id"), name="segment")
 
     def predict_proba(self, X) -> pd.DataFrame:
         """Per customer and segment: the share of the refitted segmentations that put the customer there."""
-        measures, inputs, risk = scoring.scored_inputs(self, X)
-        p = self.stability_.proba(scoring.space(self, measures, self.model_.transform(inputs), risk=risk))
+        measures, z, risk = self._scored(X)
+        p = self.segment_model_.proba(z, logit_of(risk))
         return pd.DataFrame(p, index=pd.Index(measures.index, name="customer_id"), columns=list(range(p.shape[1])))
 
     def assign(self, X) -> pd.DataFrame:
         """Each customer's segment, its name, confidence, number of transactions and reasons; with an outcome
         model, its risk, interval, grade and risk reasons (index: customer id). The same columns as
         `assignments_` and `fthc segment`'s assignments.csv."""
-        measures, inputs, risk = scoring.scored_inputs(self, X)
-        return self._assignments(measures, self.model_.transform(inputs), risk)
+        measures, z, risk = self._scored(X)
+        return self.segment_model_.assign(measures, z, risk)
 
-    def _assignments(self, measures: pd.DataFrame, z: np.ndarray, risk: pd.DataFrame | None = None) -> pd.DataFrame:
-        return scoring.assignments(self, measures, z, risk)
+    def _scored(self, X) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame | None]:
+        """The customers of `X` read as at fitting: their measures, the encoder's points, their risk (or None)."""
+        measures, inputs, risk = scoring.scored_inputs(self, X)
+        return measures, self.model_.transform(inputs), risk
 
     @property
     def assignments_(self) -> pd.DataFrame:
         """The fitted customers' assignments (as `assign` gives them)."""
-        return scoring.fitted_assignments(self)
+        self.check_fitted()
+        if self.fit_summary_ is None:  # a loaded model: __getattr__ says where the fit wrote them
+            raise AttributeError("assignments_")
+        return scoring.fitted_assignments(self.segment_model_, self.fit_summary_, self.risk_fit_)
 
     def offer(self, X, product=None):
         """What to offer each customer of `X` (`fthc.offer`): affordable repayment and amount, PD, expected loss
@@ -396,40 +434,3 @@ def given_columns(columns) -> dict | None:
     default = asdict(ColumnMapping())
     return {k: v for k, v in given.items() if k in default and v not in (default[k], list(default[k] or []))
             and not (k in ColumnMapping.OPTIONAL_BY_NAME and v == k)}
-
-
-def risk_space_check(seg: Segmenter, space: np.ndarray, config: ClustererConfig, k: int) -> dict | None:
-    """k was judged in the behaviour space; with a risk axis the head clusters another space, so k's prediction
-    strength is measured again there, said in the notes, and warned about where it no longer reproduces."""
-    if seg.risk_weight_ == 0 or k < 2:
-        return None
-    check = recheck_k(space, lambda kk, s: make_head(config.replace(seed=s), kk).starting_point(), k,
-                          seed=seg.seed)
-    said = (f"k={k} in the space clustered (behaviour with the risk axis at weight {seg.risk_weight_:g}): "
-            f"prediction strength {check['prediction_strength']:.2f} ± {check['prediction_strength_sd']:.2f}, "
-            f"{check['verdict']}")
-    if check["verdict"] == "reproduces":
-        seg.notes_.append(said)
-    else:
-        seg._warn(said + ": these segments are not reproducible; try another k, or --risk-weight 0")
-    return check
-
-
-def size_check(seg: Segmenter, k: int, customers: int) -> None:
-    """A k too large for the customers is warned about before the fit."""
-    if k > 1 and customers < SMALL_SEGMENTS * k:
-        seg._warn(f"k={k} for {customers:,} customers leaves about {customers / k:.0f} customers per segment: "
-                  "segments this small are neither describable nor reproducible; ask for at most "
-                  f"k={max(customers // SMALL_SEGMENTS, 1)}, or k='auto'")
-
-
-def floor_check(seg: Segmenter) -> None:
-    """Segments under the floor (`SEGMENT_FLOOR` customers) are named, whatever k was asked."""
-    sizes = seg.labels_.value_counts().sort_index()
-    tiny = sizes[sizes < SEGMENT_FLOOR]
-    if len(tiny):
-        shown = ", ".join(f"{s} ({n})" for s, n in tiny.head(8).items()) + (", ..." if len(tiny) > 8 else "")
-        seg._warn(f"{len(tiny)} of {len(sizes)} segments {'holds' if len(tiny) == 1 else 'hold'} fewer than "
-                  f"{SEGMENT_FLOOR} customers (segment "
-                  f"(customers): {shown}): too few to describe or to reproduce; ask for a smaller k, or k='auto'")
-

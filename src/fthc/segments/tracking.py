@@ -29,6 +29,9 @@ from ..features.model_features import model_features
 from ..progress import announce
 from ..risk.psi import PSI_SHIFT, PSI_WATCH, _psi, bins_of, drift_flag, psi, psi_and_noise  # noqa: F401
 from .alerts import ALERTS
+from .fit_summary import FitSummary
+from .risk_fit import RiskFit
+from .segment_model import SegmentModel, logit_of
 
 EVERY = {"month": 1, "quarter": 3}
 PERIODS = 12  # periods tracked when no start is given (the latest ones)
@@ -84,32 +87,28 @@ def share_psi(reference: dict, current: pd.Series) -> float:
     return _psi(p, q)
 
 
-def reference_of(seg) -> dict:
-    """The fit's population as tracking compares with it (stored in a saved model: `monitoring_`): each model
-    feature's and the risk's decile bins, the segment shares, each segment's mean risk, all read from the fitted
-    customers' windows (the window tracking reads: before each outcome's date, or ending at the data's end). A
-    model fitted without outcomes has no windows of its customers: its reference is each segment's mean risk only
-    (none), and drift is measured against the first tracked period instead (`first_period_reference`)."""
-    from .scoring import space
-
-    stored = getattr(seg, "monitoring_", None)
-    if stored is not None:
-        return stored
-    windows = getattr(seg, "window_measures_", None)
-    if windows is None or seg.outcome_model_ is None:
+def reference_of(model: SegmentModel, risk_fit: RiskFit | None, summary: FitSummary | None) -> dict:
+    """The fit's population as tracking compares with it (stored in a saved model: `SegmentModel.monitoring`):
+    each model feature's and the risk's decile bins, the segment shares, each segment's mean risk, all read from
+    the fitted customers' windows (the window tracking reads: before each outcome's date, or ending at the data's
+    end). A model fitted without outcomes has no windows of its customers: its reference is each segment's mean
+    risk only (none), and drift is measured against the first tracked period instead (`first_period_reference`)."""
+    if model.monitoring is not None:
+        return model.monitoring
+    if risk_fit is None:
         return {"basis": "first period"}
-    names = seg.feature_space_.feature_names_
+    windows = risk_fit.windows.measures
+    names = model.feature_space.feature_names_
     features = model_features(windows, names)
-    logit = pd.DataFrame({"logit": pd.Series(np.asarray(seg.fitted_logit_, dtype=float),
-                                             index=seg.measures_.index).reindex(windows.index)})
-    points = space(seg, windows, seg.feature_space_.transform(windows), risk=logit)
-    segments = pd.Series(seg.model_.head_.predict(points), index=windows.index)
+    logit = pd.Series(np.asarray(risk_fit.fitted_logit, dtype=float), index=summary.measures.index)
+    segments = pd.Series(model.predict(model.feature_space.transform(windows),
+                                       logit.reindex(windows.index).to_numpy()), index=windows.index)
     return {"basis": "fit windows",
             "features": {n: bins_of(features[n].to_numpy()) for n in names},
             "segments": {str(int(s)): float(v) for s, v in segments.value_counts(normalize=True).items()},
-            "risk": bins_of(seg.risk_["risk"].to_numpy(dtype=float)),
+            "risk": bins_of(risk_fit.risk["risk"].to_numpy(dtype=float)),
             "segment_risk": {str(int(s)): float(v) for s, v in
-                             seg.risk_["risk"].groupby(seg.labels_).mean().items()}}
+                             risk_fit.risk["risk"].groupby(summary.labels).mean().items()}}
 
 
 def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = PERIODS,
@@ -124,32 +123,32 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
     from .windows import period_windows
 
     seg.check_fitted()
-    if encoder_component(seg.model_.config).flag("input") != "behaviour":
+    model = seg.segment_model_
+    if encoder_component(model.clusterer.config).flag("input") != "behaviour":
         raise FthcError(f"track follows models of behaviour measures (the default method); this model's "
-                        f"{seg.model_.config.encoder.autoencoder!r} encoder reads series")
+                        f"{model.clusterer.config.encoder.autoencoder!r} encoder reads series")
     source = scoring.source_of(seg, X)
     engine = ENGINES.create(seg.engine)
     announce(f"behaviour of {source.describe()} ({seg.engine}): one aggregation into customer-months for every "
              "period")
     last_ts = pd.Timestamp(source.last_timestamp(engine))
     cuts = period_cutoffs(data_end_cutoff(last_ts), every, start, end, periods, month_start(last_ts))
-    said = coverage_notes(cuts, last_ts, source.first_timestamp(engine), seg.window_, end)
-    est = seg.outcome_model_
-    names = seg.feature_space_.feature_names_
-    reference = reference_of(seg)
+    said = coverage_notes(cuts, last_ts, source.first_timestamp(engine), model.window, end)
+    est = model.outcome_model
+    names = model.feature_space.feature_names_
+    reference = reference_of(model, seg.risk_fit_, seg.fit_summary_)
     rows, drift_rows, last_inputs, first_end = [], [], None, None
-    for i, (cut, w) in enumerate(period_windows(source, engine, cuts, seg.window_)):
-        announce(f"period {i + 1} of {len(cuts)}: the {seg.window_ or 'whole'}-month window ending "
+    for i, (cut, w) in enumerate(period_windows(source, engine, cuts, model.window)):
+        announce(f"period {i + 1} of {len(cuts)}: the {model.window or 'whole'}-month window ending "
                  f"{(cut - pd.Timedelta(days=1)).date()}")
         m = w.measures
         if m.empty:
             continue
-        inputs, _ = encoder_inputs(source, m, seg.representation_, seg.model_.config)
+        inputs, _ = encoder_inputs(source, m, model.representation, model.clusterer.config)
         risk = est.score(w.inputs).reindex(m.index) if est is not None else None
-        points = scoring.space(seg, m, seg.model_.transform(inputs), risk=risk)
         period = pd.DataFrame({"customer_id": m.index.to_numpy(), "period_end": cut - pd.Timedelta(days=1),
-                               "segment": seg.model_.head_.predict(points)})
-        period["name"] = pd.Categorical(period["segment"].map(seg.names_))
+                               "segment": model.predict(model.clusterer.transform(inputs), logit_of(risk))})
+        period["name"] = pd.Categorical(period["segment"].map(model.names))
         if risk is not None:
             period["risk"] = risk["risk"].to_numpy()
             period["risk_grade"] = risk["risk_grade"].fillna(0).astype(np.int64).to_numpy()
@@ -171,8 +170,8 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
     for col in TRACKED_MEASURES:
         tracks[f"{col}_change"] = tracks.groupby("customer_id", sort=False)[col].diff()
     tracks = tracks.reset_index(drop=True)
-    migration = migrations(tracks, seg.names_)
-    warning, warned = early_warning(seg, tracks, alerts, last_inputs)
+    migration = migrations(tracks, model.names)
+    warning, warned = early_warning(est, tracks, alerts, last_inputs)
     drift, notes = drift_table(drift_rows, reference["basis"], first_end)
     return Tracks(tracks, migration, warning, drift, said + notes + warned)
 
@@ -224,12 +223,11 @@ def migrations(tracks: pd.DataFrame, names: dict) -> pd.DataFrame:
                                       "of", "rate", "rate_low", "rate_high"])
 
 
-def early_warning(seg, tracks: pd.DataFrame, alerts, last_inputs: pd.DataFrame | None) -> tuple[pd.DataFrame, list]:
-    """The alerts of every period (`fthc.segments.alerts`), with risk reasons at the last period, and what the
-    notes say of them (the noise band measured)."""
+def early_warning(est, tracks: pd.DataFrame, alerts, last_inputs: pd.DataFrame | None) -> tuple[pd.DataFrame, list]:
+    """The alerts of every period (`fthc.segments.alerts`) of the outcome model `est` (None: none), with risk
+    reasons at the last period, and what the notes say of them (the noise band measured)."""
     from .alerts import COLUMNS, alert_list, noise_band, worst_grades
 
-    est = seg.outcome_model_
     if "risk" not in tracks or est is None:
         return pd.DataFrame(columns=COLUMNS), []
     if not est.has_signal:

@@ -195,13 +195,6 @@ def mature(known, source, engine, as_of, months: int, warn):
 WINDOWS = (12, 24, 36)  # the lookbacks `window="auto"` chooses among, in months
 
 
-def chosen_window(seg, source, engine, known):
-    """The window a fit reads: as given, or (`window="auto"` with outcomes to learn) `choose_window`'s."""
-    if seg.window != "auto" or not seg.outcomes_learn_:
-        return seg.window_
-    return choose_window(source, engine, known, seg.as_of, seg.min_history, seg.risk_model, seg.seed, seg.notes_)
-
-
 def choose_window(source, engine, known, as_of, min_history: int, kind: str, seed: int, notes: list) -> int:
     """`window="auto"`: the lookback whose outcome model has the lowest out-of-fold log-loss, each fitted on the
     same customers (those with `min_history` months in the shortest window: they have them in every longer one)
