@@ -254,13 +254,8 @@ class DTCHead(Head):
             out = encoder.forward(network, x, m)
             loss = kl_divergence(p_all[idx.to(p_all.device)], layer(out.latent)) + \
                 self.recon_weight * encoder.pretext_loss(x, m, out)
-            if not torch.isfinite(loss):  # diverged: keep the last finite state and say so
-                self.history_["dtc_diverged"] = True
+            if not self._step(opt, loss, losses):
                 break
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
             report("dtc", len(losses), self.batches, losses[-1])
         return losses
 
@@ -280,14 +275,23 @@ class DTCHead(Head):
                 with torch.no_grad():
                     p_all = target_distribution(layer(zt))
             loss = kl_divergence(p_all[idx], layer(zt[idx]))
-            if not torch.isfinite(loss):
-                self.history_["dtc_diverged"] = True
+            if not self._step(opt, loss, losses):
                 break
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
         return losses
+
+    def _step(self, opt, loss, losses: list[float]) -> bool:
+        """One optimiser step on `loss`, its value appended to `losses`; False where the loss is not finite
+        (diverged: training stops at the last finite state, and `history_` says so)."""
+        import torch
+
+        if not torch.isfinite(loss):
+            self.history_["dtc_diverged"] = True
+            return False
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+        return True
 
     def predict_proba(self, X) -> np.ndarray:
         """The DTC layer's soft assignments q (the latents must come from `encoder_` where there is one).

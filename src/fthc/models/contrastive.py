@@ -27,7 +27,6 @@ from ..errors import DataError
 from .feature_encoder import FeatureEncoder
 from .inputs import Inputs, as_inputs, shuffled_batches
 from .losses import PRETEXT_LOSSES
-from .network import Network
 from .precision import autocast
 from .registries import CustomerInputs
 
@@ -67,9 +66,6 @@ class ContrastiveEncoder(PretextEncoder):
         self.device = device
         self.precision = precision
         self.length_buckets = length_buckets
-
-    def build_network(self, n_channels: int, seq_len: int) -> Network:
-        return Network(self.autoencoder, self.embedding, n_channels, seq_len, self.latent_dim, self.arch)
 
     def as_input(self, X, mask=None):
         """Series alone (embedding only), or `CustomerInputs` with the behaviour measures (the hybrid view)."""

@@ -56,6 +56,10 @@ class PretextEncoder(FthcEstimator):
         follows a history (its `variable_length` flag) and `length_buckets` is on."""
         return self.length_buckets and AUTOENCODERS.get(self.autoencoder).flag("variable_length")
 
+    def build_network(self, n_channels: int, seq_len: int) -> Network:
+        """The untrained network of this encoder's autoencoder, embedding and width."""
+        return Network(self.autoencoder, self.embedding, n_channels, seq_len, self.latent_dim, self.arch)
+
     def forward(self, network: torch.nn.Module, x: torch.Tensor, mask: torch.Tensor) -> Forward:
         """One training forward pass in the encoder's precision; what comes back is float32."""
         with autocast(self.device_, self.precision_):
@@ -160,9 +164,6 @@ class AutoencoderEncoder(PretextEncoder):
         self.device = device
         self.precision = precision
         self.length_buckets = length_buckets
-
-    def build_network(self, n_channels: int, seq_len: int) -> Network:
-        return Network(self.autoencoder, self.embedding, n_channels, seq_len, self.latent_dim, self.arch)
 
     def pretext_loss(self, x: torch.Tensor, mask: torch.Tensor, out: Forward) -> torch.Tensor:
         return PRETEXT_LOSSES.create(self.pretext, x, mask, out, beta=self.vae_beta)
