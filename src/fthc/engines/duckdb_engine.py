@@ -31,6 +31,7 @@ def connect(threads: int | None = None, memory_limit: str = MEMORY_LIMIT, temp_d
     con = duckdb.connect(config={"threads": threads or budget(), "memory_limit": memory_limit,
                                  "temp_directory": temp_directory or tempfile.gettempdir(),
                                  "preserve_insertion_order": False})
+    con.execute("SET enable_progress_bar = false")  # fthc's own progress says what runs, on stderr
     return con
 
 

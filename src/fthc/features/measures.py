@@ -141,16 +141,18 @@ GROUP BY customer_id, {{month_index(timestamp)}}
 # measures count the same calendar months as income measures do. Each active month is spread over itself and the
 # dormant months after it (`gap` 0 is the month itself); the last one up to `end_month`: the customer's last
 # month, or in a window the month before its cutoff (a customer gone quiet before its cutoff is dormant there).
-# `typical_regular`: the customer's median monthly largest incoming transfer or pension (what a regular credit is)
+# `typical_regular`: the customer's median monthly largest incoming transfer or pension (what a regular credit is).
+# The windows over a customer's months are computed at one level (one partitioning of the month rows, not three)
 DENSE_MONTHS = """
-SELECT customer_id, month + gap AS month, gap = 0 AS active, end_month, typical_regular,
+SELECT customer_id, month + gap AS month, gap = 0 AS active, last_month AS end_month, typical_regular,
        {carried},
        last_balance
 FROM (SELECT *, {spread(span)} AS gap
-      FROM (SELECT *, coalesce(lead(month) OVER (PARTITION BY customer_id ORDER BY month),
-                               end_month + 1) - month AS span,
-                   {quantile(top_regular, 0.5)} OVER (PARTITION BY customer_id) AS typical_regular
-            FROM {source}) AS spans) AS spread
+      FROM (SELECT *, coalesce(next_month, last_month + 1) - month AS span
+            FROM (SELECT *, lead(month) OVER (PARTITION BY customer_id ORDER BY month) AS next_month,
+                         {end_month} AS last_month,
+                         {quantile(top_regular, 0.5)} OVER (PARTITION BY customer_id) AS typical_regular
+                  FROM {source}) AS ends) AS spans) AS spread
 """
 
 
@@ -161,9 +163,9 @@ def _carried(wide: bool) -> str:
                               for c in month_columns(wide) if c != "last_balance")
 
 
-# the end of each customer's history: its last month (`WHOLE_END`), or the month before its window's cutoff
-# (`WINDOW_END`, joined from the registered cutoffs `as_of_cutoffs`)
-WHOLE_END = "SELECT *, max(month) OVER (PARTITION BY customer_id) AS end_month FROM {source}"
+# the end of each customer's history: its last month (`WHOLE_END`, a window beside `DENSE_MONTHS`' own), or the month
+# before its window's cutoff (`WINDOW_END`, joined from the registered cutoffs `as_of_cutoffs`)
+WHOLE_END = "max(month) OVER (PARTITION BY customer_id)"
 WINDOW_END = """
 SELECT m.*, {month_before(c.cutoff)} AS end_month
 FROM {source} JOIN as_of_cutoffs c ON m.customer_id = c.customer_id
@@ -249,13 +251,16 @@ def month_sql(dialect: str, source: str, gaps: bool, windowed: bool = False) -> 
     """Every calendar month of each customer's history with its balance (carried forward where `gaps`: some
     balances are missing; a dormant month keeps the balance of the month before), to its last month or, where
     `windowed` (`source` read inside the windows of `as_of_cutoffs`), to the month before its cutoff."""
-    ended = render(WINDOW_END if windowed else WHOLE_END, dialect, f"({customer_month_sql(dialect, source)}) AS m")
-    return dense_sql(dialect, f"({ended}) AS cm", gaps)
+    rows = f"({customer_month_sql(dialect, source)}) AS m"
+    if windowed:
+        return dense_sql(dialect, f"({render(WINDOW_END, dialect, rows)}) AS cm", gaps)
+    return dense_sql(dialect, rows, gaps, end=WHOLE_END)
 
 
-def dense_sql(dialect: str, rows: str, gaps: bool, wide: bool = False) -> str:
-    """`DENSE_MONTHS` and the balances of month rows (`customer_month_sql`'s, with an `end_month`)."""
-    months = render(DENSE_MONTHS.replace("{carried}", _carried(wide)), dialect, rows)
+def dense_sql(dialect: str, rows: str, gaps: bool, wide: bool = False, end: str = "end_month") -> str:
+    """`DENSE_MONTHS` and the balances of month rows (`customer_month_sql`'s), each history running to `end`
+    (a column of `rows`, or `WHOLE_END`)."""
+    months = render(DENSE_MONTHS.replace("{carried}", _carried(wide)).replace("{end_month}", end), dialect, rows)
     return render(MONTH_BALANCE if gaps else MONTH_BALANCE_NO_GAPS, dialect, f"({months}) AS dm")
 
 
