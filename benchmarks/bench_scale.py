@@ -5,6 +5,7 @@ floor: DuckDB's own raw aggregate query over the same files, measured in the sam
     python benchmarks/bench_scale.py --transactions 10_000_000 100_000_000
     python benchmarks/bench_scale.py --transactions 100_000_000 --engines duckdb spark --keep /tmp/fthc-scale
     python benchmarks/bench_scale.py --transactions 100_000_000 --engines duckdb --track 12   # and fthc track
+    python benchmarks/bench_scale.py --transactions 10_000_000 --engines duckdb --repeats 3    # medians of 3
 
 The dataset is generated streamed (one month at a time; hive partitions month=YYYY-MM, four files a month, so a
 customer's rows are spread over many files), 250 transactions per customer over 24 months. Each command runs in
@@ -13,12 +14,14 @@ page and files); its peak memory is that of its process tree (the Python process
 beside it, sampled). The floor is one process running the aggregate a careful analyst would write in DuckDB
 (counts, sums of credits and debits, median and 10th percentile of balance, share negative, median credit and
 debit, months with income and income variation per customer), on 2 threads. Engines' assignments are compared.
+The floor's own time varies by half from run to run on a shared machine: `--repeats` runs the floor and each command
+in turn and shows medians. A second table says where fthc's time goes: each stage it announces (reading the
+behaviour, the fit, the confidence refits, the chart's monthly figures, writing), timed to the next.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -53,7 +56,13 @@ print(len(rows))
 """
 
 RUN = """
-import sys
+import sys, time
+import fthc.progress
+t0, said = time.perf_counter(), fthc.progress.announce
+def announce(text):  # each stage's start, for the phases table (patched before the modules bind it)
+    print("PHASE", time.perf_counter() - t0, text.split(" (")[0][:60], file=sys.stderr)
+    said(text)
+fthc.progress.announce = announce
 from fthc.cli import main
 try:
     main(sys.argv[1:])
@@ -136,8 +145,21 @@ def timed(cmd: list[str]) -> dict:
     seconds = time.perf_counter() - t0
     t.join()
     hwm = [float(line.split()[1]) for line in err.splitlines() if line.startswith("VMHWM")]
+    starts = [(float(line.split()[1]), line.split(maxsplit=2)[2]) for line in err.splitlines()
+              if line.startswith("PHASE ")]
+    ends = [t for t, _ in starts[1:]] + [seconds]
+    phases = [("start-up, reading the options", starts[0][0] if starts else seconds)] + [
+        (what, end - t) for (t, what), end in zip(starts, ends)]
     return {"seconds": seconds, "rc": proc.returncode, "peak_mb": hwm[0] if hwm else peak[0],
-            "children_mb": peak[1], "tail": (err or out).strip().splitlines()[-1:] if proc.returncode else []}
+            "children_mb": peak[1], "phases": phases,
+            "tail": [line for line in (err or out).strip().splitlines() if not line.startswith("PHASE ")][-1:]
+            if proc.returncode else []}
+
+
+def seconds_of(runs: list[dict]) -> str:
+    """The median seconds of some runs, with their range where there are several."""
+    secs = sorted(r["seconds"] for r in runs)
+    return f"{np.median(secs):.1f}" + (f" ({secs[0]:.1f}-{secs[-1]:.1f})" if len(secs) > 1 else "")
 
 
 def main() -> None:
@@ -145,13 +167,16 @@ def main() -> None:
     ap.add_argument("--transactions", type=lambda v: int(v.replace("_", "")), nargs="+", default=[10_000_000])
     ap.add_argument("--engines", nargs="+", default=["duckdb", "pandas", "spark"],
                     choices=["duckdb", "pandas", "spark"])
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="run the floor and each command this many times, in turn: medians (and the range) shown")
     ap.add_argument("--keep", type=Path, help="generate the datasets here and keep them (reused when present)")
     ap.add_argument("--track", type=int, default=0, metavar="PERIODS",
                     help="also time `fthc track --every month --periods PERIODS` with each engine's fitted model")
     args = ap.parse_args()
     console = Console(width=150)
-    table = Table(title="fthc segment --k 6 on partitioned Parquet, 2 cores (one process each, start to exit)")
-    tracked = []
+    repeated = f"; the median of {args.repeats} and their range" if args.repeats > 1 else ""
+    table = Table(title=f"fthc segment --k 6 on partitioned Parquet, 2 cores (one process each, start to exit{repeated})")
+    tracked, phased = [], []
     for col in ("transactions (customers)", "what", "seconds", "x the floor", "peak RSS MB", "customers / s",
                 "same segments as duckdb"):
         table.add_column(col)
@@ -163,34 +188,55 @@ def main() -> None:
             generate(folder, n)
             console.print(f"generated {n:,} transactions in {time.perf_counter() - t0:.0f} s: {folder}")
         customers = n // 250
-        floor = timed([sys.executable, "-c", FLOOR, str(folder)])
         label = f"{n / 1e6:,.0f}M ({customers:,})"
-        table.add_row(label, "the floor: DuckDB's raw aggregate query", f"{floor['seconds']:.1f}", "1.00",
-                      f"{floor['peak_mb']:,.0f}", f"{customers / floor['seconds']:,.0f}", "")
-        first = None
+        floors, runs, first = [], {e: [] for e in args.engines}, None
+        for rep in range(args.repeats):  # the floor and each engine in turn, so that a slow spell hits all
+            floors.append(timed([sys.executable, "-c", FLOOR, str(folder)]))
+            for engine in args.engines:
+                out = root / f"out-{n}-{engine}"
+                shutil.rmtree(out, ignore_errors=True)
+                cmd = [sys.executable, "-c", RUN, "segment", "--data", str(folder), "--k", "6", "--engine", engine,
+                       "--out", str(out)] + (["--spark-master", "local[2]"] if engine == "spark" else [])
+                r = timed(cmd)
+                if r["rc"] == 0:
+                    labels = pd.read_csv(out / "assignments.csv", usecols=["customer_id", "segment"]).set_index(
+                        "customer_id")["segment"]
+                    first = labels if first is None else first
+                    r["same"] = "yes" if labels.equals(first) else \
+                        f"no ({(labels != first.reindex(labels.index)).mean():.1%})"
+                    if args.track and rep == args.repeats - 1:
+                        t = timed([sys.executable, "-c", RUN, "track", "--model", str(out / "model"), "--data",
+                                   str(folder), "--every", "month", "--periods", str(args.track), "--out",
+                                   str(out / "tracks")])
+                        tracked.append((label, engine, r["seconds"], t))
+                runs[engine].append(r)
+                shutil.rmtree(out, ignore_errors=True)
+        floor_s = float(np.median([f["seconds"] for f in floors]))
+        table.add_row(label, "the floor: DuckDB's raw aggregate query", seconds_of(floors), "1.00",
+                      f"{max(f['peak_mb'] for f in floors):,.0f}", f"{customers / floor_s:,.0f}", "")
         for engine in args.engines:
-            out = root / f"out-{n}-{engine}"
-            shutil.rmtree(out, ignore_errors=True)
-            cmd = [sys.executable, "-c", RUN, "segment", "--data", str(folder), "--k", "6", "--engine", engine,
-                   "--out", str(out)] + (["--spark-master", "local[2]"] if engine == "spark" else [])
-            r = timed(cmd)
-            if r["rc"] != 0:
-                table.add_row(label, f"fthc segment --engine {engine}", "failed", "", "", "", " ".join(r["tail"]))
+            ok = [r for r in runs[engine] if r["rc"] == 0]
+            if not ok:
+                tail = " ".join(runs[engine][-1]["tail"])
+                table.add_row(label, f"fthc segment --engine {engine}", "failed", "", "", "", tail)
                 continue
-            labels = pd.read_csv(out / "assignments.csv", usecols=["customer_id", "segment"]).set_index(
-                "customer_id")["segment"]
-            first = labels if first is None else first
-            same = "yes" if labels.equals(first) else f"no ({(labels != first.reindex(labels.index)).mean():.1%})"
-            memory = f"{r['peak_mb']:,.0f}" + (f" + JVM {r['children_mb']:,.0f}" if engine == "spark" else "")
-            table.add_row(label, f"fthc segment --engine {engine}", f"{r['seconds']:.1f}",
-                          f"{r['seconds'] / floor['seconds']:.2f}", memory, f"{customers / r['seconds']:,.0f}",
-                          same if engine != args.engines[0] else "")
-            if args.track:
-                t = timed([sys.executable, "-c", RUN, "track", "--model", str(out / "model"), "--data", str(folder),
-                           "--every", "month", "--periods", str(args.track), "--out", str(out / "tracks")])
-                tracked.append((label, engine, r["seconds"], t))
-            shutil.rmtree(out, ignore_errors=True)
+            secs = float(np.median([r["seconds"] for r in ok]))
+            memory = f"{max(r['peak_mb'] for r in ok):,.0f}" + (
+                f" + JVM {max(r['children_mb'] for r in ok):,.0f}" if engine == "spark" else "")
+            table.add_row(label, f"fthc segment --engine {engine}", seconds_of(ok), f"{secs / floor_s:.2f}", memory,
+                          f"{customers / secs:,.0f}", ok[-1]["same"] if engine != args.engines[0] else "")
+            stages = [what for what, _ in ok[0]["phases"]]
+            phased.append((label, engine, [(what, float(np.median([dict(r["phases"]).get(what, np.nan) for r in ok])))
+                                           for what in stages], floor_s))
         console.print(table)
+    if phased:
+        t = Table(title="where fthc segment's time goes: from each stage's start (as it announces it) to the next")
+        for col in ("transactions (customers)", "engine", "stage", "median seconds", "x the floor's median"):
+            t.add_column(col)
+        for label, engine, phases, floor_s in phased:
+            for what, secs in phases:
+                t.add_row(label, engine, what, f"{secs:.1f}", f"{secs / floor_s:.2f}")
+        console.print(t)
     if tracked:
         t = Table(title=f"fthc track --every month --periods {args.track} with the model of fthc segment, same files")
         for col in ("transactions (customers)", "engine", "segment s", "track s", "track / segment",

@@ -44,4 +44,7 @@ class OnEngine:
 
     def monthly(self, engine, segments: pd.Series) -> pd.DataFrame:
         """The per-segment monthly quartiles of the customers in `segments`."""
+        from ..progress import announce
+
+        announce(f"monthly figures of {len(segments):,} customers for the charts")
         return engine.monthly(self.relation(engine), segments)

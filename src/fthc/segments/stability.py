@@ -17,6 +17,7 @@ from functools import partial
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ..progress import announce
 from ..threads import parallel_map
 
 REFITS = 20
@@ -51,6 +52,7 @@ class Stability:
         rng = np.random.default_rng(seed + 7919)
         n, k = len(z), head.k
         half = max(min(n // 2, HALF_CAP), k)
+        announce(f"confidence: {refits} refits on halves of {half:,} customers")
         halves = [np.sort(rng.choice(n, half, replace=False)) for _ in range(refits)]
         heads = parallel_map(partial(_refit, head), [(seed + 1 + i, z[idx]) for i, idx in enumerate(halves)],
                              rows=half)
