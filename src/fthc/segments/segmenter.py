@@ -196,6 +196,7 @@ class Segmenter(ClusterMixin, FthcEstimator):
     profile_, measures_, sums_ = (_part("fit_summary_", f) for f in ("profile", "measures", "sums"))
     k_choice_, k_check_ = _part("fit_summary_", "k_choice"), _part("fit_summary_", "k_check")
     notes_, outcome_check_ = _part("fit_summary_", "notes"), _part("fit_summary_", "outcome_check")
+    fit_seconds_, feature_space_ = _part("fit_summary_", "fit_seconds"), _part("segment_model_", "feature_space")
     model_, stability_ = _part("segment_model_", "clusterer"), _part("segment_model_", "stability")
     names_, descriptions_ = _part("segment_model_", "names"), _part("segment_model_", "descriptions")
     k_why_, reasons_ = _part("segment_model_", "k_why"), _part("segment_model_", "reasons")
