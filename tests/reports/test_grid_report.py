@@ -130,8 +130,8 @@ def test_the_default_method_in_the_grid_is_marked_beside_it(tmp_path):
     page, md = written(tmp_path, default=True, invalid=False)
     assert ("fthc&#x27;s default method, features (autoencoder=features, pretext=none, clustering=kmeans), is in "
             "this grid as features+none+kmeans/none: 2 valid runs, mean test ARI 0.600") in page
-    rows = re.findall(r"<tr( class=\"default\")?><td>(\d+)</td><td>([^<]*)</td>", page)
-    assert rows == [(' class="default"', "1", "features+none+kmeans/none (fthc&#x27;s default)"),
+    rows = re.findall(r"<tr( class='default')?><td>(\d+)</td><td>([^<]*)</td>", page)
+    assert rows == [(" class='default'", "1", "features+none+kmeans/none (fthc&#x27;s default)"),
                     ("", "2", "resnet+mse+dtc/eucl"), ("", "3", "fcnn+mse+kmeans/none")]
     assert "| 1 | features+none+kmeans/none (fthc's default) |" in md
 
@@ -141,7 +141,7 @@ def test_a_grid_without_the_default_method_says_which_it_is_in_one_line(tmp_path
     line = ("fthc's default method is features (autoencoder=features, pretext=none, clustering=kmeans); it was not "
             "in this grid, so no figure here compares it with the paper's methods (docs/benchmarks.md does).")
     assert f'<p class="default-method">{html.escape(line)}</p>' in page and line in md
-    assert "(fthc&#x27;s default)" not in page and 'class="default"' not in page
+    assert "(fthc&#x27;s default)" not in page and "class='default'" not in page
 
 
 def test_the_default_method_stays_in_the_table_wherever_it_ranks():

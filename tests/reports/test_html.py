@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fthc.reports.html import CSS, Section, chart, esc, page, table, wide
+from fthc.reports.html import CSS, Section, chart, esc, page, percent, table, wide
 
 
 def test_a_page_is_its_title_and_its_sections_in_order():
@@ -26,7 +26,7 @@ def test_two_sections_of_a_page_cannot_share_an_id():
 
 def test_a_table_formats_escapes_and_flags_its_cells():
     df = pd.DataFrame({"rate": [0.1234, np.nan], "name": ["<b>", "x"]}, index=pd.Index([1, 2]))
-    text = table(df, {"rate": lambda v: "" if pd.isna(v) else f"{v:.0%}"}, index="segment",
+    text = table(df, {"rate": lambda v: percent(v, digits=0)}, index="segment",
                  flag=lambda c, v: c == "name" and v == "x")
     assert text == ("<table class='data'><tr><th>segment</th><th>rate</th><th>name</th></tr>"
                     "<tr><td>1</td><td>12%</td><td>&lt;b&gt;</td></tr>"
@@ -39,3 +39,9 @@ def test_a_chart_a_wide_table_and_escaping():
                                                   "<figcaption>a &lt; b</figcaption></figure>")
     assert wide("<table></table>") == "<div style='overflow-x:auto'><table></table></div>"
     assert esc("it's") == "it&#x27;s" and esc(3) == "3"
+
+
+def test_a_percentage_has_its_digits_and_a_missing_one_its_placeholder():
+    assert percent(0.1234) == "12.3%" and percent(0.1234, digits=0) == "12%" and percent(1) == "100.0%"
+    assert percent(np.nan) == "" and percent(None) == "" and percent(pd.NA, missing="-") == "-"
+    assert percent(np.float64(0.005), digits=0, missing="-") == "0%"  # half-way rounds to even, as f"{v:.0%}" does

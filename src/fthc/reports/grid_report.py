@@ -20,7 +20,7 @@ from ..experiments.report_table import export_frame, status_summary
 from ..experiments.store import Store
 from ..progress import announce, report
 from .figures import subplots
-from .html import Section, esc, page
+from .html import Section, esc, page, table, wide
 
 COMPONENTS = ["autoencoder", "pretext", "clustering", "distance", "reduction"]
 
@@ -75,13 +75,24 @@ class DefaultMethod:
                 "table and charts below.")
 
 
+def preset_runs(df: pd.DataFrame, fields: dict) -> pd.DataFrame:
+    """The valid (done) runs among `df` (runs_frame's) of a preset's `fields`: every field the runs record
+    (sizes such as arch are not part of the comparison), and no reduction unless the preset names one. The one
+    way this report finds a preset's runs, for the presets chart and for fthc's default alike."""
+    runs = df[df["status"] == "done"]
+    for key, value in fields.items():
+        if key in runs.columns:
+            runs = runs[runs[key] == value]
+    return runs if "reduction" in fields else runs[runs["reduction"] == "none"]
+
+
 def default_method(df: pd.DataFrame) -> DefaultMethod:
-    """The default preset and its valid runs among `df` (runs_frame's), matched by the label the grid gives it."""
+    """The default preset and its valid runs among `df` (runs_frame's); `label` is how the grid's tables and
+    charts name it, so that they can mark it."""
     fields = {"distance": "eucl", "reduction": "none", **PRESETS[DEFAULT_PRESET].fields}
     label = f"{fields['autoencoder']}+{fields['pretext']}+{option_label(fields)}"
     config = ", ".join(f"{c}={fields[c]}" for c in ("autoencoder", "pretext", "clustering") if c in fields)
-    runs = df[(df["label"] == label) & (df["status"] == "done")] if len(df) else df
-    return DefaultMethod(DEFAULT_PRESET, label, config, runs)
+    return DefaultMethod(DEFAULT_PRESET, label, config, preset_runs(df, PRESETS[DEFAULT_PRESET].fields))
 
 
 DEFAULT_MARK = " (fthc's default)"
@@ -210,12 +221,7 @@ def fig_presets(df: pd.DataFrame, out: Path) -> Path | None:
     rows = []
     for name, fields in ((n, p.fields) for n, p in PRESETS.items() if n == DEFAULT_PRESET or
                          ("pretext" in p.fields and p.fields["pretext"] != "none")):
-        m = df[(df["status"] == "done")]
-        for key, value in fields.items():
-            if key in m.columns:  # sizes (arch) are not part of the comparison
-                m = m[m[key] == value]
-        if "reduction" not in fields:
-            m = m[m["reduction"] == "none"]
+        m = preset_runs(df, fields)
         if len(m):
             rows.append((name, m["test_input_silhouette"].mean(), m["test_input_silhouette"].std(), len(m)))
     if not rows:
@@ -268,7 +274,7 @@ def fig_latent_vs_input(df: pd.DataFrame, out: Path) -> Path | None:
 # edges), tables that scroll within the column rather than widen the page
 GRID_CSS = ("body{box-sizing:border-box;max-width:1164px;margin:0 auto;padding:24px 32px 48px;font-family:sans-serif;"
        "line-height:1.4;color:#222}"
-       "img{max-width:100%;height:auto}.table{overflow-x:auto}"
+       "img{max-width:100%;height:auto}"
        "table{border-collapse:collapse;font-size:90%}td,th{padding:2px 8px;text-align:right}"
        "td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}"  # the rank and the configuration
        "tr.default td{background:#fde9cf;font-weight:600}"
@@ -283,13 +289,11 @@ def _cells(best: pd.DataFrame, default: str | None) -> list[list[str]]:
 
 
 def _html_table(best: pd.DataFrame, default: str | None) -> str:
-    """The best-configurations table, the default method's rows marked and shaded."""
-    head = "".join(f"<th>{esc(c)}</th>" for c in best.columns)
-    rows = []
-    for conf, cells in zip(best["configuration"], _cells(best, default)):
-        attr = ' class="default"' if conf == default else ""
-        rows.append(f"<tr{attr}>" + "".join(f"<td>{esc(v)}</td>" for v in cells) + "</tr>")
-    return f"<div class=\"table\"><table><tr>{head}</tr>{''.join(rows)}</table></div>"
+    """The best-configurations table, the default method's rows marked and shaded; its text is report.md's
+    (`_cells`), so the page and the Markdown cannot disagree."""
+    texts = pd.DataFrame(_cells(best, default), columns=best.columns).set_index("rank")
+    marked = {str(r) for r in best.loc[best["configuration"] == default, "rank"]}
+    return wide(table(texts, index="rank", row_class=lambda rank: "default" if rank in marked else None))
 
 
 def write_report(store: Store, out: Path, segments_page: Path | None = None) -> dict:

@@ -1,6 +1,7 @@
 """The building blocks of fthc's HTML pages (segments.html, tracks.html, offers.html, the grid report): one
-stylesheet, escaping, a data table, a chart's figure, a table that scrolls sideways, and the page itself as a list
-of sections. Every page is self-contained: styles and charts inline, no script, nothing fetched from the web.
+stylesheet, escaping, a percentage, a data table, a chart's figure, a table that scrolls sideways, and the page
+itself as a list of sections. Every page is self-contained: styles and charts inline, no script, nothing fetched
+from the web.
 
 A page is a list of `Section`s, each built by a small function of its own::
 
@@ -55,10 +56,18 @@ def esc(x) -> str:
     return html.escape(str(x))
 
 
+def percent(value, digits: int = 1, missing: str = "") -> str:
+    """A share as a percentage (0.123: '12.3%'), the one way every page writes one; `missing` where there is no
+    value (None or NaN), so a table's gap reads blank or '-' as that table chooses."""
+    return missing if pd.isna(value) else f"{value:.{digits}%}"
+
+
 def table(df: pd.DataFrame, formats: dict[str, Callable] | None = None, index: str = "segment",
-          flag: Callable[[str, object], bool] | None = None) -> str:
+          flag: Callable[[str, object], bool] | None = None,
+          row_class: Callable[[object], str | None] | None = None) -> str:
     """A data frame as a `table.data`: the index first, headed `index`; a column's values through its function in
-    `formats` (else floats to 3 decimals, the rest as text); a cell where `flag(column, value)` is true in red."""
+    `formats` (else floats to 3 decimals, the rest as text); a cell where `flag(column, value)` is true in red; a
+    row whose `row_class(index value)` names a class carries it, for a page's stylesheet to mark the whole row."""
     formats = formats or {}
     head = "".join(f"<th>{esc(c)}</th>" for c in [index, *df.columns])
     body = []
@@ -69,7 +78,8 @@ def table(df: pd.DataFrame, formats: dict[str, Callable] | None = None, index: s
             text = formats[c](v) if c in formats else (f"{v:,.3f}" if isinstance(v, float) else str(v))
             cls = " class='flag'" if flag and flag(c, v) else ""
             cells.append(f"<td{cls}>{esc(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        name = row_class(idx) if row_class else None
+        body.append((f"<tr class='{esc(name)}'>" if name else "<tr>") + "".join(cells) + "</tr>")
     return f"<table class='data'><tr>{head}</tr>{''.join(body)}</table>"
 
 
@@ -109,4 +119,4 @@ def page(title: str, sections: Iterable[Section | None], css: str = CSS) -> str:
             f"<body><main><h1>{esc(title)}</h1>{''.join(s.render() for s in shown)}</main></body></html>")
 
 
-__all__ = ["CSS", "Section", "chart", "esc", "page", "table", "wide"]
+__all__ = ["CSS", "Section", "chart", "esc", "page", "percent", "table", "wide"]

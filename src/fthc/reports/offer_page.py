@@ -13,13 +13,14 @@ import pandas as pd
 from ..offer.result import OfferResult
 from .charts import svg
 from .figures import subplots
-from .html import Section, chart, esc, page, table, wide
+from .html import Section, chart, esc, page, percent, table, wide
 
 GROUP_COLOURS = {"no credit history": "#08519c", "all": "#969696"}
 
 
 def _pct(v) -> str:
-    return "-" if pd.isna(v) else f"{v:.1%}"
+    """A share as this page's tables write it: a missing one as '-' (as `_money` does), not blank."""
+    return percent(v, missing="-")
 
 
 def _money(v) -> str:

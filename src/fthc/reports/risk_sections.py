@@ -9,6 +9,7 @@ import pandas as pd
 from ..risk.fairness import FOUR_FIFTHS, MIN_GROUP
 from ..risk.inclusion import evidence
 from .html import esc as html_esc
+from .html import percent
 
 
 def inclusion_html(view: dict, names: dict, esc=html_esc) -> str:
@@ -48,7 +49,7 @@ def fairness_html(table: pd.DataFrame, found: dict, esc=html_esc) -> str:
     for attribute, g in per_group.groupby("attribute", sort=False):
         rows = "".join(
             f"<tr{' class=flag' if r['flagged'] else ''}><td>{esc(r['group'])}</td><td>{int(r['customers']):,}</td>"
-            f"<td>{'' if pd.isna(r['favourable_rate']) else f'{r.favourable_rate:.1%}'}</td>"
+            f"<td>{percent(r['favourable_rate'])}</td>"
             f"<td>{'' if pd.isna(r['ratio_to_most_favoured']) else f'{r.ratio_to_most_favoured:.3f}'}"
             f"{' (reference)' if r['reference'] else _interval(r['ratio_low'], r['ratio_high'])}</td>"
             + (f"<td>{_pct(r['mean_risk'], r['mean_risk_low'], r['mean_risk_high'])}</td>" if with_risk else "")
@@ -86,7 +87,7 @@ def _interval(low, high) -> str:
 
 def _pct(value, low, high) -> str:
     """A share with its interval, blank where there is none."""
-    return "" if pd.isna(value) else f"{value:.1%}" + ("" if pd.isna(low) else f" ({low:.1%}-{high:.1%})")
+    return "" if pd.isna(value) else percent(value) + ("" if pd.isna(low) else f" ({percent(low)}-{percent(high)})")
 
 
 def inclusion_markdown(view: dict) -> list[str]:

@@ -19,6 +19,7 @@ import pandas as pd
 from ..progress import counted
 from ..segments.profile import FIGURES, KEY_COLUMNS
 from ..segments.result import SegmentationResult
+from .html import percent
 from .output_folder import write_table
 
 LABELS = {"customers": "customers", "share": "share"} | {f.column: f.label for f in FIGURES}
@@ -47,7 +48,7 @@ def key_profile(profile: pd.DataFrame, currency: str | None = None) -> pd.DataFr
         elif c == "median_transactions":
             out[LABELS[c]] = v.map(lambda x: f"{x:.1f}")
         else:
-            out[LABELS.get(c, c.replace("_", " "))] = v.map(lambda x: "" if pd.isna(x) else f"{x:.0%}")
+            out[LABELS.get(c, c.replace("_", " "))] = v.map(lambda x: percent(x, digits=0))
     return out
 
 

@@ -19,7 +19,7 @@ from ..risk.grades import edge_text
 from ..segments.choice import STRONG
 from ..segments.result import SegmentationResult
 from .charts import colour, distributions_chart, k_choice_chart, kinds_chart, monthly_chart, rate_chart
-from .html import Section, chart, esc, page, table
+from .html import Section, chart, esc, page, percent, table
 
 
 def _money(v, currency) -> str:
@@ -34,7 +34,8 @@ COUNTS = {"customers", "with_outcome", "without_outcome", "positives"}
 
 
 def _pct(v) -> str:
-    return "" if pd.isna(v) else f"{v:.0%}"
+    """A share to a whole percent: the cards and the rate tables need no finer."""
+    return percent(v, digits=0)
 
 
 CARD_FIGURES = [("median_income", "income / month", "money"), ("median_spending", "spending / month", "money"),
@@ -203,10 +204,6 @@ def _count(v) -> str:
     return f"{int(v):,}"
 
 
-def _risk_pct(v) -> str:
-    return "" if pd.isna(v) else f"{v:.1%}"
-
-
 def risk_section(result: SegmentationResult, summary: dict, charts: dict) -> Section | None:
     """The outcome rate per segment (chart and table), the risk grades, segments by grade, and the reliability of
     the estimates."""
@@ -220,7 +217,7 @@ def risk_section(result: SegmentationResult, summary: dict, charts: dict) -> Sec
                            "its 95% interval (Wilson): a wide interval rests on few customers.", "risk"))
         shown = table_[[c for c in RISK_TABLE if c in table_.columns]].rename(columns=RISK_TABLE) \
             .rename(index=lambda i: f"{i}: {result.names.get(i, '')}")
-        parts.append(table(shown, {label: (_count if c in COUNTS else _risk_pct if c == "risk_without_outcome"
+        parts.append(table(shown, {label: (_count if c in COUNTS else percent if c == "risk_without_outcome"
                                            else _pct) for c, label in RISK_TABLE.items()}))
     check = risk.get("check") or {}
     if check.get("grades") is not None:

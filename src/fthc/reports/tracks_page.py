@@ -12,7 +12,7 @@ import pandas as pd
 from ..risk.grades import MASTER_SCALE
 from .charts import colour, segment_label, svg
 from .figures import subplots
-from .html import Section, chart, esc, page, table
+from .html import Section, chart, esc, page, percent, table
 
 SHOWN_WARNINGS = 50  # rows of the last period's early-warning list on the page (all of them in the CSV)
 
@@ -197,8 +197,7 @@ def early_warning_section(result, names: dict, every: str) -> Section | None:
     if len(shown):
         alerts = shown.head(SHOWN_WARNINGS).set_index("customer_id")[["rule", "segment", "risk_before", "risk", "why",
                                                                       "risk_reasons"]]
-        pct = lambda v: "" if pd.isna(v) else f"{v:.1%}"  # noqa: E731
-        said += table(alerts, {"risk_before": pct, "risk": pct}, index="customer")
+        said += table(alerts, {"risk_before": percent, "risk": percent}, index="customer")
     return Section("early-warning", "Early warning", said)
 
 
