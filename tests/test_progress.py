@@ -69,3 +69,15 @@ def test_a_count_of_one_takes_the_singular():
     assert counted(1, "customer") == "1 customer" and counted(1.0, "segment") == "1 segment"
     assert counted(0, "customer") == "0 customers" and counted(4500, "transaction") == "4,500 transactions"
     assert counted(1, "history", "histories") == "1 history" and counted(3, "history", "histories") == "3 histories"
+
+
+def test_the_verb_after_a_count_agrees_with_it():
+    """'1 customer has', '2 customers have': the verb takes the number `counted` gives the noun."""
+    import numpy as np
+
+    from fthc.progress import agreeing, counted
+
+    assert f"{counted(1, 'customer')} {agreeing(1, 'has', 'have')}" == "1 customer has"
+    assert f"{counted(2, 'customer')} {agreeing(2, 'has', 'have')}" == "2 customers have"
+    assert agreeing(0, "is", "are") == "are" and agreeing(1.0, "is", "are") == "is"
+    assert agreeing(np.int64(1), "holds", "hold") == "holds"

@@ -6,7 +6,8 @@ Library code calls `report(stage, done, total, loss)` after each step of a long 
 a stage without steps starts (reading data, building series). Commands wrap their work in
 `reporting(ProgressReporter(console))`, which draws a rich progress bar on a terminal and otherwise prints one
 line per stage every `every` seconds, so a long fit never looks hung in a log file either. `counted(n, noun)`
-words a count for any message ('1 customer', '2 customers').
+words a count for any message ('1 customer', '2 customers'), `agreeing(n, singular, plural)` the verb after it
+('has', 'have').
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ def counted(n: float, noun: str, plural: str | None = None) -> str:
     never reads '1 customers' (`plural` where adding an s is wrong: 'history', 'histories')."""
     n = int(n)
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def agreeing(n: float, singular: str, plural: str) -> str:
+    """The words after a count in the number the count needs ('1 customer has', '2 customers have'), decided as
+    `counted` decides its noun, so that the two always agree."""
+    return singular if int(n) == 1 else plural
 
 
 def _duration(seconds: float) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import DataError, FthcError
-from ..progress import counted
+from ..progress import agreeing, counted
 
 __all__ = ["DataError", "FthcError", "Problem", "ReadReport"]
 
@@ -41,8 +41,8 @@ class ReadReport:
         toml = "; ".join(f'"{v}" = "<kind>"' for v in shown)
         more = ", ..." if len(self.unmapped_categories) > 8 else ""
         return (f"{counted(self.unmapped_rows, 'transaction')} "
-                + ("has a category that maps to no kind of transaction and counts" if self.unmapped_rows == 1 else
-                   "have categories that map to no kind of transaction and count")
+                + agreeing(self.unmapped_rows, "has a category that maps to no kind of transaction and counts",
+                           "have categories that map to no kind of transaction and count")
                 + f" as 'other' ({', '.join(map(repr, shown))}{more}): cash, card, salary and pension are not "
                 f"recognised in them; map them in the mapping file's [categories] table ({toml}; kinds: "
                 "incoming_transfer, cash_deposit, cash_withdrawal, card_payment, outgoing_transfer, interest_fees, "

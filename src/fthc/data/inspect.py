@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..progress import counted
+from ..progress import agreeing, counted
 from .errors import ReadReport
 from .transactions import ColumnMapping
 
@@ -30,18 +30,18 @@ def berka_problems(data, tx: pd.DataFrame | None) -> list[str]:
         without = int((~accounts.isin(tx["customer_id"].unique())).sum())
         if without:
             problems.append(f"{without:,} of the {counted(len(accounts), 'account')} "
-                            + ("has no transaction: it is" if without == 1 else "have no transaction: they are")
+                            + agreeing(without, "has no transaction: it is", "have no transaction: they are")
                             + " not segmented (no behaviour to read)")
     loans = data["loan"]["account_id"]
     several = int(loans.duplicated().sum())
     if several:
         n = loans[loans.duplicated()].nunique()
-        problems.append(f"{counted(n, 'account')} {'has' if n == 1 else 'have'} more than one loan: an account is in "
+        problems.append(f"{counted(n, 'account')} {agreeing(n, 'has', 'have')} more than one loan: an account is in "
                         "default when any of its loans is (B or D), dated by its earliest loan")
     owners = data["disp"][data["disp"]["type"] == "OWNER"]["account_id"]
     if owners.duplicated().any():
         n = owners[owners.duplicated()].nunique()
-        problems.append(f"{counted(n, 'account')} {'has' if n == 1 else 'have'} more than one owner: the owner "
+        problems.append(f"{counted(n, 'account')} {agreeing(n, 'has', 'have')} more than one owner: the owner "
                         "with the smallest disposition id describes the account (age, gender)")
     return problems
 
@@ -107,7 +107,7 @@ def inspect_source(path: str | Path, mapping: ColumnMapping | None = None, lenie
         problems.append(f"{counted(one, 'customer')} with a single transaction (segmented from very little evidence)")
     if out["duplicates"]:
         problems.append(f"{counted(out['duplicates'], 'row')} "
-                        + ("is an exact duplicate" if out["duplicates"] == 1 else "are exact duplicates")
+                        + agreeing(out["duplicates"], "is an exact duplicate", "are exact duplicates")
                         + " of an earlier row (kept; --drop-duplicates leaves them out)")
     missing = out["balance_missing"]
     if missing == len(tx):
@@ -117,7 +117,7 @@ def inspect_source(path: str | Path, mapping: ColumnMapping | None = None, lenie
         without = int(tx.groupby("customer_id")["balance"].count().eq(0).sum())
         problems.append(f"{counted(missing, 'transaction')} without a balance: each carries the customer's last "
                         "known one forward" + (f"; {counted(without, 'customer')} "
-                                               f"{'has' if without == 1 else 'have'} none at all" if without else ""))
+                                               f"{agreeing(without, 'has', 'have')} none at all" if without else ""))
     if (tx["kind"].astype(str) == "other").all():
         problems.append("no transaction kinds (no category column, or none mapped): cash, card, salary and pension "
                         "are not recognised")

@@ -152,17 +152,20 @@ class SqlEngine:
         view = f"{source}_until"
         self._create_view(view, f"SELECT * FROM {source} WHERE timestamp < "
                                 + self.time_literal.format(f"{end:%Y-%m-%d %H:%M:%S}"))
-        self._gaps.pop(view, None)
-        if source in self._gaps:  # unknown stays unknown (counted where needed)
-            self._gaps[view] = self._gaps[source]
+        self._note_gaps(view, self._gaps.get(source))  # unknown stays unknown (counted where needed)
         return view
 
     # -- the balance-gap flag ---------------------------------------------------------------------------------------
     def _note_balances(self, view: str, missing: int | None = None, rows: int | None = None) -> None:
         """What a new view's balances are: `missing` of `rows` (None: not known, counted when needed)."""
+        self._note_gaps(view, None if missing is None else bool(0 < missing < rows))
+
+    def _note_gaps(self, view: str, gaps: bool | None) -> None:
+        """A new view's balance-gap flag (None: not known, counted when needed); a view made again under an old
+        name must not keep the old view's flag."""
         self._gaps.pop(view, None)
-        if missing is not None:
-            self._gaps[view] = bool(0 < missing < rows)
+        if gaps is not None:
+            self._gaps[view] = gaps
 
     def balance_gaps(self, source: str) -> bool:
         """Whether some, not all, of the source's balances are missing: then each month's balance is carried

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..progress import counted
+from ..progress import agreeing, counted
 from .estimator import RiskEstimator, thin_history
 
 RISK_COLUMNS = ["risk", "risk_low", "risk_high", "risk_grade", "risk_reasons", "window_months", "has_outcome",
@@ -82,12 +82,12 @@ class SegmentRisk:
                         f"0.25: {', '.join(shifted[:5])}; population.csv): their risk extrapolates from people unlike "
                         "them; read it as a ranking more than as a rate")
         if self.thin_:
-            said.append(f"{counted(self.thin_, 'customer')} {'has' if self.thin_ == 1 else 'have'} fewer than "
+            said.append(f"{counted(self.thin_, 'customer')} {agreeing(self.thin_, 'has', 'have')} fewer than "
                         f"{self.estimator_.min_history} months of history in their {months}-month window: no risk or "
                         "grade ('insufficient history' in their risk reasons)")
         if self.unscored_ - self.thin_:
             n = self.unscored_ - self.thin_
-            said.append(f"{counted(n, 'customer')} {'has' if n == 1 else 'have'} no transactions in their "
+            said.append(f"{counted(n, 'customer')} {agreeing(n, 'has', 'have')} no transactions in their "
                         f"{months}-month window: no risk is estimated for them")
         return said
 

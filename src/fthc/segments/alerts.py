@@ -128,7 +128,8 @@ def _why(row, hits, band: float) -> str:
     return "; ".join(words)
 
 
-def worst_grades(grades) -> int:
-    """The lowest of the `WORST` highest grades the fit's customers with an outcome occupy."""
+def first_worst_grade(grades) -> int:
+    """The lowest of the `WORST` highest grades the fit's customers with an outcome occupy: `alert_list`'s
+    `worst_from`, the grade from which a rise is into a worst grade."""
     used = grades.used.index
     return int(used[-WORST]) if len(used) >= WORST else int(grades.table.index[-1])

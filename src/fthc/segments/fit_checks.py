@@ -7,6 +7,7 @@ import numpy as np
 
 from ..config import ClustererConfig, make_head
 from ..errors import FthcWarning
+from ..progress import agreeing
 from .choice import recheck_k
 
 SMALL_SEGMENTS = 10  # fewer customers than this per segment, on average, is warned about
@@ -55,6 +56,6 @@ def floor_check(labels, warn) -> None:
     tiny = sizes[sizes < SEGMENT_FLOOR]
     if len(tiny):
         shown = ", ".join(f"{s} ({n})" for s, n in tiny.head(8).items()) + (", ..." if len(tiny) > 8 else "")
-        warn(f"{len(tiny)} of {len(sizes)} segments {'holds' if len(tiny) == 1 else 'hold'} fewer than "
+        warn(f"{len(tiny)} of {len(sizes)} segments {agreeing(len(tiny), 'holds', 'hold')} fewer than "
              f"{SEGMENT_FLOOR} customers (segment "
              f"(customers): {shown}): too few to describe or to reproduce; ask for a smaller k, or k='auto'")

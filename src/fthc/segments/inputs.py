@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..config import encoder_component
 from ..errors import DataError
-from ..progress import announce, counted
+from ..progress import agreeing, announce, counted
 from ..risk.estimator import thin_history
 
 MAX_STEPS = 1000  # series keep each customer's latest 1,000 steps (deep methods: memory grows with the longest)
@@ -91,10 +91,10 @@ def source_notes(source, drop_duplicates: bool) -> list[str]:
         if dups and drop_duplicates:
             cols = [c for c in tx.columns if c != "source_row"]
             source.transactions = tx[~tx.duplicated(subset=cols)].reset_index(drop=True)
-            notes.append(f"{counted(dups, 'row')} {'was an exact duplicate' if dups == 1 else 'were exact duplicates'} "
+            notes.append(f"{counted(dups, 'row')} {agreeing(dups, 'was an exact duplicate', 'were exact duplicates')} "
                          "of an earlier row: left out (--drop-duplicates)")
         elif dups:
-            notes.append(f"{counted(dups, 'row')} {'is an exact duplicate' if dups == 1 else 'are exact duplicates'} "
+            notes.append(f"{counted(dups, 'row')} {agreeing(dups, 'is an exact duplicate', 'are exact duplicates')} "
                          "of an earlier row: kept (--drop-duplicates leaves them out)")
     else:
         notes.append("exact duplicate rows are not counted for a Parquet dataset read where it lies "
@@ -116,12 +116,12 @@ def history_notes(series, measures: pd.DataFrame, min_months: int) -> list[str]:
     notes = []
     short = int(short_history(measures, min_months).sum())
     if short:
-        notes.append(f"{counted(short, 'customer')} {'has' if short == 1 else 'have'} fewer than {SHORT_HISTORY} "
+        notes.append(f"{counted(short, 'customer')} {agreeing(short, 'has', 'have')} fewer than {SHORT_HISTORY} "
                      f"transactions or {min_months} months of history: segmented like the others from very little "
                      "evidence (short_history in assignments.csv)")
     if series is not None and series.report.get("truncated"):
         n = series.report["truncated"]
-        notes.append(f"{counted(n, 'customer')} {'has a history' if n == 1 else 'have histories'} longer than "
+        notes.append(f"{counted(n, 'customer')} {agreeing(n, 'has a history', 'have histories')} longer than "
                      f"{series.X.shape[2]:,} steps: their latest steps were used")
     if measures["balance_level"].isna().all():
         notes.append("the data has no balances: nothing is said about balances, and the model's space has no "

@@ -226,7 +226,7 @@ def migrations(tracks: pd.DataFrame, names: dict) -> pd.DataFrame:
 def early_warning(est, tracks: pd.DataFrame, alerts, last_inputs: pd.DataFrame | None) -> tuple[pd.DataFrame, list]:
     """The alerts of every period (`fthc.segments.alerts`) of the outcome model `est` (None: none), with risk
     reasons at the last period, and what the notes say of them (the noise band measured)."""
-    from .alerts import COLUMNS, alert_list, noise_band, worst_grades
+    from .alerts import COLUMNS, alert_list, first_worst_grade, noise_band
 
     if "risk" not in tracks or est is None:
         return pd.DataFrame(columns=COLUMNS), []
@@ -239,7 +239,7 @@ def early_warning(est, tracks: pd.DataFrame, alerts, last_inputs: pd.DataFrame |
             "deterioration") if np.isfinite(band) else \
         f"early warning: too few customer-periods with unchanged behaviour ({stable}) to measure the score's noise; " \
         "no deterioration alerts"
-    flagged = alert_list(tracks, alerts, est.portfolio_rate_, worst_grades(est.grades_),
+    flagged = alert_list(tracks, alerts, est.portfolio_rate_, first_worst_grade(est.grades_),
                          band if np.isfinite(band) else np.inf)
     last = tracks["period_end"].max()
     at_last = (flagged["period_end"] == last).to_numpy()

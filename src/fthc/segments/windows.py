@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..progress import announce, counted
+from ..progress import agreeing, announce, counted
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def known_at(known, as_of, warn):
     if not len(late):
         return known
     warn(f"{len(late):,} of the {counted(len(known.y), 'outcome')} in {known.source} "
-         f"{'is' if len(late) == 1 else 'are'} dated after the as-of date "
+         f"{agreeing(len(late), 'is', 'are')} dated after the as-of date "
          f"{pd.Timestamp(as_of):%Y-%m-%d} (e.g. " + ", ".join(repr(str(x)) for x in late[:3]) +
          "): left out, as they were not known then")
     keep = known.y.index.difference(late, sort=False)
@@ -113,7 +113,7 @@ def learnt_outcomes(known, windowed: pd.Index, ids: pd.Index, months: int | None
     outcome had no transaction in their window (`windowed`: those with one), and checking enough are left."""
     missing = known.y.index.difference(windowed)
     if len(missing):
-        notes.append(f"{counted(len(missing), 'customer')} with an outcome {'has' if len(missing) == 1 else 'have'} no "
+        notes.append(f"{counted(len(missing), 'customer')} with an outcome {agreeing(len(missing), 'has', 'have')} no "
                      f"transactions in the {months or 'whole'}-month window before its date: left out of the outcome "
                      "model")
     y = known.y.loc[ids].astype(int)
@@ -149,7 +149,7 @@ def enough_history(measures: pd.DataFrame, min_months: int, window: int | None, 
 
     short = thin_history(measures["months"], min_months)
     if short.any():
-        notes.append(f"{counted(short.sum(), 'customer')} with an outcome {'has' if short.sum() == 1 else 'have'} "
+        notes.append(f"{counted(short.sum(), 'customer')} with an outcome {agreeing(short.sum(), 'has', 'have')} "
                      f"fewer than {min_months} months of history in the {window or 'whole'}-month window before its "
                      "date: left out of the outcome model")
     return measures[~short]
