@@ -1,6 +1,7 @@
 """`FitSummary`: what a `Segmenter`'s fit found about the customers it was fitted on (their segments, behaviour and
-profiles, the choice of k, the notes, the honest figures). Scoring never reads it, and a model folder does not keep
-it: it holds the bank's customers, which the fit's results folder has."""
+profiles, the choice of k, the notes, the honest figures). Scoring new customers never reads it (`track` of a freshly
+fitted model takes its reference from it), and a model folder does not keep it: it holds the bank's customers, which
+the fit's results folder has."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # frames: compared by identity
 class FitSummary:
     """The fitted customers and what they say.
 

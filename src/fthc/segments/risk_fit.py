@@ -15,7 +15,7 @@ from .segment_model import RiskAxis, SegmentModel
 from .windows import Windows, learnt_outcomes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # frames: compared by identity
 class RiskFit:
     """The outcomes learnt and every fitted customer's risk.
 

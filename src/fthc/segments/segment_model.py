@@ -43,7 +43,7 @@ def logit_of(risk: pd.DataFrame | None):
     return None if risk is None else risk["logit"].to_numpy()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds frames and estimators: compared by identity, not field by field
 class SegmentModel:
     """What places a customer in a segment, fitted or loaded from a model folder.
 

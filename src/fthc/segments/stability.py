@@ -52,7 +52,8 @@ class Stability:
         rng = np.random.default_rng(seed + 7919)
         n, k = len(z), head.k
         half = max(min(n // 2, HALF_CAP), k)
-        announce(f"confidence: {refits} refits on halves of {half:,} customers")
+        if refits:
+            announce(f"confidence: {refits} refits on halves of {half:,} customers")
         halves = [np.sort(rng.choice(n, half, replace=False)) for _ in range(refits)]
         heads = parallel_map(partial(_refit, head), [(seed + 1 + i, z[idx]) for i, idx in enumerate(halves)],
                              rows=half)
