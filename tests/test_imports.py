@@ -79,6 +79,7 @@ sys.exit(1 if failed else 0)
 """
 
 
+@pytest.mark.slow  # a process per module: 11 s
 def test_every_module_imports_alone_without_side_effects():
     result = subprocess.run([sys.executable, "-c", CHECK_ALONE, *MODULES], capture_output=True, text=True,
                             timeout=600)

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import fthc
 from tests.risk.test_validation import bank
@@ -38,6 +39,7 @@ def _equal(a, b, name):
         assert type(a) is type(b), name
 
 
+@pytest.mark.slow  # three fits with outcomes: 15 s
 def test_a_refit_after_set_params_equals_a_fresh_fit():
     tx, outcomes = bank(n=200, seed=4)
     with warnings.catch_warnings():
