@@ -72,8 +72,6 @@ def score_transactions(model_blob: bytes, measures_out: bool, as_of):
     repartitioned by customer): the saved Segmenter applied as `fthc assign` applies it (series for a network
     model; the risk window ending at `as_of`, the whole dataset's reference date, for a model with outcomes)."""
     def score(batches):
-        from dataclasses import replace
-
         import pandas as pd
 
         from ..data.transactions import canonical_frame
@@ -89,7 +87,7 @@ def score_transactions(model_blob: bytes, measures_out: bool, as_of):
                              kind=rows["kind"].to_numpy())
         seg = _model(model_blob)
         seg.columns, seg.as_of = None, as_of  # canonical rows; one reference date
-        seg.segment_model_ = replace(seg.segment_model_, column_mapping=None)
+        seg.model_.column_mapping_ = None  # this executor's own copy of the model
         seg.engine = "duckdb"  # this executor's rows, in process
         with thread_budget(1):  # one thread per Spark task: the executors are the parallelism
             measures, inputs, risk = scoring.scored_inputs(seg, tx)

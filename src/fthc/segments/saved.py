@@ -109,7 +109,7 @@ def _from_artefact(cls, art, folder):
         reasons=Reasons.from_arrays(feature_space, art.extra_arrays, info["reasons_measures"], info["currency"]),
         names={int(k): v for k, v in info["names"].items()},
         descriptions={int(k): v for k, v in info["descriptions"].items()},
-        k_why=info["k_why"], representation=info["representation"], column_mapping=art.column_mapping,
+        k_why=info["k_why"], representation=info["representation"],
         min_history=seg.min_history, currency=info["currency"], window=info.get("window", params.get("window")),
         outcome_model=outcome_model, credit_history=credit_history, monitoring=info.get("monitoring"))
     seg.risk_fit_, seg.fit_summary_ = None, None  # not kept: they hold the fitted customers

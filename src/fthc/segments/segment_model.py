@@ -50,9 +50,10 @@ class SegmentModel:
     clusterer: the encoder and head (`fthc.estimator.Clusterer`); axis: the risk axis; stability: the refits behind
     confidence; feature_space: the behaviour features the reasons and drift read; reasons: the traits that place a
     customer; names, descriptions, k_why: what each segment is called and says, and why k of them; representation,
-    column_mapping, min_history, currency, window: how a customer's data is read and written; outcome_model: the
-    cross-fitted outcome model (None without outcomes); credit_history: the customers with an outcome at fitting;
-    monitoring: tracking's reference as a model folder keeps it (None: read from the fit, `tracking.reference_of`).
+    min_history, currency, window (and `column_mapping`, the clusterer's): how a customer's data is read and
+    written; outcome_model: the cross-fitted outcome model (None without outcomes); credit_history: the customers
+    with an outcome at fitting; monitoring: tracking's reference as a model folder keeps it (None: read from the
+    fit, `tracking.reference_of`).
     """
 
     clusterer: Any
@@ -64,13 +65,17 @@ class SegmentModel:
     descriptions: dict
     k_why: str | None
     representation: str
-    column_mapping: dict | None
     min_history: int
     currency: str | None
     window: int | None
     outcome_model: Any = None
     credit_history: pd.Index | None = None
     monitoring: dict | None = None
+
+    @property
+    def column_mapping(self) -> dict | None:
+        """The columns the model was fitted with, as the clusterer holds them (and its model folder keeps them)."""
+        return self.clusterer.column_mapping_
 
     def space(self, z: np.ndarray, logit=None) -> np.ndarray:
         """The points the head works in, from the encoder's points `z` and (risk-aware) each one's log-odds."""

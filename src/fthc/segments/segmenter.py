@@ -325,7 +325,7 @@ class Segmenter(ClusterMixin, FthcEstimator):
         names, descriptions = named_segments(profile, measures, labels, self.min_history, currency)
         self.segment_model_ = SegmentModel(
             model, axis, stability, feature_space, Reasons(feature_space, measures, labels, currency), names,
-            descriptions, k_why, representation, model.column_mapping_, self.min_history, currency, window,
+            descriptions, k_why, representation, self.min_history, currency, window,
             outcome_model, risk_fit.credit_history if risk_fit else None)
         self.risk_fit_ = risk_fit
         # honest figures: customers placed from their history before the outcome's date
