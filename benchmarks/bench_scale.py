@@ -225,9 +225,9 @@ def main() -> None:
                 f" + JVM {max(r['children_mb'] for r in ok):,.0f}" if engine == "spark" else "")
             table.add_row(label, f"fthc segment --engine {engine}", seconds_of(ok), f"{secs / floor_s:.2f}", memory,
                           f"{customers / secs:,.0f}", ok[-1]["same"] if engine != args.engines[0] else "")
-            stages = [what for what, _ in ok[0]["phases"]]
-            phased.append((label, engine, [(what, float(np.median([dict(r["phases"]).get(what, np.nan) for r in ok])))
-                                           for what in stages], floor_s))
+            same = [r for r in ok if [w for w, _ in r["phases"]] == [w for w, _ in ok[0]["phases"]]]
+            phased.append((label, engine, [(what, float(np.median([r["phases"][i][1] for r in same])))
+                                           for i, (what, _) in enumerate(ok[0]["phases"])], floor_s))
         console.print(table)
     if phased:
         t = Table(title="where fthc segment's time goes: from each stage's start (as it announces it) to the next")

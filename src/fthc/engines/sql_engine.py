@@ -213,8 +213,7 @@ class SqlEngine:
         with self._month_store(), self._errors(), \
                 self._stored("fthc_month_rows", customer_month_sql(self.dialect, source, wide=True)) as rows:
             for start, end in windows:
-                with self._errors(), \
-                        self._stored("fthc_window_months", window_sql(self.dialect, rows, start, end, gaps)) as months:
+                with self._stored("fthc_window_months", window_sql(self.dialect, rows, start, end, gaps)) as months:
                     sums = self._customers(customer_sql(self.dialect, months))
                     recent = self._df(f"SELECT {MONTH_COLUMNS} FROM {months} WHERE month > {int(end) - RECENT_ROWS}")
                 yield sums, recent

@@ -74,10 +74,6 @@ def month_before(t):
     return month_index(t) - 1
 
 
-def _kind_counts() -> str:
-    return ",\n       ".join(f"count(CASE WHEN kind = '{k}' THEN 1 END) AS n_{k}" for k in EVENT_KINDS)
-
-
 # canonical transactions: customer_id, timestamp, amount (signed), balance (may be null), kind (text), seq (the
 # input order: ties in time are broken by it; a month's balance is that of its last row by time, then seq). Every
 # figure a transaction adds to, once: an aggregate over a customer's transactions, or over a customer-month's
@@ -321,7 +317,7 @@ def render(sql: str, dialect: str, source: str) -> str:
         name, args = match.group(1), [a.strip() for a in match.group(2).split(",")]
         return macros[name].format(**dict(zip(("x", "p"), args)))
 
-    return re.sub(r"\{(quantile|last_known|in_order|spread|month_index|month_before)\(([^)]*)\)\}", fill, sql) \
+    return re.sub(rf"\{{({'|'.join(macros)})\(([^)]*)\)\}}", fill, sql) \
         .replace("{source}", source)
 
 

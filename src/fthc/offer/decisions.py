@@ -90,7 +90,7 @@ def grade_pd(assignments: pd.DataFrame, grades: Grades) -> pd.DataFrame:
         "pd_low": np.where(learnt, t["rate_low"].to_numpy(dtype=np.float64), t["risk_from"].to_numpy()),
         "pd_high": np.where(learnt, t["rate_high"].to_numpy(dtype=np.float64), t["risk_to"].to_numpy()),
         "pd_source": np.where(~learnt, "own estimate (no outcomes in the grade; its band as the range)",
-                              np.where(~enough, "grade's observed rate (fewer than 30 outcomes in all)",
+                              np.where(~enough, f"grade's observed rate (fewer than {MIN_OUTCOMES} outcomes in all)",
                                        np.where(pooled != "", "grades " + pooled + " pooled",
                                                 "grade's observed rate"))),
     }, index=assignments.index)
@@ -157,6 +157,7 @@ def _reasons(a, cases, p, afford, supported, asked, repayment, product: Product)
     income, free = a["typical_income"].to_numpy(), a["typical_free_cash_flow"].to_numpy()
     commitments = np.nan_to_num(a["commitments"].to_numpy(dtype=np.float64))
     grade, why = a["risk_grade"].to_numpy(), a.get("risk_reasons", pd.Series("", index=a.index)).to_numpy()
+    unit, break_even = product.unit_terms(), product.break_even_pd()  # the same for every customer
     out = []
     for i in range(len(a)):
         if cases[0][i]:
@@ -164,7 +165,7 @@ def _reasons(a, cases, p, afford, supported, asked, repayment, product: Product)
         elif cases[1][i]:
             out.append(f"grade {grade[i]} is beyond the cut-off (grade {product.max_grade})")
         elif cases[2][i]:
-            out.append(unprofitable_reason(int(grade[i]), p[i], product))
+            out.append(unprofitable_reason(int(grade[i]), p[i], product, unit, break_even))
         elif cases[3][i]:
             out.append(f"no room for a repayment: a typical month's free cash flow is {free[i]:,.0f}; "
                        f"{product.repayment_share:.0%} of typical income {income[i]:,.0f} less loan payments "
@@ -183,12 +184,14 @@ def _reasons(a, cases, p, afford, supported, asked, repayment, product: Product)
     return out
 
 
-def unprofitable_reason(grade: int, pd_: float, product: Product) -> str:
-    """Why lending at a grade loses money at the product's terms, in figures a credit team can check."""
-    unit = product.unit_terms()
+def unprofitable_reason(grade: int, pd_: float, product: Product, unit=None,
+                        break_even: float | None = None) -> str:
+    """Why lending at a grade loses money at the product's terms, in figures a credit team can check (`unit`,
+    `break_even`: the product's `unit_terms()` and `break_even_pd()`, where the caller has them)."""
+    unit = unit or product.unit_terms()
     if unit.interest <= unit.funding:
-        return (f"the rate, {product.annual_rate:.1%} a year, does not cover the funding cost, "
-                f"{product.funding_cost:.1%}: no grade pays")
-    return (f"grade {grade}: a default rate of {pd_:.1%} is above the {product.break_even_pd():.1%} these terms "
+        return f"{product.funding_shortfall()}: no grade pays"
+    break_even = product.break_even_pd() if break_even is None else break_even
+    return (f"grade {grade}: a default rate of {pd_:.1%} is above the {break_even:.1%} these terms "
             f"break even at (an expected loss of {pd_ * product.loss_given_default:.1%} of the amount against "
             f"{(1 - pd_) * unit.interest - unit.funding:.1%} earned net of funding over {product.term_months} months)")

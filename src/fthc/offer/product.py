@@ -83,6 +83,13 @@ class Product:
         the smallest amount, and above nothing."""
         return supported >= max(self.min_amount, 1e-9)
 
+    def funding_shortfall(self) -> str | None:
+        """Where the rate does not cover the funding cost (no grade can pay), that in words; else None."""
+        unit = self.unit_terms()
+        if unit.interest > unit.funding:
+            return None
+        return f"the rate, {self.annual_rate:.1%} a year, does not cover the funding cost, {self.funding_cost:.1%}"
+
     def break_even_pd(self) -> float:
         """The default rate at which the expected margin is 0: (interest - funding) / (interest + LGD)."""
         u = self.unit_terms()

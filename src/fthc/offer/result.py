@@ -11,7 +11,7 @@ from ..risk.grades import Grades
 from .decisions import offers
 from .needs import needs
 from .product import Product
-from .strategy import Strategy, strategy
+from .strategy import GROUPS, Strategy, strategy
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class OfferResult:
         customers scored, offered credit (in full or smaller), their mean PD and its range, amount lent,
         expected loss and margin."""
         o = self.offers
-        part = o[~o["credit_history"].astype(bool)] if group == "no credit history" else o
+        part = o[GROUPS[group](o)]
         scored, lent = part[part["risk_grade"] > 0], part[part["decision"] != "decline"]
         n = len(lent)
         return {"scored": len(scored), "offered": n, "share": n / len(scored) if len(scored) else float("nan"),
@@ -54,10 +54,8 @@ class OfferResult:
         o, p = self.offers, self.product
         if (o["decision"] != "decline").any():
             return None
-        unit = p.unit_terms()
-        if unit.interest <= unit.funding:
-            return (f"the rate, {p.annual_rate:.1%} a year, does not cover the funding cost, {p.funding_cost:.1%}, "
-                    "over the term: no grade pays")
+        if p.funding_shortfall():
+            return f"{p.funding_shortfall()}, over the term: no grade pays"
         scored = o[o["risk_grade"] > 0]
         lendable = scored[p.lendable(scored["supported_amount"])]
         if not len(lendable):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..offer.result import OfferResult
+from ..risk.grades import MIN_OUTCOMES
 from .charts import svg
 from .figures import subplots
 from .html import Section, chart, esc, page, percent, table, wide
@@ -174,7 +175,7 @@ def method_section(r: OfferResult) -> Section:
                    "annuity); the product's amount where the budget supports it.</dd>"
                    "<dt>Probability of default</dt><dd>The grade's observed rate among customers with an outcome, "
                    "each graded out of fold; adjacent grades whose rates run backwards are pooled, and a grade with "
-                   "fewer than 30 outcomes is pooled with its nearer-rated neighbour, so that the rate rises with "
+                   f"fewer than {MIN_OUTCOMES} outcomes is pooled with its nearer-rated neighbour, so that the rate rises with "
                    "the grade (pd_source in offers.csv); in a grade without outcomes, a customer's own estimate, "
                    "kept between its neighbours' rates. It is the default rate over the life of the credits the "
                    "outcomes describe: a term far from theirs needs a PD of its own horizon.</dd>"

@@ -256,14 +256,13 @@ class LogisticModel(RiskModel):
         return [cls({"C": c}) for c in LOGISTIC_CS]
 
     def fitted(self, X, y, seed) -> "LogisticModel":
-        X = _signed_log(X)
-        fill = np.nanmedian(np.where(np.isnan(X).all(0), 0.0, X), axis=0) if len(X) else np.zeros(X.shape[1])
+        S = _signed_log(X)
+        fill = np.nanmedian(np.where(np.isnan(S).all(0), 0.0, S), axis=0) if len(S) else np.zeros(S.shape[1])
         fill = np.where(np.isnan(fill), 0.0, fill)
-        filled = np.where(np.isnan(X), fill, X)
+        filled = np.where(np.isnan(S), fill, S)
         centre, sd = filled.mean(0), filled.std(0)
         scale = np.where(sd > 1e-12, sd, 1.0)
-        missing = np.isnan(X)
-        Z = np.c_[(np.where(missing, fill, X) - centre) / scale, missing.astype(np.float64)]
+        Z = _standardised(X, centre, scale, fill)
         m = LogisticRegression(C=self.params["C"], max_iter=5000).fit(Z, y)
         return type(self)(self.params, (centre, scale, fill, m.coef_[0], float(m.intercept_[0])))
 
