@@ -137,12 +137,14 @@ class Pipeline(FthcEstimator):
         from .artefact import read_artefact
 
         art = read_artefact(folder)
-        if art.config is not None:
-            return Clusterer.of_artefact(art)
-        model = Pipeline(art.encoder, art.head)._fitted(art.encoder, art.head, art.series_spec, art.series_scaling,
-                                                         art.channels)
-        model.column_mapping_ = art.column_mapping
-        return model
+        return Clusterer.of_artefact(art) if art.config is not None else Pipeline(art.encoder, art.head)._loaded(art)
+
+    def _loaded(self, art) -> "Pipeline":
+        """This pipeline fitted as a model folder holds it (`fthc.artefact.read_artefact`), with its column
+        mapping."""
+        self._fitted(art.encoder, art.head, art.series_spec, art.series_scaling, art.channels)
+        self.column_mapping_ = art.column_mapping
+        return self
 
 
 class Clusterer(Pipeline):
@@ -203,9 +205,7 @@ class Clusterer(Pipeline):
     @classmethod
     def of_artefact(cls, art) -> "Clusterer":
         """The Clusterer a model folder holds (`fthc.artefact.read_artefact`), with the column mapping it read."""
-        model = cls(art.config)._fitted(art.encoder, art.head, art.series_spec, art.series_scaling, art.channels)
-        model.column_mapping_ = art.column_mapping
-        return model
+        return cls(art.config)._loaded(art)
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> "Clusterer":

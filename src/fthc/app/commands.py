@@ -1,5 +1,6 @@
-"""`fthc segment` and `fthc assign` as functions: thin layers over `Segmenter` that check every output path before
-any work, write the results atomically (`fthc.reports.output_folder`), and return what the command prints."""
+"""`fthc segment`, `assign`, `track` and `explain` as functions: thin layers over `Segmenter` that check every
+output path before any work, write the results atomically (`fthc.reports.output_folder`), and return what the
+command prints."""
 
 from __future__ import annotations
 
@@ -190,4 +191,4 @@ def _subset(inputs, i: int):
     return inputs.subset(np.array([i]))
 
 
-__all__ = ["DataError", "assign", "explain", "segment"]
+__all__ = ["assign", "explain", "segment", "track"]

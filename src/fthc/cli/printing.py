@@ -11,10 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..progress import counted
+from ..risk.estimator import LOWER
 
 console = Console(soft_wrap=True, markup=False)  # long paths stay on one line; paths and values are text, never markup
 
-LOWER = "lower risk than most: "  # how `fthc.risk.estimator.reason_texts` opens the reasons of a low-risk customer
 
 
 @contextmanager

@@ -74,12 +74,21 @@ class OfferResult:
 def make_offer(assignments: pd.DataFrame, grades: Grades, product: Product, currency: str | None = None,
                notes: tuple[str, ...] = ()) -> OfferResult:
     """Offers, strategy (over every grade of the scale) and needs of the customers of `assignments` (with their
-    risk and affordability columns)."""
+    risk and affordability columns); `notes`, the caller's, are followed by what the data and the product make
+    the figures need said."""
     from ..errors import DataError
 
     if product.max_grade is not None and product.max_grade > len(grades.table):
         raise DataError(f"product option max_grade = {product.max_grade} is not valid",
                         expected=f"a grade of the master scale, 1 to {len(grades.table)}")
+    notes = tuple(notes)
+    if assignments["commitments"].isna().all():
+        notes += ("the data has no transaction kinds: loan payments already made are unknown and taken as 0, so the "
+                  "affordability of customers who already borrow is overstated",)
+    if product.term_months > 24:
+        notes += (f"a {product.term_months}-month term: the default rates are those of the credits the outcomes "
+                  "describe; a longer term defaults more, so the expected loss is understated unless they are as "
+                  "long",)
     o = offers(assignments, grades, product)
     return OfferResult(product, o, strategy(o, list(grades.table.index), product), needs(assignments), grades,
-                       currency, tuple(notes))
+                       currency, notes)

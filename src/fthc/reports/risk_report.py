@@ -17,8 +17,8 @@ def judged_rate(result: SegmentationResult) -> float:
     """The portfolio's rate a segmentation's segments are judged against (`fthc.risk.inclusion`)."""
     from ..risk.inclusion import portfolio_rate
 
-    learnt = result.learnt_outcomes if result.outcome_model is not None else None
-    return portfolio_rate(result.outcome_check["by_segment"], learnt)
+    known = result.known_outcomes if result.outcome_model is not None else None
+    return portfolio_rate(result.outcome_check["by_segment"], known)
 
 
 def grades_words(table: pd.DataFrame) -> str:

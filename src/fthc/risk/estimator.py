@@ -32,6 +32,7 @@ RISK_MEASURES = ["transactions_per_month", "income_per_month", "spending_per_mon
                  # how the last months differ from the customer's own months before them
                  *[m for m in CHANGE_MEASURES if m != "balance_trend"]]
 REASONS = 3
+LOWER = "lower risk than most: "  # how the reasons of a customer below the portfolio's risk open
 # months of history in the window below which a customer gets no risk or grade: the recent-change measures compare
 # the last 3 months with at least 3 before them, and a history of 1-3 months carries little evidence (measured in
 # docs/benchmarks.md: the outcome model separates those customers barely better than chance)
@@ -108,7 +109,7 @@ def reason_texts(values: np.ndarray, X: np.ndarray, names: list[str], medians: n
             if len(picked) == top:
                 break
         if below[i]:
-            texts.append("lower risk than most: " + ("; ".join(picked) if picked else
+            texts.append(LOWER + ("; ".join(picked) if picked else
                                                       "no single behaviour stands out"))
         else:
             texts.append("; ".join(picked) or "above the portfolio's rate through many small effects, none of them "

@@ -15,11 +15,12 @@ from __future__ import annotations
 import pandas as pd
 
 
-def portfolio_rate(by_segment: pd.DataFrame, learnt: pd.Series | None = None) -> float:
-    """The rate every segment is judged against: over the outcomes learnt (`learnt`, 0/1 by customer), or
-    (outcomes only judging the segments, as Berka's loans) over those placed in segments."""
-    if learnt is not None:
-        return float(learnt.mean())
+def portfolio_rate(by_segment: pd.DataFrame, known: pd.Series | None = None) -> float:
+    """The rate every segment is judged against: over the outcomes known where outcomes are learnt (`known`, 0/1
+    by customer, learnt from or not), or (outcomes only judging the segments, as Berka's loans) over those placed
+    in segments."""
+    if known is not None:
+        return float(known.mean())
     return float(by_segment["positives"].sum() / max(by_segment["with_outcome"].sum(), 1))
 
 

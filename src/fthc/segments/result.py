@@ -46,8 +46,8 @@ class SegmentationResult:
         Berka's loans and owners of the fitted customers (Berka data only).
     outcome_model : RiskEstimator or None
         The cross-fitted outcome model, where outcomes were learnt.
-    learnt_outcomes : Series or None
-        The outcomes it learnt (0/1 by customer id).
+    known_outcomes : Series or None
+        The outcomes known at fitting (0/1 by customer id), learnt from or not (too young, too thin a history).
     outcome_check : dict or None
         The honest figures (`fthc.risk.outcome_check`), where there are outcomes.
     risk : DataFrame or None
@@ -78,7 +78,7 @@ class SegmentationResult:
     refits: int
     context: pd.DataFrame | None
     outcome_model: Any
-    learnt_outcomes: pd.Series | None
+    known_outcomes: pd.Series | None
     outcome_check: dict | None
     risk: pd.DataFrame | None
     risk_choice: pd.DataFrame | None
@@ -98,7 +98,7 @@ def result_of(seg) -> SegmentationResult:
         sums=summary.sums, monthly=summary.monthly, k_choice=summary.k_choice, k_why=model.k_why,
         k=int(model.clusterer.head_.k), degenerate=bool(model.clusterer.degenerate_), notes=tuple(summary.notes),
         currency=model.currency, refits=len(model.stability.heads), context=summary.context,
-        outcome_model=model.outcome_model, learnt_outcomes=fit.outcomes.y if fit else None,
+        outcome_model=model.outcome_model, known_outcomes=fit.outcomes.y if fit else None,
         outcome_check=summary.outcome_check, risk=fit.risk if fit else None,
         risk_choice=fit.choice if fit else None, risk_why=fit.why if fit else None,
         population=fit.population if fit else None,

@@ -19,11 +19,11 @@ from .windows import Windows, learnt_outcomes
 class RiskFit:
     """The outcomes learnt and every fitted customer's risk.
 
-    outcomes: the `Outcomes` learnt from; risk: each customer's risk, interval, grade, risk reasons, whether it
-    has an outcome, the outcome; windows: each customer's window (cutoffs, sums, measures, the outcome model's
-    inputs); fitted_logit: each fitted
-    customer's cross-fitted log-odds (the risk axis of the fit); population: the learnt population against all
-    customers, per input; choice, why: the risk weights tried and why the one chosen."""
+    outcomes: the `Outcomes` known at fitting (learnt from or not: too young, too thin a history); risk: each
+    customer's risk, interval, grade, risk reasons, whether it has an outcome, the outcome; windows: each
+    customer's window (cutoffs, sums, measures, the outcome model's inputs); fitted_logit: each fitted customer's
+    cross-fitted log-odds (the risk axis of the fit); population: the learnt population against all customers,
+    per input; choice, why: the risk weights tried and why the one chosen."""
 
     outcomes: Any
     risk: pd.DataFrame

@@ -58,7 +58,7 @@ def save(seg, folder) -> Path:
     if model.outcome_model is not None:  # JSON text (LightGBM's own text format inside): no pickle
         arrays["risk.estimator"] = np.array(json.dumps(model.outcome_model.to_dict()))
         extra["segmenter"] |= {"risk_center": model.axis.center,
-                               # customers with an outcome not learnt from (too young, too thin): a credit history
+                               # every customer with an outcome at fitting, learnt from or not: a credit history
                                "credit_history": model.credit_history.tolist()}
     return write_artefact(model.clusterer, folder, extra=extra, extra_arrays=arrays)
 

@@ -89,11 +89,4 @@ def offer(seg, X, product=None):
     product = product or Product()
     assigned = seg.assign(X)
     assigned["credit_history"] = assigned.index.isin(model.credit_history)
-    if assigned["commitments"].isna().all():
-        notes += ("the data has no transaction kinds: loan payments already made are unknown and taken as 0, so the "
-                  "affordability of customers who already borrow is overstated",)
-    if product.term_months > 24:
-        notes += (f"a {product.term_months}-month term: the default rates are those of the credits the outcomes "
-                  "describe; a longer term defaults more, so the expected loss is understated unless they are as "
-                  "long",)
     return make_offer(assigned, est.grades_, product, model.currency, notes)

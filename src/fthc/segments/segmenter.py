@@ -308,12 +308,12 @@ class Segmenter(ClusterMixin, FthcEstimator):
         announce(f"fitting k={k}")
         if axis.weight == 0:
             model = Clusterer(config.replace(k=k), encoder=FrozenEstimator(encoder)).fit(inputs)
-            z = model.transform(inputs)
+            space = model.transform(inputs)
         else:  # the head on the behaviour space with the risk axis
-            head = make_head(config.replace(k=k)).fit(axis.points(z, risk_fit.fitted_logit))
-            model = Clusterer.assembled(config.replace(k=k), encoder, head, inputs)
+            space = axis.points(z, risk_fit.fitted_logit)
+            model = Clusterer.assembled(config.replace(k=k), encoder, make_head(config.replace(k=k)).fit(space),
+                                        inputs)
         model.column_mapping_ = source.mapping.to_dict() if source.mapping is not None else None
-        space = axis.points(z, risk_fit.fitted_logit if risk_fit else None)
         k_check = risk_space_check(axis.weight, space, config, k, self.seed, notes, warn)
         stability = Stability.fit(model.head_, space, self.refits, self.seed)
         labels = pd.Series(model.head_.labels_, index=pd.Index(ids, name="customer_id"), name="segment")
@@ -323,14 +323,17 @@ class Segmenter(ClusterMixin, FthcEstimator):
         monthly = source.monthly(engine, chart_sample(labels, self.seed))
         profile = profile_segments(measures, labels, context, with_population=True)
         names, descriptions = named_segments(profile, measures, labels, self.min_history, currency)
-        self.segment_model_ = SegmentModel(
-            model, axis, stability, feature_space, Reasons(feature_space, measures, labels, currency), names,
-            descriptions, k_why, representation, self.min_history, currency, window,
-            outcome_model, risk_fit.credit_history if risk_fit else None)
-        self.risk_fit_ = risk_fit
+        segment_model = SegmentModel(
+            clusterer=model, axis=axis, stability=stability, feature_space=feature_space,
+            reasons=Reasons(feature_space, measures, labels, currency), names=names, descriptions=descriptions,
+            k_why=k_why, representation=representation, min_history=self.min_history, currency=currency,
+            window=window, outcome_model=outcome_model,
+            credit_history=risk_fit.credit_history if risk_fit else None)
         # honest figures: customers placed from their history before the outcome's date
-        check = checked_outcomes(self.segment_model_, known, as_of, windows, labels, sums, risk_fit, self.seed) \
+        check = checked_outcomes(segment_model, known, as_of, windows, labels, sums, risk_fit, self.seed) \
             if known is not None else None
+        # the parts set together, last: a fit that fails on the way leaves none of them
+        self.segment_model_, self.risk_fit_ = segment_model, risk_fit
         self.fit_summary_ = FitSummary(labels, confidence, profile, measures, sums, monthly, context, k_choice,
                                        k_check, notes, check, time.perf_counter() - t0)
         return self

@@ -115,7 +115,6 @@ def track(seg, X, every: str = "quarter", start=None, end=None, periods: int = P
           alerts: float | int = ALERTS) -> Tracks:
     """`Segmenter.track`: the module's tables for the customers of `X`, read as at fitting."""
     from ..config import encoder_component
-    from ..features.model_features import model_features
     from ..features.window import data_end_cutoff, month_start
     from . import scoring
     from ..engines import ENGINES
